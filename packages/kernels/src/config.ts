@@ -1,0 +1,55 @@
+// Kernel configurations: flat records of named integer fields, named as in nn-Meter and LitePred
+// (HW, CIN, COUT, KERNEL_SIZE, STRIDES) so their CSV tables load as they are.
+import type { GraphBuilder, Shape } from './graph.js';
+
+export const CONFIG_FIELDS = [
+  'HW', 'CIN', 'COUT', 'KERNEL_SIZE', 'STRIDES', 'CIN1', 'CIN2', 'CIN3', 'CIN4', 'GROUPS', 'L', 'HEADS',
+] as const;
+export type ConfigField = (typeof CONFIG_FIELDS)[number];
+
+export const FIELD_MEANING: Record<ConfigField, string> = {
+  HW: 'input height and width (square)',
+  CIN: 'input channels (or embedding width for transformer kernels)',
+  COUT: 'output channels (or output width)',
+  KERNEL_SIZE: 'kernel size (square)',
+  STRIDES: 'stride (both axes)',
+  CIN1: 'channels of concat input 1', CIN2: 'channels of concat input 2',
+  CIN3: 'channels of concat input 3 (optional)', CIN4: 'channels of concat input 4 (optional)',
+  GROUPS: 'channel groups of a shuffle',
+  L: 'tokens (sequence length)',
+  HEADS: 'attention heads',
+};
+
+export type KernelConfig = { readonly type: string } & { readonly [F in ConfigField]?: number };
+
+/** A validated config: every field present, 0 where the kernel type does not use it. */
+export type ResolvedConfig = { readonly type: string } & { readonly [F in ConfigField]: number };
+
+export type KernelFamily = 'conv' | 'dwconv' | 'fc' | 'pooling' | 'elementwise' | 'block' | 'transformer';
+
+/** Thrown for any config that cannot be built; `field` names the culprit. */
+export class KernelConfigError extends Error {
+  constructor(readonly field: string, message: string) {
+    super(`${field}: ${message}`);
+    this.name = 'KernelConfigError';
+  }
+}
+
+/** What a kernel type is: its fields, shape and cost formulas, and how to emit it as ONNX nodes. */
+export interface KernelSpec {
+  readonly type: string;
+  readonly family: KernelFamily;
+  readonly summary: string;
+  readonly required: readonly ConfigField[];
+  readonly optional?: Partial<Record<ConfigField, number>>;
+  /** Activation inputs, in order. Shapes are NCHW, or [1, L, C] for transformer kernels. */
+  inputShapes(c: ResolvedConfig): Shape[];
+  outputShapes(c: ResolvedConfig): Shape[];
+  /** nn-Meter's convention: 2 FLOPs per multiply-accumulate, bias included. */
+  flops(c: ResolvedConfig): number;
+  params(c: ResolvedConfig): number;
+  /** Extra checks beyond positive integers; throw KernelConfigError naming the field. */
+  check?(c: ResolvedConfig): void;
+  /** Emits the kernel's nodes consuming `inputs`; returns its output tensor names. */
+  emit(g: GraphBuilder, inputs: readonly string[], c: ResolvedConfig): string[];
+}

@@ -1,0 +1,65 @@
+// Vision-transformer kernels on token activations [1, L, C]: the linear layer (MatMul + bias),
+// layer norm, softmax, GELU, and a whole multi-head self-attention block.
+import { attr, type GraphBuilder } from '../graph.js';
+import type { KernelSpec, ResolvedConfig } from '../config.js';
+import { requireDivisible } from './common.js';
+
+const tokens = (c: ResolvedConfig, width = c.CIN) => [1, c.L, width];
+const tokenElements = (c: ResolvedConfig) => c.L * c.CIN;
+
+/** x[1, L, cin] @ W[cin, cout] + b: how ViT linear layers appear in exported ONNX. */
+export function emitLinear(g: GraphBuilder, x: string, cin: number, cout: number): string {
+  return g.op('Add', [g.op('MatMul', [x, g.weight('lin_w', [cin, cout])]), g.weight('lin_b', [cout])]);
+}
+
+function tokenUnary(type: string, summary: string, flopsPerElement: number, params: (c: ResolvedConfig) => number,
+  emit: KernelSpec['emit']): KernelSpec {
+  return {
+    type, family: 'transformer', summary, required: ['L', 'CIN'],
+    inputShapes: (c) => [tokens(c)], outputShapes: (c) => [tokens(c)],
+    params, flops: (c) => flopsPerElement * tokenElements(c), emit,
+  };
+}
+
+const matmul: KernelSpec = {
+  type: 'matmul', family: 'transformer', summary: 'token linear layer: MatMul by a [CIN, COUT] weight + bias',
+  required: ['L', 'CIN', 'COUT'],
+  inputShapes: (c) => [tokens(c)], outputShapes: (c) => [tokens(c, c.COUT)],
+  params: (c) => c.COUT * (c.CIN + 1),
+  flops: (c) => 2 * c.L * c.COUT * (c.CIN + 1),
+  emit: (g, [x], c) => [emitLinear(g, x!, c.CIN, c.COUT)],
+};
+
+const mhsa: KernelSpec = {
+  type: 'mhsa', family: 'transformer',
+  summary: 'multi-head self-attention: qkv projection, softmax(q k^T / sqrt(d)) v, output projection',
+  required: ['L', 'CIN', 'HEADS'],
+  inputShapes: (c) => [tokens(c)], outputShapes: (c) => [tokens(c)],
+  params: (c) => 4 * c.CIN * c.CIN + 4 * c.CIN,
+  flops: (c) => 2 * c.L * 3 * c.CIN * (c.CIN + 1) + 2 * 2 * c.L * c.L * c.CIN + 2 * c.L * c.CIN * (c.CIN + 1),
+  check: (c) => requireDivisible('CIN', c.CIN, c.HEADS, 'HEADS'),
+  emit(g, [x], c) {
+    const d = c.CIN / c.HEADS;
+    const qkv = emitLinear(g, x!, c.CIN, 3 * c.CIN);
+    const split = g.op('Transpose', [g.op('Reshape', [qkv, g.int64s('shape', [1, c.L, 3, c.HEADS, d])])],
+      { perm: attr.ints([2, 0, 3, 1, 4]) }); // [3, 1, H, L, d]
+    const [q, k, v] = g.node('Split', [split], { axis: attr.int(0), num_outputs: attr.int(3) }, 3)
+      .map((t) => g.op('Squeeze', [t, g.int64s('axis', [0])]));
+    const kT = g.op('Transpose', [k!], { perm: attr.ints([0, 1, 3, 2]) });
+    const scores = g.op('Mul', [g.op('MatMul', [q!, kT]), g.scalar('scale', 1 / Math.sqrt(d))]);
+    const context = g.op('MatMul', [g.op('Softmax', [scores], { axis: attr.int(-1) }), v!]); // [1, H, L, d]
+    const merged = g.op('Reshape', [g.op('Transpose', [context], { perm: attr.ints([0, 2, 1, 3]) }),
+      g.int64s('shape', [1, c.L, c.CIN])]);
+    return [emitLinear(g, merged, c.CIN, c.CIN)];
+  },
+};
+
+export const transformerSpecs: KernelSpec[] = [
+  matmul,
+  tokenUnary('layernorm', 'layer norm over the embedding axis', 8, (c) => 2 * c.CIN, (g, [x], c) =>
+    [g.op('LayerNormalization', [x!, g.weight('ln_scale', [c.CIN], 'positive'), g.weight('ln_bias', [c.CIN])], { axis: attr.int(-1) })]),
+  tokenUnary('softmax', 'softmax over the last axis (attention scores as [1, H*L, L])', 5, () => 0,
+    (g, [x]) => [g.op('Softmax', [x!], { axis: attr.int(-1) })]),
+  tokenUnary('gelu', 'GELU (erf form)', 8, () => 0, (g, [x]) => [g.op('Gelu', [x!])]),
+  mhsa,
+];
