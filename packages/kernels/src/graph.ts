@@ -107,11 +107,11 @@ export class GraphBuilder {
   }
 
   /** Adds a node; returns its output names (one unless `outputs` says more). */
-  node(opType: string, inputs: readonly string[], attrs: Record<string, AttrValue> = {}, outputs = 1): string[] {
+  node(opType: string, inputs: readonly string[], attrs: Record<string, AttrValue> = {}, outputs = 1, namePrefix = `n_${opType}`): string[] {
     const outs = Array.from({ length: outputs }, () => this.name(opType.toLowerCase()));
     this.nodes.push({
       opType,
-      name: this.name(`n_${opType}`),
+      name: this.name(namePrefix),
       input: [...inputs],
       output: outs,
       attribute: Object.entries(attrs).map(([k, v]) => toAttributeProto(k, v)),

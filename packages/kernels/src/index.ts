@@ -4,3 +4,4 @@ export * from './registry.js';
 export * from './model.js';
 export * from './features.js';
 export * from './examples.js';
+export * from './networks.js';

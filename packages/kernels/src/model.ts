@@ -25,7 +25,7 @@ export const SINK_PREFIX = 'litepred_sink';
 function sink(g: GraphBuilder, name: string, shape: Shape): string {
   const zeros = shape.map(() => 0);
   const ones = shape.map(() => 1);
-  return g.op('Slice', [name, g.int64s(`${SINK_PREFIX}_start`, zeros), g.int64s(`${SINK_PREFIX}_end`, ones)]);
+  return g.node('Slice', [name, g.int64s(`${SINK_PREFIX}_start`, zeros), g.int64s(`${SINK_PREFIX}_end`, ones)], {}, 1, SINK_PREFIX)[0]!;
 }
 
 export function buildKernelModel(config: KernelConfig, options: KernelModelOptions = {}): BuiltModel {
@@ -41,7 +41,7 @@ export function buildKernelModel(config: KernelConfig, options: KernelModelOptio
   } else {
     const sinks = outNames.map((name, i) => sink(g, name, outShapes[i]!));
     const rank = outShapes[0]!.length;
-    const name = sinks.length === 1 ? sinks[0]! : g.op('Sum', sinks);
+    const name = sinks.length === 1 ? sinks[0]! : g.node('Sum', sinks, {}, 1, SINK_PREFIX)[0]!;
     const shape = Array.from({ length: rank }, () => 1);
     g.output(name, shape);
     outputs.push({ name, shape });
@@ -86,4 +86,18 @@ export function buildNetworkModel(layers: readonly NetworkLayer[], inputShape: S
   const outShape = shapes[shapes.length - 1]!;
   g.output(names[names.length - 1]!, outShape);
   return { bytes: g.encode(`network_${last!.type}`), inputs: [{ name: input, shape: inputShape }], outputs: [{ name: names[names.length - 1]!, shape: outShape }] };
+}
+
+/**
+ * A model that takes the given inputs and does nothing but sink them: what session.run costs
+ * with these inputs and no kernel. Used to calibrate run overhead where no node profile exists.
+ */
+export function buildNullModel(inputShapes: readonly Shape[]): BuiltModel {
+  const g = new GraphBuilder();
+  const inputs = inputShapes.map((shape, i) => ({ name: g.input(`input_${i}`, shape), shape }));
+  const sinks = inputs.map((i) => sink(g, i.name, i.shape));
+  const name = sinks.length === 1 ? sinks[0]! : g.node('Sum', sinks, {}, 1, SINK_PREFIX)[0]!;
+  const shape = inputShapes[0]!.map(() => 1);
+  g.output(name, shape);
+  return { bytes: g.encode('null'), inputs, outputs: [{ name, shape }] };
 }

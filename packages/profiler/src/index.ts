@@ -1,0 +1,7 @@
+export * from './types.js';
+export * from './stats.js';
+export * from './ort-profile.js';
+export * from './measure.js';
+export * from './profiler.js';
+export * from './drift.js';
+export { createBackend, type Backend, type TimedSession } from './backends/index.js';

@@ -1,0 +1,75 @@
+// Summary statistics of repeated timings.
+
+export interface Stats {
+  n: number;
+  median: number;
+  p10: number;
+  p90: number;
+  min: number;
+  max: number;
+  mean: number;
+  std: number;
+  /** Mean of the samples between the 25th and 75th percentile: robust like the median, finer-grained. */
+  iqm: number;
+}
+
+/** Percentile by linear interpolation between closest ranks (numpy's default). */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const pos = (sorted.length - 1) * p;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
+export function summarize(samples: readonly number[]): Stats {
+  const n = samples.length;
+  if (n === 0) throw new Error('summarize: no samples');
+  const s = [...samples].sort((a, b) => a - b);
+  const mean = s.reduce((a, b) => a + b, 0) / n;
+  const variance = n > 1 ? s.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1) : 0;
+  const lo = Math.floor(n * 0.25);
+  const hi = Math.max(lo + 1, Math.ceil(n * 0.75));
+  const mid = s.slice(lo, hi);
+  return {
+    n,
+    median: percentile(s, 0.5),
+    p10: percentile(s, 0.1),
+    p90: percentile(s, 0.9),
+    min: s[0]!,
+    max: s[n - 1]!,
+    mean,
+    std: Math.sqrt(variance),
+    iqm: mid.reduce((a, b) => a + b, 0) / mid.length,
+  };
+}
+
+/**
+ * Half-width of a distribution-free ~95% confidence interval of the median, relative to the
+ * median: the order statistics n/2 ± 0.98·sqrt(n) bound it (binomial approximation).
+ */
+export function medianRelativePrecision(samples: readonly number[]): number {
+  const n = samples.length;
+  if (n < 5) return Number.POSITIVE_INFINITY;
+  const s = [...samples].sort((a, b) => a - b);
+  const k = 0.98 * Math.sqrt(n);
+  const lo = s[Math.max(0, Math.floor(n / 2 - k))]!;
+  const hi = s[Math.min(n - 1, Math.ceil(n / 2 + k))]!;
+  const med = percentile(s, 0.5);
+  return med > 0 ? (hi - lo) / 2 / med : Number.POSITIVE_INFINITY;
+}
+
+/** Least-squares line y = a + b·x. */
+export function fitLine(xs: readonly number[], ys: readonly number[]): { a: number; b: number } {
+  const n = xs.length;
+  const mx = xs.reduce((p, q) => p + q, 0) / n;
+  const my = ys.reduce((p, q) => p + q, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (xs[i]! - mx) * (ys[i]! - my);
+    sxx += (xs[i]! - mx) ** 2;
+  }
+  const b = sxx > 0 ? sxy / sxx : 0;
+  return { a: my - b * mx, b };
+}

@@ -1,0 +1,87 @@
+// What a measurement is: the runtime it was taken on, the protocol, and the numbers.
+import type { KernelConfig } from '@litepred/kernels';
+import type { Stats } from './stats.js';
+
+export type BackendName = 'ort-node' | 'ort-web';
+export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
+
+/** The runtime options that define what a measurement means; part of every measurement. */
+export interface RuntimeOptions {
+  backend: BackendName;
+  threads: number;
+  graphOptimizationLevel: GraphOptimizationLevel;
+}
+
+export interface RuntimeInfo extends RuntimeOptions {
+  /** onnxruntime-node or onnxruntime-web package version. */
+  runtimeVersion: string;
+  executionProvider: string;
+}
+
+export interface MeasurementProtocol {
+  /** Warm-up: at least this many runs and at least this long. */
+  warmupRuns: number;
+  warmupMs: number;
+  /** Timed runs: at least minRuns; stop once the median's ~95% CI half-width is within targetPrecision of it. */
+  minRuns: number;
+  maxRuns: number;
+  /** Time cap on the timed runs of one kernel. */
+  maxMs: number;
+  targetPrecision: number;
+}
+
+export const DEFAULT_PROTOCOL: MeasurementProtocol = {
+  warmupRuns: 10,
+  warmupMs: 20,
+  minRuns: 30,
+  maxRuns: 1000,
+  maxMs: 2000,
+  targetPrecision: 0.01,
+};
+
+export const DEFAULT_RUNTIME: RuntimeOptions = { backend: 'ort-node', threads: 1, graphOptimizationLevel: 'all' };
+
+/**
+ * Costs a standalone kernel model pays that a kernel inside a network does not (or pays once per
+ * network): a model-level prediction adds them back where they really occur.
+ */
+export interface BoundaryCosts {
+  /** NCHWc ReorderInput nodes ORT adds where a standalone model's input enters (ms, median). */
+  reorderInMs: number;
+  /** NCHWc ReorderOutput nodes at the model's output (ms, median). */
+  reorderOutMs: number;
+  /** The output sink (Slice to one element) we append to avoid copying the activation out. */
+  sinkMs: number;
+  /** session.run wall time not spent in the kernel: binding, input copy, executor (ms, median). */
+  runOverheadMs: number;
+}
+
+export interface DriftInfo {
+  /** Reference kernel latency at the checks before and after this measurement, over its baseline. */
+  ratioBefore: number;
+  ratioAfter: number;
+  flagged: boolean;
+}
+
+export interface Measurement {
+  config: KernelConfig;
+  /** The kernel's latency inside a network, by the chosen statistic (ms). */
+  latencyMs: number;
+  statistic: 'median' | 'iqm';
+  /** Per-run in-model kernel time (ms). */
+  kernel: Stats;
+  /** Per-run session.run wall time of the standalone sink model (ms). */
+  wall: Stats;
+  boundary: BoundaryCosts;
+  /**
+   * How the kernel time was derived: ORT's per-node profile (kernel nodes only), or the paired
+   * difference between the kernel model and a null model with the same inputs.
+   */
+  method: 'node-profile' | 'paired-null-difference';
+  warmupRuns: number;
+  converged: boolean;
+  sessionCreateMs: number;
+  runtime: RuntimeInfo;
+  measuredAt: string;
+  drift?: DriftInfo;
+}
