@@ -36,7 +36,7 @@ export const DEFAULT_PROTOCOL: MeasurementProtocol = {
   minRuns: 30,
   maxRuns: 1000,
   maxMs: 2000,
-  targetPrecision: 0.01,
+  targetPrecision: 0.02,
 };
 
 export const DEFAULT_RUNTIME: RuntimeOptions = { backend: 'ort-node', threads: 1, graphOptimizationLevel: 'all' };

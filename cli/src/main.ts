@@ -1,0 +1,29 @@
+// The litepred command line: a thin layer over the packages' programmatic APIs.
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { demoCommand } from './commands/demo.js';
+import { kernelsCommand } from './commands/kernels.js';
+import { profileCommand } from './commands/profile.js';
+
+await yargs(hideBin(process.argv))
+  .scriptName('litepred')
+  .usage('$0 <command> [options]\n\nPredict how fast a neural network runs on an edge device from a few hundred kernel measurements.')
+  .command(kernelsCommand)
+  .command(profileCommand as never)
+  .command(demoCommand as never)
+  .demandCommand(1, 'name a command (see --help)')
+  .strict()
+  .recommendCommands()
+  .fail((message, error, y) => {
+    // Bad input gets one clear line and exit code 2; no stack trace for a user's mistake.
+    const text = error?.message ?? message;
+    console.error(`litepred: ${text}`);
+    if (!error) console.error('Run with --help for usage.');
+    process.exit(2);
+  })
+  .help()
+  .parseAsync()
+  .catch((error: Error) => {
+    console.error(`litepred: ${error.message}`);
+    process.exit(2);
+  });

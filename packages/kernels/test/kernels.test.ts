@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import onnxProto from 'onnx-proto';
+import {
+  buildKernelModel, exampleConfig, featureNames, featureVector, getKernelSpec, kernelCost, kernelTypes, KernelConfigError, resolveConfig,
+} from '@litepred/kernels';
+
+const NN_METER_TYPES = [
+  'conv-bn-relu', 'conv-bn-relu6', 'conv-bn', 'conv-relu', 'conv-relu6', 'conv-bn-hswish', 'conv-hswish',
+  'dwconv-bn-relu', 'dwconv-bn-relu6', 'dwconv-bn', 'dwconv-relu', 'dwconv-relu6', 'dwconv-bn-hswish',
+  'fc', 'fc-relu', 'maxpool', 'avgpool', 'global-avgpool', 'se', 'hswish', 'swish', 'relu', 'bn', 'bn-relu',
+  'add', 'add-relu', 'concat', 'split', 'channelshuffle',
+];
+const VIT_TYPES = ['matmul', 'layernorm', 'softmax', 'gelu', 'mhsa'];
+
+function rejects(config: Record<string, unknown>, field: string, message: RegExp) {
+  let error: unknown;
+  try { resolveConfig(config as never); } catch (e) { error = e; }
+  expect(error).toBeInstanceOf(KernelConfigError);
+  expect((error as KernelConfigError).field).toBe(field);
+  expect((error as Error).message).toMatch(message);
+}
+
+describe('kernel registry', () => {
+  it("has nn-Meter's builder set and the vision-transformer kernels", () => {
+    expect(new Set(kernelTypes())).toEqual(new Set([...NN_METER_TYPES, ...VIT_TYPES]));
+  });
+
+  it.each(kernelTypes())('%s builds a valid ONNX model whose declared graph matches the formulas', (type) => {
+    const model = buildKernelModel(exampleConfig(type), { outputs: 'full' });
+    const decoded = onnxProto.onnx.ModelProto.decode(model.bytes);
+    expect(Number(decoded.opsetImport[0]!.version)).toBe(20);
+    const spec = getKernelSpec(type);
+    const c = resolveConfig(exampleConfig(type));
+    expect(decoded.graph!.input.map((i) => i.type!.tensorType!.shape!.dim!.map((d) => Number(d.dimValue)))).toEqual(spec.inputShapes(c));
+    expect(model.outputs.map((o) => o.shape)).toEqual(spec.outputShapes(c));
+  });
+});
+
+describe('FLOPs and params', () => {
+  it("follow nn-Meter's conv formula: params = COUT(K²·CIN + 1), FLOPs = 2·HWout²·params", () => {
+    const c = { type: 'conv-bn-relu', HW: 56, CIN: 24, COUT: 144, KERNEL_SIZE: 1, STRIDES: 1 };
+    expect(kernelCost(c).params).toBe(144 * (24 + 1));
+    expect(kernelCost(c).flops).toBe(2 * 56 * 56 * 144 * 25);
+    const s2 = { type: 'conv-bn-relu', HW: 224, CIN: 3, COUT: 32, KERNEL_SIZE: 3, STRIDES: 2 };
+    expect(kernelCost(s2).flops).toBe(2 * 112 * 112 * 32 * (9 * 3 + 1));
+  });
+
+  it('count a depthwise conv per channel', () => {
+    const c = { type: 'dwconv-bn-relu', HW: 112, CIN: 32, KERNEL_SIZE: 3, STRIDES: 2 };
+    expect(kernelCost(c).params).toBe(32 * (9 + 1));
+    expect(kernelCost(c).flops).toBe(2 * 56 * 56 * 32 * 10);
+  });
+
+  it('count fc, attention and pooling', () => {
+    expect(kernelCost({ type: 'fc', CIN: 1280, COUT: 1000 }).flops).toBe(2 * 1000 * 1281);
+    const L = 197, C = 192;
+    expect(kernelCost({ type: 'mhsa', L, CIN: C, HEADS: 3 }).params).toBe(4 * C * C + 4 * C);
+    expect(kernelCost({ type: 'mhsa', L, CIN: C, HEADS: 3 }).flops).toBe(2 * L * 3 * C * (C + 1) + 4 * L * L * C + 2 * L * C * (C + 1));
+    expect(kernelCost({ type: 'maxpool', HW: 112, CIN: 64, KERNEL_SIZE: 3, STRIDES: 2 }).flops).toBe(64 * 56 * 56 * 9);
+  });
+
+  it('give activation bytes from the shapes', () => {
+    expect(kernelCost({ type: 'add', HW: 4, CIN: 2 }).activationBytes).toBe(4 * 3 * 2 * 4 * 4);
+  });
+
+  it("put LitePred's conv features first, FLOPS and PARAMS in millions", () => {
+    const c = { type: 'conv-bn-relu', HW: 56, CIN: 24, COUT: 144, KERNEL_SIZE: 1, STRIDES: 1 };
+    expect(featureNames('conv-bn-relu')).toEqual(['HW', 'CIN', 'COUT', 'KERNEL_SIZE', 'STRIDES', 'FLOPS', 'PARAMS']);
+    expect(featureVector(c)).toEqual([56, 24, 144, 1, 1, kernelCost(c).flops / 1e6, kernelCost(c).params / 1e6]);
+  });
+});
+
+describe('config validation names the field', () => {
+  it('rejects unknown types, missing, non-integer and non-positive fields', () => {
+    rejects({ type: 'conv-bn-gelu' }, 'type', /unknown kernel type 'conv-bn-gelu'/);
+    rejects({ HW: 3 }, 'type', /missing/);
+    rejects({ type: 'conv-bn-relu', HW: 28, CIN: 32, KERNEL_SIZE: 3, STRIDES: 1 }, 'COUT', /required/);
+    rejects({ type: 'conv-bn-relu', HW: 28.5, CIN: 32, COUT: 8, KERNEL_SIZE: 3, STRIDES: 1 }, 'HW', /integer/);
+    rejects({ type: 'conv-bn-relu', HW: 28, CIN: 0, COUT: 8, KERNEL_SIZE: 3, STRIDES: 1 }, 'CIN', /positive/);
+    rejects({ type: 'conv-bn-relu', HW: 28, CIN: -4, COUT: 8, KERNEL_SIZE: 3, STRIDES: 1 }, 'CIN', /positive/);
+    rejects({ type: 'relu', HW: '28', CIN: 8 }, 'HW', /integer/);
+  });
+
+  it('rejects fields the kernel type does not have', () => {
+    rejects({ type: 'relu', HW: 28, CIN: 8, KERNEL_SIZE: 3 }, 'KERNEL_SIZE', /not a field of relu/);
+  });
+
+  it('rejects channels not divisible by groups or heads', () => {
+    rejects({ type: 'channelshuffle', HW: 8, CIN: 9, GROUPS: 2 }, 'CIN', /not divisible by GROUPS/);
+    rejects({ type: 'split', HW: 8, CIN: 7 }, 'CIN', /divisible/);
+    rejects({ type: 'mhsa', L: 16, CIN: 100, HEADS: 3 }, 'CIN', /HEADS/);
+  });
+
+  it('rejects a kernel larger than its padded input, and even conv kernels', () => {
+    rejects({ type: 'maxpool', HW: 2, CIN: 8, KERNEL_SIZE: 3, STRIDES: 3 }, 'KERNEL_SIZE', /larger than the padded input/);
+    rejects({ type: 'conv-bn', HW: 8, CIN: 8, COUT: 8, KERNEL_SIZE: 4, STRIDES: 1 }, 'KERNEL_SIZE', /odd/);
+  });
+
+  it('rejects tensors beyond the memory cap', () => {
+    rejects({ type: 'conv-bn-relu', HW: 2048, CIN: 512, COUT: 512, KERNEL_SIZE: 3, STRIDES: 1 }, 'HW', /MiB cap/);
+    expect(() => resolveConfig({ type: 'relu', HW: 64, CIN: 64 }, { maxBytes: 1024 })).toThrow(/over the 0.0 MiB cap/);
+  });
+
+  it('rejects CIN4 without CIN3', () => {
+    rejects({ type: 'concat', HW: 8, CIN1: 8, CIN2: 8, CIN4: 8 }, 'CIN3', /CIN4/);
+  });
+});

@@ -1,0 +1,104 @@
+// Every kernel type on both real runtimes, and real measurements on both.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as ortNode from 'onnxruntime-node';
+import * as ortWeb from 'onnxruntime-web';
+import { buildKernelModel, buildNetworkModel, exampleConfig, kernelTypes, mobileNetV2, type BuiltModel } from '@litepred/kernels';
+import { KernelProfiler, measureWithDriftChecks, REFERENCE_KERNEL } from '@litepred/profiler';
+
+type Ort = typeof ortNode;
+const runtimes: [string, Ort, string][] = [['onnxruntime-node', ortNode, 'cpu'], ['onnxruntime-web (wasm)', ortWeb as unknown as Ort, 'wasm']];
+
+async function outputShapes(ort: Ort, ep: string, model: BuiltModel): Promise<number[][]> {
+  const session = await ort.InferenceSession.create(model.bytes, { executionProviders: [ep] });
+  const feeds = Object.fromEntries(model.inputs.map((i) =>
+    [i.name, new ort.Tensor('float32', new Float32Array(i.shape.reduce((a, b) => a * b, 1)).fill(0.5), [...i.shape])]));
+  const out = await session.run(feeds);
+  await session.release();
+  return model.outputs.map((o) => [...out[o.name]!.dims]);
+}
+
+describe.each(runtimes)('%s', (_name, ort, ep) => {
+  it.each(kernelTypes())('runs %s with the output shape of the formula', async (type) => {
+    const model = buildKernelModel(exampleConfig(type), { outputs: 'full' });
+    expect(await outputShapes(ort, ep, model)).toEqual(model.outputs.map((o) => [...o.shape]));
+  });
+
+  it('runs a whole network built from the same kernels', async () => {
+    const net = mobileNetV2(7);
+    const model = buildNetworkModel(net.layers, net.inputShape);
+    expect(await outputShapes(ort, ep, model)).toEqual([[...model.outputs[0]!.shape]]);
+  });
+});
+
+const quick = { warmupRuns: 3, warmupMs: 0, minRuns: 10, maxRuns: 40, maxMs: 200, targetPrecision: 0.05 };
+
+describe('KernelProfiler on onnxruntime-node', () => {
+  let profiler: KernelProfiler;
+  beforeAll(async () => { profiler = await KernelProfiler.create({ protocol: quick }); });
+
+  it('records the runtime options and version with every measurement', async () => {
+    const m = await profiler.measure(REFERENCE_KERNEL);
+    expect(m.runtime).toEqual({ backend: 'ort-node', threads: 1, graphOptimizationLevel: 'all', runtimeVersion: '1.30.0', executionProvider: 'cpu' });
+    expect(m.method).toBe('node-profile');
+    expect(m.config).toEqual(REFERENCE_KERNEL);
+    expect(m.kernel.n).toBe(m.wall.n);
+    expect(m.kernel.n).toBeGreaterThanOrEqual(10);
+    expect(m.warmupRuns).toBeGreaterThanOrEqual(3);
+    expect(m.latencyMs).toBe(m.kernel.iqm);
+  });
+
+  it('separates the kernel from what a standalone model adds around it', async () => {
+    const m = await profiler.measure({ type: 'conv-bn-relu', HW: 56, CIN: 32, COUT: 64, KERNEL_SIZE: 3, STRIDES: 1 });
+    // A conv runs in ORT's blocked NCHWc layout: the standalone model reorders in and out.
+    expect(m.boundary.reorderInMs).toBeGreaterThan(0);
+    expect(m.boundary.reorderOutMs).toBeGreaterThan(0);
+    expect(m.kernel.median).toBeGreaterThan(0);
+    expect(m.kernel.median).toBeLessThan(m.wall.median);
+  });
+
+  it('validates before measuring, naming the field', async () => {
+    await expect(profiler.measure({ type: 'conv-bn-relu', HW: 56, CIN: 32, COUT: 64, KERNEL_SIZE: 3, STRIDES: 0 })).rejects.toThrow(/STRIDES: must be positive/);
+  });
+
+  it('brackets windows with reference checks and reports bad configs in place', async () => {
+    const configs = [exampleConfig('relu'), { type: 'relu', HW: -1, CIN: 8 }, exampleConfig('add'), exampleConfig('bn')];
+    const checks: number[] = [];
+    const out = [];
+    for await (const item of measureWithDriftChecks(profiler, configs, { every: 2, threshold: 10 }, (c) => checks.push(c.ratio))) out.push(item);
+    expect(out).toHaveLength(4);
+    expect(out[1]!.error?.message).toMatch(/HW: must be positive/);
+    expect(checks).toHaveLength(3); // before, after the window of 2, after the last
+    expect(checks[0]).toBe(1);
+    expect(out[0]!.measurement!.drift).toMatchObject({ ratioBefore: 1, flagged: false });
+    // A threshold no real timing can meet flags every window.
+    const strict = [];
+    for await (const item of measureWithDriftChecks(profiler, [exampleConfig('relu')], { threshold: -1 })) strict.push(item);
+    expect(strict[0]!.measurement!.drift!.flagged).toBe(true);
+  });
+
+  it('times a whole model and the bare run overhead', async () => {
+    const net = mobileNetV2(3);
+    const model = await profiler.measureModel(buildNetworkModel(net.layers, net.inputShape));
+    const overhead = await profiler.measureRunOverhead([net.inputShape]);
+    expect(model.median).toBeGreaterThan(overhead.median);
+  });
+});
+
+describe('KernelProfiler on onnxruntime-web (wasm)', () => {
+  let profiler: KernelProfiler;
+  beforeAll(async () => { profiler = await KernelProfiler.create({ runtime: { backend: 'ort-web' }, protocol: quick }); });
+  afterAll(() => undefined);
+
+  it('measures by pairing each run with a null model of the same inputs', async () => {
+    const m = await profiler.measure(REFERENCE_KERNEL);
+    expect(m.method).toBe('paired-null-difference');
+    expect(m.runtime).toMatchObject({ backend: 'ort-web', executionProvider: 'wasm', runtimeVersion: '1.30.0' });
+    expect(m.boundary.runOverheadMs).toBeGreaterThan(0);
+    expect(m.kernel.median).toBeGreaterThan(0);
+    expect(m.kernel.median).toBeLessThan(m.wall.median);
+  });
+
+  it('refuses a per-node profile it does not have', async () => {
+    await expect(KernelProfiler.create({ runtime: { backend: 'ort-web' }, method: 'node-profile' })).rejects.toThrow(/no per-node profile/);
+  });
+});
