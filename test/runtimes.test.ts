@@ -44,7 +44,25 @@ describe('KernelProfiler on onnxruntime-node', () => {
     expect(m.kernel.n).toBe(m.wall.n);
     expect(m.kernel.n).toBeGreaterThanOrEqual(10);
     expect(m.warmupRuns).toBeGreaterThanOrEqual(3);
-    expect(m.latencyMs).toBe(m.kernel.iqm);
+    expect(m.latencyMs).toBeCloseTo(m.kernel.iqm + m.boundary.coldWeightsMs, 12);
+    expect(m.profileNodeOverheadUs).toBe(profiler.nodeOverheadUs);
+  });
+
+  it('calibrates the per-node profiler cost and the cold-weight cost on this machine', () => {
+    // ORT's profiler always costs something per node, and weights from memory cost more than from cache.
+    expect(profiler.nodeOverheadUs).toBeGreaterThan(0);
+    expect(profiler.coldWeightMsPerByte).toBeGreaterThan(0);
+  });
+
+  it('adds the cold-weight term in proportion to weight bytes', async () => {
+    const m = await profiler.measure({ type: 'fc', CIN: 1280, COUT: 1000 });
+    expect(m.boundary.coldWeightsMs).toBeCloseTo(profiler.coldWeightMsPerByte * 4 * 1000 * 1281, 12);
+  });
+
+  it('counts an SE block\'s layout reorders as its own: they happen inside a network too', async () => {
+    const m = await profiler.measure({ type: 'se', HW: 14, CIN: 96 });
+    expect(m.boundary.reorderInMs).toBe(0);
+    expect(m.boundary.reorderOutMs).toBe(0);
   });
 
   it('separates the kernel from what a standalone model adds around it', async () => {

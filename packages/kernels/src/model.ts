@@ -1,5 +1,5 @@
 // Standalone kernel models and chains of kernels (networks) as ONNX bytes.
-import { GraphBuilder, type Shape } from './graph.js';
+import { attr, GraphBuilder, type Shape } from './graph.js';
 import type { KernelConfig, ResolvedConfig } from './config.js';
 import { getKernelSpec, resolveConfig, type ValidateOptions } from './registry.js';
 
@@ -17,6 +17,22 @@ export interface KernelModelOptions extends ValidateOptions {
    */
   outputs?: 'sink' | 'full';
   seed?: number;
+  /**
+   * Bytes of a buffer read (ReduceMax) before the kernel on every run, evicting the kernel's
+   * weights from the caches as the rest of a network would. The buffer is an overridable
+   * initializer so the optimizer cannot fold the read away. Default 0: no scrub.
+   */
+  scrubBytes?: number;
+}
+
+/** The name prefix of the cache-scrub node, so profilers can leave it out of the kernel's time. */
+export const SCRUB_PREFIX = 'litepred_scrub';
+
+function scrub(g: GraphBuilder, bytes: number): string {
+  const n = Math.max(1, Math.round(bytes / 4));
+  const buffer = g.weight(SCRUB_PREFIX, [n]);
+  g.input(buffer, [n]);
+  return g.node('ReduceMax', [buffer], { keepdims: attr.int(0) }, 1, SCRUB_PREFIX)[0]!;
 }
 
 /** The name given to the Slice sink node, so profilers can tell it from the kernel's own nodes. */
@@ -33,6 +49,8 @@ export function buildKernelModel(config: KernelConfig, options: KernelModelOptio
   const spec = getKernelSpec(c.type);
   const g = new GraphBuilder(options.seed);
   const inputs = spec.inputShapes(c).map((shape, i) => ({ name: g.input(`input_${i}`, shape), shape }));
+  // Emitted first, so the sequential executor runs it before the kernel.
+  const scrubbed = options.scrubBytes ? scrub(g, options.scrubBytes) : undefined;
   const outNames = spec.emit(g, inputs.map((i) => i.name), c);
   const outShapes = spec.outputShapes(c);
   const outputs: BuiltModel['outputs'] = [];
@@ -46,6 +64,7 @@ export function buildKernelModel(config: KernelConfig, options: KernelModelOptio
     g.output(name, shape);
     outputs.push({ name, shape });
   }
+  if (scrubbed) g.output(scrubbed, []);
   return { bytes: g.encode(c.type), inputs, outputs };
 }
 
@@ -92,12 +111,27 @@ export function buildNetworkModel(layers: readonly NetworkLayer[], inputShape: S
  * A model that takes the given inputs and does nothing but sink them: what session.run costs
  * with these inputs and no kernel. Used to calibrate run overhead where no node profile exists.
  */
-export function buildNullModel(inputShapes: readonly Shape[]): BuiltModel {
+export function buildNullModel(inputShapes: readonly Shape[], options: { scrubBytes?: number } = {}): BuiltModel {
   const g = new GraphBuilder();
   const inputs = inputShapes.map((shape, i) => ({ name: g.input(`input_${i}`, shape), shape }));
+  if (options.scrubBytes) g.output(scrub(g, options.scrubBytes), []);
   const sinks = inputs.map((i) => sink(g, i.name, i.shape));
   const name = sinks.length === 1 ? sinks[0]! : g.node('Sum', sinks, {}, 1, SINK_PREFIX)[0]!;
   const shape = inputShapes[0]!.map(() => 1);
   g.output(name, shape);
   return { bytes: g.encode('null'), inputs, outputs: [{ name, shape }] };
+}
+
+/**
+ * A chain of `length` one-element Relu nodes: timed with and without the runtime's per-node
+ * profiler, it shows what the profiler itself adds to every node's duration.
+ */
+export function buildTrivialChainModel(length: number): BuiltModel {
+  const g = new GraphBuilder();
+  const shape = [1, 1];
+  let x = g.input('input_0', shape);
+  for (let i = 0; i < length; i++) x = g.op('Relu', [x]);
+  const name = sink(g, x, shape);
+  g.output(name, shape);
+  return { bytes: g.encode('trivial_chain'), inputs: [{ name: 'input_0', shape }], outputs: [{ name, shape }] };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import onnxProto from 'onnx-proto';
 import {
-  buildKernelModel, exampleConfig, featureNames, featureVector, getKernelSpec, kernelCost, kernelTypes, KernelConfigError, resolveConfig,
+  buildKernelModel, buildNullModel, exampleConfig, featureNames, featureVector, getKernelSpec, kernelCost, kernelTypes, KernelConfigError, resolveConfig,
 } from '@litepred/kernels';
 
 const NN_METER_TYPES = [
@@ -103,5 +103,22 @@ describe('config validation names the field', () => {
 
   it('rejects CIN4 without CIN3', () => {
     rejects({ type: 'concat', HW: 8, CIN1: 8, CIN2: 8, CIN4: 8 }, 'CIN3', /CIN4/);
+  });
+});
+
+describe('measurement helpers', () => {
+  it('puts the cache scrub first, reading an overridable buffer of the asked size', () => {
+    const model = onnxProto.onnx.ModelProto.decode(buildKernelModel(exampleConfig('relu'), { scrubBytes: 4096 }).bytes);
+    expect(model.graph!.node[0]!.opType).toBe('ReduceMax');
+    expect(model.graph!.node[0]!.name).toMatch(/^litepred_scrub/);
+    const buffer = model.graph!.initializer.find((t) => t.name === model.graph!.node[0]!.input[0]);
+    expect(buffer!.dims.map(Number)).toEqual([1024]);
+    // Declared as a graph input too, so ORT cannot constant-fold the read away.
+    expect(model.graph!.input.map((i) => i.name)).toContain(buffer!.name);
+  });
+
+  it('builds a null model with the same inputs and nothing but the sink', () => {
+    const model = onnxProto.onnx.ModelProto.decode(buildNullModel([[1, 8, 4, 4], [1, 8, 4, 4]]).bytes);
+    expect(model.graph!.node.map((n) => n.opType)).toEqual(['Slice', 'Slice', 'Sum']);
   });
 });

@@ -1,6 +1,6 @@
 // Reads onnxruntime's profile (Chrome trace JSON) into per-run node timings and splits each run
 // into the kernel's own nodes and the boundary nodes a standalone model adds.
-import { SINK_PREFIX } from '@litepred/kernels';
+import { SCRUB_PREFIX, SINK_PREFIX } from '@litepred/kernels';
 
 export interface NodeTiming {
   name: string;
@@ -41,22 +41,43 @@ export function parseOrtProfile(events: readonly TraceEvent[]): RunProfile[] {
   return out;
 }
 
-export type NodeRole = 'kernel' | 'reorder-in' | 'reorder-out' | 'sink';
+export type NodeRole = 'kernel' | 'reorder-in' | 'reorder-out' | 'sink' | 'scrub';
 
 /** ORT's NCHWc layout transformer inserts ReorderInput/ReorderOutput where a model enters/leaves the blocked layout. */
 export function nodeRole(node: NodeTiming): NodeRole {
   if (node.name.startsWith(SINK_PREFIX)) return 'sink';
+  if (node.name.startsWith(SCRUB_PREFIX)) return 'scrub';
   if (node.op === 'ReorderInput') return 'reorder-in';
   if (node.op === 'ReorderOutput') return 'reorder-out';
   return 'kernel';
 }
 
-/** Per-run sums by role, in milliseconds. */
-export function splitRun(run: RunProfile): Record<NodeRole | 'all', number> {
-  const sums: Record<NodeRole | 'all', number> = { kernel: 0, 'reorder-in': 0, 'reorder-out': 0, sink: 0, all: 0 };
+/**
+ * Per-run sums by role, in milliseconds. `nodeOverheadUs` is what the profiler itself adds to each
+ * node's duration (calibrated per device): it is taken off every node, never below zero.
+ */
+export function splitRun(run: RunProfile, nodeOverheadUs = 0): Record<NodeRole | 'all', number> {
+  const sums: Record<NodeRole | 'all', number> = { kernel: 0, 'reorder-in': 0, 'reorder-out': 0, sink: 0, scrub: 0, all: 0 };
   for (const n of run.nodes) {
-    sums[nodeRole(n)] += n.us / 1000;
-    sums.all += n.us / 1000;
+    const ms = Math.max(0, n.us - nodeOverheadUs) / 1000;
+    const role = nodeRole(n);
+    sums[role] += ms;
+    if (role !== 'scrub') sums.all += ms;
   }
   return sums;
+}
+
+/**
+ * Whether the kernel leaves ORT's blocked layout inside itself: one of its own nodes runs after a
+ * ReorderOutput (a squeeze-and-excitation's Mul does). Then its reorders happen inside a network
+ * too, and belong to the kernel rather than to the standalone model's boundary.
+ */
+export function reordersInsideKernel(run: RunProfile): boolean {
+  let reordered = false;
+  for (const n of run.nodes) {
+    const role = nodeRole(n);
+    if (role === 'reorder-out') reordered = true;
+    else if (role === 'kernel' && reordered) return true;
+  }
+  return false;
 }

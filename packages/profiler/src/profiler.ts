@@ -1,9 +1,9 @@
 // The kernel profiler: what one kernel costs inside a network on one runtime configuration.
 import { performance } from 'node:perf_hooks';
-import { buildKernelModel, buildNullModel, compactConfig, resolveConfig, type BuiltModel, type KernelConfig, type Shape } from '@litepred/kernels';
+import { buildKernelModel, buildNullModel, buildTrivialChainModel, compactConfig, kernelCost, resolveConfig, type BuiltModel, type KernelConfig, type Shape } from '@litepred/kernels';
 import { createBackend, type Backend } from './backends/index.js';
 import { timeRuns } from './measure.js';
-import { splitRun } from './ort-profile.js';
+import { nodeRole, reordersInsideKernel, splitRun } from './ort-profile.js';
 import { percentile, summarize, type Stats } from './stats.js';
 import {
   DEFAULT_PROTOCOL, DEFAULT_RUNTIME, type BoundaryCosts, type Measurement, type MeasurementProtocol, type RuntimeInfo, type RuntimeOptions,
@@ -21,13 +21,24 @@ export interface ProfilerOptions {
    * kernel's own nodes without extra runs; otherwise paired null differencing.
    */
   method?: Measurement['method'];
+  /** Skip the cold-weight calibration and use this cost per weight byte (ms); 0 turns the term off. */
+  coldWeightMsPerByte?: number;
 }
+
+/** Weight-heavy and compute-light: 5.3 MB of weights on a 4x4 input (a late ResNet stage). */
+const COLD_REFERENCE: KernelConfig = { type: 'conv-bn', HW: 4, CIN: 384, COUT: 384, KERNEL_SIZE: 3, STRIDES: 1 };
+/** Larger than the last-level cache share a core gets on the boards and VMs we target. */
+const SCRUB_BYTES = 64 * 2 ** 20;
 
 export class KernelProfiler {
   readonly runtime: RuntimeInfo;
   readonly protocol: MeasurementProtocol;
   readonly statistic: 'median' | 'iqm';
   readonly method: Measurement['method'];
+  /** What ORT's profiler adds to each node's duration on this device (µs); see calibrateNodeOverhead. */
+  nodeOverheadUs = 0;
+  /** Extra time per weight byte when weights come from memory, as inside a network (ms/byte). */
+  coldWeightMsPerByte = 0;
 
   private constructor(private readonly backend: Backend, protocol: MeasurementProtocol, options: ProfilerOptions) {
     this.runtime = backend.info;
@@ -43,7 +54,29 @@ export class KernelProfiler {
     const runtime = { ...DEFAULT_RUNTIME, ...options.runtime };
     if (!Number.isInteger(runtime.threads) || runtime.threads < 1) throw new Error(`threads: must be a positive integer (got ${runtime.threads})`);
     const profiler = new KernelProfiler(await createBackend(runtime), { ...DEFAULT_PROTOCOL, ...options.protocol }, options);
+    if (profiler.method === 'node-profile') profiler.nodeOverheadUs = await profiler.calibrateNodeOverhead();
+    profiler.coldWeightMsPerByte = options.coldWeightMsPerByte ?? await profiler.calibrateColdWeights();
     return profiler;
+  }
+
+  /**
+   * ORT's per-node profile adds a fixed cost to every node's duration (about 3 µs on a KVM guest,
+   * where a one-element Relu takes 0.15 µs unprofiled): measured as the profiled duration per node
+   * of a chain of trivial nodes minus the unprofiled wall-time slope of the same chain.
+   */
+  private async calibrateNodeOverhead(): Promise<number> {
+    const long = 41;
+    const protocol = { ...this.protocol, minRuns: 200, maxRuns: 400, targetPrecision: 0.005 };
+    const wall = async (length: number) => {
+      const session = await this.backend.open(buildTrivialChainModel(length), { profileNodes: false });
+      try { return median((await timeRuns(session, protocol)).samples); } finally { await session.close(); }
+    };
+    const slopeUs = ((await wall(long)) - (await wall(1))) / (long - 1) * 1000;
+    const session = await this.backend.open(buildTrivialChainModel(long), { profileNodes: true });
+    const runs = await timeRuns(session, protocol);
+    const profile = (await session.close())!.slice(-runs.samples.length);
+    const profiledUs = median(profile.map((r) => r.nodes.filter((n) => nodeRole(n) === 'kernel').reduce((s, n) => s + n.us, 0) / long));
+    return Math.max(0, profiledUs - Math.max(0, slopeUs));
   }
 
   /**
@@ -64,22 +97,48 @@ export class KernelProfiler {
     return this.measureModel(buildNullModel(inputShapes));
   }
 
-  /** Measures one kernel config; the config is validated first and stored in compact form. */
+  /**
+   * What one extra byte of weights costs when it has to come from memory rather than cache, as it
+   * does inside a network (the rest of the network evicts a kernel's weights between two runs,
+   * while a standalone kernel's repeated runs keep them hot): a weight-heavy reference kernel timed
+   * hot and after a cache scrub. Near zero where compute hides the traffic.
+   */
+  private async calibrateColdWeights(): Promise<number> {
+    const weightBytes = 4 * kernelCost(COLD_REFERENCE).params;
+    const protocol = { ...this.protocol, minRuns: 40, maxRuns: 200 };
+    const hot = (await this.measureStandalone(COLD_REFERENCE, 0, protocol)).kernel.median;
+    const cold = (await this.measureStandalone(COLD_REFERENCE, SCRUB_BYTES, protocol)).kernel.median;
+    return Math.max(0, cold - hot) / weightBytes;
+  }
+
+  /**
+   * Measures one kernel config: what it contributes inside a network. The config is validated
+   * first and stored in compact form.
+   */
   async measure(config: KernelConfig): Promise<Measurement> {
+    const m = await this.measureStandalone(config, 0, this.protocol);
+    const coldWeightsMs = this.coldWeightMsPerByte * 4 * kernelCost(m.config).params;
+    m.boundary.coldWeightsMs = coldWeightsMs;
+    m.latencyMs = m.kernel[this.statistic] + coldWeightsMs;
+    return m;
+  }
+
+  /** The kernel timed on its own (weights hot unless scrubBytes evicts them before every run). */
+  private async measureStandalone(config: KernelConfig, scrubBytes: number, protocol: MeasurementProtocol): Promise<Measurement> {
     const compact = compactConfig(resolveConfig(config));
-    const model = buildKernelModel(compact);
+    const model = buildKernelModel(compact, { scrubBytes });
     const t0 = performance.now();
     const byProfile = this.method === 'node-profile';
     const session = await this.backend.open(model, { profileNodes: byProfile });
     const sessionCreateMs = performance.now() - t0;
     // Without a node profile, each kernel run is paired with a run of a model that has the same
-    // inputs and no kernel: the difference is what the kernel adds (in-context differencing).
+    // inputs (and scrub) and no kernel: the difference is what the kernel adds.
     const baseline = byProfile ? undefined
-      : await this.backend.open(buildNullModel(model.inputs.map((i) => i.shape)), { profileNodes: false });
+      : await this.backend.open(buildNullModel(model.inputs.map((i) => i.shape), { scrubBytes }), { profileNodes: false });
     let runs;
     let profile;
     try {
-      runs = await timeRuns(session, this.protocol, baseline);
+      runs = await timeRuns(session, protocol, baseline);
     } finally {
       profile = await session.close();
       await baseline?.close();
@@ -89,19 +148,22 @@ export class KernelProfiler {
     let boundary: BoundaryCosts;
     if (profile) {
       // ORT profiled the warm-up runs too; the timed runs are the last ones.
-      const timed = profile.slice(profile.length - runs.samples.length).map(splitRun);
-      if (timed.length !== runs.samples.length) throw new Error(`ORT profile has ${profile.length} runs, expected ${runs.warmupRuns + runs.samples.length}`);
-      kernelSamples = timed.map((r) => r.kernel);
+      const timedRuns = profile.slice(profile.length - runs.samples.length);
+      if (timedRuns.length !== runs.samples.length) throw new Error(`ORT profile has ${profile.length} runs, expected ${runs.warmupRuns + runs.samples.length}`);
+      const timed = timedRuns.map((r) => splitRun(r, this.nodeOverheadUs));
+      const inside = timedRuns.filter(reordersInsideKernel).length > timedRuns.length / 2;
+      kernelSamples = timed.map((r) => r.kernel + (inside ? r['reorder-in'] + r['reorder-out'] : 0));
       boundary = {
-        reorderInMs: median(timed.map((r) => r['reorder-in'])),
-        reorderOutMs: median(timed.map((r) => r['reorder-out'])),
+        reorderInMs: inside ? 0 : median(timed.map((r) => r['reorder-in'])),
+        reorderOutMs: inside ? 0 : median(timed.map((r) => r['reorder-out'])),
         sinkMs: median(timed.map((r) => r.sink)),
-        runOverheadMs: Math.max(0, wall.median - median(timed.map((r) => r.all))),
+        runOverheadMs: Math.max(0, wall.median - median(timed.map((r) => r.all + r.scrub))),
+        coldWeightsMs: 0,
       };
     } else {
       const base = runs.baseline!;
       kernelSamples = runs.samples.map((s, i) => s - base[i]!);
-      boundary = { reorderInMs: 0, reorderOutMs: 0, sinkMs: 0, runOverheadMs: median(base) };
+      boundary = { reorderInMs: 0, reorderOutMs: 0, sinkMs: 0, runOverheadMs: median(base), coldWeightsMs: 0 };
     }
     const kernel: Stats = summarize(kernelSamples);
     return {
@@ -111,6 +173,7 @@ export class KernelProfiler {
       kernel,
       wall,
       boundary,
+      profileNodeOverheadUs: profile ? this.nodeOverheadUs : undefined,
       method: profile ? 'node-profile' : 'paired-null-difference',
       warmupRuns: runs.warmupRuns,
       converged: runs.converged,

@@ -54,6 +54,12 @@ export interface BoundaryCosts {
   sinkMs: number;
   /** session.run wall time not spent in the kernel: binding, input copy, executor (ms, median). */
   runOverheadMs: number;
+  /**
+   * Inside a network the rest of the network evicts this kernel's weights between two of its runs;
+   * a standalone kernel's weights stay hot. Weight bytes × the device's calibrated cold-weight cost
+   * per byte. Included in latencyMs, not in the `kernel` statistics (which are hot).
+   */
+  coldWeightsMs: number;
 }
 
 export interface DriftInfo {
@@ -65,7 +71,7 @@ export interface DriftInfo {
 
 export interface Measurement {
   config: KernelConfig;
-  /** The kernel's latency inside a network, by the chosen statistic (ms). */
+  /** The kernel's latency inside a network (ms): the chosen statistic of `kernel` + boundary.coldWeightsMs. */
   latencyMs: number;
   statistic: 'median' | 'iqm';
   /** Per-run in-model kernel time (ms). */
@@ -78,6 +84,8 @@ export interface Measurement {
    * difference between the kernel model and a null model with the same inputs.
    */
   method: 'node-profile' | 'paired-null-difference';
+  /** With node-profile: the calibrated per-node profiler cost taken off every node (µs). */
+  profileNodeOverheadUs?: number;
   warmupRuns: number;
   converged: boolean;
   sessionCreateMs: number;

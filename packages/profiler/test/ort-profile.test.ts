@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nodeRole, parseOrtProfile, splitRun } from '@litepred/profiler';
+import { nodeRole, parseOrtProfile, reordersInsideKernel, splitRun, type RunProfile } from '@litepred/profiler';
 
 // The shape of onnxruntime's profile JSON, as onnxruntime-node 1.30 writes it.
 const trace = [
@@ -33,5 +33,30 @@ describe('ORT profile parsing', () => {
     expect(split['reorder-out']).toBeCloseTo(0.023, 12);
     expect(split.sink).toBeCloseTo(0.005, 12);
     expect(split.all).toBeCloseTo(0.315, 12);
+  });
+});
+
+describe('profile corrections', () => {
+  it('takes the calibrated profiler cost off every node, never below zero', () => {
+    const split = splitRun(parseOrtProfile(trace)[0]!, 6);
+    expect(split.kernel).toBeCloseTo(0.274, 12);
+    expect(split['reorder-in']).toBeCloseTo(0.001, 12);
+    expect(split.sink).toBe(0);
+  });
+
+  it('leaves the cache scrub out of every sum', () => {
+    const run: RunProfile = { runUs: 0, nodes: [{ name: 'litepred_scrub_0', op: 'ReduceMax', us: 900 }, { name: 'conv', op: 'Conv', us: 100 }] };
+    expect(nodeRole(run.nodes[0]!)).toBe('scrub');
+    expect(splitRun(run).all).toBeCloseTo(0.1, 12);
+  });
+
+  it('counts reorders as the kernel\'s own when a kernel node runs after leaving the blocked layout', () => {
+    const conv = parseOrtProfile(trace)[0]!;
+    expect(reordersInsideKernel(conv)).toBe(false);
+    const se: RunProfile = { runUs: 0, nodes: [
+      { name: 'ReorderInput', op: 'ReorderInput', us: 5 }, { name: 'gap', op: 'GlobalAveragePool', us: 5 },
+      { name: 'ReorderOutput', op: 'ReorderOutput', us: 5 }, { name: 'mul', op: 'Mul', us: 5 }, { name: 'litepred_sink', op: 'Slice', us: 1 },
+    ] };
+    expect(reordersInsideKernel(se)).toBe(true);
   });
 });

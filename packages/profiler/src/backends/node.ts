@@ -45,6 +45,8 @@ export class OrtNodeBackend implements Backend {
       intraOpNumThreads: this.options.threads,
       interOpNumThreads: 1,
       graphOptimizationLevel: this.options.graphOptimizationLevel,
+      // Errors only: the cache-scrub buffer is deliberately an overridable initializer, which ORT warns about.
+      logSeverityLevel: 3,
       enableProfiling: profileNodes,
       profileFilePrefix: profileNodes ? prefix : undefined,
     });

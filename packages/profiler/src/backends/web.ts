@@ -27,6 +27,8 @@ export class OrtWebBackend implements Backend {
     const session = await ort.InferenceSession.create(model.bytes, {
       executionProviders: ['wasm'],
       graphOptimizationLevel: this.options.graphOptimizationLevel,
+      // Errors only: the cache-scrub buffer is deliberately an overridable initializer, which ORT warns about.
+      logSeverityLevel: 3,
     });
     const feeds = Object.fromEntries(model.inputs.map((i) => [i.name, new ort.Tensor('float32', inputData(i.shape), [...i.shape])]));
     return {

@@ -1,0 +1,174 @@
+// npm run bench:timing -- [--parts retest,overhead,memory,composition] [--networks 21]
+// Can the profiler's numbers be trusted? Test-retest agreement, overhead against a bare loop,
+// memory over thousands of kernels, and whether kernel latencies add up to network latencies.
+import { performance } from 'node:perf_hooks';
+import * as ort from 'onnxruntime-node';
+import { buildKernelModel, buildNetworkModel, kernelCost, rng, sampleNetworks, type KernelConfig, type NetworkDef } from '@litepred/kernels';
+import { KernelProfiler, type Measurement } from '@litepred/profiler';
+import { median, pct, Report } from './report.js';
+
+const args = process.argv.slice(2);
+const arg = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
+};
+const parts = new Set(arg('parts', 'retest,overhead,memory,composition').split(','));
+const networkCount = Number(arg('networks', '21'));
+
+/** Distinct kernels of sampled MobileNetV2/V3 and ResNet stacks, shuffled: realistic configs of every size. */
+function sampledKernels(n: number, seed = 7): KernelConfig[] {
+  const seen = new Map<string, KernelConfig>();
+  for (const net of sampleNetworks(60, seed)) for (const l of net.layers) seen.set(JSON.stringify(l.config), l.config);
+  const all = [...seen.values()];
+  const r = rng(seed);
+  for (let i = all.length - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    [all[i], all[j]] = [all[j]!, all[i]!];
+  }
+  return all.slice(0, n);
+}
+
+const relDiff = (a: number, b: number) => Math.abs(a - b) / ((a + b) / 2);
+
+const report = new Report('timing', 'Timing benchmark: can the kernel measurements be trusted?', `npm run bench:timing -- ${args.join(' ')}`.trim());
+report.text('Runtime: onnxruntime-node 1.30.0, CPU EP, 1 intra-op thread, graph optimization `all` unless a section says otherwise. ' +
+  'Kernel latency = the kernel\'s in-model time: on onnxruntime-node the per-run sum of the kernel\'s own nodes in ORT\'s per-node profile ' +
+  '(layout reorders at the standalone model\'s edges and the output sink are recorded apart); on onnxruntime-web (wasm) the paired difference ' +
+  'between the kernel model and a null model with the same inputs.');
+
+async function retest(): Promise<void> {
+  const kernels = sampledKernels(200);
+  const profiler = await KernelProfiler.create();
+  const a: Measurement[] = [];
+  const b: Measurement[] = [];
+  // Interleaved in blocks of 20: the A pass of a block, then its B pass, so drift hits both alike.
+  for (let i = 0; i < kernels.length; i += 20) {
+    const block = kernels.slice(i, i + 20);
+    for (const k of block) a.push(await profiler.measure(k));
+    for (const k of block) b.push(await profiler.measure(k));
+    process.stderr.write(`retest ${Math.min(i + 20, kernels.length)}/${kernels.length}\r`);
+  }
+  const share = (stat: (m: Measurement) => number, tol: number, keep = (_: number) => true) => {
+    const idx = a.map((_, i) => i).filter(keep);
+    return idx.filter((i) => relDiff(stat(a[i]!), stat(b[i]!)) <= tol).length / idx.length;
+  };
+  report.text('## 1. Test-retest agreement');
+  report.text(`${kernels.length} distinct kernels sampled from 60 MobileNetV2/V3- and ResNet-style networks, each measured twice, ` +
+    'interleaved in blocks of 20 (block A pass, then block B pass). Agreement = |a − b| / mean(a, b).');
+  const bigEnough = (i: number) => a[i]!.kernel.median >= 0.02;
+  const small = a.filter((m) => m.kernel.median < 0.02).length;
+  report.table(['statistic', 'kernels', 'within ±5%', 'within ±10%'], [
+    ['median', kernels.length, pct(share((m) => m.kernel.median, 0.05)), pct(share((m) => m.kernel.median, 0.1))],
+    ['IQM (chosen)', kernels.length, pct(share((m) => m.kernel.iqm, 0.05)), pct(share((m) => m.kernel.iqm, 0.1))],
+    ['median, kernels ≥ 20 µs', kernels.length - small, pct(share((m) => m.kernel.median, 0.05, bigEnough)), pct(share((m) => m.kernel.median, 0.1, bigEnough))],
+    ['IQM, kernels ≥ 20 µs', kernels.length - small, pct(share((m) => m.kernel.iqm, 0.05, bigEnough)), pct(share((m) => m.kernel.iqm, 0.1, bigEnough))],
+  ]);
+  const worst = a.map((m, i) => ({ m, d: relDiff(m.kernel.iqm, b[i]!.kernel.iqm), bi: b[i]! })).sort((x, y) => y.d - x.d).slice(0, 5);
+  report.table(['worst pairs', 'A IQM ms', 'B IQM ms', 'difference'], worst.map((w) => [JSON.stringify(w.m.config), w.m.kernel.iqm, w.bi.kernel.iqm, pct(w.d)]));
+}
+
+async function overhead(): Promise<void> {
+  const kernels = sampledKernels(60, 11);
+  const profiler = await KernelProfiler.create();
+  const ratios: number[] = [];
+  let profTotal = 0;
+  let bareTotal = 0;
+  for (const k of kernels) {
+    const t0 = performance.now();
+    const m = await profiler.measure(k);
+    const t1 = performance.now();
+    // The bare loop: the same model, a plain session, the same number of session.run calls.
+    const model = buildKernelModel(k);
+    const session = await ort.InferenceSession.create(model.bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+    const feeds = Object.fromEntries(model.inputs.map((i) => [i.name, new ort.Tensor('float32', new Float32Array(i.shape.reduce((x, y) => x * y, 1)).fill(0.5), [...i.shape])]));
+    for (let r = 0; r < m.warmupRuns + m.kernel.n; r++) await session.run(feeds);
+    await session.release();
+    const t2 = performance.now();
+    ratios.push((t1 - t0) / (t2 - t1));
+    profTotal += t1 - t0;
+    bareTotal += t2 - t1;
+  }
+  report.text('## 2. Overhead against a bare loop');
+  report.text(`${kernels.length} sampled kernels. For each, the profiler's whole \`measure()\` (model build, session with ORT profiling, warm-up, timed runs, ` +
+    'profile parsing, release), then, right after it, a bare loop: the same model bytes built again, a plain session, the same number of `session.run` ' +
+    'calls (warm-up + timed), release. Target ≤ 1.10x.');
+  report.table(['measure', 'value'], [
+    ['median per-kernel ratio profiler / bare', `${median(ratios).toFixed(3)}x`],
+    ['total ratio (all kernels)', `${(profTotal / bareTotal).toFixed(3)}x`],
+    ['p90 per-kernel ratio', `${[...ratios].sort((x, y) => x - y)[Math.floor(ratios.length * 0.9)]!.toFixed(3)}x`],
+  ]);
+}
+
+async function memory(): Promise<void> {
+  const kernels = sampledKernels(400, 13);
+  const profiler = await KernelProfiler.create({ protocol: { warmupRuns: 3, warmupMs: 0, minRuns: 10, maxRuns: 20, maxMs: 100 } });
+  const rows: (string | number)[][] = [];
+  const marks = new Set([100, 500, 1000, 1500, 2000]);
+  let at100 = 0;
+  for (let i = 1; i <= 2000; i++) {
+    await profiler.measure(kernels[i % kernels.length]!);
+    if (marks.has(i)) {
+      const rss = process.memoryUsage().rss / 2 ** 20;
+      if (i === 100) at100 = rss;
+      rows.push([i, rss.toFixed(0), (rss / at100).toFixed(3)]);
+      process.stderr.write(`memory ${i}/2000\r`);
+    }
+  }
+  report.text('## 3. Memory over 2,000 kernels');
+  report.text('2,000 measurements (400 distinct sampled kernels, cycled; short protocol: 3 warm-up and 10–20 timed runs) in one process, one session per kernel, each released.');
+  report.table(['kernels measured', 'RSS MiB', 'RSS / RSS at 100'], rows);
+}
+
+interface CompositionRow { net: NetworkDef; e2e: number; e2eBefore: number; e2eRetest: number; sum: number; predicted: number; weightMiB: number }
+
+async function composition(backend: 'ort-node' | 'ort-web', networks: NetworkDef[]): Promise<CompositionRow[]> {
+  const profiler = await KernelProfiler.create({ runtime: { backend } });
+  const rows: CompositionRow[] = [];
+  for (const [n, net] of networks.entries()) {
+    // This machine's speed drifts by tens of percent over minutes: each network's kernels are
+    // measured right between two end-to-end measurements of it, never reused from another network.
+    const model = buildNetworkModel(net.layers, net.inputShape);
+    const before = (await profiler.measureModel(model)).median;
+    const ms: Measurement[] = [];
+    for (const l of net.layers) ms.push(await profiler.measure(l.config));
+    const after = (await profiler.measureModel(model)).median;
+    const e2e = (before + after) / 2;
+    const e2eRetest = after;
+    const overheadMs = (await profiler.measureRunOverhead([net.inputShape])).median;
+    const sum = ms.reduce((s, m) => s + m.latencyMs, 0);
+    // What a standalone kernel pays once that a network pays once too: the run itself, the layout
+    // reorder where the network input enters and where its output leaves.
+    const edges = ms[0]!.boundary.reorderInMs + ms[ms.length - 1]!.boundary.reorderOutMs;
+    const weightMiB = net.layers.reduce((s, l) => s + 4 * kernelCost(l.config).params, 0) / 2 ** 20;
+    rows.push({ net, e2e, e2eBefore: before, e2eRetest, sum, predicted: sum + overheadMs + edges, weightMiB });
+    process.stderr.write(`composition ${backend} ${n + 1}/${networks.length}\r`);
+  }
+  return rows;
+}
+
+async function compositionBoth(): Promise<void> {
+  const networks = sampleNetworks(networkCount, 3);
+  report.text('## 4. Composition: kernels against whole networks');
+  report.text(`${networks.length} networks (MobileNetV2-, MobileNetV3- and ResNet-style, random resolution, width, depth, kernel sizes and expansion), ` +
+    'built from the same kernel emitters and ending at global average pooling. End-to-end = median `session.run` of the whole network, unprofiled, ' +
+    'output copied out. Predicted = Σ kernel latencies + run overhead of a null model with the network\'s input + the first kernel\'s input reorder ' +
+    'and the last kernel\'s output reorder. Each network is measured end to end, then its kernels, then end to end again; the error is against the mean of the two, and their difference shows how much the machine moved meanwhile.' +
+    ' Predicted kernels include the cold-weight term (weight bytes × the calibrated cost per byte of weights that come from memory).');
+  for (const backend of ['ort-node', 'ort-web'] as const) {
+    const rows = await composition(backend, networks);
+    const err = rows.map((r) => r.predicted / r.e2e - 1);
+    const within = (tol: number) => err.filter((e) => Math.abs(e) <= tol).length;
+    report.text(`### ${backend}`);
+    report.table(['network', 'layers', 'weights MiB', 'end-to-end before ms', 'after ms', 'Σ kernels ms', 'predicted ms', 'error vs mean'], rows.map((r, i) =>
+      [r.net.name, r.net.layers.length, r.weightMiB.toFixed(1), r.e2eBefore, r.e2eRetest, r.sum, r.predicted, `${(100 * err[i]!).toFixed(1)}%`]));
+    report.text(`${backend}: ${within(0.05)}/${rows.length} networks within ±5%, ${within(0.1)}/${rows.length} within ±10%; ` +
+      `median |error| ${pct(median(err.map(Math.abs)))}, max |error| ${pct(Math.max(...err.map(Math.abs)))}; ` +
+      `end-to-end before/after median |difference| ${pct(median(rows.map((r) => Math.abs(r.e2eRetest / r.e2eBefore - 1))))}, max ${pct(Math.max(...rows.map((r) => Math.abs(r.e2eRetest / r.e2eBefore - 1))))}.`);
+  }
+}
+
+if (parts.has('retest')) await retest();
+if (parts.has('overhead')) await overhead();
+if (parts.has('memory')) await memory();
+if (parts.has('composition')) await compositionBoth();
+report.write();
