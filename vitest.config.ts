@@ -16,5 +16,6 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Timing tests share two cores: run files one at a time so they do not disturb each other.
     fileParallelism: false,
+    reporters: ['default', './test/summary-reporter.ts'],
   },
 });

@@ -12,7 +12,7 @@ const arg = (name: string, fallback: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
 };
-const parts = new Set(arg('parts', 'retest,overhead,memory,composition').split(','));
+const parts = new Set(arg('parts', 'calibration,retest,overhead,memory,composition').split(','));
 const networkCount = Number(arg('networks', '21'));
 
 /** Distinct kernels of sampled MobileNetV2/V3 and ResNet stacks, shuffled: realistic configs of every size. */
@@ -35,6 +35,21 @@ report.text('Runtime: onnxruntime-node 1.30.0, CPU EP, 1 intra-op thread, graph 
   'Kernel latency = the kernel\'s in-model time: on onnxruntime-node the per-run sum of the kernel\'s own nodes in ORT\'s per-node profile ' +
   '(layout reorders at the standalone model\'s edges and the output sink are recorded apart); on onnxruntime-web (wasm) the paired difference ' +
   'between the kernel model and a null model with the same inputs.');
+
+async function calibration(): Promise<void> {
+  report.text('## 0. Calibration on this machine');
+  const rows: (string | number)[][] = [];
+  for (const backend of ['ort-node', 'ort-web'] as const) {
+    const p = await KernelProfiler.create({ runtime: { backend } });
+    rows.push([backend, p.method, p.method === 'node-profile' ? p.nodeOverheadUs.toFixed(2) : '-',
+      p.coldWeightMsPerByte > 0 ? (1 / p.coldWeightMsPerByte / 1e6).toFixed(1) : 'no measurable cost']);
+  }
+  report.text('What the profiler calibrates when it starts: the cost ORT\'s per-node profiler adds to every node\'s duration (profiled ' +
+    'duration per node of a 41-node chain of one-element Relus, minus the unprofiled wall-time slope of the same chain), and the cost of weights ' +
+    'that come from memory rather than cache (a conv with 5.3 MB of weights on a 4x4 input, timed hot and after a 64 MB in-graph cache scrub), ' +
+    'given as the bandwidth it amounts to.');
+  report.table(['backend', 'method', 'profiler cost per node µs', 'cold weights as GB/s'], rows);
+}
 
 async function retest(): Promise<void> {
   const kernels = sampledKernels(200);
@@ -62,6 +77,22 @@ async function retest(): Promise<void> {
     ['IQM (chosen)', kernels.length, pct(share((m) => m.kernel.iqm, 0.05)), pct(share((m) => m.kernel.iqm, 0.1))],
     ['median, kernels ≥ 20 µs', kernels.length - small, pct(share((m) => m.kernel.median, 0.05, bigEnough)), pct(share((m) => m.kernel.median, 0.1, bigEnough))],
     ['IQM, kernels ≥ 20 µs', kernels.length - small, pct(share((m) => m.kernel.iqm, 0.05, bigEnough)), pct(share((m) => m.kernel.iqm, 0.1, bigEnough))],
+  ]);
+  // The same kernels again, A and B straight after each other: what is left is the session-to-session variance.
+  const b2b = kernels.slice(0, 60);
+  const x: number[] = [];
+  for (const k of b2b) {
+    const m1 = await profiler.measure(k);
+    const m2 = await profiler.measure(k);
+    x.push(relDiff(m1.kernel.median, m2.kernel.median));
+  }
+  const big = b2b.map((_, i) => i).filter((i) => a[i]!.kernel.median >= 0.02);
+  const w = (idx: number[], tol: number) => pct(idx.filter((i) => x[i]! <= tol).length / idx.length);
+  const allIdx = b2b.map((_, i) => i);
+  report.text('The first 60 of them again, A and B back to back (two sessions, one straight after the other), median statistic:');
+  report.table(['kernels', 'count', 'within ±5%', 'within ±10%'], [
+    ['all', allIdx.length, w(allIdx, 0.05), w(allIdx, 0.1)],
+    ['≥ 20 µs', big.length, w(big, 0.05), w(big, 0.1)],
   ]);
   const worst = a.map((m, i) => ({ m, d: relDiff(m.kernel.iqm, b[i]!.kernel.iqm), bi: b[i]! })).sort((x, y) => y.d - x.d).slice(0, 5);
   report.table(['worst pairs', 'A IQM ms', 'B IQM ms', 'difference'], worst.map((w) => [JSON.stringify(w.m.config), w.m.kernel.iqm, w.bi.kernel.iqm, pct(w.d)]));
@@ -167,6 +198,7 @@ async function compositionBoth(): Promise<void> {
   }
 }
 
+if (parts.has('calibration')) await calibration();
 if (parts.has('retest')) await retest();
 if (parts.has('overhead')) await overhead();
 if (parts.has('memory')) await memory();
