@@ -48,17 +48,18 @@ export async function profileConfigs(configs: KernelConfig[], args: RuntimeArgs 
 }
 
 export function printResults(results: readonly ProfileResult[]): void {
-  console.log(formatTable(['kernel', 'config', 'latency ms', 'p10', 'p90', 'runs', 'wall ms', 'note'], results.map((r) => {
+  console.log(formatTable(['kernel', 'config', 'in-network ms', 'hot ms', 'p10', 'p90', '+cold weights', 'runs', 'wall ms', 'note'], results.map((r) => {
     const m = r.measurement;
-    if (!m) return [r.config.type, configText(r.config), '-', '-', '-', '-', '-', `error: ${r.error}`];
+    if (!m) return [r.config.type, configText(r.config), '-', '-', '-', '-', '-', '-', '-', `error: ${r.error}`];
     const note = [m.converged ? '' : 'not converged', m.drift?.flagged ? 'DRIFT' : ''].filter(Boolean).join(', ');
-    return [m.config.type, configText(m.config), m.latencyMs, m.kernel.p10, m.kernel.p90, m.kernel.n, m.wall.median, note];
+    return [m.config.type, configText(m.config), m.latencyMs, m.kernel[m.statistic], m.kernel.p10, m.kernel.p90, m.boundary.coldWeightsMs, m.kernel.n, m.wall.median, note];
   })));
   const m = results.find((r) => r.measurement)?.measurement;
   if (m) {
     const rt = m.runtime;
     console.log(`\n${rt.backend} ${rt.runtimeVersion} (${rt.executionProvider}), ${rt.threads} thread(s), optimization ${rt.graphOptimizationLevel}; ` +
-      `latency = ${m.statistic} of the kernel's in-model time (${m.method}); wall = session.run of the standalone model.`);
+      `hot = ${m.statistic} of the kernel's own time per run (${m.method}), p10/p90 likewise; in-network = hot + the cold-weight term ` +
+      `(weights evicted by the rest of a network); wall = session.run of the standalone model.`);
   }
 }
 
