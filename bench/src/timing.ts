@@ -72,30 +72,32 @@ async function retest(): Promise<void> {
     'interleaved in blocks of 20 (block A pass, then block B pass). Agreement = |a − b| / mean(a, b).');
   const bigEnough = (i: number) => a[i]!.kernel.median >= 0.02;
   const small = a.filter((m) => m.kernel.median < 0.02).length;
-  report.table(['statistic', 'kernels', 'within ±5%', 'within ±10%'], [
-    ['median', kernels.length, pct(share((m) => m.kernel.median, 0.05)), pct(share((m) => m.kernel.median, 0.1))],
-    ['IQM (chosen)', kernels.length, pct(share((m) => m.kernel.iqm, 0.05)), pct(share((m) => m.kernel.iqm, 0.1))],
-    ['median, kernels ≥ 20 µs', kernels.length - small, pct(share((m) => m.kernel.median, 0.05, bigEnough)), pct(share((m) => m.kernel.median, 0.1, bigEnough))],
-    ['IQM, kernels ≥ 20 µs', kernels.length - small, pct(share((m) => m.kernel.iqm, 0.05, bigEnough)), pct(share((m) => m.kernel.iqm, 0.1, bigEnough))],
-  ]);
+  const rows: (string | number)[][] = [];
+  for (const stat of ['median', 'iqm', 'q1mean', 'min'] as const) {
+    const label = stat + (stat === profiler.statistic ? ' (default)' : '');
+    rows.push([label, 'all', kernels.length, pct(share((m) => m.kernel[stat], 0.05)), pct(share((m) => m.kernel[stat], 0.1))]);
+    rows.push([label, '≥ 20 µs', kernels.length - small, pct(share((m) => m.kernel[stat], 0.05, bigEnough)), pct(share((m) => m.kernel[stat], 0.1, bigEnough))]);
+  }
+  report.table(['statistic', 'kernels', 'count', 'within ±5%', 'within ±10%'], rows);
+  const st = profiler.statistic;
   // The same kernels again, A and B straight after each other: what is left is the session-to-session variance.
   const b2b = kernels.slice(0, 60);
   const x: number[] = [];
   for (const k of b2b) {
     const m1 = await profiler.measure(k);
     const m2 = await profiler.measure(k);
-    x.push(relDiff(m1.kernel.median, m2.kernel.median));
+    x.push(relDiff(m1.kernel[st], m2.kernel[st]));
   }
   const big = b2b.map((_, i) => i).filter((i) => a[i]!.kernel.median >= 0.02);
   const w = (idx: number[], tol: number) => pct(idx.filter((i) => x[i]! <= tol).length / idx.length);
   const allIdx = b2b.map((_, i) => i);
-  report.text('The first 60 of them again, A and B back to back (two sessions, one straight after the other), median statistic:');
+  report.text(`The first 60 of them again, A and B back to back (two sessions, one straight after the other), ${st}:`);
   report.table(['kernels', 'count', 'within ±5%', 'within ±10%'], [
     ['all', allIdx.length, w(allIdx, 0.05), w(allIdx, 0.1)],
     ['≥ 20 µs', big.length, w(big, 0.05), w(big, 0.1)],
   ]);
-  const worst = a.map((m, i) => ({ m, d: relDiff(m.kernel.iqm, b[i]!.kernel.iqm), bi: b[i]! })).sort((x, y) => y.d - x.d).slice(0, 5);
-  report.table(['worst pairs', 'A IQM ms', 'B IQM ms', 'difference'], worst.map((w) => [JSON.stringify(w.m.config), w.m.kernel.iqm, w.bi.kernel.iqm, pct(w.d)]));
+  const worst = a.map((m, i) => ({ m, d: relDiff(m.kernel[st], b[i]!.kernel[st]), bi: b[i]! })).sort((x, y) => y.d - x.d).slice(0, 5);
+  report.table(['worst pairs', `A ${st} ms`, `B ${st} ms`, 'difference'], worst.map((w) => [JSON.stringify(w.m.config), w.m.kernel[st], w.bi.kernel[st], pct(w.d)]));
 }
 
 async function overhead(): Promise<void> {
@@ -159,13 +161,13 @@ async function composition(backend: 'ort-node' | 'ort-web', networks: NetworkDef
     // This machine's speed drifts by tens of percent over minutes: each network's kernels are
     // measured right between two end-to-end measurements of it, never reused from another network.
     const model = buildNetworkModel(net.layers, net.inputShape);
-    const before = (await profiler.measureModel(model)).median;
+    const before = (await profiler.measureModel(model))[profiler.statistic];
     const ms: Measurement[] = [];
     for (const l of net.layers) ms.push(await profiler.measure(l.config));
-    const after = (await profiler.measureModel(model)).median;
+    const after = (await profiler.measureModel(model))[profiler.statistic];
     const e2e = (before + after) / 2;
     const e2eRetest = after;
-    const overheadMs = (await profiler.measureRunOverhead([net.inputShape])).median;
+    const overheadMs = (await profiler.measureRunOverhead([net.inputShape]))[profiler.statistic];
     const sum = ms.reduce((s, m) => s + m.latencyMs, 0);
     // What a standalone kernel pays once that a network pays once too: the run itself, the layout
     // reorder where the network input enters and where its output leaves.
@@ -181,8 +183,8 @@ async function compositionBoth(): Promise<void> {
   const networks = sampleNetworks(networkCount, 3);
   report.text('## 4. Composition: kernels against whole networks');
   report.text(`${networks.length} networks (MobileNetV2-, MobileNetV3- and ResNet-style, random resolution, width, depth, kernel sizes and expansion), ` +
-    'built from the same kernel emitters and ending at global average pooling. End-to-end = median `session.run` of the whole network, unprofiled, ' +
-    'output copied out. Predicted = Σ kernel latencies + run overhead of a null model with the network\'s input + the first kernel\'s input reorder ' +
+    'built from the same kernel emitters and ending at global average pooling. End-to-end = `session.run` of the whole network, unprofiled, output copied out, by the same statistic as the kernels (the minimum, the default); ' +
+    'predicted = Σ kernel latencies + run overhead of a null model with the network\'s input + the first kernel\'s input reorder ' +
     'and the last kernel\'s output reorder. Each network is measured end to end, then its kernels, then end to end again; the error is against the mean of the two, and their difference shows how much the machine moved meanwhile.' +
     ' Predicted kernels include the cold-weight term (weight bytes × the calibrated cost per byte of weights that come from memory).');
   for (const backend of ['ort-node', 'ort-web'] as const) {

@@ -1,6 +1,6 @@
 // Options shared by every command that measures: the runtime configuration and the protocol.
 import type { Argv } from 'yargs';
-import { DEFAULT_PROTOCOL, type ProfilerOptions } from '@litepred/profiler';
+import { DEFAULT_PROTOCOL, DEFAULT_STATISTIC, type ProfilerOptions, type Statistic } from '@litepred/profiler';
 
 export function withRuntimeOptions<T>(y: Argv<T>) {
   return y
@@ -12,7 +12,7 @@ export function withRuntimeOptions<T>(y: Argv<T>) {
     .option('max-ms', { type: 'number', default: DEFAULT_PROTOCOL.maxMs, describe: 'time cap per kernel (ms)' })
     .option('precision', { type: 'number', default: DEFAULT_PROTOCOL.targetPrecision, describe: "stop when the median's ~95% CI half-width is within this fraction" })
     .option('warmup-runs', { type: 'number', default: DEFAULT_PROTOCOL.warmupRuns, describe: 'warm-up runs at least' })
-    .option('statistic', { choices: ['iqm', 'median'] as const, default: 'iqm' as const, describe: 'statistic reported as the latency' });
+    .option('statistic', { choices: ['q1mean', 'iqm', 'median', 'min'] as const, default: DEFAULT_STATISTIC, describe: 'statistic of the per-run kernel times reported as the latency (q1mean: mean of the fastest quarter)' });
 }
 
 export interface RuntimeArgs {

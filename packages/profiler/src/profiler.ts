@@ -4,9 +4,9 @@ import { buildKernelModel, buildNullModel, buildTrivialChainModel, compactConfig
 import { createBackend, type Backend } from './backends/index.js';
 import { timeRuns } from './measure.js';
 import { nodeRole, reordersInsideKernel, splitRun } from './ort-profile.js';
-import { percentile, summarize, type Stats } from './stats.js';
+import { percentile, summarize, type Statistic, type Stats } from './stats.js';
 import {
-  DEFAULT_PROTOCOL, DEFAULT_RUNTIME, type BoundaryCosts, type Measurement, type MeasurementProtocol, type RuntimeInfo, type RuntimeOptions,
+  DEFAULT_PROTOCOL, DEFAULT_RUNTIME, DEFAULT_STATISTIC, type BoundaryCosts, type Measurement, type MeasurementProtocol, type RuntimeInfo, type RuntimeOptions,
 } from './types.js';
 
 const median = (xs: readonly number[]) => percentile([...xs].sort((a, b) => a - b), 0.5);
@@ -14,8 +14,8 @@ const median = (xs: readonly number[]) => percentile([...xs].sort((a, b) => a - 
 export interface ProfilerOptions {
   runtime?: Partial<RuntimeOptions>;
   protocol?: Partial<MeasurementProtocol>;
-  /** Which statistic becomes latencyMs. The IQM averages away the profiler's 1 µs resolution. */
-  statistic?: 'median' | 'iqm';
+  /** Which statistic of the per-run kernel times becomes latencyMs (default: min). */
+  statistic?: Statistic;
   /**
    * Default: ORT's per-node profile where the backend has one (onnxruntime-node), which times the
    * kernel's own nodes without extra runs; otherwise paired null differencing.
@@ -33,7 +33,7 @@ const SCRUB_BYTES = 64 * 2 ** 20;
 export class KernelProfiler {
   readonly runtime: RuntimeInfo;
   readonly protocol: MeasurementProtocol;
-  readonly statistic: 'median' | 'iqm';
+  readonly statistic: Statistic;
   readonly method: Measurement['method'];
   /** What ORT's profiler adds to each node's duration on this device (µs); see calibrateNodeOverhead. */
   nodeOverheadUs = 0;
@@ -43,7 +43,7 @@ export class KernelProfiler {
   private constructor(private readonly backend: Backend, protocol: MeasurementProtocol, options: ProfilerOptions) {
     this.runtime = backend.info;
     this.protocol = protocol;
-    this.statistic = options.statistic ?? 'iqm';
+    this.statistic = options.statistic ?? DEFAULT_STATISTIC;
     this.method = options.method ?? (backend.hasNodeProfile ? 'node-profile' : 'paired-null-difference');
     if (this.method === 'node-profile' && !backend.hasNodeProfile) {
       throw new Error(`method: ${backend.info.backend} has no per-node profile; use paired-null-difference`);

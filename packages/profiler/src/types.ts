@@ -1,6 +1,6 @@
 // What a measurement is: the runtime it was taken on, the protocol, and the numbers.
 import type { KernelConfig } from '@litepred/kernels';
-import type { Stats } from './stats.js';
+import type { Statistic, Stats } from './stats.js';
 
 export type BackendName = 'ort-node' | 'ort-web';
 export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
@@ -39,6 +39,9 @@ export const DEFAULT_PROTOCOL: MeasurementProtocol = {
   targetPrecision: 0.02,
 };
 
+/** Chosen by side-by-side test-retest agreement (docs/benchmarks/timing.md, section 1). */
+export const DEFAULT_STATISTIC: Statistic = 'min';
+
 export const DEFAULT_RUNTIME: RuntimeOptions = { backend: 'ort-node', threads: 1, graphOptimizationLevel: 'all' };
 
 /**
@@ -73,7 +76,7 @@ export interface Measurement {
   config: KernelConfig;
   /** The kernel's latency inside a network (ms): the chosen statistic of `kernel` + boundary.coldWeightsMs. */
   latencyMs: number;
-  statistic: 'median' | 'iqm';
+  statistic: Statistic;
   /** Per-run in-model kernel time (ms). */
   kernel: Stats;
   /** Per-run session.run wall time of the standalone sink model (ms). */

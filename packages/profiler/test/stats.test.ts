@@ -16,6 +16,12 @@ describe('summarize', () => {
     expect(s.mean).toBeGreaterThan(100);
   });
 
+  it('gives the mean of the fastest quarter as q1mean', () => {
+    expect(summarize([8, 1, 7, 2, 6, 3, 5, 4]).q1mean).toBe(1.5);
+    expect(summarize([3]).q1mean).toBe(3);
+    expect(summarize([5, 1, 4, 2, 3]).q1mean).toBe(1); // a quarter of 5 rounds down to 1 sample
+  });
+
   it('interpolates percentiles like numpy and takes the middle pair for even n', () => {
     expect(percentile([10, 20, 30, 40], 0.5)).toBe(25);
     expect(percentile([10, 20, 30, 40], 0.25)).toBe(17.5);
