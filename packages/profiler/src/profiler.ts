@@ -14,7 +14,7 @@ const median = (xs: readonly number[]) => percentile([...xs].sort((a, b) => a - 
 export interface ProfilerOptions {
   runtime?: Partial<RuntimeOptions>;
   protocol?: Partial<MeasurementProtocol>;
-  /** Which statistic of the per-run kernel times becomes latencyMs (default: min). */
+  /** Which statistic of the per-run kernel times becomes latencyMs (default: median). */
   statistic?: Statistic;
   /**
    * Default: ORT's per-node profile where the backend has one (onnxruntime-node), which times the
@@ -23,6 +23,21 @@ export interface ProfilerOptions {
   method?: Measurement['method'];
   /** Skip the cold-weight calibration and use this cost per weight byte (ms); 0 turns the term off. */
   coldWeightMsPerByte?: number;
+}
+
+/**
+ * Kernel statistics from paired runs: each location statistic is the kernel series' minus the null
+ * series' (the minimum of per-pair differences would pick a lucky kernel run against an unlucky
+ * null run); the spread is the per-pair differences' own.
+ */
+function differenceStats(kernelWall: Stats, nullWall: Stats, differences: readonly number[]): Stats {
+  const d = summarize(differences);
+  const minus = (k: keyof Stats) => kernelWall[k] - nullWall[k];
+  return {
+    n: d.n, std: d.std,
+    median: minus('median'), p10: minus('p10'), p90: minus('p90'), min: minus('min'), max: minus('max'),
+    mean: minus('mean'), iqm: minus('iqm'), q1mean: minus('q1mean'),
+  };
 }
 
 /** Weight-heavy and compute-light: 5.3 MB of weights on a 4x4 input (a late ResNet stage). */
@@ -165,7 +180,7 @@ export class KernelProfiler {
       kernelSamples = runs.samples.map((s, i) => s - base[i]!);
       boundary = { reorderInMs: 0, reorderOutMs: 0, sinkMs: 0, runOverheadMs: median(base), coldWeightsMs: 0 };
     }
-    const kernel: Stats = summarize(kernelSamples);
+    const kernel: Stats = profile ? summarize(kernelSamples) : differenceStats(summarize(runs.samples), summarize(runs.baseline!), kernelSamples);
     return {
       config: compact,
       latencyMs: kernel[this.statistic],

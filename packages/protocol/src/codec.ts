@@ -1,0 +1,36 @@
+// Raw frame -> typed message, or an error code with a message that names what is wrong.
+import type { z } from 'zod';
+import { ErrorCode } from './errors.js';
+import { AgentMessageSchema, CoordinatorMessageSchema, MAX_FRAME_BYTES, type AgentMessage, type CoordinatorMessage } from './messages.js';
+
+export type Parsed<T> = { ok: true; message: T } | { ok: false; code: ErrorCode; error: string };
+
+function parseWith<T>(schema: z.ZodType<T>, types: readonly string[], raw: string | Buffer): Parsed<T> {
+  const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
+  if (size > MAX_FRAME_BYTES) return { ok: false, code: ErrorCode.TOO_LARGE, error: `frame of ${size} bytes is over the ${MAX_FRAME_BYTES}-byte limit` };
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.toString());
+  } catch (e) {
+    return { ok: false, code: ErrorCode.BAD_JSON, error: `not valid JSON: ${(e as Error).message}` };
+  }
+  const type = (value as { type?: unknown } | null)?.type;
+  if (typeof type !== 'string' || !types.includes(type)) {
+    return { ok: false, code: ErrorCode.UNKNOWN_TYPE, error: `unknown message type ${JSON.stringify(type)}; expected one of ${types.join(', ')}` };
+  }
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    return { ok: false, code: ErrorCode.INVALID_MESSAGE, error: `${type}: ${issue.path.join('.') || '(message)'}: ${issue.message}` };
+  }
+  return { ok: true, message: result.data };
+}
+
+const AGENT_TYPES = AgentMessageSchema.options.map((o) => o.shape.type.value);
+const COORDINATOR_TYPES = CoordinatorMessageSchema.options.map((o) => o.shape.type.value);
+
+export const parseAgentMessage = (raw: string | Buffer): Parsed<AgentMessage> => parseWith(AgentMessageSchema, AGENT_TYPES, raw);
+export const parseCoordinatorMessage = (raw: string | Buffer): Parsed<CoordinatorMessage> => parseWith(CoordinatorMessageSchema, COORDINATOR_TYPES, raw);
+
+/** Serialises a message; typed so only valid shapes compile. */
+export const encode = (message: AgentMessage | CoordinatorMessage): string => JSON.stringify(message);

@@ -1,0 +1,105 @@
+// The messages, as zod schemas; the TypeScript types are inferred from them so the two never drift.
+import { z } from 'zod';
+
+export const PROTOCOL_VERSION = 1;
+/** Frames larger than this are refused by both sides (a results batch of 256 measurements fits). */
+export const MAX_FRAME_BYTES = 1024 * 1024;
+export const MAX_RESULTS_PER_FRAME = 256;
+export const MAX_TASKS_PER_LEASE = 64;
+
+const id = z.string().min(1).max(128);
+const positiveInt = z.number().int().positive();
+
+export const RuntimeOptionsSchema = z.object({
+  backend: z.enum(['ort-node', 'ort-web']),
+  threads: positiveInt.max(256),
+  graphOptimizationLevel: z.enum(['disabled', 'basic', 'extended', 'all']),
+});
+
+/** What a device is: recorded at enrolment, shown by `litepred device list`. */
+export const FingerprintSchema = z.object({
+  cpuModel: z.string().max(256),
+  cores: positiveInt.max(4096),
+  arch: z.string().max(64),
+  os: z.string().max(256),
+  memoryBytes: z.number().nonnegative(),
+  runtime: RuntimeOptionsSchema,
+  runtimeVersion: z.string().max(64),
+  executionProvider: z.string().max(64),
+  hostname: z.string().max(256).optional(),
+  userAgent: z.string().max(512).optional(),
+});
+
+export const MeasurementProtocolSchema = z.object({
+  warmupRuns: positiveInt.max(10_000),
+  warmupMs: z.number().nonnegative().max(600_000),
+  minRuns: positiveInt.max(100_000),
+  maxRuns: positiveInt.max(100_000),
+  maxMs: z.number().positive().max(3_600_000),
+  targetPrecision: z.number().positive().max(1),
+});
+
+/** A kernel config on the wire: a type and integer fields (the kernel library validates the rest). */
+export const KernelConfigSchema = z.object({ type: z.string().min(1).max(64) }).catchall(z.number().int());
+
+const StatsSchema = z.object({
+  n: z.number(), median: z.number(), p10: z.number(), p90: z.number(), min: z.number(), max: z.number(),
+  mean: z.number(), std: z.number(), iqm: z.number(), q1mean: z.number(),
+});
+
+/** The profiler's measurement, as an agent reports it. */
+export const MeasurementSchema = z.object({
+  config: KernelConfigSchema,
+  latencyMs: z.number().nonnegative(),
+  statistic: z.enum(['median', 'iqm', 'q1mean', 'min']),
+  kernel: StatsSchema,
+  wall: StatsSchema,
+  boundary: z.object({
+    reorderInMs: z.number(), reorderOutMs: z.number(), sinkMs: z.number(), runOverheadMs: z.number(), coldWeightsMs: z.number(),
+  }),
+  method: z.enum(['node-profile', 'paired-null-difference']),
+  profileNodeOverheadUs: z.number().optional(),
+  warmupRuns: z.number(),
+  converged: z.boolean(),
+  sessionCreateMs: z.number(),
+  runtime: RuntimeOptionsSchema.extend({ runtimeVersion: z.string(), executionProvider: z.string() }),
+  measuredAt: z.string(),
+  drift: z.object({ ratioBefore: z.number(), ratioAfter: z.number(), flagged: z.boolean() }).optional(),
+});
+
+export const TaskResultSchema = z.object({
+  taskId: positiveInt,
+  leaseId: id,
+  measurement: MeasurementSchema.optional(),
+  /** Set instead of measurement when the kernel could not be measured (invalid on this runtime, crashed). */
+  error: z.string().max(2000).optional(),
+}).refine((r) => (r.measurement === undefined) !== (r.error === undefined), { message: 'exactly one of measurement and error' });
+
+export const AgentMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('hello'), v: z.number().int(), fingerprint: FingerprintSchema, agentVersion: z.string().max(64) }),
+  z.object({ type: z.literal('lease.request'), capacity: positiveInt.max(MAX_TASKS_PER_LEASE) }),
+  z.object({ type: z.literal('results'), items: z.array(TaskResultSchema).min(1).max(MAX_RESULTS_PER_FRAME) }),
+  z.object({ type: z.literal('heartbeat'), t: z.number() }),
+]);
+
+export const CoordinatorMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('welcome'), v: z.number().int(), deviceId: id, credential: z.string().optional(), heartbeatMs: positiveInt }),
+  z.object({
+    type: z.literal('lease'), leaseId: id, campaignId: id, expiresAt: z.number(),
+    protocol: MeasurementProtocolSchema,
+    tasks: z.array(z.object({ taskId: positiveInt, config: KernelConfigSchema })).min(1).max(MAX_TASKS_PER_LEASE),
+  }),
+  z.object({ type: z.literal('idle'), retryMs: positiveInt }),
+  z.object({ type: z.literal('ack'), taskIds: z.array(positiveInt) }),
+  z.object({ type: z.literal('error'), code: z.string(), message: z.string() }),
+  z.object({ type: z.literal('heartbeat'), t: z.number() }),
+]);
+
+export type RuntimeOptions = z.infer<typeof RuntimeOptionsSchema>;
+export type Fingerprint = z.infer<typeof FingerprintSchema>;
+export type WireMeasurementProtocol = z.infer<typeof MeasurementProtocolSchema>;
+export type WireKernelConfig = z.infer<typeof KernelConfigSchema>;
+export type WireMeasurement = z.infer<typeof MeasurementSchema>;
+export type TaskResult = z.infer<typeof TaskResultSchema>;
+export type AgentMessage = z.infer<typeof AgentMessageSchema>;
+export type CoordinatorMessage = z.infer<typeof CoordinatorMessageSchema>;
