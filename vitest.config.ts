@@ -8,10 +8,13 @@ export default defineConfig({
     alias: {
       '@litepred/kernels': src('./packages/kernels/src/index.ts'),
       '@litepred/profiler': src('./packages/profiler/src/index.ts'),
+      '@litepred/protocol': src('./packages/protocol/src/index.ts'),
+      '@litepred/agent': src('./agent/src/index.ts'),
+      '@litepred/coordinator': src('./coordinator/src/index.ts'),
     },
   },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'cli/test/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'agent/test/**/*.test.ts', 'coordinator/test/**/*.test.ts', 'cli/test/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // Timing tests share two cores: run files one at a time so they do not disturb each other.

@@ -4,6 +4,8 @@ import { hideBin } from 'yargs/helpers';
 import { demoCommand } from './commands/demo.js';
 import { kernelsCommand } from './commands/kernels.js';
 import { profileCommand } from './commands/profile.js';
+import { agentCommand } from './commands/agent.js';
+import { campaignCommand, coordinatorCommand, deviceCommand, resultsCommand, tokenCommand } from './commands/fleet.js';
 
 await yargs(hideBin(process.argv))
   .scriptName('litepred')
@@ -11,6 +13,12 @@ await yargs(hideBin(process.argv))
   .command(kernelsCommand)
   .command(profileCommand as never)
   .command(demoCommand as never)
+  .command(coordinatorCommand)
+  .command(agentCommand as never)
+  .command(tokenCommand as never)
+  .command(deviceCommand as never)
+  .command(campaignCommand as never)
+  .command(resultsCommand as never)
   .demandCommand(1, 'name a command (see --help)')
   .strict()
   .recommendCommands()

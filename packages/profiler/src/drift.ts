@@ -3,7 +3,7 @@
 // (thermal throttling, a noisy neighbour, a governor change on a real board).
 import type { KernelConfig } from '@litepred/kernels';
 import type { KernelProfiler } from './profiler.js';
-import type { Measurement } from './types.js';
+import type { Measurement, MeasurementProtocol } from './types.js';
 
 export const REFERENCE_KERNEL: KernelConfig = { type: 'conv-bn-relu', HW: 28, CIN: 32, COUT: 64, KERNEL_SIZE: 3, STRIDES: 1 };
 
@@ -13,6 +13,8 @@ export interface DriftOptions {
   /** Relative change of the reference latency that flags a window. */
   threshold?: number;
   reference?: KernelConfig;
+  /** Measurement protocol for these kernels (and the reference checks); default the profiler's. */
+  protocol?: Partial<MeasurementProtocol>;
 }
 
 export interface DriftCheck {
@@ -38,7 +40,7 @@ export async function* measureWithDriftChecks(
   let baseline: number | undefined;
   let checks = 0;
   const check = async () => {
-    const latency = (await profiler.measure(reference)).latencyMs;
+    const latency = (await profiler.measure(reference, options.protocol)).latencyMs;
     baseline ??= latency;
     const ratio = latency / baseline;
     onCheck?.({ index: checks++, latencyMs: latency, ratio });
@@ -57,7 +59,7 @@ export async function* measureWithDriftChecks(
   };
   for (const config of configs) {
     try {
-      window.push({ config, measurement: await profiler.measure(config) });
+      window.push({ config, measurement: await profiler.measure(config, options.protocol) });
     } catch (error) {
       window.push({ config, error: error as Error });
     }

@@ -128,10 +128,11 @@ export class KernelProfiler {
 
   /**
    * Measures one kernel config: what it contributes inside a network. The config is validated
-   * first and stored in compact form.
+   * first and stored in compact form. `protocol` overrides the profiler's for this call (a
+   * campaign carries its own).
    */
-  async measure(config: KernelConfig): Promise<Measurement> {
-    const m = await this.measureStandalone(config, 0, this.protocol);
+  async measure(config: KernelConfig, protocol?: Partial<MeasurementProtocol>): Promise<Measurement> {
+    const m = await this.measureStandalone(config, 0, protocol ? { ...this.protocol, ...protocol } : this.protocol);
     const coldWeightsMs = this.coldWeightMsPerByte * 4 * kernelCost(m.config).params;
     m.boundary.coldWeightsMs = coldWeightsMs;
     m.latencyMs = m.kernel[this.statistic] + coldWeightsMs;

@@ -1,0 +1,160 @@
+// Fleet commands: the coordinator, enrolment tokens, devices, campaigns, results.
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import type { KernelConfig } from '@litepred/kernels';
+import { Coordinator, loadFleetConfig, type Campaign, type Device, type DeviceProgress } from '@litepred/coordinator';
+import { adminTokenFile, Client, withClientOptions, type ClientArgs } from '../client.js';
+import { loadConfigFile } from '../config-files.js';
+import { formatTable } from '../table.js';
+
+type Args<T> = T & ClientArgs & { json?: boolean };
+const print = (json: boolean | undefined, data: unknown, text: () => string) => console.log(json ? JSON.stringify(data, null, 2) : text());
+const ago = (t: number) => `${Math.round((Date.now() - t) / 1000)} s ago`;
+
+export const coordinatorCommand: CommandModule = {
+  command: 'coordinator <action>',
+  describe: 'run the coordinator',
+  builder: (y) => y
+    .positional('action', { choices: ['start'] as const })
+    .option('config', { type: 'string', default: 'fleet.config.json', describe: 'fleet config' })
+    .option('host', { type: 'string', describe: 'listen address (default: from the config)' })
+    .option('port', { type: 'number', describe: 'listen port (default: from the config; 0 picks a free one)' })
+    .option('database', { type: 'string', describe: 'SQLite file (default: from the config)' }),
+  handler: async (argv) => {
+    const config = loadFleetConfig(argv.config as string);
+    const database = (argv.database as string | undefined) ?? config.database;
+    mkdirSync(dirname(database), { recursive: true });
+    const c = await Coordinator.start({
+      host: (argv.host as string | undefined) ?? config.listen.host, port: (argv.port as number | undefined) ?? config.listen.port,
+      database, leaseMs: config.leaseMs, heartbeatMs: config.heartbeatMs, log: (l) => console.error(l),
+    });
+    if (c.newAdminToken) {
+      const file = adminTokenFile(database);
+      writeFileSync(file, `${c.newAdminToken}\n`, { mode: 0o600 });
+      chmodSync(file, 0o600);
+      console.error(`admin token created and written to ${file} (keep it secret)`);
+    }
+    console.log(`coordinator listening on ${c.address.http} (agents: ${c.address.ws}), database ${database}`);
+    const stop = async (signal: string) => {
+      console.error(`${signal}: stopping (committing what has arrived)...`);
+      await c.stop();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void stop('SIGINT'));
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+  },
+};
+
+export const tokenCommand: CommandModule<object, Args<{ action: string; label?: string; 'ttl-hours'?: number; 'max-uses'?: number }>> = {
+  command: 'token <action>',
+  describe: 'enrolment tokens',
+  builder: (y: Argv) => withClientOptions(y)
+    .positional('action', { choices: ['create'] as const })
+    .option('label', { type: 'string', describe: 'a note for the operator' })
+    .option('ttl-hours', { type: 'number', describe: 'expires after this many hours' })
+    .option('max-uses', { type: 'number', describe: 'enrols at most this many devices' })
+    .option('json', { type: 'boolean', default: false }) as unknown as Argv<Args<{ action: string }>>,
+  handler: async (a) => {
+    const body = { label: a.label, ttlMs: a['ttl-hours'] ? Math.round(a['ttl-hours'] * 3_600_000) : undefined, maxUses: a['max-uses'] };
+    const t = await Client.from(a).request<{ id: string; token: string; expiresAt: number | null }>('POST', '/api/tokens', body);
+    print(a.json, t, () => `${t.token}\n\nEnrol a device with: litepred agent --coordinator ${Client.from(a).url} --token ${t.token}`);
+  },
+};
+
+export const deviceCommand: CommandModule<object, Args<{ action: string; id?: string }>> = {
+  command: 'device <action> [id]',
+  describe: 'enrolled devices: list, revoke ID',
+  builder: (y: Argv) => withClientOptions(y)
+    .positional('action', { choices: ['list', 'revoke'] as const })
+    .positional('id', { type: 'string' })
+    .option('json', { type: 'boolean', default: false }) as unknown as Argv<Args<{ action: string; id?: string }>>,
+  handler: async (a) => {
+    const client = Client.from(a);
+    if (a.action === 'revoke') {
+      if (!a.id) throw new Error('device revoke needs the device id');
+      print(a.json, await client.request('POST', `/api/devices/${encodeURIComponent(a.id)}/revoke`), () => `${a.id} revoked`);
+      return;
+    }
+    const devices = await client.request<(Device & { online: boolean })[]>('GET', '/api/devices');
+    print(a.json, devices, () => formatTable(['device', 'state', 'cpu', 'cores', 'runtime', 'threads', 'opt', 'os', 'last seen'], devices.map((d) => [
+      d.id, d.revoked ? 'revoked' : d.online ? 'online' : 'offline', d.fingerprint.cpuModel, d.fingerprint.cores,
+      `${d.fingerprint.runtime.backend} ${d.fingerprint.runtimeVersion} (${d.fingerprint.executionProvider})`, d.fingerprint.runtime.threads,
+      d.fingerprint.runtime.graphOptimizationLevel, d.fingerprint.os, ago(d.lastSeenAt)])));
+  },
+};
+
+function progressTable(progress: DeviceProgress[]): string {
+  return formatTable(['device', 'done', 'failed', 'leased', 'pending', 'cancelled', 'progress'], progress.map((p) => {
+    const total = p.done + p.failed + p.leased + p.pending + p.cancelled;
+    return [p.deviceId, p.done, p.failed, p.leased, p.pending, p.cancelled, `${((100 * (p.done + p.failed)) / Math.max(1, total)).toFixed(1)}%`];
+  }));
+}
+
+interface CampaignArgs { action: string; id?: string; name?: string; file?: string; kernel?: string; device: string[]; 'all-devices': boolean; watch: boolean }
+
+export const campaignCommand: CommandModule<object, Args<CampaignArgs>> = {
+  command: 'campaign <action> [id]',
+  describe: 'profiling campaigns: create, list, status ID [--watch], cancel ID',
+  builder: (y: Argv) => withClientOptions(y)
+    .positional('action', { choices: ['create', 'list', 'status', 'cancel'] as const })
+    .positional('id', { type: 'string' })
+    .option('name', { type: 'string', describe: 'create: a name' })
+    .option('file', { type: 'string', describe: 'create: kernel configs (.csv, .json, .jsonl)' })
+    .option('kernel', { type: 'string', describe: 'create: kernel type for file rows without one' })
+    .option('device', { type: 'string', array: true, default: [] as string[], describe: 'create: a device id (repeat for several)' })
+    .option('all-devices', { type: 'boolean', default: false, describe: 'create: every enrolled, unrevoked device' })
+    .option('watch', { type: 'boolean', default: false, describe: 'status: refresh until the campaign ends' })
+    .option('json', { type: 'boolean', default: false }) as unknown as Argv<Args<CampaignArgs>>,
+  handler: async (a) => {
+    const client = Client.from(a);
+    if (a.action === 'create') {
+      if (!a.file) throw new Error('campaign create needs --file with kernel configs');
+      const configs: KernelConfig[] = loadConfigFile(a.file, a.kernel).configs;
+      let deviceIds = a.device;
+      if (a['all-devices']) deviceIds = (await client.request<Device[]>('GET', '/api/devices')).filter((d) => !d.revoked).map((d) => d.id);
+      if (deviceIds.length === 0) throw new Error('name the devices: --device ID (repeat) or --all-devices');
+      const c = await client.request<Campaign>('POST', '/api/campaigns', { name: a.name ?? a.file, configs, deviceIds });
+      print(a.json, c, () => `${c.id}: ${configs.length} kernel configs on ${deviceIds.length} device(s). Follow it: litepred campaign status ${c.id} --watch`);
+      return;
+    }
+    if (a.action === 'list') {
+      const list = await client.request<Campaign[]>('GET', '/api/campaigns');
+      print(a.json, list, () => formatTable(['campaign', 'name', 'state', 'created'], list.map((c) => [c.id, c.name, c.state, new Date(c.createdAt).toISOString()])));
+      return;
+    }
+    if (!a.id) throw new Error(`campaign ${a.action} needs the campaign id`);
+    if (a.action === 'cancel') {
+      print(a.json, await client.request('POST', `/api/campaigns/${encodeURIComponent(a.id)}/cancel`), () => `${a.id} cancelled`);
+      return;
+    }
+    for (;;) {
+      const c = await client.request<Campaign & { progress: DeviceProgress[] }>('GET', `/api/campaigns/${encodeURIComponent(a.id)}`);
+      if (a.json) console.log(JSON.stringify(c, null, a.watch ? 0 : 2));
+      else console.log(`${c.id} (${c.name}): ${c.state}\n${progressTable(c.progress)}\n`);
+      if (!a.watch || c.state !== 'running') return;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  },
+};
+
+export const resultsCommand: CommandModule<object, Args<{ action: string; campaign?: string; device?: string; format: string; out?: string }>> = {
+  command: 'results <action>',
+  describe: 'measurements: export --format csv|jsonl',
+  builder: (y: Argv) => withClientOptions(y)
+    .positional('action', { choices: ['export'] as const })
+    .option('campaign', { type: 'string', describe: 'only this campaign' })
+    .option('device', { type: 'string', describe: 'only this device' })
+    .option('format', { choices: ['csv', 'jsonl'] as const, default: 'csv' as const })
+    .option('out', { type: 'string', describe: 'write to this file instead of stdout' }) as unknown as Argv<Args<{ action: string; format: string }>>,
+  handler: async (a) => {
+    const q = new URLSearchParams({ format: a.format });
+    if (a.campaign) q.set('campaign', a.campaign);
+    if (a.device) q.set('device', a.device);
+    const text = await Client.from(a).request<string>('GET', `/api/results?${q}`);
+    if (a.out) {
+      writeFileSync(a.out, text);
+      console.error(`wrote ${text.split('\n').filter(Boolean).length - (a.format === 'csv' ? 1 : 0)} measurements to ${a.out}`);
+    } else process.stdout.write(text);
+  },
+};

@@ -1,0 +1,122 @@
+// The JSON HTTP API: everything the CLI does. Reads are open (the dashboard is read-only without a
+// credential); anything that changes the store needs the admin token.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { compactConfig, resolveConfig } from '@litepred/kernels';
+import { KernelConfigSchema, MeasurementProtocolSchema, PROTOCOL_VERSION, type WireKernelConfig } from '@litepred/protocol';
+import type { Coordinator } from './server.js';
+import { StoreError } from './store.js';
+import { toCsv } from './export.js';
+
+const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+export const DEFAULT_CAMPAIGN_PROTOCOL = { warmupRuns: 10, warmupMs: 20, minRuns: 30, maxRuns: 1000, maxMs: 2000, targetPrecision: 0.02 };
+
+const CreateCampaign = z.object({
+  name: z.string().min(1).max(200),
+  configs: z.array(KernelConfigSchema).min(1).max(1_000_000),
+  deviceIds: z.array(z.string()).min(1).max(10_000),
+  protocol: MeasurementProtocolSchema.optional(),
+});
+const CreateToken = z.object({ label: z.string().max(200).optional(), ttlMs: z.number().int().positive().optional(), maxUses: z.number().int().positive().optional() });
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) { super(message); }
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function readBody<T>(req: IncomingMessage, schema: z.ZodType<T>): Promise<T> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, `request body over ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  let value: unknown;
+  try { value = JSON.parse(Buffer.concat(chunks).toString() || '{}'); } catch (e) { throw new HttpError(400, `body is not valid JSON: ${(e as Error).message}`); }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new HttpError(400, `${issue.path.join('.') || 'body'}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/** Every config is checked by the kernel library before a campaign exists; the error names the config and field. */
+function validateConfigs(configs: WireKernelConfig[]): WireKernelConfig[] {
+  return configs.map((c, i) => {
+    try {
+      return compactConfig(resolveConfig(c)) as WireKernelConfig;
+    } catch (e) {
+      throw new HttpError(400, `configs[${i}]: ${(e as Error).message}`);
+    }
+  });
+}
+
+export async function handleApi(c: Coordinator, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://x');
+  const parts = url.pathname.split('/').filter(Boolean);
+  const method = req.method ?? 'GET';
+  const admin = () => {
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (!c.store.isAdmin(token)) throw new HttpError(401, 'this needs the admin token (Authorization: Bearer lpa_...)');
+  };
+  try {
+    if (parts[0] !== 'api') throw new HttpError(404, `no route ${url.pathname}`);
+    const [, resource, id, action] = parts;
+    if (resource === 'health' && method === 'GET') return json(res, 200, { ok: true, protocol: PROTOCOL_VERSION, online: c.onlineDevices().length });
+    if (resource === 'tokens' && method === 'POST' && !id) {
+      admin();
+      return json(res, 201, c.store.createEnrolmentToken(await readBody(req, CreateToken)));
+    }
+    if (resource === 'devices') {
+      if (method === 'GET' && !id) {
+        const online = new Set(c.onlineDevices());
+        return json(res, 200, c.store.listDevices().map((d) => ({ ...d, online: online.has(d.id) })));
+      }
+      if (method === 'POST' && id && action === 'revoke') {
+        admin();
+        c.store.revokeDevice(id);
+        return json(res, 200, { id, revoked: true });
+      }
+    }
+    if (resource === 'campaigns') {
+      if (method === 'GET' && !id) return json(res, 200, c.store.listCampaigns());
+      if (method === 'POST' && !id) {
+        admin();
+        const body = await readBody(req, CreateCampaign);
+        const campaign = c.store.createCampaign({
+          name: body.name, configs: validateConfigs(body.configs), deviceIds: body.deviceIds, protocol: body.protocol ?? DEFAULT_CAMPAIGN_PROTOCOL,
+        });
+        return json(res, 201, campaign);
+      }
+      if (method === 'GET' && id && !action) return json(res, 200, { ...c.store.getCampaign(id), progress: c.store.progress(id) });
+      if (method === 'POST' && id && action === 'cancel') {
+        admin();
+        return json(res, 200, c.store.cancelCampaign(id));
+      }
+    }
+    if (resource === 'results' && method === 'GET') {
+      const rows = c.store.measurements({ campaignId: url.searchParams.get('campaign') ?? undefined, deviceId: url.searchParams.get('device') ?? undefined });
+      const format = url.searchParams.get('format') ?? 'jsonl';
+      if (format === 'csv') {
+        res.writeHead(200, { 'Content-Type': 'text/csv' });
+        return void res.end(toCsv(rows));
+      }
+      if (format !== 'jsonl') throw new HttpError(400, `format: csv or jsonl, not ${format}`);
+      res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
+      return void res.end(rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''));
+    }
+    throw new HttpError(404, `no route ${method} ${url.pathname}`);
+  } catch (error) {
+    if (error instanceof HttpError) return json(res, error.status, { error: error.message });
+    if (error instanceof StoreError) return json(res, error.code === 'NOT_FOUND' ? 404 : error.code === 'UNAUTHORIZED' ? 401 : 400, { error: error.message });
+    throw error;
+  }
+}

@@ -1,0 +1,41 @@
+// Results arrive one frame at a time from many agents; they are written in batched transactions
+// (one SQLite commit per batch, not per result) and acknowledged only after their commit.
+import type { TaskResult } from '@litepred/protocol';
+import type { Store } from './store.js';
+
+interface Pending {
+  deviceId: string;
+  items: TaskResult[];
+  done: (outcome: { acked: number[]; rejected: { taskId: number; reason: string }[] }) => void;
+}
+
+export class Ingest {
+  private queue: Pending[] = [];
+  private queued = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly store: Store, private readonly maxDelayMs = 10, private readonly maxBatch = 2000) {}
+
+  /**
+   * Queues a device's results; `done` runs after they are committed. The queue is bounded by what
+   * agents hold in leases (an agent only reports tasks it was leased), and flushes at maxBatch.
+   */
+  add(deviceId: string, items: TaskResult[], done: Pending['done']): void {
+    this.queue.push({ deviceId, items, done });
+    this.queued += items.length;
+    if (this.queued >= this.maxBatch) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), this.maxDelayMs);
+  }
+
+  /** Commits everything queued in one transaction, then acknowledges. */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.queue;
+    this.queue = [];
+    this.queued = 0;
+    if (batch.length === 0) return;
+    const outcomes = this.store.db.transaction(() => batch.map((p) => this.store.recordResults(p.deviceId, p.items)))();
+    batch.forEach((p, i) => p.done(outcomes[i]!));
+  }
+}

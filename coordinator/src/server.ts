@@ -1,0 +1,235 @@
+// The coordinator: HTTP API and the agents' WebSocket endpoint over one listening socket.
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import {
+  CloseCode, encode, ErrorCode, MAX_FRAME_BYTES, parseAgentMessage, PROTOCOL_VERSION, type CoordinatorMessage, type Fingerprint,
+} from '@litepred/protocol';
+import { handleApi } from './api.js';
+import { Ingest } from './ingest.js';
+import { Store } from './store.js';
+
+export interface CoordinatorOptions {
+  host?: string;
+  port?: number;
+  database: string;
+  /** How long a lease lasts before its tasks go to the next request. */
+  leaseMs?: number;
+  /** Ping interval; a peer silent for two intervals is dropped. */
+  heartbeatMs?: number;
+  log?: (line: string) => void;
+}
+
+/** Who is on the other end of an upgrade: a known device, or a new one presenting an enrolment token. */
+type Peer = { kind: 'device'; deviceId: string } | { kind: 'enrol'; token: string };
+
+interface Connection {
+  ws: WebSocket;
+  peer: Peer;
+  deviceId?: string;
+  alive: boolean;
+}
+
+function reject(socket: Duplex, status: number, reason: string, message: string): void {
+  const body = JSON.stringify({ error: message });
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+export class Coordinator {
+  readonly store: Store;
+  private readonly http: Server;
+  private readonly wss: WebSocketServer;
+  private readonly ingest: Ingest;
+  private readonly connections = new Map<string, Connection>();
+  private readonly sockets = new Set<Connection>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly leaseMs: number;
+  private readonly heartbeatMs: number;
+  private readonly log: (line: string) => void;
+  private stopping = false;
+  /** Set on first start: the admin token, shown once. */
+  readonly newAdminToken: string | undefined;
+
+  private constructor(private readonly options: CoordinatorOptions) {
+    this.store = new Store(options.database);
+    this.newAdminToken = this.store.ensureAdminToken();
+    this.ingest = new Ingest(this.store);
+    this.leaseMs = options.leaseMs ?? 120_000;
+    this.heartbeatMs = options.heartbeatMs ?? 10_000;
+    this.log = options.log ?? (() => undefined);
+    this.http = createServer((req, res) => {
+      handleApi(this, req, res).catch((error: Error) => {
+        if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ error: error.message }));
+      });
+    });
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+    this.http.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
+  }
+
+  static async start(options: CoordinatorOptions): Promise<Coordinator> {
+    const c = new Coordinator(options);
+    // Leases of a coordinator that died are not waited out twice: expired ones are freed at once.
+    c.store.expireLeases();
+    await new Promise<void>((resolve, reject) => {
+      c.http.once('error', reject);
+      c.http.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+    });
+    c.timers.push(setInterval(() => c.heartbeat(), c.heartbeatMs));
+    c.timers.push(setInterval(() => c.store.expireLeases(), Math.min(c.leaseMs, 5_000)));
+    return c;
+  }
+
+  get address(): { host: string; port: number; http: string; ws: string } {
+    const a = this.http.address() as AddressInfo;
+    const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+    return { host: a.address, port: a.port, http: `http://${host}:${a.port}`, ws: `ws://${host}:${a.port}/agent` };
+  }
+
+  /** Devices with a live connection right now. */
+  onlineDevices(): string[] {
+    return [...this.connections.keys()];
+  }
+
+  private authenticate(req: IncomingMessage): Peer | { status: number; reason: string; message: string } {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname !== '/agent') return { status: 404, reason: 'Not Found', message: 'agents connect to /agent' };
+    const version = Number(req.headers['x-litepred-protocol'] ?? url.searchParams.get('protocol'));
+    if (version !== PROTOCOL_VERSION) {
+      return { status: 426, reason: 'Upgrade Required', message: `${ErrorCode.VERSION_MISMATCH}: this coordinator speaks protocol ${PROTOCOL_VERSION}, the agent asked for ${Number.isNaN(version) ? 'none' : version}` };
+    }
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const credential = bearer?.startsWith('lpd_') ? bearer : url.searchParams.get('credential') ?? undefined;
+    const token = bearer?.startsWith('lpe_') ? bearer : url.searchParams.get('token') ?? undefined;
+    if (credential) {
+      const device = this.store.authenticateDevice(credential);
+      if (device) return { kind: 'device', deviceId: device.id };
+      return { status: 401, reason: 'Unauthorized', message: `${ErrorCode.UNAUTHORIZED}: unknown or revoked device credential` };
+    }
+    if (token && this.store.checkEnrolmentToken(token)) return { kind: 'enrol', token };
+    return { status: 401, reason: 'Unauthorized', message: `${ErrorCode.UNAUTHORIZED}: ${token ? 'unknown, expired, revoked or used-up enrolment token' : 'no credential'}` };
+  }
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.stopping) return reject(socket, 503, 'Service Unavailable', `${ErrorCode.SHUTTING_DOWN}: the coordinator is stopping`);
+    const peer = this.authenticate(req);
+    if ('status' in peer) return reject(socket, peer.status, peer.reason, peer.message);
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, peer));
+  }
+
+  private accept(ws: WebSocket, peer: Peer): void {
+    const conn: Connection = { ws, peer, alive: true };
+    this.sockets.add(conn);
+    ws.on('pong', () => { conn.alive = true; });
+    ws.on('message', (data, isBinary) => {
+      conn.alive = true;
+      try {
+        this.onMessage(conn, isBinary ? Buffer.from(data as Buffer) : data.toString());
+      } catch (error) {
+        this.send(ws, { type: 'error', code: ErrorCode.INTERNAL, message: (error as Error).message });
+      }
+    });
+    ws.on('close', () => this.onClose(conn));
+    // An oversized frame or a protocol violation: ws closes the socket; nothing else to do.
+    ws.on('error', (error) => this.log(`connection error: ${error.message}`));
+  }
+
+  private send(ws: WebSocket, message: CoordinatorMessage): void {
+    if (ws.readyState === ws.OPEN) ws.send(encode(message));
+  }
+
+  private fail(conn: Connection, code: string, message: string): void {
+    this.send(conn.ws, { type: 'error', code, message });
+  }
+
+  private onMessage(conn: Connection, raw: string | Buffer): void {
+    const parsed = parseAgentMessage(raw);
+    if (!parsed.ok) return this.fail(conn, parsed.code, parsed.error);
+    const msg = parsed.message;
+    if (msg.type === 'heartbeat') return this.send(conn.ws, { type: 'heartbeat', t: Date.now() });
+    if (msg.type === 'hello') return this.hello(conn, msg.v, msg.fingerprint);
+    const deviceId = conn.deviceId;
+    if (!deviceId) return this.fail(conn, ErrorCode.NOT_ENROLLED, `send hello before ${msg.type}`);
+    if (msg.type === 'lease.request') {
+      if (this.stopping) return this.fail(conn, ErrorCode.SHUTTING_DOWN, 'the coordinator is stopping');
+      const lease = this.store.leaseTasks(deviceId, msg.capacity, this.leaseMs);
+      if (!lease) return this.send(conn.ws, { type: 'idle', retryMs: 1000 });
+      return this.send(conn.ws, { type: 'lease', ...lease });
+    }
+    if (msg.type === 'results') {
+      this.ingest.add(deviceId, msg.items, ({ acked, rejected }) => {
+        if (acked.length > 0) this.send(conn.ws, { type: 'ack', taskIds: acked });
+        if (rejected.length > 0) this.fail(conn, ErrorCode.UNKNOWN_LEASE, rejected.map((r) => `task ${r.taskId}: ${r.reason}`).join('; '));
+      });
+    }
+  }
+
+  private hello(conn: Connection, v: number, fingerprint: Fingerprint): void {
+    if (v !== PROTOCOL_VERSION) {
+      this.fail(conn, ErrorCode.VERSION_MISMATCH, `this coordinator speaks protocol ${PROTOCOL_VERSION}, not ${v}`);
+      return void conn.ws.close(CloseCode.PROTOCOL_ERROR, 'protocol version');
+    }
+    let credential: string | undefined;
+    if (conn.deviceId) {
+      this.store.updateFingerprint(conn.deviceId, fingerprint);
+    } else if (conn.peer.kind === 'device') {
+      conn.deviceId = conn.peer.deviceId;
+      this.store.updateFingerprint(conn.deviceId, fingerprint);
+    } else {
+      try {
+        ({ deviceId: conn.deviceId, credential } = this.store.enrolDevice(conn.peer.token, fingerprint));
+        this.log(`enrolled ${conn.deviceId} (${fingerprint.cpuModel}, ${fingerprint.runtime.backend}, ${fingerprint.runtime.threads} thread(s))`);
+      } catch (error) {
+        this.fail(conn, ErrorCode.UNAUTHORIZED, (error as Error).message);
+        return void conn.ws.close(CloseCode.UNAUTHORIZED, 'enrolment refused');
+      }
+    }
+    // One live connection per device: a reconnecting agent replaces its stale socket.
+    const previous = this.connections.get(conn.deviceId!);
+    if (previous && previous !== conn) {
+      previous.deviceId = undefined;
+      previous.ws.close(CloseCode.REPLACED, 'replaced by a newer connection');
+    }
+    this.connections.set(conn.deviceId!, conn);
+    this.send(conn.ws, { type: 'welcome', v: PROTOCOL_VERSION, deviceId: conn.deviceId!, credential, heartbeatMs: this.heartbeatMs });
+  }
+
+  private onClose(conn: Connection): void {
+    this.sockets.delete(conn);
+    const id = conn.deviceId;
+    if (!id || this.connections.get(id) !== conn) return;
+    this.connections.delete(id);
+    this.store.touchDevice(id);
+    // Whatever it held goes to the next lease; a late result for it is still accepted (idempotent).
+    if (!this.stopping) {
+      const released = this.store.releaseLeases(id);
+      if (released > 0) this.log(`${id} dropped; ${released} leased task(s) handed back`);
+    }
+  }
+
+  private heartbeat(): void {
+    for (const conn of this.sockets) {
+      if (!conn.alive) {
+        conn.ws.terminate();
+        continue;
+      }
+      conn.alive = false;
+      conn.ws.ping();
+    }
+  }
+
+  /** Stops accepting, commits and acknowledges what has arrived, closes every socket, closes the store. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const t of this.timers) clearInterval(t);
+    this.ingest.flush();
+    await new Promise((resolve) => setTimeout(resolve, 20)); // let the acks leave
+    for (const c of this.wss.clients) c.close(CloseCode.GOING_AWAY, 'coordinator stopping');
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    this.http.closeAllConnections();
+    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    this.store.close();
+  }
+}

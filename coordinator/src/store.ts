@@ -1,0 +1,312 @@
+// The coordinator's store: the single source of truth. SQLite in WAL mode, schema migrations by
+// user_version, credentials stored as SHA-256 hashes of high-entropy random tokens.
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
+import type { Fingerprint, TaskResult, WireKernelConfig, WireMeasurementProtocol } from '@litepred/protocol';
+
+const MIGRATIONS: string[] = [
+  `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+   CREATE TABLE enrolment_tokens (
+     id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, label TEXT NOT NULL, created_at INTEGER NOT NULL,
+     expires_at INTEGER, max_uses INTEGER, uses INTEGER NOT NULL DEFAULT 0, revoked INTEGER NOT NULL DEFAULT 0);
+   CREATE TABLE devices (
+     id TEXT PRIMARY KEY, credential_hash TEXT NOT NULL UNIQUE, fingerprint TEXT NOT NULL, token_id TEXT,
+     enrolled_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
+   CREATE TABLE campaigns (
+     id TEXT PRIMARY KEY, name TEXT NOT NULL, protocol TEXT NOT NULL, state TEXT NOT NULL CHECK (state IN ('running', 'done', 'cancelled')),
+     created_at INTEGER NOT NULL, finished_at INTEGER);
+   CREATE TABLE tasks (
+     id INTEGER PRIMARY KEY AUTOINCREMENT, campaign_id TEXT NOT NULL REFERENCES campaigns(id), device_id TEXT NOT NULL REFERENCES devices(id),
+     config TEXT NOT NULL, state TEXT NOT NULL CHECK (state IN ('pending', 'leased', 'done', 'failed', 'cancelled')),
+     lease_id TEXT, lease_expires_at INTEGER, attempts INTEGER NOT NULL DEFAULT 0, error TEXT);
+   CREATE INDEX tasks_by_device ON tasks(device_id, state, id);
+   CREATE INDEX tasks_by_campaign ON tasks(campaign_id, state);
+   CREATE INDEX tasks_by_lease ON tasks(state, lease_expires_at);
+   CREATE TABLE measurements (
+     task_id INTEGER PRIMARY KEY REFERENCES tasks(id), campaign_id TEXT NOT NULL, device_id TEXT NOT NULL,
+     kernel_type TEXT NOT NULL, latency_ms REAL NOT NULL, measurement TEXT NOT NULL, received_at INTEGER NOT NULL);
+   CREATE INDEX measurements_by_campaign ON measurements(campaign_id, device_id);`,
+];
+
+const hash = (secret: string) => createHash('sha256').update(secret).digest('hex');
+const secret = (prefix: string) => `${prefix}_${randomBytes(24).toString('base64url')}`;
+
+export class StoreError extends Error {
+  constructor(readonly code: 'NOT_FOUND' | 'UNAUTHORIZED' | 'INVALID', message: string) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}
+
+export interface Device { id: string; fingerprint: Fingerprint; enrolledAt: number; lastSeenAt: number; revoked: boolean }
+export interface Campaign { id: string; name: string; protocol: WireMeasurementProtocol; state: 'running' | 'done' | 'cancelled'; createdAt: number; finishedAt: number | null }
+export interface Lease { leaseId: string; campaignId: string; protocol: WireMeasurementProtocol; expiresAt: number; tasks: { taskId: number; config: WireKernelConfig }[] }
+export interface DeviceProgress { deviceId: string; pending: number; leased: number; done: number; failed: number; cancelled: number }
+export interface StoredMeasurement { taskId: number; campaignId: string; deviceId: string; kernelType: string; latencyMs: number; measurement: unknown; receivedAt: number }
+
+interface DeviceRow { id: string; fingerprint: string; enrolled_at: number; last_seen_at: number; revoked: number }
+interface CampaignRow { id: string; name: string; protocol: string; state: Campaign['state']; created_at: number; finished_at: number | null }
+
+const toDevice = (r: DeviceRow): Device => ({ id: r.id, fingerprint: JSON.parse(r.fingerprint), enrolledAt: r.enrolled_at, lastSeenAt: r.last_seen_at, revoked: r.revoked === 1 });
+const toCampaign = (r: CampaignRow): Campaign => ({ id: r.id, name: r.name, protocol: JSON.parse(r.protocol), state: r.state, createdAt: r.created_at, finishedAt: r.finished_at });
+
+export class Store {
+  readonly db: Database.Database;
+
+  constructor(path: string) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    // NORMAL is durable across a process crash in WAL mode (only an OS crash can lose the last commits).
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version > MIGRATIONS.length) {
+      throw new Error(`the database is at schema version ${version}, newer than this litepred (${MIGRATIONS.length}); upgrade litepred`);
+    }
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[v]!);
+        this.db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  // --- admin credential -------------------------------------------------------------------
+
+  /** Creates the admin token on first use; returns it only when it was just created. */
+  ensureAdminToken(): string | undefined {
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'admin_token_hash'").get();
+    if (row) return undefined;
+    const token = secret('lpa');
+    this.db.prepare("INSERT INTO meta (key, value) VALUES ('admin_token_hash', ?)").run(hash(token));
+    return token;
+  }
+
+  isAdmin(token: string | undefined): boolean {
+    if (!token) return false;
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'admin_token_hash'").get() as { value: string } | undefined;
+    return row?.value === hash(token);
+  }
+
+  // --- enrolment --------------------------------------------------------------------------
+
+  createEnrolmentToken(options: { label?: string; ttlMs?: number; maxUses?: number } = {}): { id: string; token: string; expiresAt: number | null } {
+    const token = secret('lpe');
+    const id = randomUUID();
+    const now = Date.now();
+    const expiresAt = options.ttlMs ? now + options.ttlMs : null;
+    this.db.prepare('INSERT INTO enrolment_tokens (id, token_hash, label, created_at, expires_at, max_uses) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(id, hash(token), options.label ?? '', now, expiresAt, options.maxUses ?? null);
+    return { id, token, expiresAt };
+  }
+
+  revokeEnrolmentToken(id: string): void {
+    if (this.db.prepare('UPDATE enrolment_tokens SET revoked = 1 WHERE id = ?').run(id).changes === 0) throw new StoreError('NOT_FOUND', `no enrolment token ${id}`);
+  }
+
+  /** Checks an enrolment token without using it up (the upgrade check). */
+  checkEnrolmentToken(token: string): boolean {
+    const row = this.db.prepare('SELECT expires_at, max_uses, uses, revoked FROM enrolment_tokens WHERE token_hash = ?').get(hash(token)) as
+      { expires_at: number | null; max_uses: number | null; uses: number; revoked: number } | undefined;
+    return !!row && row.revoked === 0 && (row.expires_at === null || row.expires_at > Date.now()) && (row.max_uses === null || row.uses < row.max_uses);
+  }
+
+  /** Uses an enrolment token: a new device with a credential of its own. */
+  enrolDevice(token: string, fingerprint: Fingerprint): { deviceId: string; credential: string } {
+    return this.db.transaction(() => {
+      if (!this.checkEnrolmentToken(token)) throw new StoreError('UNAUTHORIZED', 'the enrolment token is unknown, expired, revoked or used up');
+      const tokenRow = this.db.prepare('SELECT id FROM enrolment_tokens WHERE token_hash = ?').get(hash(token)) as { id: string };
+      this.db.prepare('UPDATE enrolment_tokens SET uses = uses + 1 WHERE id = ?').run(tokenRow.id);
+      const deviceId = `dev_${randomBytes(6).toString('hex')}`;
+      const credential = secret('lpd');
+      const now = Date.now();
+      this.db.prepare('INSERT INTO devices (id, credential_hash, fingerprint, token_id, enrolled_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(deviceId, hash(credential), JSON.stringify(fingerprint), tokenRow.id, now, now);
+      return { deviceId, credential };
+    })();
+  }
+
+  /** The device a credential belongs to, unless unknown or revoked. */
+  authenticateDevice(credential: string): Device | undefined {
+    const row = this.db.prepare('SELECT * FROM devices WHERE credential_hash = ? AND revoked = 0').get(hash(credential)) as DeviceRow | undefined;
+    return row ? toDevice(row) : undefined;
+  }
+
+  updateFingerprint(deviceId: string, fingerprint: Fingerprint): void {
+    this.db.prepare('UPDATE devices SET fingerprint = ?, last_seen_at = ? WHERE id = ?').run(JSON.stringify(fingerprint), Date.now(), deviceId);
+  }
+
+  touchDevice(deviceId: string): void {
+    this.db.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ?').run(Date.now(), deviceId);
+  }
+
+  revokeDevice(deviceId: string): void {
+    if (this.db.prepare('UPDATE devices SET revoked = 1 WHERE id = ?').run(deviceId).changes === 0) throw new StoreError('NOT_FOUND', `no device ${deviceId}`);
+  }
+
+  listDevices(): Device[] {
+    return (this.db.prepare('SELECT * FROM devices ORDER BY enrolled_at').all() as DeviceRow[]).map(toDevice);
+  }
+
+  getDevice(deviceId: string): Device {
+    const row = this.db.prepare('SELECT * FROM devices WHERE id = ?').get(deviceId) as DeviceRow | undefined;
+    if (!row) throw new StoreError('NOT_FOUND', `no device ${deviceId}`);
+    return toDevice(row);
+  }
+
+  // --- campaigns and leases ---------------------------------------------------------------
+
+  /** A campaign: every config on every device, one task each, inserted in one transaction. */
+  createCampaign(input: { name: string; configs: WireKernelConfig[]; deviceIds: string[]; protocol: WireMeasurementProtocol }): Campaign {
+    if (input.configs.length === 0) throw new StoreError('INVALID', 'a campaign needs at least one kernel config');
+    if (input.deviceIds.length === 0) throw new StoreError('INVALID', 'a campaign needs at least one device');
+    return this.db.transaction(() => {
+      for (const d of input.deviceIds) {
+        const device = this.getDevice(d);
+        if (device.revoked) throw new StoreError('INVALID', `device ${d} is revoked`);
+      }
+      const id = `cmp_${randomBytes(6).toString('hex')}`;
+      const now = Date.now();
+      this.db.prepare("INSERT INTO campaigns (id, name, protocol, state, created_at) VALUES (?, ?, ?, 'running', ?)")
+        .run(id, input.name, JSON.stringify(input.protocol), now);
+      const insert = this.db.prepare("INSERT INTO tasks (campaign_id, device_id, config, state) VALUES (?, ?, ?, 'pending')");
+      for (const d of input.deviceIds) for (const c of input.configs) insert.run(id, d, JSON.stringify(c));
+      return this.getCampaign(id);
+    })();
+  }
+
+  getCampaign(id: string): Campaign {
+    const row = this.db.prepare('SELECT * FROM campaigns WHERE id = ?').get(id) as CampaignRow | undefined;
+    if (!row) throw new StoreError('NOT_FOUND', `no campaign ${id}`);
+    return toCampaign(row);
+  }
+
+  listCampaigns(): Campaign[] {
+    return (this.db.prepare('SELECT * FROM campaigns ORDER BY created_at').all() as CampaignRow[]).map(toCampaign);
+  }
+
+  cancelCampaign(id: string): Campaign {
+    return this.db.transaction(() => {
+      const c = this.getCampaign(id);
+      if (c.state !== 'running') throw new StoreError('INVALID', `campaign ${id} is already ${c.state}`);
+      this.db.prepare("UPDATE tasks SET state = 'cancelled', lease_id = NULL WHERE campaign_id = ? AND state IN ('pending', 'leased')").run(id);
+      this.db.prepare("UPDATE campaigns SET state = 'cancelled', finished_at = ? WHERE id = ?").run(Date.now(), id);
+      return this.getCampaign(id);
+    })();
+  }
+
+  progress(campaignId: string): DeviceProgress[] {
+    this.getCampaign(campaignId);
+    const rows = this.db.prepare('SELECT device_id, state, COUNT(*) n FROM tasks WHERE campaign_id = ? GROUP BY device_id, state ORDER BY device_id')
+      .all(campaignId) as { device_id: string; state: keyof Omit<DeviceProgress, 'deviceId'>; n: number }[];
+    const byDevice = new Map<string, DeviceProgress>();
+    for (const r of rows) {
+      const p = byDevice.get(r.device_id) ?? { deviceId: r.device_id, pending: 0, leased: 0, done: 0, failed: 0, cancelled: 0 };
+      p[r.state] = r.n;
+      byDevice.set(r.device_id, p);
+    }
+    return [...byDevice.values()];
+  }
+
+  /**
+   * Leases up to `capacity` tasks of one running campaign to a device: its pending tasks, and
+   * leased ones whose lease has expired. One transaction, so two connections cannot take the same task.
+   */
+  leaseTasks(deviceId: string, capacity: number, leaseMs: number): Lease | undefined {
+    return this.db.transaction(() => {
+      const now = Date.now();
+      const first = this.db.prepare(`SELECT t.campaign_id FROM tasks t JOIN campaigns c ON c.id = t.campaign_id
+        WHERE t.device_id = ? AND c.state = 'running' AND (t.state = 'pending' OR (t.state = 'leased' AND t.lease_expires_at < ?))
+        ORDER BY t.id LIMIT 1`).get(deviceId, now) as { campaign_id: string } | undefined;
+      if (!first) return undefined;
+      const rows = this.db.prepare(`SELECT id, config FROM tasks WHERE device_id = ? AND campaign_id = ?
+        AND (state = 'pending' OR (state = 'leased' AND lease_expires_at < ?)) ORDER BY id LIMIT ?`)
+        .all(deviceId, first.campaign_id, now, capacity) as { id: number; config: string }[];
+      const leaseId = randomUUID();
+      const expiresAt = now + leaseMs;
+      const take = this.db.prepare("UPDATE tasks SET state = 'leased', lease_id = ?, lease_expires_at = ?, attempts = attempts + 1 WHERE id = ?");
+      for (const r of rows) take.run(leaseId, expiresAt, r.id);
+      return {
+        leaseId, campaignId: first.campaign_id, protocol: this.getCampaign(first.campaign_id).protocol, expiresAt,
+        tasks: rows.map((r) => ({ taskId: r.id, config: JSON.parse(r.config) })),
+      };
+    })();
+  }
+
+  /** Hands a device's leased tasks back (its agent dropped): they go to the next lease. */
+  releaseLeases(deviceId: string): number {
+    return this.db.prepare("UPDATE tasks SET state = 'pending', lease_id = NULL, lease_expires_at = NULL WHERE device_id = ? AND state = 'leased'")
+      .run(deviceId).changes;
+  }
+
+  /** Expired leases become pending again. */
+  expireLeases(now = Date.now()): number {
+    return this.db.prepare("UPDATE tasks SET state = 'pending', lease_id = NULL, lease_expires_at = NULL WHERE state = 'leased' AND lease_expires_at < ?")
+      .run(now).changes;
+  }
+
+  /**
+   * Stores a batch of results in one transaction. Idempotent: a task's first result is kept and
+   * later copies are ignored, but acknowledged all the same. Results for tasks that are not this
+   * device's are rejected. Returns the task ids to acknowledge and those rejected.
+   */
+  recordResults(deviceId: string, items: readonly TaskResult[]): { acked: number[]; rejected: { taskId: number; reason: string }[] } {
+    const acked: number[] = [];
+    const rejected: { taskId: number; reason: string }[] = [];
+    const now = Date.now();
+    const getTask = this.db.prepare('SELECT id, campaign_id, device_id, state FROM tasks WHERE id = ?');
+    const insert = this.db.prepare(`INSERT OR IGNORE INTO measurements (task_id, campaign_id, device_id, kernel_type, latency_ms, measurement, received_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?)`);
+    const done = this.db.prepare("UPDATE tasks SET state = 'done', lease_id = NULL, lease_expires_at = NULL, error = NULL WHERE id = ? AND state IN ('pending', 'leased')");
+    const failed = this.db.prepare("UPDATE tasks SET state = 'failed', lease_id = NULL, lease_expires_at = NULL, error = ? WHERE id = ? AND state IN ('pending', 'leased')");
+    const touched = new Set<string>();
+    this.db.transaction(() => {
+      for (const item of items) {
+        const task = getTask.get(item.taskId) as { id: number; campaign_id: string; device_id: string; state: string } | undefined;
+        if (!task || task.device_id !== deviceId) {
+          rejected.push({ taskId: item.taskId, reason: task ? 'the task belongs to another device' : 'no such task' });
+          continue;
+        }
+        if (item.measurement) {
+          if (task.state === 'pending' || task.state === 'leased') {
+            insert.run(task.id, task.campaign_id, deviceId, item.measurement.config.type, item.measurement.latencyMs, JSON.stringify(item.measurement), now);
+            done.run(task.id);
+          }
+        } else {
+          failed.run(item.error ?? 'unknown error', task.id);
+        }
+        touched.add(task.campaign_id);
+        acked.push(item.taskId);
+      }
+      for (const c of touched) this.finishIfComplete(c);
+    })();
+    return { acked, rejected };
+  }
+
+  private finishIfComplete(campaignId: string): void {
+    const open = this.db.prepare("SELECT COUNT(*) n FROM tasks WHERE campaign_id = ? AND state IN ('pending', 'leased')").get(campaignId) as { n: number };
+    if (open.n === 0) this.db.prepare("UPDATE campaigns SET state = 'done', finished_at = ? WHERE id = ? AND state = 'running'").run(Date.now(), campaignId);
+  }
+
+  measurements(filter: { campaignId?: string; deviceId?: string } = {}): StoredMeasurement[] {
+    const rows = this.db.prepare(`SELECT * FROM measurements WHERE (@campaign IS NULL OR campaign_id = @campaign) AND (@device IS NULL OR device_id = @device) ORDER BY task_id`)
+      .all({ campaign: filter.campaignId ?? null, device: filter.deviceId ?? null }) as { task_id: number; campaign_id: string; device_id: string; kernel_type: string; latency_ms: number; measurement: string; received_at: number }[];
+    return rows.map((r) => ({ taskId: r.task_id, campaignId: r.campaign_id, deviceId: r.device_id, kernelType: r.kernel_type, latencyMs: r.latency_ms, measurement: JSON.parse(r.measurement), receivedAt: r.received_at }));
+  }
+
+  /** Tasks with their state, for checks such as "every task has exactly one measurement". */
+  taskCounts(campaignId: string): { tasks: number; measurements: number; distinctMeasuredTasks: number } {
+    const t = this.db.prepare('SELECT COUNT(*) n FROM tasks WHERE campaign_id = ?').get(campaignId) as { n: number };
+    const m = this.db.prepare('SELECT COUNT(*) n, COUNT(DISTINCT task_id) d FROM measurements WHERE campaign_id = ?').get(campaignId) as { n: number; d: number };
+    return { tasks: t.n, measurements: m.n, distinctMeasuredTasks: m.d };
+  }
+}

@@ -1,0 +1,131 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadFleetConfig, Store } from '@litepred/coordinator';
+import type { Fingerprint, WireMeasurement } from '@litepred/protocol';
+
+const dir = () => mkdtempSync(join(tmpdir(), 'litepred-store-'));
+const fingerprint: Fingerprint = {
+  cpuModel: 'Test CPU', cores: 2, arch: 'x64', os: 'Linux', memoryBytes: 1e9,
+  runtime: { backend: 'ort-node', threads: 1, graphOptimizationLevel: 'all' }, runtimeVersion: '1.30.0', executionProvider: 'cpu',
+};
+const protocol = { warmupRuns: 1, warmupMs: 0, minRuns: 5, maxRuns: 10, maxMs: 50, targetPrecision: 0.05 };
+const stats = { n: 5, median: 1, p10: 1, p90: 1, min: 1, max: 1, mean: 1, std: 0, iqm: 1, q1mean: 1 };
+const measurement = (config: Record<string, unknown>): WireMeasurement => ({
+  config: config as WireMeasurement['config'], latencyMs: 1, statistic: 'median', kernel: stats, wall: stats,
+  boundary: { reorderInMs: 0, reorderOutMs: 0, sinkMs: 0, runOverheadMs: 0, coldWeightsMs: 0 }, method: 'node-profile', warmupRuns: 1,
+  converged: true, sessionCreateMs: 1, runtime: { ...fingerprint.runtime, runtimeVersion: '1.30.0', executionProvider: 'cpu' }, measuredAt: new Date().toISOString(),
+});
+
+function setup() {
+  const store = new Store(join(dir(), 'db.sqlite'));
+  const { token } = store.createEnrolmentToken({ label: 't' });
+  const a = store.enrolDevice(token, fingerprint);
+  const b = store.enrolDevice(token, fingerprint);
+  const configs = [{ type: 'relu', HW: 8, CIN: 8 }, { type: 'relu', HW: 16, CIN: 8 }, { type: 'add', HW: 8, CIN: 8 }];
+  const campaign = store.createCampaign({ name: 'c', configs, deviceIds: [a.deviceId, b.deviceId], protocol });
+  return { store, a, b, campaign };
+}
+
+describe('store', () => {
+  it('runs in WAL mode and migrates to the current schema once', () => {
+    const path = join(dir(), 'db.sqlite');
+    const s1 = new Store(path);
+    expect(s1.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(s1.db.pragma('user_version', { simple: true })).toBe(1);
+    s1.close();
+    const s2 = new Store(path); // reopening does not re-run migrations
+    expect(s2.db.pragma('user_version', { simple: true })).toBe(1);
+    s2.close();
+  });
+
+  it('stores credentials hashed, never in clear', () => {
+    const { store, a } = setup();
+    const rows = JSON.stringify(store.db.prepare('SELECT * FROM devices').all()) + JSON.stringify(store.db.prepare('SELECT * FROM enrolment_tokens').all());
+    expect(rows).not.toContain(a.credential);
+    expect(store.authenticateDevice(a.credential)!.id).toBe(a.deviceId);
+    expect(store.authenticateDevice('lpd_forged')).toBeUndefined();
+    store.revokeDevice(a.deviceId);
+    expect(store.authenticateDevice(a.credential)).toBeUndefined();
+  });
+
+  it('honours token use limits, expiry and revocation', () => {
+    const store = new Store(join(dir(), 'db.sqlite'));
+    const once = store.createEnrolmentToken({ maxUses: 1 });
+    store.enrolDevice(once.token, fingerprint);
+    expect(() => store.enrolDevice(once.token, fingerprint)).toThrow(/used up/);
+    const expired = store.createEnrolmentToken({ ttlMs: 1 });
+    const t0 = Date.now(); while (Date.now() - t0 < 5) { /* let it expire */ }
+    expect(store.checkEnrolmentToken(expired.token)).toBe(false);
+    const revoked = store.createEnrolmentToken();
+    store.revokeEnrolmentToken(revoked.id);
+    expect(() => store.enrolDevice(revoked.token, fingerprint)).toThrow(/revoked/);
+  });
+
+  it("leases only a device's own tasks, once, and hands them back when its agent drops", () => {
+    const { store, a, b, campaign } = setup();
+    const l1 = store.leaseTasks(a.deviceId, 2, 60_000)!;
+    expect(l1.tasks).toHaveLength(2);
+    const l2 = store.leaseTasks(a.deviceId, 5, 60_000)!;
+    expect(l2.tasks.map((t) => t.taskId)).not.toContain(l1.tasks[0]!.taskId);
+    expect(store.leaseTasks(a.deviceId, 5, 60_000)).toBeUndefined();
+    expect(store.progress(campaign.id).find((p) => p.deviceId === a.deviceId)).toMatchObject({ leased: 3, pending: 0 });
+    expect(store.releaseLeases(a.deviceId)).toBe(3);
+    expect(store.progress(campaign.id).find((p) => p.deviceId === b.deviceId)).toMatchObject({ pending: 3 });
+  });
+
+  it('re-issues expired leases', () => {
+    const { store, a } = setup();
+    const first = store.leaseTasks(a.deviceId, 3, 60_000)!;
+    expect(store.expireLeases(Date.now() + 120_000)).toBe(3);
+    expect(store.leaseTasks(a.deviceId, 3, 60_000)!.tasks.map((t) => t.taskId)).toEqual(first.tasks.map((t) => t.taskId));
+  });
+
+  it('stores a result once however often it arrives, and finishes the campaign', () => {
+    const { store, a, b, campaign } = setup();
+    for (const device of [a, b]) {
+      const lease = store.leaseTasks(device.deviceId, 3, 60_000)!;
+      const items = lease.tasks.map((t) => ({ taskId: t.taskId, leaseId: lease.leaseId, measurement: measurement(t.config) }));
+      expect(store.recordResults(device.deviceId, items).acked).toHaveLength(3);
+      expect(store.recordResults(device.deviceId, items).acked).toHaveLength(3); // a resend is acknowledged again...
+    }
+    expect(store.taskCounts(campaign.id)).toEqual({ tasks: 6, measurements: 6, distinctMeasuredTasks: 6 }); // ...and stored once
+    expect(store.getCampaign(campaign.id).state).toBe('done');
+  });
+
+  it("refuses results for another device's task", () => {
+    const { store, a, b } = setup();
+    const lease = store.leaseTasks(a.deviceId, 1, 60_000)!;
+    const r = store.recordResults(b.deviceId, [{ taskId: lease.tasks[0]!.taskId, leaseId: lease.leaseId, measurement: measurement(lease.tasks[0]!.config) }]);
+    expect(r.rejected).toEqual([{ taskId: lease.tasks[0]!.taskId, reason: 'the task belongs to another device' }]);
+    expect(store.measurements()).toHaveLength(0);
+  });
+
+  it('cancels a campaign: nothing more is leased', () => {
+    const { store, a, campaign } = setup();
+    store.cancelCampaign(campaign.id);
+    expect(store.leaseTasks(a.deviceId, 5, 60_000)).toBeUndefined();
+    expect(() => store.cancelCampaign(campaign.id)).toThrow(/already cancelled/);
+  });
+});
+
+describe('fleet config', () => {
+  it('loads the default fleet and resolves the database beside the config file', () => {
+    const c = loadFleetConfig('fleet.config.json');
+    expect(c.listen.port).toBe(7420);
+    expect(c.database).toMatch(/\.litepred\/litepred\.sqlite$/);
+    expect(c.localAgents.length).toBeGreaterThan(0);
+  });
+
+  it('names the field that is wrong', () => {
+    const d = dir();
+    const write = (v: unknown) => { const f = join(d, `c${Math.random()}.json`); writeFileSync(f, JSON.stringify(v)); return f; };
+    const base = JSON.parse(JSON.stringify(loadFleetConfig('fleet.config.json'))) as Record<string, unknown>;
+    delete base.file;
+    expect(() => loadFleetConfig(write({ ...base, listen: { host: 'x', port: 70000 } }))).toThrow(/listen\.port: /);
+    expect(() => loadFleetConfig(write({ ...base, protocol: { ...(base.protocol as object), minRuns: 0 } }))).toThrow(/protocol\.minRuns: /);
+    expect(() => loadFleetConfig(write({ ...base, colour: 'red' }))).toThrow(/colour/);
+    expect(() => loadFleetConfig(join(d, 'missing.json'))).toThrow(/missing\.json: \(file\): not found/);
+  });
+});

@@ -1,0 +1,155 @@
+// Hostile and broken peers against a real coordinator: each is answered with an error or refused,
+// the server stays up, and the store is intact.
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { Coordinator } from '@litepred/coordinator';
+import { PROTOCOL_VERSION, type Fingerprint } from '@litepred/protocol';
+import { FAST_PROTOCOL, smallConfigs, tempDir } from './helpers/fleet.js';
+
+const fingerprint: Fingerprint = {
+  cpuModel: 'Test CPU', cores: 2, arch: 'x64', os: 'Linux', memoryBytes: 1e9,
+  runtime: { backend: 'ort-node', threads: 1, graphOptimizationLevel: 'all' }, runtimeVersion: '1.30.0', executionProvider: 'cpu',
+};
+
+let c: Coordinator;
+let credential: string;
+let deviceId: string;
+let campaignId: string;
+
+/** Opens a socket with these headers; resolves with it, or with the HTTP status of a refusal. */
+function open(headers: Record<string, string>, query = ''): Promise<WebSocket | number> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`${c.address.ws}${query}`, { headers });
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_req, res) => resolve(res.statusCode!));
+    ws.once('error', () => undefined);
+  });
+}
+
+const auth = (secret: string) => ({ authorization: `Bearer ${secret}`, 'x-litepred-protocol': String(PROTOCOL_VERSION) });
+
+function next(ws: WebSocket): Promise<Record<string, unknown>> {
+  return new Promise((resolve) => ws.once('message', (d) => resolve(JSON.parse(d.toString()))));
+}
+
+async function hello(ws: WebSocket): Promise<Record<string, unknown>> {
+  ws.send(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, fingerprint, agentVersion: 'test' }));
+  return next(ws);
+}
+
+beforeAll(async () => {
+  c = await Coordinator.start({ database: join(tempDir(), 'fleet.sqlite'), port: 0, heartbeatMs: 1000 });
+  const { token } = c.store.createEnrolmentToken();
+  const ws = (await open(auth(token))) as WebSocket;
+  const welcome = await hello(ws);
+  credential = welcome.credential as string;
+  deviceId = welcome.deviceId as string;
+  ws.close();
+  campaignId = c.store.createCampaign({ name: 'c', configs: smallConfigs(4), deviceIds: [deviceId], protocol: FAST_PROTOCOL }).id;
+});
+afterAll(() => c.stop());
+
+const storeIntact = () => {
+  expect(c.store.taskCounts(campaignId)).toEqual({ tasks: 4, measurements: 0, distinctMeasuredTasks: 0 });
+  expect(c.store.authenticateDevice(credential)?.id).toBe(deviceId);
+};
+
+describe('refusals at the upgrade', () => {
+  it('answers a missing, forged or revoked credential with 401 and no socket', async () => {
+    expect(await open({ 'x-litepred-protocol': String(PROTOCOL_VERSION) })).toBe(401);
+    expect(await open(auth('lpd_forged'))).toBe(401);
+    expect(await open(auth('lpe_forged'))).toBe(401);
+    const { token } = c.store.createEnrolmentToken();
+    const ws = (await open(auth(token))) as WebSocket;
+    const other = await hello(ws);
+    ws.close();
+    c.store.revokeDevice(other.deviceId as string);
+    expect(await open(auth(other.credential as string))).toBe(401);
+    expect(c.store.authenticateDevice(credential)!.id).toBe(deviceId);
+  });
+
+  it('answers another protocol version, or none, with 426', async () => {
+    expect(await open({ authorization: `Bearer ${credential}`, 'x-litepred-protocol': '99' })).toBe(426);
+    expect(await open({ authorization: `Bearer ${credential}` })).toBe(426);
+  });
+
+  it('accepts the credential in the query string, for browsers that cannot set headers', async () => {
+    const ws = await open({}, `?protocol=${PROTOCOL_VERSION}&credential=${encodeURIComponent(credential)}`);
+    expect(ws).toBeInstanceOf(WebSocket);
+    (ws as WebSocket).close();
+  });
+});
+
+describe('bad frames on an open socket', () => {
+  it('answers malformed JSON, unknown types and invalid messages with an error and stays up', async () => {
+    const ws = (await open(auth(credential))) as WebSocket;
+    await hello(ws);
+    ws.send('{not json');
+    expect(await next(ws)).toMatchObject({ type: 'error', code: 'BAD_JSON' });
+    ws.send(JSON.stringify({ type: 'launch.missiles' }));
+    expect(await next(ws)).toMatchObject({ type: 'error', code: 'UNKNOWN_TYPE' });
+    ws.send(JSON.stringify({ type: 'lease.request', capacity: -3 }));
+    const invalid = await next(ws);
+    expect(invalid).toMatchObject({ type: 'error', code: 'INVALID_MESSAGE' });
+    expect(invalid.message).toMatch(/capacity/);
+    ws.send(JSON.stringify({ type: 'results', items: [{ taskId: 1, leaseId: 'x' }] }));
+    expect(await next(ws)).toMatchObject({ type: 'error', code: 'INVALID_MESSAGE' });
+    // Still serving on the same socket.
+    ws.send(JSON.stringify({ type: 'heartbeat', t: 1 }));
+    expect(await next(ws)).toMatchObject({ type: 'heartbeat' });
+    ws.close();
+    storeIntact();
+  });
+
+  it('refuses work before hello', async () => {
+    const ws = (await open(auth(credential))) as WebSocket;
+    ws.send(JSON.stringify({ type: 'lease.request', capacity: 1 }));
+    expect(await next(ws)).toMatchObject({ type: 'error', code: 'NOT_ENROLLED' });
+    ws.close();
+  });
+
+  it('closes a socket that sends an oversized frame; the server stays up', async () => {
+    const ws = (await open(auth(credential))) as WebSocket;
+    await hello(ws);
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    ws.send('x'.repeat(2 * 1024 * 1024));
+    expect(await closed).toBe(1009); // message too big
+    expect((await (await fetch(`${c.address.http}/api/health`)).json()).ok).toBe(true);
+    storeIntact();
+  });
+
+  it("does not store results for tasks that are not the device's", async () => {
+    const { token } = c.store.createEnrolmentToken();
+    const ws = (await open(auth(token))) as WebSocket;
+    await hello(ws);
+    const stats = { n: 1, median: 1, p10: 1, p90: 1, min: 1, max: 1, mean: 1, std: 0, iqm: 1, q1mean: 1 };
+    const measurement = { config: { type: 'relu', HW: 4, CIN: 8 }, latencyMs: 1, statistic: 'median', kernel: stats, wall: stats,
+      boundary: { reorderInMs: 0, reorderOutMs: 0, sinkMs: 0, runOverheadMs: 0, coldWeightsMs: 0 }, method: 'node-profile', warmupRuns: 1,
+      converged: true, sessionCreateMs: 1, runtime: { ...fingerprint.runtime, runtimeVersion: '1.30.0', executionProvider: 'cpu' }, measuredAt: 'now' };
+    const taskId = (c.store.db.prepare('SELECT id FROM tasks WHERE campaign_id = ? LIMIT 1').get(campaignId) as { id: number }).id;
+    ws.send(JSON.stringify({ type: 'results', items: [{ taskId, leaseId: 'forged', measurement }] }));
+    expect(await next(ws)).toMatchObject({ type: 'error', code: 'UNKNOWN_LEASE' });
+    ws.close();
+    storeIntact();
+  });
+});
+
+describe('HTTP API', () => {
+  it('needs the admin token to change anything, and says so', async () => {
+    const res = await fetch(`${c.address.http}/api/tokens`, { method: 'POST', body: '{}' });
+    expect(res.status).toBe(401);
+    expect((await res.json()).error).toMatch(/admin token/);
+    expect((await fetch(`${c.address.http}/api/devices`)).status).toBe(200);
+  });
+
+  it('rejects a campaign with a bad kernel config, naming it', async () => {
+    const res = await fetch(`${c.address.http}/api/campaigns`, {
+      method: 'POST', headers: { authorization: `Bearer ${c.newAdminToken}` },
+      body: JSON.stringify({ name: 'bad', deviceIds: [deviceId], configs: [{ type: 'relu', HW: 4, CIN: 8 }, { type: 'conv-bn', HW: 4, CIN: 8, COUT: 8, KERNEL_SIZE: 4, STRIDES: 1 }] }),
+    });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error).toMatch(/configs\[1\]: KERNEL_SIZE: must be odd/);
+    expect(c.store.listCampaigns()).toHaveLength(1);
+  });
+});
