@@ -3,7 +3,7 @@
 // go back to the pool when its lease expires or its socket drops, and nothing acknowledged is lost.
 import { WebSocket } from 'ws';
 import {
-  encode, parseCoordinatorMessage, PROTOCOL_VERSION, type AgentMessage, type CoordinatorMessage, type RuntimeOptions, type TaskResult, type WireMeasurement,
+  encode, parseCoordinatorMessage, PROTOCOL_VERSION, TaskResultSchema, type AgentMessage, type CoordinatorMessage, type RuntimeOptions, type TaskResult, type WireMeasurement,
 } from '@litepred/protocol';
 import { KernelProfiler, measureWithDriftChecks, type ProfilerOptions } from '@litepred/profiler';
 import { nodeFingerprint } from './fingerprint.js';
@@ -168,9 +168,16 @@ export class Agent {
       for await (const item of measureWithDriftChecks(this.profiler, lease.tasks.map((t) => t.config), { every: lease.tasks.length, protocol: lease.protocol })) {
         const task = byConfig.get(i++)!;
         // The profiler's Measurement is the wire measurement (checked field by field by the schema on arrival).
-        const result: TaskResult = item.measurement
+        let result: TaskResult = item.measurement
           ? { taskId: task.taskId, leaseId: lease.leaseId, measurement: item.measurement as unknown as WireMeasurement }
           : { taskId: task.taskId, leaseId: lease.leaseId, error: item.error?.message ?? 'unknown error' };
+        // Validated here as the coordinator will: a result it would refuse becomes an explicit
+        // failure with the reason, rather than a task that stays leased forever.
+        const check = TaskResultSchema.safeParse(result);
+        if (!check.success) {
+          const issue = check.error.issues[0]!;
+          result = { taskId: task.taskId, leaseId: lease.leaseId, error: `measurement failed validation: ${issue.path.join('.')}: ${issue.message}` };
+        }
         this.unacked.set(task.taskId, result);
         this.send({ type: 'results', items: [result] });
         if (this.stopped) return;

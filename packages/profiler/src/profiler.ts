@@ -135,7 +135,9 @@ export class KernelProfiler {
     const m = await this.measureStandalone(config, 0, protocol ? { ...this.protocol, ...protocol } : this.protocol);
     const coldWeightsMs = this.coldWeightMsPerByte * 4 * kernelCost(m.config).params;
     m.boundary.coldWeightsMs = coldWeightsMs;
-    m.latencyMs = m.kernel[this.statistic] + coldWeightsMs;
+    // A kernel that adds next to nothing can come out a hair below zero as a difference of two noisy
+    // timings; a latency label is never negative. The raw statistics keep their sign.
+    m.latencyMs = Math.max(0, m.kernel[this.statistic]) + coldWeightsMs;
     return m;
   }
 
