@@ -14,7 +14,8 @@ export class Ingest {
   private queued = 0;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly store: Store, private readonly maxDelayMs = 10, private readonly maxBatch = 2000) {}
+  // Small batches keep each commit short, so lease requests never wait long behind an ingest.
+  constructor(private readonly store: Store, private readonly maxDelayMs = 5, private readonly maxBatch = 256) {}
 
   /**
    * Queues a device's results; `done` runs after they are committed. The queue is bounded by what

@@ -26,6 +26,9 @@ const MIGRATIONS: string[] = [
      task_id INTEGER PRIMARY KEY REFERENCES tasks(id), campaign_id TEXT NOT NULL, device_id TEXT NOT NULL,
      kernel_type TEXT NOT NULL, latency_ms REAL NOT NULL, measurement TEXT NOT NULL, received_at INTEGER NOT NULL);
    CREATE INDEX measurements_by_campaign ON measurements(campaign_id, device_id);`,
+  // Only leased tasks need finding by expiry: a partial index keeps every other state change cheap.
+  `DROP INDEX tasks_by_lease;
+   CREATE INDEX tasks_leased_by_expiry ON tasks(lease_expires_at) WHERE state = 'leased';`,
 ];
 
 const hash = (secret: string) => createHash('sha256').update(secret).digest('hex');
@@ -52,6 +55,14 @@ const toCampaign = (r: CampaignRow): Campaign => ({ id: r.id, name: r.name, prot
 
 export class Store {
   readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
+
+  /** Prepared once per SQL text: preparing costs more than running most of these. */
+  private sql(text: string): Database.Statement {
+    let st = this.statements.get(text);
+    if (!st) this.statements.set(text, (st = this.db.prepare(text)));
+    return st;
+  }
 
   constructor(path: string) {
     this.db = new Database(path);
@@ -137,7 +148,7 @@ export class Store {
 
   /** The device a credential belongs to, unless unknown or revoked. */
   authenticateDevice(credential: string): Device | undefined {
-    const row = this.db.prepare('SELECT * FROM devices WHERE credential_hash = ? AND revoked = 0').get(hash(credential)) as DeviceRow | undefined;
+    const row = this.sql('SELECT * FROM devices WHERE credential_hash = ? AND revoked = 0').get(hash(credential)) as DeviceRow | undefined;
     return row ? toDevice(row) : undefined;
   }
 
@@ -178,14 +189,14 @@ export class Store {
       const now = Date.now();
       this.db.prepare("INSERT INTO campaigns (id, name, protocol, state, created_at) VALUES (?, ?, ?, 'running', ?)")
         .run(id, input.name, JSON.stringify(input.protocol), now);
-      const insert = this.db.prepare("INSERT INTO tasks (campaign_id, device_id, config, state) VALUES (?, ?, ?, 'pending')");
+      const insert = this.sql("INSERT INTO tasks (campaign_id, device_id, config, state) VALUES (?, ?, ?, 'pending')");
       for (const d of input.deviceIds) for (const c of input.configs) insert.run(id, d, JSON.stringify(c));
       return this.getCampaign(id);
     })();
   }
 
   getCampaign(id: string): Campaign {
-    const row = this.db.prepare('SELECT * FROM campaigns WHERE id = ?').get(id) as CampaignRow | undefined;
+    const row = this.sql('SELECT * FROM campaigns WHERE id = ?').get(id) as CampaignRow | undefined;
     if (!row) throw new StoreError('NOT_FOUND', `no campaign ${id}`);
     return toCampaign(row);
   }
@@ -218,22 +229,22 @@ export class Store {
   }
 
   /**
-   * Leases up to `capacity` tasks of one running campaign to a device: its pending tasks, and
-   * leased ones whose lease has expired. One transaction, so two connections cannot take the same task.
+   * Leases up to `capacity` pending tasks of one running campaign to a device, in one transaction,
+   * so two connections cannot take the same task. Expired leases are put back to pending by
+   * expireLeases(), which the coordinator runs every few seconds.
    */
   leaseTasks(deviceId: string, capacity: number, leaseMs: number): Lease | undefined {
     return this.db.transaction(() => {
-      const now = Date.now();
-      const first = this.db.prepare(`SELECT t.campaign_id FROM tasks t JOIN campaigns c ON c.id = t.campaign_id
-        WHERE t.device_id = ? AND c.state = 'running' AND (t.state = 'pending' OR (t.state = 'leased' AND t.lease_expires_at < ?))
-        ORDER BY t.id LIMIT 1`).get(deviceId, now) as { campaign_id: string } | undefined;
+      // Through the (device_id, state, id) index only: a filter on campaign_id here lets SQLite pick the
+      // campaign index and walk every pending task of the whole fleet's campaign.
+      const pending = this.sql("SELECT id, campaign_id, config FROM tasks INDEXED BY tasks_by_device WHERE device_id = ? AND state = 'pending' ORDER BY id LIMIT ?")
+        .all(deviceId, capacity) as { id: number; campaign_id: string; config: string }[];
+      const first = pending[0];
       if (!first) return undefined;
-      const rows = this.db.prepare(`SELECT id, config FROM tasks WHERE device_id = ? AND campaign_id = ?
-        AND (state = 'pending' OR (state = 'leased' AND lease_expires_at < ?)) ORDER BY id LIMIT ?`)
-        .all(deviceId, first.campaign_id, now, capacity) as { id: number; config: string }[];
+      const rows = pending.filter((r) => r.campaign_id === first.campaign_id); // one campaign (one protocol) per lease
       const leaseId = randomUUID();
-      const expiresAt = now + leaseMs;
-      const take = this.db.prepare("UPDATE tasks SET state = 'leased', lease_id = ?, lease_expires_at = ?, attempts = attempts + 1 WHERE id = ?");
+      const expiresAt = Date.now() + leaseMs;
+      const take = this.sql("UPDATE tasks SET state = 'leased', lease_id = ?, lease_expires_at = ?, attempts = attempts + 1 WHERE id = ?");
       for (const r of rows) take.run(leaseId, expiresAt, r.id);
       return {
         leaseId, campaignId: first.campaign_id, protocol: this.getCampaign(first.campaign_id).protocol, expiresAt,
@@ -250,7 +261,7 @@ export class Store {
 
   /** Expired leases become pending again. */
   expireLeases(now = Date.now()): number {
-    return this.db.prepare("UPDATE tasks SET state = 'pending', lease_id = NULL, lease_expires_at = NULL WHERE state = 'leased' AND lease_expires_at < ?")
+    return this.sql("UPDATE tasks SET state = 'pending', lease_id = NULL, lease_expires_at = NULL WHERE state = 'leased' AND lease_expires_at < ?")
       .run(now).changes;
   }
 
@@ -263,28 +274,25 @@ export class Store {
     const acked: number[] = [];
     const rejected: { taskId: number; reason: string }[] = [];
     const now = Date.now();
-    const getTask = this.db.prepare('SELECT id, campaign_id, device_id, state FROM tasks WHERE id = ?');
-    const insert = this.db.prepare(`INSERT OR IGNORE INTO measurements (task_id, campaign_id, device_id, kernel_type, latency_ms, measurement, received_at)
+    const getTask = this.sql('SELECT campaign_id, device_id, state FROM tasks WHERE id = ?');
+    const insert = this.sql(`INSERT OR IGNORE INTO measurements (task_id, campaign_id, device_id, kernel_type, latency_ms, measurement, received_at)
       VALUES (?, ?, ?, ?, ?, ?, ?)`);
-    const done = this.db.prepare("UPDATE tasks SET state = 'done', lease_id = NULL, lease_expires_at = NULL, error = NULL WHERE id = ? AND state IN ('pending', 'leased')");
-    const failed = this.db.prepare("UPDATE tasks SET state = 'failed', lease_id = NULL, lease_expires_at = NULL, error = ? WHERE id = ? AND state IN ('pending', 'leased')");
+    const close = this.sql('UPDATE tasks SET state = ?, lease_id = NULL, lease_expires_at = NULL, error = ? WHERE id = ?');
     const touched = new Set<string>();
     this.db.transaction(() => {
       for (const item of items) {
-        const task = getTask.get(item.taskId) as { id: number; campaign_id: string; device_id: string; state: string } | undefined;
-        if (!task || task.device_id !== deviceId) {
+        const task = getTask.get(item.taskId) as { campaign_id: string; device_id: string; state: string } | undefined;
+        if (task?.device_id !== deviceId) {
           rejected.push({ taskId: item.taskId, reason: task ? 'the task belongs to another device' : 'no such task' });
           continue;
         }
-        if (item.measurement) {
-          if (task.state === 'pending' || task.state === 'leased') {
-            insert.run(task.id, task.campaign_id, deviceId, item.measurement.config.type, item.measurement.latencyMs, JSON.stringify(item.measurement), now);
-            done.run(task.id);
-          }
-        } else {
-          failed.run(item.error ?? 'unknown error', task.id);
+        // A resend of a finished task is acknowledged again but changes nothing: the first result stands.
+        if (task.state === 'pending' || task.state === 'leased') {
+          const m = item.measurement;
+          if (m) insert.run(item.taskId, task.campaign_id, deviceId, m.config.type, m.latencyMs, JSON.stringify(m), now);
+          close.run(m ? 'done' : 'failed', m ? null : item.error ?? 'unknown error', item.taskId);
+          touched.add(task.campaign_id);
         }
-        touched.add(task.campaign_id);
         acked.push(item.taskId);
       }
       for (const c of touched) this.finishIfComplete(c);
@@ -293,8 +301,9 @@ export class Store {
   }
 
   private finishIfComplete(campaignId: string): void {
-    const open = this.db.prepare("SELECT COUNT(*) n FROM tasks WHERE campaign_id = ? AND state IN ('pending', 'leased')").get(campaignId) as { n: number };
-    if (open.n === 0) this.db.prepare("UPDATE campaigns SET state = 'done', finished_at = ? WHERE id = ? AND state = 'running'").run(Date.now(), campaignId);
+    // EXISTS stops at the first open task; a COUNT would walk all of them after every batch.
+    const open = this.sql("SELECT EXISTS (SELECT 1 FROM tasks WHERE campaign_id = ? AND state IN ('pending', 'leased')) AS open").get(campaignId) as { open: number };
+    if (open.open === 0) this.sql("UPDATE campaigns SET state = 'done', finished_at = ? WHERE id = ? AND state = 'running'").run(Date.now(), campaignId);
   }
 
   measurements(filter: { campaignId?: string; deviceId?: string } = {}): StoredMeasurement[] {
