@@ -153,3 +153,34 @@ describe('HTTP API', () => {
     expect(c.store.listCampaigns()).toHaveLength(1);
   });
 });
+
+describe('graceful shutdown', () => {
+  it('commits and acknowledges results that arrived before stop', async () => {
+    const d = await Coordinator.start({ database: join(tempDir(), 'fleet.sqlite'), port: 0 });
+    const { token } = d.store.createEnrolmentToken();
+    const ws = (await new Promise<WebSocket>((resolve) => {
+      const s = new WebSocket(d.address.ws, { headers: auth(token) });
+      s.once('open', () => resolve(s));
+    }));
+    const welcome = await hello(ws);
+    const camp = d.store.createCampaign({ name: 's', configs: smallConfigs(3), deviceIds: [welcome.deviceId as string], protocol: FAST_PROTOCOL });
+    ws.send(JSON.stringify({ type: 'lease.request', capacity: 3 }));
+    const lease = await next(ws) as { leaseId: string; tasks: { taskId: number; config: Record<string, unknown> }[] };
+    const stats = { n: 1, median: 1, p10: 1, p90: 1, min: 1, max: 1, mean: 1, std: 0, iqm: 1, q1mean: 1 };
+    const items = lease.tasks.map((t) => ({ taskId: t.taskId, leaseId: lease.leaseId, measurement: {
+      config: t.config, latencyMs: 1, statistic: 'median', kernel: stats, wall: stats,
+      boundary: { reorderInMs: 0, reorderOutMs: 0, sinkMs: 0, runOverheadMs: 0, coldWeightsMs: 0 }, method: 'node-profile', warmupRuns: 1,
+      converged: true, sessionCreateMs: 1, runtime: { ...fingerprint.runtime, runtimeVersion: '1.30.0', executionProvider: 'cpu' }, measuredAt: 'now' } }));
+    const acked = next(ws);
+    ws.send(JSON.stringify({ type: 'results', items }));
+    // Stop as soon as the frame is on its way: what arrived is committed before the sockets close.
+    await new Promise((r) => setTimeout(r, 1));
+    const stopping = d.stop();
+    expect(await acked).toEqual({ type: 'ack', taskIds: lease.tasks.map((t) => t.taskId) });
+    await stopping;
+    const { Store } = await import('@litepred/coordinator');
+    const reopened = new Store((d.store.db as unknown as { name: string }).name);
+    expect(reopened.taskCounts(camp.id)).toEqual({ tasks: 3, measurements: 3, distinctMeasuredTasks: 3 });
+    reopened.close();
+  });
+});

@@ -42,6 +42,8 @@ export class Agent {
   private readonly log: (line: string) => void;
   private finished!: (error?: Error) => void;
   private idleTimer: NodeJS.Timeout | undefined;
+  private silenceTimer: NodeJS.Timeout | undefined;
+  private heartbeatMs = 10_000;
   readonly done: Promise<void>;
 
   constructor(private readonly options: AgentOptions) {
@@ -67,6 +69,7 @@ export class Agent {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.idleTimer);
+    clearTimeout(this.silenceTimer);
     this.ws?.close(1000, 'agent stopping');
     this.finished();
   }
@@ -90,11 +93,25 @@ export class Agent {
       this.attempt = 0;
       this.send({ type: 'hello', v: PROTOCOL_VERSION, fingerprint: nodeFingerprint(this.profiler.runtime), agentVersion: AGENT_VERSION });
     });
-    ws.on('message', (data) => this.onMessage(data.toString()));
+    ws.on('message', (data) => { this.heard(ws); this.onMessage(data.toString()); });
+    ws.on('ping', () => this.heard(ws));
     ws.on('close', () => {
       if (this.ws === ws) this.reconnect();
     });
     ws.on('error', (error) => this.log(`connection: ${error.message}`));
+  }
+
+  /**
+   * The coordinator pings every heartbeatMs; an agent that hears nothing for three intervals takes
+   * the connection for dead (a half-open TCP connection never closes by itself) and reconnects.
+   */
+  private heard(ws: WebSocket): void {
+    clearTimeout(this.silenceTimer);
+    this.silenceTimer = setTimeout(() => {
+      if (this.ws !== ws) return;
+      this.log(`no word from the coordinator for ${3 * this.heartbeatMs} ms; reconnecting`);
+      ws.terminate();
+    }, 3 * this.heartbeatMs);
   }
 
   /** Exponential backoff with full jitter, so a fleet does not reconnect in lockstep. */
@@ -109,6 +126,7 @@ export class Agent {
 
   private fatal(error: Error): void {
     this.stopped = true;
+    clearTimeout(this.silenceTimer);
     this.ws?.terminate();
     this.finished(error);
   }
@@ -123,6 +141,7 @@ export class Agent {
     const msg: CoordinatorMessage = parsed.message;
     switch (msg.type) {
       case 'welcome':
+        this.heartbeatMs = msg.heartbeatMs;
         if (msg.credential) {
           this.identity = { deviceId: msg.deviceId, credential: msg.credential };
           saveIdentity(this.options.stateFile, this.url, this.identity);
