@@ -92,4 +92,24 @@ describe('fleet', () => {
     expect(rows).toHaveLength(40);
     expect(new Set(rows.map((r) => r.taskId)).size).toBe(40);
   });
+
+  it('tells a revoked device, or an agent with no identity and no token, why it cannot connect', async () => {
+    const dir = tempDir();
+    const c = await startCoordinator(dir);
+    const { token } = c.store.createEnrolmentToken();
+    const state = join(dir, 'agent.json');
+    const first = agent(c.address.ws, state, token);
+    procs.push(first);
+    const deviceId = await waitFor('the device online', () => c.onlineDevices()[0], 60_000);
+    await kill(first);
+    c.store.revokeDevice(deviceId);
+    const revoked = agent(c.address.ws, state);
+    procs.push(revoked);
+    expect(await revoked.exited).toBe(2);
+    expect(revoked.output()).toMatch(/refused the connection \(401\): UNAUTHORIZED: unknown or revoked device credential/);
+    const stranger = agent(c.address.ws, join(dir, 'nobody.json'));
+    procs.push(stranger);
+    expect(await stranger.exited).toBe(2);
+    expect(stranger.output()).toMatch(/no identity for .* pass --token to enrol/);
+  });
 });
