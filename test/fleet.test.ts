@@ -18,6 +18,18 @@ async function startCoordinator(dir: string, leaseMs = 60_000) {
   return c;
 }
 
+/** A coordinator with one agent process enrolled and online. */
+async function oneAgentOnline() {
+  const dir = tempDir();
+  const c = await startCoordinator(dir);
+  const { token } = c.store.createEnrolmentToken();
+  const state = join(dir, 'agent.json');
+  const first = agent(c.address.ws, state, token);
+  procs.push(first);
+  const deviceId = await waitFor('the device online', () => c.onlineDevices()[0], 60_000);
+  return { dir, c, state, first, deviceId };
+}
+
 describe('fleet', () => {
   it('runs a campaign across several agent processes: every task gets exactly one measurement', async () => {
     const dir = tempDir();
@@ -45,13 +57,7 @@ describe('fleet', () => {
   });
 
   it("re-issues a killed agent's leases; the agent comes back as the same device and nothing is duplicated", async () => {
-    const dir = tempDir();
-    const c = await startCoordinator(dir);
-    const { token } = c.store.createEnrolmentToken();
-    const state = join(dir, 'agent.json');
-    const first = agent(c.address.ws, state, token);
-    procs.push(first);
-    const deviceId = await waitFor('the device online', () => c.onlineDevices()[0], 60_000);
+    const { dir, c, state, first, deviceId } = await oneAgentOnline();
     const campaign = c.store.createCampaign({ name: 'kill', configs: smallConfigs(40), deviceIds: [deviceId], protocol: FAST_PROTOCOL });
     await waitFor('some measurements', () => c.store.taskCounts(campaign.id).measurements >= 4, 60_000);
     await kill(first, 'SIGKILL');
@@ -94,13 +100,7 @@ describe('fleet', () => {
   });
 
   it('tells a revoked device, or an agent with no identity and no token, why it cannot connect', async () => {
-    const dir = tempDir();
-    const c = await startCoordinator(dir);
-    const { token } = c.store.createEnrolmentToken();
-    const state = join(dir, 'agent.json');
-    const first = agent(c.address.ws, state, token);
-    procs.push(first);
-    const deviceId = await waitFor('the device online', () => c.onlineDevices()[0], 60_000);
+    const { dir, c, state, first, deviceId } = await oneAgentOnline();
     await kill(first);
     c.store.revokeDevice(deviceId);
     const revoked = agent(c.address.ws, state);
