@@ -1,0 +1,82 @@
+// The fleet commands as an operator runs them, against a real coordinator on a loopback port.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Coordinator } from '@litepred/coordinator';
+
+const BIN = new URL('../bin/litepred.js', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'litepred-fleet-cli-'));
+let c: Coordinator;
+let deviceId: string;
+
+/** Runs the CLI without blocking this process: the coordinator under test lives in it. */
+function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
+    });
+  });
+}
+
+const litepred = (...args: string[]) => run([...args, '--url', c.address.http, '--admin-token', c.newAdminToken!]);
+
+beforeAll(async () => {
+  c = await Coordinator.start({ database: join(dir, 'fleet.sqlite'), port: 0 });
+  const { token } = c.store.createEnrolmentToken();
+  deviceId = c.store.enrolDevice(token, {
+    cpuModel: 'Board CPU', cores: 4, arch: 'arm64', os: 'Linux 6.1', memoryBytes: 4e9,
+    runtime: { backend: 'ort-node', threads: 2, graphOptimizationLevel: 'all' }, runtimeVersion: '1.30.0', executionProvider: 'cpu',
+  }).deviceId;
+});
+afterAll(() => c.stop());
+
+describe('fleet commands', () => {
+  it('creates an enrolment token that enrols', async () => {
+    const r = await litepred('token', 'create', '--label', 'lab', '--max-uses', '1', '--json');
+    expect(r.code).toBe(0);
+    expect(c.store.checkEnrolmentToken(JSON.parse(r.stdout).token)).toBe(true);
+  });
+
+  it('lists devices with their fingerprint', async () => {
+    const r = await litepred('device', 'list');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`${deviceId}\\s+offline\\s+Board CPU\\s+4\\s+ort-node 1.30.0 \\(cpu\\)\\s+2\\s+all`));
+  });
+
+  it('creates a campaign from a file, shows its progress, cancels it', async () => {
+    const file = join(dir, 'configs.csv');
+    writeFileSync(file, 'HW,CIN,COUT,KERNEL_SIZE,STRIDES\n14,16,32,3,1\n7,32,64,1,1\n');
+    const created = await litepred('campaign', 'create', '--file', file, '--kernel', 'conv-bn-relu', '--device', deviceId, '--json');
+    expect(created.code).toBe(0);
+    const id = JSON.parse(created.stdout).id as string;
+    const status = await litepred('campaign', 'status', id, '--json');
+    expect(JSON.parse(status.stdout).progress).toEqual([{ deviceId, pending: 2, leased: 0, done: 0, failed: 0, cancelled: 0 }]);
+    expect((await litepred('campaign', 'list')).stdout).toMatch(new RegExp(`${id}\\s+.*configs\\.csv\\s+running`));
+    expect((await litepred('campaign', 'cancel', id)).code).toBe(0);
+    expect(c.store.getCampaign(id).state).toBe('cancelled');
+    const again = await litepred('campaign', 'cancel', id);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/already cancelled \(HTTP 400\)/);
+  });
+
+  it('exports results as CSV with the config fields as columns', async () => {
+    const out = join(dir, 'results.csv');
+    expect((await litepred('results', 'export', '--format', 'csv', '--out', out)).code).toBe(0);
+    expect(readFileSync(out, 'utf8').split('\n')[0]).toMatch(/^task_id,campaign_id,device_id,kernel_type,HW,CIN,COUT,KERNEL_SIZE,STRIDES,/);
+  });
+
+  it('says what is wrong: unknown campaign, no or unknown devices, a wrong admin token, no coordinator', async () => {
+    expect((await litepred('campaign', 'status', 'cmp_nope')).stderr).toMatch(/no campaign cmp_nope \(HTTP 404\)/);
+    const file = join(dir, 'bad.csv');
+    writeFileSync(file, 'type,HW,CIN\nrelu,8,8\n');
+    expect((await litepred('campaign', 'create', '--file', file)).stderr).toMatch(/--device ID \(repeat\) or --all-devices/);
+    expect((await litepred('campaign', 'create', '--file', file, '--device', 'dev_nope')).stderr).toMatch(/no device dev_nope/);
+    const r = await run(['token', 'create', '--url', c.address.http, '--admin-token', 'lpa_wrong']);
+    expect(r.stderr).toMatch(/needs the admin token .*\(HTTP 401\)/);
+    const down = await run(['device', 'list', '--url', 'http://127.0.0.1:1']);
+    expect(down.code).toBe(2);
+    expect(down.stderr).toMatch(/cannot reach the coordinator at http:\/\/127\.0\.0\.1:1/);
+  });
+});
