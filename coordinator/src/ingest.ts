@@ -15,7 +15,7 @@ export class Ingest {
   private timer: NodeJS.Timeout | undefined;
 
   // Small batches keep each commit short, so lease requests never wait long behind an ingest.
-  constructor(private readonly store: Store, private readonly maxDelayMs = 5, private readonly maxBatch = 256) {}
+  constructor(private readonly store: Store, private readonly maxDelayMs = 5, private readonly maxBatch = 1024) {}
 
   /**
    * Queues a device's results; `done` runs after they are committed. The queue is bounded by what

@@ -7,6 +7,7 @@ import {
   CloseCode, encode, ErrorCode, MAX_FRAME_BYTES, parseAgentMessage, PROTOCOL_VERSION, type CoordinatorMessage, type Fingerprint,
 } from '@litepred/protocol';
 import { handleApi } from './api.js';
+import { Checkpointer } from './checkpointer.js';
 import { Ingest } from './ingest.js';
 import { Store } from './store.js';
 
@@ -41,6 +42,7 @@ export class Coordinator {
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private readonly ingest: Ingest;
+  private readonly checkpointer: Checkpointer;
   private readonly connections = new Map<string, Connection>();
   private readonly sockets = new Set<Connection>();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -52,12 +54,13 @@ export class Coordinator {
   readonly newAdminToken: string | undefined;
 
   private constructor(private readonly options: CoordinatorOptions) {
-    this.store = new Store(options.database);
+    this.log = options.log ?? (() => undefined);
+    this.store = new Store(options.database, { autoCheckpoint: false });
+    this.checkpointer = new Checkpointer(options.database, 1000, (l) => this.log(l));
     this.newAdminToken = this.store.ensureAdminToken();
     this.ingest = new Ingest(this.store);
     this.leaseMs = options.leaseMs ?? 120_000;
     this.heartbeatMs = options.heartbeatMs ?? 10_000;
-    this.log = options.log ?? (() => undefined);
     this.http = createServer((req, res) => {
       handleApi(this, req, res).catch((error: Error) => {
         if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' });
@@ -231,5 +234,6 @@ export class Coordinator {
     this.http.closeAllConnections();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.store.close();
+    await this.checkpointer.stop();
   }
 }

@@ -64,11 +64,13 @@ export class Store {
     return st;
   }
 
-  constructor(path: string) {
+  constructor(path: string, options: { autoCheckpoint?: boolean } = {}) {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     // NORMAL is durable across a process crash in WAL mode (only an OS crash can lose the last commits).
     this.db.pragma('synchronous = NORMAL');
+    // The coordinator checkpoints from a worker thread (checkpointer.ts); other users keep SQLite's default.
+    if (options.autoCheckpoint === false) this.db.pragma('wal_autocheckpoint = 0');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
