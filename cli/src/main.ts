@@ -22,7 +22,7 @@ await yargs(hideBin(process.argv))
   .demandCommand(1, 'name a command (see --help)')
   .strict()
   .recommendCommands()
-  .fail((message, error, y) => {
+  .fail((message, error) => {
     // Bad input gets one clear line and exit code 2; no stack trace for a user's mistake.
     const text = error?.message ?? message;
     console.error(`litepred: ${text}`);

@@ -53,7 +53,7 @@ export class Coordinator {
   /** Set on first start: the admin token, shown once. */
   readonly newAdminToken: string | undefined;
 
-  private constructor(private readonly options: CoordinatorOptions) {
+  private constructor(options: CoordinatorOptions) {
     this.log = options.log ?? (() => undefined);
     this.store = new Store(options.database, { autoCheckpoint: false });
     this.checkpointer = new Checkpointer(options.database, 1000, (l) => this.log(l));

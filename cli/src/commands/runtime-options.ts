@@ -24,7 +24,7 @@ export interface RuntimeArgs {
   'max-ms': number;
   precision: number;
   'warmup-runs': number;
-  statistic: 'iqm' | 'median';
+  statistic: Statistic;
 }
 
 export function profilerOptions(a: RuntimeArgs): ProfilerOptions {
