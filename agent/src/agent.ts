@@ -181,11 +181,11 @@ export class Agent {
   private async work(lease: Extract<CoordinatorMessage, { type: 'lease' }>): Promise<void> {
     this.working = true;
     try {
-      const byConfig = new Map(lease.tasks.map((t, i) => [i, t]));
       let i = 0;
-      // Reference checks bracket each lease, so a lease measured while the device drifted is flagged.
+      // Reference checks bracket each lease, so a lease measured while the device drifted is
+      // flagged; its results are therefore sent when the lease's closing check is done.
       for await (const item of measureWithDriftChecks(this.profiler, lease.tasks.map((t) => t.config), { every: lease.tasks.length, protocol: lease.protocol })) {
-        const task = byConfig.get(i++)!;
+        const task = lease.tasks[i++]!;
         // The profiler's Measurement is the wire measurement (checked field by field by the schema on arrival).
         let result: TaskResult = item.measurement
           ? { taskId: task.taskId, leaseId: lease.leaseId, measurement: item.measurement as unknown as WireMeasurement }

@@ -73,8 +73,10 @@ export class Coordinator {
 
   static async start(options: CoordinatorOptions): Promise<Coordinator> {
     const c = new Coordinator(options);
-    // Leases of a coordinator that died are not waited out twice: expired ones are freed at once.
-    c.store.expireLeases();
+    // No connection exists yet, so every lease in the store belongs to a previous process: free them
+    // all. An agent that reconnects with finished work still has it accepted (results are taken for
+    // pending tasks too, first one wins).
+    c.store.expireLeases(Number.MAX_SAFE_INTEGER);
     await new Promise<void>((resolve, reject) => {
       c.http.once('error', reject);
       c.http.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
@@ -203,12 +205,12 @@ export class Coordinator {
     const id = conn.deviceId;
     if (!id || this.connections.get(id) !== conn) return;
     this.connections.delete(id);
+    // While stopping, sockets close after the store does; their leases are freed on the next start.
+    if (this.stopping) return;
     this.store.touchDevice(id);
     // Whatever it held goes to the next lease; a late result for it is still accepted (idempotent).
-    if (!this.stopping) {
-      const released = this.store.releaseLeases(id);
-      if (released > 0) this.log(`${id} dropped; ${released} leased task(s) handed back`);
-    }
+    const released = this.store.releaseLeases(id);
+    if (released > 0) this.log(`${id} dropped; ${released} leased task(s) handed back`);
   }
 
   private heartbeat(): void {
