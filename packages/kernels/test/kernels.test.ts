@@ -122,3 +122,18 @@ describe('measurement helpers', () => {
     expect(model.graph!.node.map((n) => n.opType)).toEqual(['Slice', 'Slice', 'Sum']);
   });
 });
+
+describe('params against the built model', () => {
+  it.each(kernelTypes())('%s: the params formula counts the float weights the ONNX model really has', (type) => {
+    const c = resolveConfig(exampleConfig(type));
+    const graph = onnxProto.onnx.ModelProto.decode(buildKernelModel(exampleConfig(type)).bytes).graph!;
+    const FLOAT = onnxProto.onnx.TensorProto.DataType.FLOAT;
+    // Float tensors with at least one dimension; scalars (Clip bounds, the attention scale) are not parameters.
+    const weights = graph.initializer.filter((t) => t.dataType === FLOAT && t.dims.length > 0)
+      .reduce((sum, t) => sum + t.dims.reduce((p: number, d) => p * Number(d), 1), 0);
+    const spec = getKernelSpec(type);
+    // nn-Meter counts a conv's params only: batch norm folds into the conv at inference.
+    const foldedBn = /^(dw)?conv-bn/.test(type) ? 4 * spec.outputShapes(c)[0]![1]! : 0;
+    expect(weights).toBe(spec.params(c) + foldedBn);
+  });
+});
