@@ -18,8 +18,8 @@ export class Ingest {
   constructor(private readonly store: Store, private readonly maxDelayMs = 5, private readonly maxBatch = 1024) {}
 
   /**
-   * Queues a device's results; `done` runs after they are committed. The queue is bounded by what
-   * agents hold in leases (an agent only reports tasks it was leased), and flushes at maxBatch.
+   * Queues a device's results; `done` runs after they are committed. The queue flushes as soon as it
+   * reaches maxBatch, so it never holds more than maxBatch results plus one frame (≤ 256 results).
    */
   add(deviceId: string, items: TaskResult[], done: Pending['done']): void {
     this.queue.push({ deviceId, items, done });

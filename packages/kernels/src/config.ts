@@ -7,19 +7,6 @@ export const CONFIG_FIELDS = [
 ] as const;
 export type ConfigField = (typeof CONFIG_FIELDS)[number];
 
-export const FIELD_MEANING: Record<ConfigField, string> = {
-  HW: 'input height and width (square)',
-  CIN: 'input channels (or embedding width for transformer kernels)',
-  COUT: 'output channels (or output width)',
-  KERNEL_SIZE: 'kernel size (square)',
-  STRIDES: 'stride (both axes)',
-  CIN1: 'channels of concat input 1', CIN2: 'channels of concat input 2',
-  CIN3: 'channels of concat input 3 (optional)', CIN4: 'channels of concat input 4 (optional)',
-  GROUPS: 'channel groups of a shuffle',
-  L: 'tokens (sequence length)',
-  HEADS: 'attention heads',
-};
-
 export type KernelConfig = { readonly type: string } & { readonly [F in ConfigField]?: number };
 
 /** A validated config: every field present, 0 where the kernel type does not use it. */

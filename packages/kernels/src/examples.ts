@@ -1,7 +1,7 @@
 // A small valid config of every kernel type (MobileNetV2/ViT-Tiny sized), for listings, smoke
 // tests and the quick-start demo.
 import type { ConfigField, KernelConfig } from './config.js';
-import { getKernelSpec, kernelTypes } from './registry.js';
+import { getKernelSpec } from './registry.js';
 
 const BY_FAMILY: Record<string, Partial<Record<ConfigField, number>>> = {
   conv: { HW: 28, CIN: 32, COUT: 64, KERNEL_SIZE: 3, STRIDES: 1 },
@@ -19,8 +19,4 @@ export function exampleConfig(type: string): KernelConfig {
   const config: Record<string, number | string> = { type };
   for (const f of spec.required) config[f] = values[f]!;
   return config as KernelConfig;
-}
-
-export function exampleConfigs(): KernelConfig[] {
-  return kernelTypes().map(exampleConfig);
 }

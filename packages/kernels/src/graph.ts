@@ -124,10 +124,6 @@ export class GraphBuilder {
     return this.node(opType, inputs, attrs, 1)[0]!;
   }
 
-  get nodeCount(): number {
-    return this.nodes.length;
-  }
-
   encode(graphName: string): Uint8Array {
     return onnx.ModelProto.encode({
       irVersion: IR_VERSION,

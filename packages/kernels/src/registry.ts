@@ -14,10 +14,6 @@ export function kernelTypes(): string[] {
   return [...SPECS.keys()];
 }
 
-export function kernelSpecs(): KernelSpec[] {
-  return [...SPECS.values()];
-}
-
 export function getKernelSpec(type: string): KernelSpec {
   const spec = SPECS.get(type);
   if (!spec) throw new KernelConfigError('type', `unknown kernel type '${type}'; known: ${kernelTypes().join(', ')}`);

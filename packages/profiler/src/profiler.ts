@@ -4,12 +4,10 @@ import { buildKernelModel, buildNullModel, buildTrivialChainModel, compactConfig
 import { createBackend, type Backend } from './backends/index.js';
 import { timeRuns } from './measure.js';
 import { nodeRole, reordersInsideKernel, splitRun } from './ort-profile.js';
-import { percentile, summarize, type Statistic, type Stats } from './stats.js';
+import { median, summarize, type Statistic, type Stats } from './stats.js';
 import {
   DEFAULT_PROTOCOL, DEFAULT_RUNTIME, DEFAULT_STATISTIC, type BoundaryCosts, type Measurement, type MeasurementProtocol, type RuntimeInfo, type RuntimeOptions,
 } from './types.js';
-
-const median = (xs: readonly number[]) => percentile([...xs].sort((a, b) => a - b), 0.5);
 
 export interface ProfilerOptions {
   runtime?: Partial<RuntimeOptions>;
@@ -75,8 +73,8 @@ export class KernelProfiler {
   }
 
   /**
-   * ORT's per-node profile adds a fixed cost to every node's duration (about 3 µs on a KVM guest,
-   * where a one-element Relu takes 0.15 µs unprofiled): measured as the profiled duration per node
+   * ORT's per-node profile adds a fixed cost to every node's duration (2.75–5.49 µs across our runs
+   * on a KVM guest, where a one-element Relu takes 0.14 µs unprofiled): measured as the profiled duration per node
    * of a chain of trivial nodes minus the unprofiled wall-time slope of the same chain.
    */
   private async calibrateNodeOverhead(): Promise<number> {

@@ -31,6 +31,11 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
+/** The median of unsorted samples. */
+export function median(samples: readonly number[]): number {
+  return percentile([...samples].sort((a, b) => a - b), 0.5);
+}
+
 export function summarize(samples: readonly number[]): Stats {
   const n = samples.length;
   if (n === 0) throw new Error('summarize: no samples');
@@ -68,19 +73,4 @@ export function medianRelativePrecision(samples: readonly number[]): number {
   const hi = s[Math.min(n - 1, Math.ceil(n / 2 + k))]!;
   const med = percentile(s, 0.5);
   return med > 0 ? (hi - lo) / 2 / med : Number.POSITIVE_INFINITY;
-}
-
-/** Least-squares line y = a + b·x. */
-export function fitLine(xs: readonly number[], ys: readonly number[]): { a: number; b: number } {
-  const n = xs.length;
-  const mx = xs.reduce((p, q) => p + q, 0) / n;
-  const my = ys.reduce((p, q) => p + q, 0) / n;
-  let sxy = 0;
-  let sxx = 0;
-  for (let i = 0; i < n; i++) {
-    sxy += (xs[i]! - mx) * (ys[i]! - my);
-    sxx += (xs[i]! - mx) ** 2;
-  }
-  const b = sxx > 0 ? sxy / sxx : 0;
-  return { a: my - b * mx, b };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitLine, medianRelativePrecision, percentile, summarize } from '@litepred/profiler';
+import { median, medianRelativePrecision, percentile, summarize } from '@litepred/profiler';
 
 describe('summarize', () => {
   it('gives the textbook statistics of a known sample', () => {
@@ -26,6 +26,7 @@ describe('summarize', () => {
     expect(percentile([10, 20, 30, 40], 0.5)).toBe(25);
     expect(percentile([10, 20, 30, 40], 0.25)).toBe(17.5);
     expect(summarize([2, 1]).median).toBe(1.5);
+    expect(median([3, 1, 2])).toBe(2);
   });
 
   it('refuses an empty sample', () => {
@@ -40,13 +41,5 @@ describe('medianRelativePrecision', () => {
     const loose = Array.from({ length: 100 }, (_, i) => 1 + (i % 10) * 0.1);
     expect(medianRelativePrecision(tight)).toBeLessThan(0.01);
     expect(medianRelativePrecision(loose)).toBeGreaterThan(medianRelativePrecision(tight));
-  });
-});
-
-describe('fitLine', () => {
-  it('recovers an exact line', () => {
-    const { a, b } = fitLine([0, 1, 2, 3], [1, 3, 5, 7]);
-    expect(a).toBeCloseTo(1, 12);
-    expect(b).toBeCloseTo(2, 12);
   });
 });

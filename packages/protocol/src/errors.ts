@@ -19,6 +19,5 @@ export const CloseCode = {
   GOING_AWAY: 1001,
   PROTOCOL_ERROR: 4002,
   UNAUTHORIZED: 4001,
-  HEARTBEAT_TIMEOUT: 4008,
   REPLACED: 4009,
 } as const;
