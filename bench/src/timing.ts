@@ -3,7 +3,8 @@
 // memory over thousands of kernels, and whether kernel latencies add up to network latencies.
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
-import { buildKernelModel, buildNetworkModel, kernelCost, rng, sampleNetworks, type KernelConfig, type NetworkDef } from '@litepred/kernels';
+import { buildKernelModel, buildNetworkModel, isKernelLayer, kernelCost, type KernelConfig } from '@litepred/kernels';
+import { rng, sampleNetworks, type NetworkDef } from '@litepred/spaces';
 import { KernelProfiler, type Measurement } from '@litepred/profiler';
 import { median, pct, Report } from './report.js';
 
@@ -18,7 +19,7 @@ const networkCount = Number(arg('networks', '21'));
 /** Distinct kernels of sampled MobileNetV2/V3 and ResNet stacks, shuffled: realistic configs of every size. */
 function sampledKernels(n: number, seed = 7): KernelConfig[] {
   const seen = new Map<string, KernelConfig>();
-  for (const net of sampleNetworks(60, seed)) for (const l of net.layers) seen.set(JSON.stringify(l.config), l.config);
+  for (const net of sampleNetworks(60, seed)) for (const l of net.layers.filter(isKernelLayer)) seen.set(JSON.stringify(l.config), l.config);
   const all = [...seen.values()];
   const r = rng(seed);
   for (let i = all.length - 1; i > 0; i--) {
@@ -165,7 +166,7 @@ async function composition(backend: 'ort-node' | 'ort-web', networks: NetworkDef
     const model = buildNetworkModel(net.layers, net.inputShape);
     const before = await profiler.measureModel(model);
     const ms: Measurement[] = [];
-    for (const l of net.layers) ms.push(await profiler.measure(l.config));
+    for (const l of net.layers.filter(isKernelLayer)) ms.push(await profiler.measure(l.config));
     const after = await profiler.measureModel(model);
     const overhead = await profiler.measureRunOverhead([net.inputShape]);
     // What the network pays once: the run itself, the layout reorder where its input enters and
@@ -174,7 +175,7 @@ async function composition(backend: 'ort-node' | 'ort-web', networks: NetworkDef
     const predicted = (stat: Stat) => ms.reduce((s, m) => s + m.kernel[stat] + m.boundary.coldWeightsMs, 0) + overhead[stat] + edges;
     const pick = (s: typeof before) => ({ median: s.median, min: s.min });
     rows.push({
-      net, weightMiB: net.layers.reduce((s, l) => s + 4 * kernelCost(l.config).params, 0) / 2 ** 20,
+      net, weightMiB: net.layers.filter(isKernelLayer).reduce((s, l) => s + 4 * kernelCost(l.config).params, 0) / 2 ** 20,
       e2eBefore: pick(before), e2eAfter: pick(after), predicted: { median: predicted('median'), min: predicted('min') },
     });
     process.stderr.write(`composition ${backend} ${n + 1}/${networks.length}\r`);

@@ -4,4 +4,3 @@ export * from './registry.js';
 export * from './model.js';
 export * from './features.js';
 export * from './examples.js';
-export * from './networks.js';

@@ -68,11 +68,68 @@ export function buildKernelModel(config: KernelConfig, options: KernelModelOptio
   return { bytes: g.encode(c.type), inputs, outputs };
 }
 
-/** One layer of a network: a kernel config and which earlier tensors feed it. */
-export interface NetworkLayer {
+/**
+ * A layer's input: an earlier layer's index (its first output), [index, output] for another output
+ * (a split's second half), or -1 for the network input.
+ */
+export type LayerRef = number | readonly [number, number];
+
+/** One kernel of a network and which earlier tensors feed it (default: the previous layer). */
+export interface KernelLayer {
   config: KernelConfig;
-  /** Indices of earlier layers whose (first) output this layer consumes; -1 is the network input. Default: the previous layer. */
-  from?: number[];
+  from?: readonly LayerRef[];
+}
+
+/**
+ * Data movement between kernels that real exported models have and no latency predictor models
+ * (it costs a reshape): flatten [1,C,1,1] to [1,C]; NCHW to tokens [1,HW,C]; cut an image into
+ * patch tokens [1, (H/p)(W/p), C·p·p]; prepend a class token; take the first token as [1,C].
+ */
+export type Glue = 'flatten' | 'tokens' | 'patchify' | 'cls-token' | 'first-token';
+
+export interface GlueLayer {
+  glue: Glue;
+  /** Patch size for 'patchify'. */
+  patch?: number;
+  from?: readonly LayerRef[];
+}
+
+export type NetworkLayer = KernelLayer | GlueLayer;
+
+export const isKernelLayer = (layer: NetworkLayer): layer is KernelLayer => 'config' in layer;
+
+/** The prefix of glue node names, so a network's kernels can be told from its reshapes. */
+export const GLUE_PREFIX = 'glue';
+
+function emitGlue(g: GraphBuilder, layer: GlueLayer, x: string, shape: Shape): { name: string; shape: Shape } {
+  const op = (type: string, inputs: string[], attrs = {}) => g.node(type, inputs, attrs, 1, `${GLUE_PREFIX}_${type}`)[0]!;
+  const reshape = (t: string, to: Shape) => op('Reshape', [t, g.int64s('glue_shape', to)]);
+  const [, c = 1, h = 1, w = 1] = shape;
+  switch (layer.glue) {
+    case 'flatten': {
+      const to = [1, shape.slice(1).reduce((a, b) => a * b, 1)];
+      return { name: reshape(x, to), shape: to };
+    }
+    case 'tokens':
+      return { name: op('Transpose', [reshape(x, [1, c, h * w])], { perm: attr.ints([0, 2, 1]) }), shape: [1, h * w, c] };
+    case 'patchify': {
+      const p = layer.patch ?? 16;
+      if (h % p !== 0 || w % p !== 0) throw new Error(`patchify: input ${h}x${w} is not a multiple of the patch size ${p}`);
+      const grid = reshape(x, [1, c, h / p, p, w / p, p]);
+      const moved = op('Transpose', [grid], { perm: attr.ints([0, 2, 4, 1, 3, 5]) });
+      const to = [1, (h / p) * (w / p), c * p * p];
+      return { name: reshape(moved, to), shape: to };
+    }
+    case 'cls-token': {
+      const [, l = 1, dim = 1] = shape;
+      return { name: op('Concat', [g.weight('cls_token', [1, 1, dim]), x], { axis: attr.int(1) }), shape: [1, l + 1, dim] };
+    }
+    case 'first-token': {
+      const [, , dim = 1] = shape;
+      const first = op('Slice', [x, g.int64s('glue_start', [0]), g.int64s('glue_end', [1]), g.int64s('glue_axis', [1])]);
+      return { name: reshape(first, [1, dim]), shape: [1, dim] };
+    }
+  }
 }
 
 /**
@@ -84,27 +141,34 @@ export function buildNetworkModel(layers: readonly NetworkLayer[], inputShape: S
   if (layers.length === 0) throw new Error('a network needs at least one layer');
   const g = new GraphBuilder(options.seed);
   const input = g.input('input_0', inputShape);
-  const names: string[] = [];
-  const shapes: Shape[] = [];
-  let last: ResolvedConfig | undefined;
+  const outputs: { name: string; shape: Shape }[][] = [];
+  const feed = (ref: LayerRef, i: number) => {
+    const [j, k] = typeof ref === 'number' ? [ref, 0] : ref;
+    if (j < 0) return { name: input, shape: inputShape };
+    const out = j < i ? outputs[j]?.[k] : undefined;
+    if (!out) throw new Error(`layer ${i} takes output ${k} of layer ${j}, which does not exist before it`);
+    return out;
+  };
   layers.forEach((layer, i) => {
+    const feeds = (layer.from ?? [i - 1]).map((ref) => feed(ref, i));
+    if (!isKernelLayer(layer)) {
+      outputs.push([emitGlue(g, layer, feeds[0]!.name, feeds[0]!.shape)]);
+      return;
+    }
     const c = resolveConfig(layer.config);
     const spec = getKernelSpec(c.type);
-    const from = layer.from ?? [i - 1];
-    const feeds = from.map((j) => (j < 0 ? input : names[j]!));
-    const feedShapes = from.map((j) => (j < 0 ? inputShape : shapes[j]!));
     spec.inputShapes(c).forEach((want, k) => {
-      if (want.join('x') !== feedShapes[k]?.join('x')) {
-        throw new Error(`layer ${i} (${c.type}) wants input ${k} of shape [${want.join(', ')}] but gets [${feedShapes[k]?.join(', ') ?? 'nothing'}]`);
+      if (want.join('x') !== feeds[k]?.shape.join('x')) {
+        throw new Error(`layer ${i} (${c.type}) wants input ${k} of shape [${want.join(', ')}] but gets [${feeds[k]?.shape.join(', ') ?? 'nothing'}]`);
       }
     });
-    names.push(spec.emit(g, feeds, c)[0]!);
-    shapes.push(spec.outputShapes(c)[0]!);
-    last = c;
+    const names = spec.emit(g, feeds.map((f) => f.name), c);
+    const shapes = spec.outputShapes(c);
+    outputs.push(names.map((name, k) => ({ name, shape: shapes[k]! })));
   });
-  const outShape = shapes[shapes.length - 1]!;
-  g.output(names[names.length - 1]!, outShape);
-  return { bytes: g.encode(`network_${last!.type}`), inputs: [{ name: input, shape: inputShape }], outputs: [{ name: names[names.length - 1]!, shape: outShape }] };
+  const out = outputs[outputs.length - 1]![0]!;
+  g.output(out.name, out.shape);
+  return { bytes: g.encode('network'), inputs: [{ name: input, shape: inputShape }], outputs: [out] };
 }
 
 /**

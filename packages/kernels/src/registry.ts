@@ -73,10 +73,15 @@ export function resolveConfig(config: KernelConfig | Record<string, unknown>, op
   return c;
 }
 
-/** The config with only the fields its kernel type uses: the canonical form stored and sent. */
+/**
+ * The config with only the fields its kernel type uses, optional ones only where they differ from
+ * their default: the canonical form stored and sent (so adding an optional field later keeps the
+ * stored form of every existing config).
+ */
 export function compactConfig(c: ResolvedConfig): KernelConfig {
   const spec = getKernelSpec(c.type);
   const out: Record<string, number | string> = { type: c.type };
-  for (const f of [...spec.required, ...Object.keys(spec.optional ?? {})] as ConfigField[]) out[f] = c[f];
+  for (const f of spec.required) out[f] = c[f];
+  for (const [f, fallback] of Object.entries(spec.optional ?? {}) as [ConfigField, number][]) if (c[f] !== fallback) out[f] = c[f];
   return out as KernelConfig;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import onnxProto from 'onnx-proto';
 import {
-  buildKernelModel, buildNullModel, exampleConfig, featureNames, featureVector, getKernelSpec, kernelCost, kernelTypes, KernelConfigError, resolveConfig,
+  buildKernelModel, buildNullModel, compactConfig, exampleConfig, featureNames, featureVector, getKernelSpec, kernelCost, kernelTypes, KernelConfigError, resolveConfig,
 } from '@litepred/kernels';
 
 const NN_METER_TYPES = [
@@ -10,7 +10,7 @@ const NN_METER_TYPES = [
   'fc', 'fc-relu', 'maxpool', 'avgpool', 'global-avgpool', 'se', 'hswish', 'swish', 'relu', 'bn', 'bn-relu',
   'add', 'add-relu', 'concat', 'split', 'channelshuffle',
 ];
-const VIT_TYPES = ['matmul', 'layernorm', 'softmax', 'gelu', 'mhsa'];
+const VIT_TYPES = ['matmul', 'token-add', 'layernorm', 'softmax', 'gelu', 'mhsa'];
 
 function rejects(config: Record<string, unknown>, field: string, message: RegExp) {
   let error: unknown;
@@ -65,8 +65,17 @@ describe('FLOPs and params', () => {
 
   it("put LitePred's conv features first, FLOPS and PARAMS in millions", () => {
     const c = { type: 'conv-bn-relu', HW: 56, CIN: 24, COUT: 144, KERNEL_SIZE: 1, STRIDES: 1 };
-    expect(featureNames('conv-bn-relu')).toEqual(['HW', 'CIN', 'COUT', 'KERNEL_SIZE', 'STRIDES', 'FLOPS', 'PARAMS']);
-    expect(featureVector(c)).toEqual([56, 24, 144, 1, 1, kernelCost(c).flops / 1e6, kernelCost(c).params / 1e6]);
+    expect(featureNames('conv-bn-relu')).toEqual(['HW', 'CIN', 'COUT', 'KERNEL_SIZE', 'STRIDES', 'FLOPS', 'PARAMS', 'GROUPS']);
+    expect(featureVector(c)).toEqual([56, 24, 144, 1, 1, kernelCost(c).flops / 1e6, kernelCost(c).params / 1e6, 1]);
+  });
+
+  it('build grouped convolutions, with GROUPS left out of the canonical form when it is 1', () => {
+    const raw = { type: 'conv-bn-relu', HW: 8, CIN: 16, COUT: 32, KERNEL_SIZE: 1, STRIDES: 1, GROUPS: 2 };
+    const grouped = resolveConfig(raw);
+    expect(kernelCost(raw).params).toBe(32 * (16 / 2 + 1));
+    expect(compactConfig(grouped)).toMatchObject({ GROUPS: 2 });
+    expect(compactConfig(resolveConfig({ type: 'conv-bn', HW: 8, CIN: 16, COUT: 32, KERNEL_SIZE: 1, STRIDES: 1 }))).not.toHaveProperty('GROUPS');
+    rejects({ type: 'conv-bn', HW: 8, CIN: 16, COUT: 30, KERNEL_SIZE: 1, STRIDES: 1, GROUPS: 4 }, 'COUT', /not divisible by GROUPS/);
   });
 });
 

@@ -1,7 +1,7 @@
 // Convolution kernels: conv and depthwise conv, each with optional batch norm and activation,
 // named as in nn-Meter's builder set (conv-bn-relu, dwconv-bn-hswish, ...).
 import type { KernelSpec, ResolvedConfig } from '../config.js';
-import { emitActivation, emitBatchNorm, emitConv, requireFits, requireOdd, windowOut, type Activation } from './common.js';
+import { emitActivation, emitBatchNorm, emitConv, requireDivisible, requireFits, requireOdd, windowOut, type Activation } from './common.js';
 
 function convSpec(type: string): KernelSpec {
   const [base, ...parts] = type.split('-');
@@ -10,12 +10,15 @@ function convSpec(type: string): KernelSpec {
   const act = parts.find((p) => p !== 'bn') as Activation | undefined;
   const cout = (c: ResolvedConfig) => (depthwise ? c.CIN : c.COUT);
   const outHw = (c: ResolvedConfig) => windowOut(c.HW, c.KERNEL_SIZE, c.STRIDES, (c.KERNEL_SIZE - 1) >> 1);
-  const params = (c: ResolvedConfig) => cout(c) * (c.KERNEL_SIZE * c.KERNEL_SIZE * (depthwise ? 1 : c.CIN) + 1);
+  const groups = (c: ResolvedConfig) => (depthwise ? c.CIN : c.GROUPS);
+  const params = (c: ResolvedConfig) => cout(c) * (c.KERNEL_SIZE * c.KERNEL_SIZE * (c.CIN / groups(c)) + 1);
   return {
     type,
     family: depthwise ? 'dwconv' : 'conv',
     summary: `${depthwise ? 'depthwise ' : ''}conv${bn ? ' + batch norm' : ''}${act ? ` + ${act}` : ''}`,
     required: depthwise ? ['HW', 'CIN', 'KERNEL_SIZE', 'STRIDES'] : ['HW', 'CIN', 'COUT', 'KERNEL_SIZE', 'STRIDES'],
+    // Grouped convolution (FBNet's g2 blocks, ShuffleNet v1); 1 is a plain convolution.
+    ...(depthwise ? {} : { optional: { GROUPS: 1 } }),
     inputShapes: (c) => [[1, c.CIN, c.HW, c.HW]],
     outputShapes: (c) => [[1, cout(c), outHw(c), outHw(c)]],
     params,
@@ -23,9 +26,13 @@ function convSpec(type: string): KernelSpec {
     check(c) {
       requireOdd('KERNEL_SIZE', c.KERNEL_SIZE);
       requireFits(c.HW, c.KERNEL_SIZE, (c.KERNEL_SIZE - 1) >> 1);
+      if (!depthwise) {
+        requireDivisible('CIN', c.CIN, c.GROUPS, 'GROUPS');
+        requireDivisible('COUT', c.COUT, c.GROUPS, 'GROUPS');
+      }
     },
     emit(g, [x], c) {
-      let y = emitConv(g, x!, c.CIN, cout(c), c.KERNEL_SIZE, c.STRIDES, depthwise ? c.CIN : 1);
+      let y = emitConv(g, x!, c.CIN, cout(c), c.KERNEL_SIZE, c.STRIDES, groups(c));
       if (bn) y = emitBatchNorm(g, y, cout(c));
       if (act) y = emitActivation(g, y, act);
       return [y];

@@ -1,5 +1,5 @@
 // Vision-transformer kernels on token activations [1, L, C]: the linear layer (MatMul + bias),
-// layer norm, softmax, GELU, and a whole multi-head self-attention block.
+// layer norm, softmax, GELU, the residual add, and a whole multi-head self-attention block.
 import { attr, type GraphBuilder } from '../graph.js';
 import type { KernelSpec, ResolvedConfig } from '../config.js';
 import { requireDivisible } from './common.js';
@@ -54,8 +54,16 @@ const mhsa: KernelSpec = {
   },
 };
 
+/** The residual add of a transformer block, on [1, L, CIN] tokens. */
+const tokenAdd: KernelSpec = {
+  type: 'token-add', family: 'transformer', summary: 'residual add of two token tensors', required: ['L', 'CIN'],
+  inputShapes: (c) => [tokens(c), tokens(c)], outputShapes: (c) => [tokens(c)],
+  params: () => 0, flops: (c) => tokenElements(c),
+  emit: (g, [a, b]) => [g.op('Add', [a!, b!])],
+};
+
 export const transformerSpecs: KernelSpec[] = [
-  matmul,
+  matmul, tokenAdd,
   tokenUnary('layernorm', 'layer norm over the embedding axis', 8, (c) => 2 * c.CIN, (g, [x], c) =>
     [g.op('LayerNormalization', [x!, g.weight('ln_scale', [c.CIN], 'positive'), g.weight('ln_bias', [c.CIN])], { axis: attr.int(-1) })]),
   tokenUnary('softmax', 'softmax over the last axis (attention scores as [1, H*L, L])', 5, () => 0,

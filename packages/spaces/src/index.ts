@@ -1,0 +1,6 @@
+export * from './rng.js';
+export * from './stack.js';
+export * from './space.js';
+export * from './registry.js';
+export * from './distribution.js';
+export * from './networks.js';
