@@ -89,3 +89,16 @@ export function configFromArgs(kernel: string | undefined, json: string | undefi
   resolveConfig(config);
   return config as KernelConfig;
 }
+
+/**
+ * Writes configs (plus extra columns such as COUNT, FREQ) as CSV or JSONL, chosen by the file's
+ * extension. CSV columns are the union of the fields present, in CONFIG_FIELDS order.
+ */
+export function formatConfigs(file: string, rows: readonly Record<string, unknown>[]): string {
+  if (/\.jsonl$/i.test(file)) return rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+  if (!/\.csv$/i.test(file)) throw new ConfigFileError(file, 0, 'unknown file type: use .csv or .jsonl');
+  const present = new Set(rows.flatMap((r) => Object.keys(r)));
+  const order = ['type', ...CONFIG_FIELDS];
+  const columns = [...order.filter((c) => present.has(c)), ...[...present].filter((c) => !order.includes(c))];
+  return [columns.join(','), ...rows.map((r) => columns.map((c) => r[c] ?? '').join(','))].join('\n') + '\n';
+}

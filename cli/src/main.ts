@@ -5,6 +5,7 @@ import { demoCommand } from './commands/demo.js';
 import { kernelsCommand } from './commands/kernels.js';
 import { profileCommand } from './commands/profile.js';
 import { agentCommand } from './commands/agent.js';
+import { spacesCommand } from './commands/spaces.js';
 import { campaignCommand, coordinatorCommand, deviceCommand, resultsCommand, tokenCommand } from './commands/fleet.js';
 
 await yargs(hideBin(process.argv))
@@ -12,6 +13,7 @@ await yargs(hideBin(process.argv))
   .usage('$0 <command> [options]\n\nPredict how fast a neural network runs on an edge device from a few hundred kernel measurements.')
   .command(kernelsCommand)
   .command(profileCommand as never)
+  .command(spacesCommand)
   .command(demoCommand as never)
   .command(coordinatorCommand)
   .command(agentCommand as never)
