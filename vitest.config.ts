@@ -8,6 +8,7 @@ export default defineConfig({
     alias: {
       '@litepred/kernels': src('./packages/kernels/src/index.ts'),
       '@litepred/profiler': src('./packages/profiler/src/index.ts'),
+      '@litepred/nn': src('./packages/nn/src/index.ts'),
       '@litepred/spaces': src('./packages/spaces/src/index.ts'),
       '@litepred/protocol': src('./packages/protocol/src/index.ts'),
       '@litepred/agent': src('./agent/src/index.ts'),

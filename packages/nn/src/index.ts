@@ -1,0 +1,3 @@
+export * from './random.js';
+export * from './mlp.js';
+export * from './adam.js';
