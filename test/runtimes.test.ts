@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
-import { buildKernelModel, buildNetworkModel, exampleConfig, kernelTypes, mobileNetV2, type BuiltModel } from '@litepred/kernels';
+import { buildKernelModel, buildNetworkModel, exampleConfig, kernelTypes, type BuiltModel } from '@litepred/kernels';
+import { mobileNetV2 } from '@litepred/spaces';
 import { KernelProfiler, measureWithDriftChecks, REFERENCE_KERNEL } from '@litepred/profiler';
 
 type Ort = typeof ortNode;

@@ -6,6 +6,7 @@ import { kernelsCommand } from './commands/kernels.js';
 import { profileCommand } from './commands/profile.js';
 import { agentCommand } from './commands/agent.js';
 import { spacesCommand } from './commands/spaces.js';
+import { sampleCommand } from './commands/sample.js';
 import { campaignCommand, coordinatorCommand, deviceCommand, resultsCommand, tokenCommand } from './commands/fleet.js';
 
 await yargs(hideBin(process.argv))
@@ -14,6 +15,7 @@ await yargs(hideBin(process.argv))
   .command(kernelsCommand)
   .command(profileCommand as never)
   .command(spacesCommand)
+  .command(sampleCommand as never)
   .command(demoCommand as never)
   .command(coordinatorCommand)
   .command(agentCommand as never)

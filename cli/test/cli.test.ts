@@ -18,12 +18,12 @@ describe('litepred CLI', () => {
     const r = litepred('kernels', 'list', '--json');
     expect(r.code).toBe(0);
     const rows = JSON.parse(r.stdout) as { type: string; features: string[] }[];
-    expect(rows).toHaveLength(34);
-    expect(rows.find((x) => x.type === 'conv-bn-relu')!.features).toEqual(['HW', 'CIN', 'COUT', 'KERNEL_SIZE', 'STRIDES', 'FLOPS', 'PARAMS']);
+    expect(rows).toHaveLength(35);
+    expect(rows.find((x) => x.type === 'conv-bn-relu')!.features).toEqual(['HW', 'CIN', 'COUT', 'KERNEL_SIZE', 'STRIDES', 'FLOPS', 'PARAMS', 'GROUPS']);
   });
 
   it('has --help on every command', () => {
-    for (const cmd of [[], ['kernels'], ['profile'], ['demo']]) {
+    for (const cmd of [[], ['kernels'], ['profile'], ['demo'], ['spaces'], ['sample']]) {
       const r = litepred(...cmd, '--help');
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/--help/);

@@ -1,0 +1,73 @@
+// litepred spaces and litepred sample, as a user runs them (the compiled CLI).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '@litepred/kernels';
+
+const BIN = new URL('../bin/litepred.js', import.meta.url).pathname;
+
+function litepred(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('litepred spaces', () => {
+  it('lists the seven spaces as JSON', () => {
+    const r = litepred('spaces', 'list', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).map((s: { name: string }) => s.name)).toContain('nasbench201');
+  });
+
+  it('samples ONNX models with a manifest of their kernels', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'litepred-spaces-'));
+    const r = litepred('spaces', 'sample', '--space', 'nasbench201', '--n', '2', '--seed', '5', '--out', dir, '--json');
+    expect(r.code).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    expect(manifest.architectures.map((a: { id: string }) => a.id)).toEqual(['nasbench201-5', 'nasbench201-6']);
+    for (const a of manifest.architectures) {
+      expect(existsSync(join(dir, a.file))).toBe(true);
+      for (const k of a.kernels) expect(() => resolveConfig(k)).not.toThrow();
+    }
+  });
+
+  it('writes a space\'s kernel distribution with counts and frequencies', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'litepred-dist-')), 'dist.csv');
+    const r = litepred('spaces', 'distribution', '--space', 'fbnet', '--n', '5', '--out', out);
+    expect(r.code).toBe(0);
+    const [header, ...rows] = readFileSync(out, 'utf8').trim().split('\n');
+    expect(header).toMatch(/^type,HW,CIN,COUT,KERNEL_SIZE,STRIDES,GROUPS,.*COUNT,FREQ$/);
+    expect(rows.length).toBeGreaterThan(20);
+  });
+
+  it('refuses an unknown space and a missing --out with one clear line', () => {
+    const r = litepred('spaces', 'sample', '--space', 'darts', '--out', '/tmp/x');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown search space 'darts'; known: proxylessnas/);
+    expect(litepred('spaces', 'sample', '--space', 'fbnet').stderr).toMatch(/--out DIR is required/);
+  });
+});
+
+describe('litepred sample', () => {
+  it('gives the same valid configs for the same seed, and writes a CSV that litepred profile reads', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'litepred-sample-'));
+    const a = JSON.parse(litepred('sample', '--kernel', 'dwconv-bn-relu6', '--n', '20', '--seed', '3', '--json').stdout);
+    const b = JSON.parse(litepred('sample', '--kernel', 'dwconv-bn-relu6', '--n', '20', '--seed', '3', '--json').stdout);
+    expect(a).toHaveLength(20);
+    expect(b).toEqual(a);
+    const out = join(dir, 'conv.csv');
+    expect(litepred('sample', '--kernel', 'conv-bn-relu', '--n', '3', '--sampler', 'prior', '--out', out).code).toBe(0);
+    const r = litepred('profile', '--file', out, '--json', '--min-runs', '3', '--max-runs', '5', '--max-ms', '50', '--warmup-runs', '1');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toHaveLength(3);
+  });
+
+  it('refuses an unknown kernel, a bad n, and prior sampling of transformer kernels', () => {
+    expect(litepred('sample', '--kernel', 'conv-bn-gelu').stderr).toMatch(/unknown kernel type 'conv-bn-gelu'/);
+    expect(litepred('sample', '--kernel', 'fc', '--n', '0').stderr).toMatch(/n must be a positive integer/);
+    const r = litepred('sample', '--kernel', 'mhsa', '--sampler', 'prior');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/nn-Meter's prior has no transformer kernels/);
+  });
+});

@@ -1,0 +1,111 @@
+// The three config samplers behind one interface: the VAE (LitePred), nn-Meter's per-dimension
+// prior, and uniform. Every config they return has passed the kernel library's validation.
+import { readFileSync } from 'node:fs';
+import { compactConfig, resolveConfig, type KernelConfig } from '@litepred/kernels';
+import { Mlp, seededRng, weightedSampler, type Rng } from '@litepred/nn';
+import { FAMILIES, familyOf, type Family, type FamilyName } from './families.js';
+import { unscaleAndSnap, type FeatureScale } from './scaling.js';
+import { decodeSamples } from './vae.js';
+import { priorRows } from './prior.js';
+
+export type SamplerKind = 'vae' | 'prior' | 'uniform';
+export const SAMPLER_KINDS: readonly SamplerKind[] = ['vae', 'prior', 'uniform'];
+
+/** A family's trained decoder and what it needs to turn samples into configs (models/<family>.json). */
+export interface VaeModel {
+  version: 1;
+  family: FamilyName;
+  scales: FeatureScale[];
+  latent: number;
+  decoder: ReturnType<Mlp['toJSON']>;
+  /** Fields the feature vector lacks, drawn by their training frequency (HEADS of mhsa). */
+  extras: { HEADS?: { values: number[]; weights: number[] } };
+  training: Record<string, unknown>;
+}
+
+export const MODELS_DIR = new URL('../models/', import.meta.url);
+
+const modelCache = new Map<string, VaeModel>();
+
+export function loadVaeModel(family: FamilyName, dir: URL = MODELS_DIR): VaeModel {
+  const file = new URL(`${family}.json`, dir);
+  const cached = modelCache.get(file.href);
+  if (cached) return cached;
+  let model: VaeModel;
+  try {
+    model = JSON.parse(readFileSync(file, 'utf8')) as VaeModel;
+  } catch (e) {
+    throw new Error(`no trained VAE for the ${family} family at ${file.pathname} (run npm run train:vae): ${(e as Error).message}`);
+  }
+  if (model.version !== 1 || model.family !== family) throw new Error(`${file.pathname} is not a version-1 VAE for the ${family} family`);
+  modelCache.set(file.href, model);
+  return model;
+}
+
+export interface SampleResult {
+  configs: KernelConfig[];
+  /** Candidates the kernel library rejected (and that were drawn again). */
+  rejected: number;
+}
+
+/** Feature vectors for a family, `n` at a time; sampleWith validates them as configs. */
+export type RowSource = (n: number, r: Rng) => number[][];
+
+/** Decoded z ~ N(0, I), snapped to the training values. */
+export function vaeRows(model: VaeModel): RowSource {
+  const decoder = Mlp.fromJSON(model.decoder);
+  return (n, r) => decodeSamples(decoder, model.latent, n, r).map((x) => unscaleAndSnap(model.scales, x));
+}
+
+/** Uniform integers over each feature's training range (odd kernel sizes for convolutions), like nn-Meter's random sampler. */
+export function uniformRows(family: Family, scales: readonly FeatureScale[]): RowSource {
+  return (n, r) => {
+    const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+    return Array.from({ length: n }, () => scales.map((s) => {
+      const [lo, hi] = [s.support[0]!, s.support[s.support.length - 1]!];
+      if (s.name === 'KERNEL_SIZE' && family.name !== 'pooling') return 2 * int(Math.ceil((lo - 1) / 2), Math.floor((hi - 1) / 2)) + 1;
+      return int(lo, hi);
+    }));
+  };
+}
+
+function extrasFor(type: string, model: VaeModel | undefined, r: Rng, row: number[], family: Family): Record<string, number> {
+  if (type !== 'mhsa') return {};
+  const heads = model?.extras.HEADS ?? { values: [1, 2, 3, 4, 6, 8, 12], weights: [1, 1, 1, 1, 1, 1, 1] };
+  const cin = row[family.features.findIndex((f) => f.name === 'CIN')]!;
+  const fits = heads.values.map((h, i) => (cin % h === 0 ? heads.weights[i]! : 0));
+  return fits.some((w) => w > 0) ? { HEADS: heads.values[weightedSampler(fits, r)()]! } : { HEADS: 1 };
+}
+
+/**
+ * `n` valid configs of kernel type `type` from `source`. Candidates the kernel library rejects
+ * are drawn again (up to 50 rounds); a source that cannot produce valid configs fails clearly.
+ */
+export function sampleWith(type: string, n: number, source: RowSource, r: Rng, name: string, model?: VaeModel): SampleResult {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`n must be a positive integer (got ${n})`);
+  const family = familyOf(type);
+  const configs: KernelConfig[] = [];
+  let rejected = 0;
+  for (let round = 0; configs.length < n; round++) {
+    if (round === 50) throw new Error(`the ${name} sampler gave only ${configs.length} valid ${type} configs of ${n} after ${rejected} rejections`);
+    for (const row of source(n - configs.length, r)) {
+      try {
+        configs.push(compactConfig(resolveConfig(family.config(type, row, extrasFor(type, model, r, row, family)))));
+      } catch {
+        rejected++;
+      }
+    }
+  }
+  return { configs, rejected };
+}
+
+/** `n` valid configs of kernel type `type` from the shipped VAE, nn-Meter's prior, or uniform; seeded. */
+export function sampleConfigs(type: string, n: number, options: { sampler: SamplerKind; seed: number; modelsDir?: URL }): SampleResult {
+  const family = familyOf(type);
+  if (options.sampler === 'prior') return sampleWith(type, n, (count, r) => priorRows(family.name, type, count, r), seededRng(options.seed), 'prior');
+  const model = loadVaeModel(family.name, options.modelsDir);
+  const source = options.sampler === 'vae' ? vaeRows(model) : uniformRows(family, model.scales);
+  return sampleWith(type, n, source, seededRng(options.seed), options.sampler, model);
+}
+
+export { FAMILIES };
