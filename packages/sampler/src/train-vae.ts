@@ -12,7 +12,7 @@ import { trainFamilyModel, type TrainedModel } from './train.js';
 export const TRAIN_SEED = 1;
 export const VALIDATION_SEED = 3;
 export const HELD_OUT_SEED = 2;
-const BETAS = [0.001, 0.003, 0.01];
+const BETAS = [0.001, 0.003];
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);

@@ -18,7 +18,7 @@ export interface VaeTraining {
   onProgress?(step: number, loss: { reconstruction: number; kl: number }): void;
 }
 
-export const VAE_DEFAULTS = { latent: 4, hidden: 64, steps: 6000, batch: 128, lr: 2e-3, beta: 0.01, warmup: 0.3, seed: 1 };
+export const VAE_DEFAULTS = { latent: 4, hidden: 64, steps: 20000, batch: 128, lr: 2e-3, beta: 0.003, warmup: 0.3, seed: 1 };
 
 export interface TrainedVae {
   encoder: Mlp;

@@ -41,6 +41,13 @@ describe('VAE loss gradients', () => {
 });
 
 describe('scaling', () => {
+  it('snaps HW to the values used with the sampled stride', () => {
+    const data = { family: 'dwconv' as const, rows: [[112, 32, 3, 2], [56, 32, 3, 1], [28, 32, 3, 1], [14, 32, 3, 2]], weights: [1, 1, 1, 1] };
+    const scales = fitScales(FAMILIES.dwconv.features, data);
+    const x = scaleRow(scales, [28, 32, 3, 2]); // HW 28 is only used with stride 1
+    expect(unscaleAndSnap(scales, x)[0]).toBe(14);
+  });
+
   it('maps training rows to [0, 1] and snaps them back unchanged', () => {
     const data = spaceConfigs(5, 1).get('conv')!;
     const scales = fitScales(FAMILIES.conv.features, data);
@@ -86,12 +93,15 @@ describe('sampleConfigs', () => {
     expect(sampleConfigs(type, 40, { sampler, seed: 5 }).configs).not.toEqual(configs);
   });
 
-  it('snaps VAE samples to the values the spaces use (odd kernels, channel multiples)', () => {
+  it('snaps VAE samples to the values the spaces use (odd kernels, channel multiples, HW the spaces use with that stride)', () => {
     const { scales } = loadVaeModel('conv');
     const support = Object.fromEntries(scales.map((s) => [s.name, new Set(s.support)]));
+    const hwByStride = scales.find((s) => s.name === 'HW')!.supportByStride!;
+    expect(new Set(hwByStride['2'])).not.toEqual(new Set(hwByStride['1']));
     for (const c of sampleConfigs('conv-bn-relu', 300, { sampler: 'vae', seed: 1 }).configs) {
       expect(c.KERNEL_SIZE! % 2).toBe(1);
       for (const f of ['HW', 'CIN', 'COUT', 'KERNEL_SIZE', 'STRIDES'] as const) expect(support[f]!.has(c[f]!)).toBe(true);
+      expect(hwByStride[String(c.STRIDES)]).toContain(c.HW);
     }
   });
 
