@@ -1,17 +1,11 @@
 // The real litepred command, as a user runs it (the compiled CLI; `npm test` builds it first).
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { litepred } from './run-cli.js';
 
-const BIN = new URL('../bin/litepred.js', import.meta.url).pathname;
 const QUICK = ['--min-runs', '5', '--max-runs', '10', '--max-ms', '100', '--warmup-runs', '2'];
-
-function litepred(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('litepred CLI', () => {
   it('lists the kernel types as JSON', () => {

@@ -1,17 +1,11 @@
 // litepred spaces and litepred sample, as a user runs them (the compiled CLI).
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { litepred } from './run-cli.js';
 import { resolveConfig } from '@litepred/kernels';
 
-const BIN = new URL('../bin/litepred.js', import.meta.url).pathname;
-
-function litepred(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('litepred spaces', () => {
   it('lists the seven spaces as JSON', () => {

@@ -1,19 +1,10 @@
-// Seeded randomness, so a (space, seed) pair names an architecture and a sampler's seed names
-// its samples.
+// Choices for sampling architectures: a (space, seed) pair names an architecture.
 
-export type Rng = () => number;
+import { seededRng, type Rng } from '@litepred/nn';
 
-/** mulberry32: small, fast, and good enough for sampling choices. */
-export function rng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export type { Rng };
+/** A seeded generator (mulberry32, from @litepred/nn). */
+export const rng = seededRng;
 
 export const pick = <T>(r: Rng, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 
