@@ -11,6 +11,7 @@ export default defineConfig({
       '@litepred/nn': src('./packages/nn/src/index.ts'),
       '@litepred/spaces': src('./packages/spaces/src/index.ts'),
       '@litepred/sampler': src('./packages/sampler/src/index.ts'),
+      '@litepred/predictor': src('./packages/predictor/src/index.ts'),
       '@litepred/protocol': src('./packages/protocol/src/index.ts'),
       '@litepred/agent': src('./agent/src/index.ts'),
       '@litepred/coordinator': src('./coordinator/src/index.ts'),

@@ -1,0 +1,2 @@
+export * from './decompose/graph.js';
+export * from './decompose/decompose.js';
