@@ -3,7 +3,10 @@
 // gradient is checked against finite differences in the tests.
 import { gaussian, type Rng } from './random.js';
 
-export type Activation = 'linear' | 'relu' | 'tanh' | 'sigmoid';
+/** leaky-relu has slope 0.3 below zero (LitePred's predictor uses it). */
+export type Activation = 'linear' | 'relu' | 'leaky-relu' | 'tanh' | 'sigmoid';
+
+export const LEAKY_SLOPE = 0.3;
 
 export interface Dense {
   inputs: number;
@@ -24,6 +27,7 @@ function activate(act: Activation, v: number): number {
   switch (act) {
     case 'linear': return v;
     case 'relu': return v > 0 ? v : 0;
+    case 'leaky-relu': return v > 0 ? v : LEAKY_SLOPE * v;
     case 'tanh': return Math.tanh(v);
     case 'sigmoid': return 1 / (1 + Math.exp(-v));
   }
@@ -34,6 +38,7 @@ function slope(act: Activation, y: number): number {
   switch (act) {
     case 'linear': return 1;
     case 'relu': return y > 0 ? 1 : 0;
+    case 'leaky-relu': return y > 0 ? 1 : LEAKY_SLOPE;
     case 'tanh': return 1 - y * y;
     case 'sigmoid': return y * (1 - y);
   }
@@ -47,7 +52,7 @@ export class Mlp {
     if (activations.length !== widths.length - 1) throw new Error('one activation per layer');
     return new Mlp(activations.map((activation, i) => {
       const [inputs, outputs] = [widths[i]!, widths[i + 1]!];
-      const scale = Math.sqrt((activation === 'relu' ? 2 : 1) / inputs);
+      const scale = Math.sqrt((activation === 'relu' || activation === 'leaky-relu' ? 2 : 1) / inputs);
       return { inputs, outputs, activation, w: Float64Array.from({ length: inputs * outputs }, () => gaussian(r) * scale), b: new Float64Array(outputs) };
     }));
   }

@@ -7,7 +7,7 @@ function lossOf(net: Mlp, x: Float64Array, batch: number, coef: Float64Array): n
 }
 
 describe('Mlp backpropagation', () => {
-  it.each<Activation[]>([['relu', 'linear'], ['tanh', 'sigmoid'], ['sigmoid', 'tanh', 'linear']])(
+  it.each<Activation[]>([['relu', 'linear'], ['tanh', 'sigmoid'], ['sigmoid', 'tanh', 'linear'], ['leaky-relu', 'relu', 'linear']])(
     'matches central finite differences for %s layers', (...acts) => {
       const r = seededRng(3);
       const widths = [3, ...acts.slice(1).map((_, i) => 4 + i), 2];

@@ -1,2 +1,5 @@
 export * from './decompose/graph.js';
 export * from './decompose/decompose.js';
+export * from './metrics.js';
+export * from './mlp-predictor.js';
+export * from './onnx-export.js';

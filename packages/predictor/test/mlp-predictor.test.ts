@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import * as ortNode from 'onnxruntime-node';
+import * as ortWeb from 'onnxruntime-web';
+import { featureVector, kernelCost, type KernelConfig } from '@litepred/kernels';
+import { sampleConfigs } from '@litepred/sampler';
+import { exportMlpOnnx, metrics, MlpPredictor, PREDICTOR_INPUT, PREDICTOR_OUTPUT } from '@litepred/predictor';
+
+/** A made-up device: time grows with FLOPs and bytes moved, plus a fixed cost. */
+const synthetic = (c: KernelConfig) => 0.02 + kernelCost(c).flops / 4e9 + kernelCost(c).activationBytes / 8e9;
+
+const configs = sampleConfigs('conv-bn-relu', 160, { sampler: 'vae', seed: 21 }).configs;
+const train = configs.slice(0, 120).map((config) => ({ config, latencyMs: synthetic(config) }));
+const test = configs.slice(120);
+
+describe('LitePred MLP predictor', () => {
+  const predictor = MlpPredictor.train('conv-bn-relu', train, { epochs: 40, seed: 3 });
+
+  it('learns: its error on unseen configs falls well below an untrained one', () => {
+    const untrained = MlpPredictor.train('conv-bn-relu', train, { epochs: 0, seed: 3 });
+    const truth = test.map(synthetic);
+    const after = metrics(predictor.predict(test), truth);
+    expect(after.mape).toBeLessThan(metrics(untrained.predict(test), truth).mape / 2);
+    expect(after.n).toBe(40);
+  });
+
+  it('round-trips through JSON with the same predictions, and refuses other kernel types', () => {
+    const back = MlpPredictor.fromJSON(JSON.parse(JSON.stringify(predictor.toJSON())));
+    expect(back.predict(test)).toEqual(predictor.predict(test));
+    expect(() => predictor.predict([{ type: 'dwconv-bn-relu', HW: 8, CIN: 8, KERNEL_SIZE: 3, STRIDES: 1 }])).toThrow(/a conv-bn-relu predictor cannot predict a dwconv-bn-relu config/);
+    expect(() => MlpPredictor.train('fc', [{ config: { type: 'fc', CIN: 8, COUT: 8 }, latencyMs: 0 }])).toThrow(/positive/);
+  });
+
+  it('exports to ONNX that onnxruntime-node and onnxruntime-web run with the same predictions', async () => {
+    const bytes = exportMlpOnnx(predictor.toJSON());
+    const features = Float32Array.from(test.flatMap((c) => featureVector(c)));
+    const dims = [test.length, featureVector(test[0]!).length];
+    const expected = predictor.predict(test);
+    const results: number[][] = [];
+    for (const ort of [ortNode, ortWeb] as unknown as (typeof ortNode)[]) {
+      const session = await ort.InferenceSession.create(bytes);
+      const out = await session.run({ [PREDICTOR_INPUT]: new ort.Tensor('float32', features, dims) });
+      results.push(Array.from(out[PREDICTOR_OUTPUT]!.data as Float32Array));
+      await session.release();
+    }
+    results[1]!.forEach((v, i) => expect(v).toBeCloseTo(results[0]![i]!, 5));
+    results[0]!.forEach((v, i) => expect(Math.abs(v - expected[i]!) / Math.abs(expected[i]!)).toBeLessThan(1e-4));
+  });
+});
+
+describe('metrics', () => {
+  it('counts shares within ±5/10/15% and relative errors', () => {
+    const m = metrics([1.04, 1.09, 1.2, 0.5], [1, 1, 1, 1]);
+    expect([m.within5, m.within10, m.within15]).toEqual([0.25, 0.5, 0.5]);
+    expect(m.mape).toBeCloseTo((0.04 + 0.09 + 0.2 + 0.5) / 4, 10);
+    expect(() => metrics([], [])).toThrow(/non-empty/);
+  });
+});
