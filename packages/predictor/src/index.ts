@@ -3,3 +3,4 @@ export * from './decompose/decompose.js';
 export * from './metrics.js';
 export * from './mlp-predictor.js';
 export * from './onnx-export.js';
+export * from './roofline-predictor.js';

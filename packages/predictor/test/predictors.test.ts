@@ -3,7 +3,7 @@ import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { featureVector, kernelCost, type KernelConfig } from '@litepred/kernels';
 import { sampleConfigs } from '@litepred/sampler';
-import { exportMlpOnnx, metrics, MlpPredictor, PREDICTOR_INPUT, PREDICTOR_OUTPUT } from '@litepred/predictor';
+import { exportMlpOnnx, metrics, MlpPredictor, PREDICTOR_INPUT, PREDICTOR_OUTPUT, RooflinePredictor } from '@litepred/predictor';
 
 /** A made-up device: time grows with FLOPs and bytes moved, plus a fixed cost. */
 const synthetic = (c: KernelConfig) => 0.02 + kernelCost(c).flops / 4e9 + kernelCost(c).activationBytes / 8e9;
@@ -53,5 +53,25 @@ describe('metrics', () => {
     expect([m.within5, m.within10, m.within15]).toEqual([0.25, 0.5, 0.5]);
     expect(m.mape).toBeCloseTo((0.04 + 0.09 + 0.2 + 0.5) / 4, 10);
     expect(() => metrics([], [])).toThrow(/non-empty/);
+  });
+});
+
+describe('roofline predictor', () => {
+  it('fits a device that is a roofline almost exactly, from 30 samples', () => {
+    const few = train.slice(0, 30);
+    const p = RooflinePredictor.train('conv-bn-relu', few);
+    expect(metrics(p.predict(test), test.map(synthetic)).within5).toBeGreaterThan(0.95);
+    expect(RooflinePredictor.fromJSON(JSON.parse(JSON.stringify(p.toJSON()))).predict(test)).toEqual(p.predict(test));
+  });
+
+  it('keeps its coefficients non-negative and learns a residual the roofline misses', () => {
+    // A device where stride-2 convs cost 40% more than their FLOPs and bytes say.
+    const quirky = (c: KernelConfig) => synthetic(c) * (c.STRIDES === 2 ? 1.4 : 1);
+    const samples = train.map((s) => ({ config: s.config, latencyMs: quirky(s.config) }));
+    const p = RooflinePredictor.train('conv-bn-relu', samples, { ridge: 0.1 });
+    for (const c of p.toJSON().coefficients) expect(c).toBeGreaterThanOrEqual(0);
+    const pure = RooflinePredictor.train('conv-bn-relu', samples, { ridge: 1e9 });
+    const truth = test.map(quirky);
+    expect(metrics(p.predict(test), truth).mape).toBeLessThan(metrics(pure.predict(test), truth).mape);
   });
 });
