@@ -1,0 +1,40 @@
+// A whole model's latency: the sum of its kernels' predictions plus a per-model overhead, with
+// what is not covered said out loud.
+import type { KernelConfig } from '@litepred/kernels';
+import { decomposeModel, type Coverage } from './decompose/decompose.js';
+
+export interface KernelLatencyPredictor {
+  kernelType: string;
+  predict(configs: readonly KernelConfig[]): number[];
+}
+
+export interface ModelPrediction {
+  latencyMs: number;
+  overheadMs: number;
+  kernels: { config: KernelConfig; predictedMs: number | null }[];
+  /** Kernel types the model has and no predictor was given for: their kernels count as null, not 0. */
+  missingPredictors: string[];
+  coverage: Coverage;
+}
+
+export function predictModel(bytes: Uint8Array, predictors: ReadonlyMap<string, KernelLatencyPredictor>,
+  options: { inputShape?: readonly number[]; overheadMs?: number } = {}): ModelPrediction {
+  const { kernels, coverage } = decomposeModel(bytes, options);
+  const byType = new Map<string, number[]>();
+  kernels.forEach((k, i) => byType.set(k.config.type, [...(byType.get(k.config.type) ?? []), i]));
+  const predicted = new Array<number | null>(kernels.length).fill(null);
+  const missing: string[] = [];
+  for (const [type, idx] of byType) {
+    const p = predictors.get(type);
+    if (!p) { missing.push(type); continue; }
+    p.predict(idx.map((i) => kernels[i]!.config)).forEach((ms, j) => (predicted[idx[j]!] = ms));
+  }
+  const overheadMs = options.overheadMs ?? 0;
+  return {
+    latencyMs: overheadMs + predicted.reduce<number>((s, v) => s + (v ?? 0), 0),
+    overheadMs,
+    kernels: kernels.map((k, i) => ({ config: k.config, predictedMs: predicted[i]! })),
+    missingPredictors: missing.sort(),
+    coverage,
+  };
+}
