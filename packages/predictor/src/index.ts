@@ -6,3 +6,4 @@ export * from './onnx-export.js';
 export * from './roofline-predictor.js';
 export * from './similarity.js';
 export * from './model-latency.js';
+export * from './transfer.js';
