@@ -7,3 +7,4 @@ export * from './roofline-predictor.js';
 export * from './similarity.js';
 export * from './model-latency.js';
 export * from './transfer.js';
+export * from './fusion.js';

@@ -1,7 +1,7 @@
 // Fusion patterns as exporters (PyTorch, tf2onnx) write them, built node by node.
 import { describe, expect, it } from 'vitest';
 import { attr, GraphBuilder, type Shape } from '@litepred/kernels';
-import { decomposeModel } from '@litepred/predictor';
+import { decomposeModel, FUSION_PAIRS, fusionProbe, isFused, ruleFor } from '@litepred/predictor';
 
 function model(inputShape: Shape, build: (g: GraphBuilder, x: string) => [string, Shape]): Uint8Array {
   const g = new GraphBuilder();
@@ -59,5 +59,27 @@ describe('fusion patterns', () => {
     const d = decomposeModel(bytes);
     expect(d.kernels.map((k) => k.config)).toEqual([{ type: 'layernorm', L: 10, CIN: 16 }, { type: 'gelu', L: 10, CIN: 16 }]);
     expect(d.coverage.unsupported).toEqual([]);
+  });
+});
+
+describe('fusion rules', () => {
+  it("nn-Meter's rule: fused when the pair saves more than alpha of the cheaper op", () => {
+    expect(isFused(1.0, 0.2, 1.02)).toBe(true);
+    expect(isFused(1.0, 0.2, 1.19)).toBe(false);
+    expect(ruleFor('conv-bn', 'relu')).toBe('conv-bn+relu');
+    expect(ruleFor('dwconv-bn', 'hswish')).toBe('dwconv-bn+hswish');
+    expect(ruleFor('add', 'relu')).toBe('add+relu');
+    const [first, second, both] = fusionProbe(FUSION_PAIRS[2]!, { HW: 28, CIN: 32 });
+    expect([first.type, second.type, both.type]).toEqual(['dwconv-bn', 'relu', 'dwconv-bn-relu']);
+  });
+
+  it("keep an activation apart where the device does not fuse the pair", () => {
+    const bytes = model([1, 8, 16, 16], (g, x) => {
+      const c = g.op('Relu', [conv(g, x, 8, 8)]);
+      return [g.op('Relu', [g.op('Add', [c, x])]), [1, 8, 16, 16]];
+    });
+    expect(types(bytes)).toEqual(['conv-relu', 'add-relu']);
+    const apart = decomposeModel(bytes, { fusionRules: { 'conv-bn+relu': false, 'add+relu': false } });
+    expect(apart.kernels.map((k) => k.config.type)).toEqual(['conv-bn', 'relu', 'add', 'relu']);
   });
 });

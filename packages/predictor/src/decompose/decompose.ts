@@ -4,6 +4,7 @@
 import { compactConfig, kernelCost, resolveConfig, type KernelConfig } from '@litepred/kernels';
 import { loadGraph, type OnnxNode } from './graph.js';
 import { GraphIndex, type Act } from './match.js';
+import { ruleFor, type FusionRules } from '../fusion.js';
 
 export interface ModelKernel {
   config: KernelConfig;
@@ -31,8 +32,12 @@ const GLUE = new Set(['Reshape', 'Transpose', 'Flatten', 'Squeeze', 'Unsqueeze',
 
 type Match = { config: KernelConfig; nodes: OnnxNode[] } | { reason: string } | undefined;
 
-export function decomposeModel(bytes: Uint8Array, options: { inputShape?: readonly number[] } = {}): Decomposition {
-  const ix = new GraphIndex(loadGraph(bytes, options.inputShape));
+/**
+ * `fusionRules` (from fusion detection on a device) keeps an activation apart from the kernel
+ * before it where the device does not fuse the pair.
+ */
+export function decomposeModel(bytes: Uint8Array, options: { inputShape?: readonly number[]; fusionRules?: FusionRules } = {}): Decomposition {
+  const ix = new GraphIndex(loadGraph(bytes, options.inputShape), (first, act) => options.fusionRules?.[ruleFor(first, act)] !== false);
   const kernels: ModelKernel[] = [];
   const glue: Record<string, number> = {};
   const unsupported = new Map<string, { op: string; count: number; flops: number; reasons: Set<string> }>();
@@ -82,7 +87,7 @@ function matchAt(ix: GraphIndex, n: OnnxNode): Match {
     case 'MaxPool': case 'AveragePool': return pool(ix, n);
     case 'BatchNormalization': {
       const act = ix.activation(n.outputs[0]!);
-      if (act?.act === 'relu') return { ...nchwConfig(ix, n, 'bn-relu'), nodes: [n, ...act.nodes] };
+      if (act?.act === 'relu' && ix.fuses('bn', 'relu')) return { ...nchwConfig(ix, n, 'bn-relu'), nodes: [n, ...act.nodes] };
       return nchw(ix, n, 'bn');
     }
     case 'Relu': case 'HardSwish': return nchwOrTokens(ix, n, n.op === 'Relu' ? 'relu' : 'hswish', [n]);
@@ -157,7 +162,7 @@ function conv(ix: GraphIndex, n: OnnxNode): Match {
   const base = depthwise ? 'dwconv' : 'conv';
   // Convolutions without batch norm run as conv-bn: runtimes fold batch norm into the conv.
   const typeFor = (withAct?: Act) => [base, ...(bn || !withAct ? ['bn'] : []), ...(withAct ? [withAct] : [])].join('-');
-  if (a && CONV_TYPES.has(typeFor(a.act))) act = a.act, nodes.push(...a.nodes);
+  if (a && CONV_TYPES.has(typeFor(a.act)) && (a.act === 'relu6' || ix.fuses(`${base}-bn`, a.act))) act = a.act, nodes.push(...a.nodes);
   const config: KernelConfig = depthwise
     ? { type: typeFor(act), HW: x[2]!, CIN: cin, KERNEL_SIZE: k[0]!, STRIDES: strides[0]! }
     : { type: typeFor(act), HW: x[2]!, CIN: cin, COUT: cout, KERNEL_SIZE: k[0]!, STRIDES: strides[0]!, ...(groups > 1 ? { GROUPS: groups } : {}) };
@@ -190,7 +195,7 @@ function add(ix: GraphIndex, n: OnnxNode): Match {
   const [a, b] = n.inputs.map((t) => ix.shape(t));
   if (ix.isConstant(n.inputs[0]!) || ix.isConstant(n.inputs[1]!) || a!.join() !== b!.join()) return { reason: 'Add of a tensor and a constant or of different shapes' };
   if (a!.length === 3) return tokens(ix, n, 'token-add', [n]);
-  const relu = ix.only(n.outputs[0]!, 'Relu');
+  const relu = ix.fuses('add', 'relu') ? ix.only(n.outputs[0]!, 'Relu') : undefined;
   return nchw(ix, n, relu ? 'add-relu' : 'add', relu ? [n, relu] : [n]);
 }
 

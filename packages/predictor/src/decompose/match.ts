@@ -10,7 +10,8 @@ export class GraphIndex {
   private readonly producers = new Map<string, OnnxNode>();
   readonly claimed = new Set<OnnxNode>();
 
-  constructor(readonly graph: Graph) {
+  /** `fuses(first, act)`: whether the device runs `act` fused into a `first` kernel. */
+  constructor(readonly graph: Graph, readonly fuses: (first: string, act: Act) => boolean = () => true) {
     for (const n of graph.nodes) {
       n.inputs.forEach((t) => this.consumers.set(t, [...(this.consumers.get(t) ?? []), n]));
       n.outputs.forEach((t) => this.producers.set(t, n));

@@ -1,0 +1,42 @@
+// nn-Meter's fusion-rule detection: time op1, op2 and op1->op2 on the device; the pair runs fused
+// when T1 + T2 - T12 > alpha * min(T1, T2). The rules found per device steer decomposition.
+import type { KernelConfig } from '@litepred/kernels';
+
+export interface FusionPair {
+  name: string;
+  first: string;
+  second: string;
+  fused: string;
+}
+
+/** Pairs whose fusion decides how a model splits into kernels (relu6 has no kernel of its own, so it always goes with its conv). */
+export const FUSION_PAIRS: readonly FusionPair[] = [
+  { name: 'conv-bn+relu', first: 'conv-bn', second: 'relu', fused: 'conv-bn-relu' },
+  { name: 'conv-bn+hswish', first: 'conv-bn', second: 'hswish', fused: 'conv-bn-hswish' },
+  { name: 'dwconv-bn+relu', first: 'dwconv-bn', second: 'relu', fused: 'dwconv-bn-relu' },
+  { name: 'dwconv-bn+hswish', first: 'dwconv-bn', second: 'hswish', fused: 'dwconv-bn-hswish' },
+  { name: 'add+relu', first: 'add', second: 'relu', fused: 'add-relu' },
+  { name: 'bn+relu', first: 'bn', second: 'relu', fused: 'bn-relu' },
+];
+
+/** Pair name -> fused on this device. Pairs not named count as fused (what ONNX Runtime does on CPU). */
+export type FusionRules = Readonly<Record<string, boolean>>;
+
+/** The three configs to time for a pair: op1, op2 on op1's output shape, and op1->op2 as one kernel. */
+export function fusionProbe(pair: FusionPair, shape: { HW: number; CIN: number; COUT?: number; KERNEL_SIZE?: number }): [KernelConfig, KernelConfig, KernelConfig] {
+  const { HW, CIN } = shape;
+  const conv = pair.first.startsWith('conv') ? { COUT: shape.COUT ?? CIN, KERNEL_SIZE: shape.KERNEL_SIZE ?? 3, STRIDES: 1 }
+    : pair.first.startsWith('dwconv') ? { KERNEL_SIZE: shape.KERNEL_SIZE ?? 3, STRIDES: 1 } : {};
+  const cout = pair.first.startsWith('conv') ? shape.COUT ?? CIN : CIN;
+  return [{ type: pair.first, HW, CIN, ...conv }, { type: pair.second, HW, CIN: cout }, { type: pair.fused, HW, CIN, ...conv }];
+}
+
+/** nn-Meter's rule: fused when the pair saves more than alpha of the cheaper op's time. */
+export function isFused(t1: number, t2: number, t12: number, alpha = 0.5): boolean {
+  return t1 + t2 - t12 > alpha * Math.min(t1, t2);
+}
+
+/** The rule name for an activation following a kernel type (conv-relu and conv-bn-relu alike: runtimes fold batch norm). */
+export function ruleFor(first: string, act: string): string {
+  return `${first.replace(/-bn$/, '')}-bn+${act}`.replace(/^(add|bn)-bn\+/, '$1+');
+}
