@@ -7,6 +7,7 @@ import { profileCommand } from './commands/profile.js';
 import { agentCommand } from './commands/agent.js';
 import { spacesCommand } from './commands/spaces.js';
 import { sampleCommand } from './commands/sample.js';
+import { decomposeCommand } from './commands/decompose.js';
 import { campaignCommand, coordinatorCommand, deviceCommand, resultsCommand, tokenCommand } from './commands/fleet.js';
 
 await yargs(hideBin(process.argv))
@@ -16,6 +17,7 @@ await yargs(hideBin(process.argv))
   .command(profileCommand as never)
   .command(spacesCommand)
   .command(sampleCommand as never)
+  .command(decomposeCommand as never)
   .command(demoCommand as never)
   .command(coordinatorCommand)
   .command(agentCommand as never)

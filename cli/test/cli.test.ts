@@ -17,7 +17,7 @@ describe('litepred CLI', () => {
   });
 
   it('has --help on every command', () => {
-    for (const cmd of [[], ['kernels'], ['profile'], ['demo'], ['spaces'], ['sample']]) {
+    for (const cmd of [[], ['kernels'], ['profile'], ['demo'], ['spaces'], ['sample'], ['decompose']]) {
       const r = litepred(...cmd, '--help');
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/--help/);

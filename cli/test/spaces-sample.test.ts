@@ -26,6 +26,20 @@ describe('litepred spaces', () => {
     }
   });
 
+  it('decomposes a sampled model back into the kernels its manifest lists', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'litepred-decompose-'));
+    expect(litepred('spaces', 'sample', '--space', 'fbnet', '--n', '1', '--out', dir).code).toBe(0);
+    const [arch] = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')).architectures;
+    const r = litepred('decompose', join(dir, arch.file), '--json');
+    expect(r.code).toBe(0);
+    const d = JSON.parse(r.stdout);
+    expect(d.kernels.length).toBe(arch.kernels.length);
+    expect(d.coverage.flopsShare).toBe(1);
+    expect(litepred('decompose', join(dir, arch.file)).stdout).toMatch(/kernels covering 100.0% of the FLOPs/);
+    expect(litepred('decompose', join(dir, arch.file), '--input-shape', '1x3xbig').stderr).toMatch(/--input-shape must be positive integers/);
+    expect(litepred('decompose', join(dir, 'missing.onnx')).stderr).toMatch(/cannot read .*missing.onnx: ENOENT/);
+  });
+
   it('writes a space\'s kernel distribution with counts and frequencies', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'litepred-dist-')), 'dist.csv');
     const r = litepred('spaces', 'distribution', '--space', 'fbnet', '--n', '5', '--out', out);

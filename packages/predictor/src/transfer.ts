@@ -3,7 +3,7 @@
 import { compactConfig, resolveConfig, type KernelConfig } from '@litepred/kernels';
 import { seededRng, type Rng } from '@litepred/nn';
 import { metrics, type Metrics } from './metrics.js';
-import type { Sample } from './mlp-predictor.js';
+import { MlpPredictor, type Sample } from './mlp-predictor.js';
 import type { KernelLatencyPredictor } from './model-latency.js';
 import { fitLine, rankSources, type RankedCandidate, type SimilarityMeasure } from './similarity.js';
 
@@ -22,6 +22,11 @@ export function recalibrate(source: KernelLatencyPredictor, samples: readonly Sa
   const predicted = source.predict(samples.map((s) => s.config));
   const { a, b } = fitLine(predicted.map((p) => Math.log(Math.max(p, 1e-9))), samples.map((s) => Math.log(s.latencyMs)));
   return new RecalibratedPredictor(source, a, b);
+}
+
+/** LitePred's transfer: train the source MLP further on the new device's samples (same loss and schedule, fewer epochs). */
+export function finetune(source: MlpPredictor, samples: readonly Sample[], options: { epochs?: number; seed?: number } = {}): MlpPredictor {
+  return MlpPredictor.train(source.kernelType, samples, { init: source.toJSON(), epochs: options.epochs ?? 100, seed: options.seed ?? 1 });
 }
 
 /**

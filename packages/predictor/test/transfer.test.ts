@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { kernelCost, resolveConfig, type KernelConfig } from '@litepred/kernels';
 import { seededRng } from '@litepred/nn';
 import { sampleConfigs } from '@litepred/sampler';
-import { adapt, finegrained, metrics, recalibrate, RooflinePredictor, type AdaptEvent } from '@litepred/predictor';
+import { adapt, finegrained, finetune, metrics, MlpPredictor, recalibrate, RooflinePredictor, type AdaptEvent } from '@litepred/predictor';
 
 const DEVICES: Record<string, (c: KernelConfig) => number> = {
   'compute-bound': (c) => 0.01 + kernelCost(c).flops / 2e9 + kernelCost(c).activationBytes / 40e9,
@@ -24,6 +24,15 @@ describe('transfer', () => {
     const p = recalibrate(pool[0]!.predictor, samples);
     expect(metrics(p.predict(test), test.map(newBoard)).mape).toBeLessThan(metrics(pool[0]!.predictor.predict(test), test.map(newBoard)).mape);
     expect(() => recalibrate(pool[0]!.predictor, samples.slice(0, 1))).toThrow(/at least 2/);
+  });
+
+  it('fine-tuning starts from the source MLP and moves it toward the new device', () => {
+    const source = MlpPredictor.train('conv-bn-relu', trainConfigs.map((config) => ({ config, latencyMs: DEVICES['compute-bound']!(config) })), { epochs: 30 });
+    const samples = sample(40, 5).map((config) => ({ config, latencyMs: newBoard(config) }));
+    const test = sample(60, 6);
+    const tuned = finetune(source, samples, { epochs: 20 });
+    expect(tuned.toJSON().mean).toEqual(source.toJSON().mean); // keeps the source's normalisation
+    expect(metrics(tuned.predict(test), test.map(newBoard)).mape).toBeLessThan(metrics(source.predict(test), test.map(newBoard)).mape);
   });
 
   it('fine-grained samples stay valid and near their seed config', () => {
