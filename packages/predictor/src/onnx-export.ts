@@ -3,6 +3,7 @@
 // featureVector gives it), output `latency_ms` [batch, 1].
 import onnxProto from 'onnx-proto';
 import type { MlpPredictorData } from './mlp-predictor.js';
+import type { RooflinePredictorData } from './roofline-predictor.js';
 
 const { onnx } = onnxProto;
 
@@ -18,6 +19,55 @@ const io = (name: string, width: number): onnxProto.onnx.IValueInfoProto => ({
 
 export const PREDICTOR_INPUT = 'features';
 export const PREDICTOR_OUTPUT = 'latency_ms';
+
+const ints = (name: string, values: number[]): onnxProto.onnx.ITensorProto =>
+  ({ name, dims: [values.length], dataType: onnx.TensorProto.DataType.INT64, int64Data: values });
+
+function encode(name: string, nodes: onnxProto.onnx.INodeProto[], inits: onnxProto.onnx.ITensorProto[], inputWidth: number): Uint8Array {
+  return onnx.ModelProto.encode({
+    irVersion: 9, opsetImport: [{ domain: '', version: 20 }], producerName: 'litepred',
+    graph: { name, node: nodes, initializer: inits, input: [io(PREDICTOR_INPUT, inputWidth)], output: [io(PREDICTOR_OUTPUT, 1)] },
+  }).finish();
+}
+
+/** The feature columns an exported predictor reads, in order (the ONNX input's width). */
+export function onnxInputs(p: MlpPredictorData | RooflinePredictorData, features: readonly string[]): string[] {
+  return p.kind === 'roofline' ? [...features, 'ACTIVATION_MB'] : [...features];
+}
+
+/**
+ * The roofline predictor: input = the feature vector plus activation MB (MiB of activations
+ * read and written) as a last column, since the feature vector has FLOPS and PARAMS but not bytes.
+ */
+export function exportRooflineOnnx(p: RooflinePredictorData, features: readonly string[]): Uint8Array {
+  const F = features.length;
+  const [flops, params] = [features.indexOf('FLOPS'), features.indexOf('PARAMS')];
+  const [c0, c1, c2, c3] = p.coefficients as [number, number, number, number];
+  const coef = new Array<number>(F + 1).fill(0);
+  coef[flops] = c1;
+  coef[params] = (c3 * 4e6) / 2 ** 20; // PARAMS is in millions; weight MB = 4 bytes each
+  coef[F] = c2;
+  const nodes: onnxProto.onnx.INodeProto[] = [];
+  const op = (opType: string, input: string[], output: string) => nodes.push({ opType, input, output: [output], name: output });
+  op('MatMul', [PREDICTOR_INPUT, 'coef'], 'linear');
+  op('Add', ['linear', 'c0'], 'roof_raw');
+  op('Max', ['roof_raw', 'floor'], 'roof');
+  op('Slice', [PREDICTOR_INPUT, 'start', 'end', 'axis'], 'feats');
+  op('Add', ['feats', 'one'], 'shifted');
+  op('Log', ['shifted'], 'logged');
+  op('Sub', ['logged', 'mean'], 'centred');
+  op('Div', ['centred', 'std'], 'z');
+  op('MatMul', ['z', 'beta'], 'zb');
+  op('Add', ['zb', 'bias'], 'log_residual');
+  op('Exp', ['log_residual'], 'residual');
+  op('Mul', ['roof', 'residual'], PREDICTOR_OUTPUT);
+  const inits = [
+    floats('coef', [F + 1, 1], coef), floats('c0', [], [c0]), floats('floor', [], [1e-6]), floats('one', [], [1]),
+    ints('start', [0]), ints('end', [F]), ints('axis', [1]),
+    floats('mean', [F], p.residual.mean), floats('std', [F], p.residual.std), floats('beta', [F, 1], p.residual.beta), floats('bias', [], [p.residual.bias]),
+  ];
+  return encode(`${p.kernelType}_roofline_predictor`, nodes, inits, F + 1);
+}
 
 export function exportMlpOnnx(p: MlpPredictorData): Uint8Array {
   const F = p.features.length;
@@ -42,8 +92,5 @@ export function exportMlpOnnx(p: MlpPredictorData): Uint8Array {
     else if (l.activation === 'leaky-relu') op('LeakyRelu', [pre], out, [{ name: 'alpha', type: onnx.AttributeProto.AttributeType.FLOAT, f: 0.3 }]);
     else if (l.activation !== 'linear') throw new Error(`no ONNX export for activation ${l.activation}`);
   });
-  return onnx.ModelProto.encode({
-    irVersion: 9, opsetImport: [{ domain: '', version: 20 }], producerName: 'litepred',
-    graph: { name: `${p.kernelType}_predictor`, node: nodes, initializer: inits, input: [io(PREDICTOR_INPUT, F)], output: [io(PREDICTOR_OUTPUT, 1)] },
-  }).finish();
+  return encode(`${p.kernelType}_predictor`, nodes, inits, F);
 }

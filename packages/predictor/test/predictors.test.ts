@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
-import { featureVector, kernelCost, type KernelConfig } from '@litepred/kernels';
+import { featureNames, featureVector, kernelCost, type KernelConfig } from '@litepred/kernels';
 import { sampleConfigs } from '@litepred/sampler';
-import { exportMlpOnnx, metrics, MlpPredictor, PREDICTOR_INPUT, PREDICTOR_OUTPUT, RooflinePredictor } from '@litepred/predictor';
+import { exportMlpOnnx, exportRooflineOnnx, metrics, MlpPredictor, onnxInputs, PREDICTOR_INPUT, PREDICTOR_OUTPUT, RooflinePredictor } from '@litepred/predictor';
 
 /** A made-up device: time grows with FLOPs and bytes moved, plus a fixed cost. */
 const synthetic = (c: KernelConfig) => 0.02 + kernelCost(c).flops / 4e9 + kernelCost(c).activationBytes / 8e9;
@@ -62,6 +62,21 @@ describe('roofline predictor', () => {
     const p = RooflinePredictor.train('conv-bn-relu', few);
     expect(metrics(p.predict(test), test.map(synthetic)).within5).toBeGreaterThan(0.95);
     expect(RooflinePredictor.fromJSON(JSON.parse(JSON.stringify(p.toJSON()))).predict(test)).toEqual(p.predict(test));
+  });
+
+  it('exports to ONNX (features + activation MB) with the same predictions on both runtimes', async () => {
+    const p = RooflinePredictor.train('conv-bn-relu', train, { ridge: 0.3 });
+    const names = featureNames('conv-bn-relu');
+    const bytes = exportRooflineOnnx(p.toJSON(), names);
+    expect(onnxInputs(p.toJSON(), names)).toEqual([...names, 'ACTIVATION_MB']);
+    const rows = test.map((c) => [...featureVector(c), kernelCost(c).activationBytes / 2 ** 20]);
+    const expected = p.predict(test);
+    for (const ort of [ortNode, ortWeb] as unknown as (typeof ortNode)[]) {
+      const session = await ort.InferenceSession.create(bytes);
+      const out = await session.run({ [PREDICTOR_INPUT]: new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, rows[0]!.length]) });
+      Array.from(out[PREDICTOR_OUTPUT]!.data as Float32Array).forEach((v, i) => expect(Math.abs(v - expected[i]!) / expected[i]!).toBeLessThan(1e-4));
+      await session.release();
+    }
   });
 
   it('keeps its coefficients non-negative and learns a residual the roofline misses', () => {
