@@ -8,3 +8,4 @@ export * from './similarity.js';
 export * from './model-latency.js';
 export * from './transfer.js';
 export * from './fusion.js';
+export * from './export.js';

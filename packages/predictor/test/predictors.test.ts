@@ -3,7 +3,7 @@ import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { featureNames, featureVector, kernelCost, type KernelConfig } from '@litepred/kernels';
 import { sampleConfigs } from '@litepred/sampler';
-import { exportMlpOnnx, exportRooflineOnnx, metrics, MlpPredictor, onnxInputs, PREDICTOR_INPUT, PREDICTOR_OUTPUT, RooflinePredictor } from '@litepred/predictor';
+import { exportMlpOnnx, exportPredictor, exportRooflineOnnx, metrics, MlpPredictor, onnxInputs, PREDICTOR_INPUT, PREDICTOR_OUTPUT, RooflinePredictor } from '@litepred/predictor';
 
 /** A made-up device: time grows with FLOPs and bytes moved, plus a fixed cost. */
 const synthetic = (c: KernelConfig) => 0.02 + kernelCost(c).flops / 4e9 + kernelCost(c).activationBytes / 8e9;
@@ -44,6 +44,19 @@ describe('LitePred MLP predictor', () => {
     }
     results[1]!.forEach((v, i) => expect(v).toBeCloseTo(results[0]![i]!, 5));
     results[0]!.forEach((v, i) => expect(Math.abs(v - expected[i]!) / Math.abs(expected[i]!)).toBeLessThan(1e-4));
+  });
+});
+
+describe('exported predictor files', () => {
+  it('carry metadata that names the input columns, the device and the training size', () => {
+    const p = RooflinePredictor.train('conv-bn-relu', train);
+    const { onnx, metadata } = exportPredictor(p.toJSON(), { device: { id: 'dev_1', fingerprint: { cores: 2 } }, trainingSamples: train.length, createdAt: '2026-11-27T00:00:00Z' });
+    expect(onnx.length).toBeGreaterThan(100);
+    expect(metadata).toMatchObject({
+      formatVersion: 1, kernelType: 'conv-bn-relu', kind: 'roofline', trainingSamples: 120, device: { id: 'dev_1' },
+      input: { name: 'features', columns: ['HW', 'CIN', 'COUT', 'KERNEL_SIZE', 'STRIDES', 'FLOPS', 'PARAMS', 'GROUPS', 'ACTIVATION_MB'] },
+      output: { name: 'latency_ms', unit: 'ms' },
+    });
   });
 });
 
