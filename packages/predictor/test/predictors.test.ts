@@ -43,7 +43,10 @@ describe('LitePred MLP predictor', () => {
       await session.release();
     }
     results[1]!.forEach((v, i) => expect(v).toBeCloseTo(results[0]![i]!, 5));
-    results[0]!.forEach((v, i) => expect(Math.abs(v - expected[i]!) / Math.abs(expected[i]!)).toBeLessThan(1e-4));
+    // float32 in ONNX Runtime vs float64 here: agree to 1e-4 of the typical prediction (not of
+    // each one: an output near zero after 16 layers of cancellation has no relative precision).
+    const scale = expected.reduce((s, v) => s + Math.abs(v), 0) / expected.length;
+    results[0]!.forEach((v, i) => expect(Math.abs(v - expected[i]!)).toBeLessThan(1e-4 * scale));
   });
 });
 
