@@ -26,3 +26,11 @@ export function metrics(predicted: readonly number[], measured: readonly number[
     within5: share(0.05), within10: share(0.1), within15: share(0.15),
   };
 }
+
+/**
+ * A standard deviation to divide by: 1 for a feature that does not vary in the training set
+ * (its float-rounding "spread" of 1e-17 would blow tiny differences up into huge inputs).
+ */
+export function spread(std: number): number {
+  return std > 1e-6 ? std : 1;
+}

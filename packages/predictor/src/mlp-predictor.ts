@@ -4,6 +4,7 @@
 // (fitted on the training set and kept with the weights, so the ONNX export applies them too).
 import { featureNames, featureVector, type KernelConfig } from '@litepred/kernels';
 import { Adam, cosineLr, Mlp, seededRng, type Activation } from '@litepred/nn';
+import { spread } from './metrics.js';
 
 export const LITEPRED_WIDTHS = [16, 32, 64, 128, 128, 256, 256, 256, 256, 256, 256, 256, 128, 64, 16, 1];
 export const LITEPRED_ACTIVATIONS: Activation[] = [...new Array<Activation>(12).fill('relu'), 'leaky-relu', 'leaky-relu', 'relu', 'linear'];
@@ -70,7 +71,7 @@ export class MlpPredictor {
     const features = featureNames(kernelType);
     const raw = samples.map((s) => featureVector(s.config).map((v) => Math.log1p(v)));
     const mean = o.init?.mean ?? features.map((_, j) => raw.reduce((s, r) => s + r[j]!, 0) / raw.length);
-    const std = o.init?.std ?? features.map((_, j) => Math.sqrt(raw.reduce((s, r) => s + (r[j]! - mean[j]!) ** 2, 0) / raw.length) || 1);
+    const std = o.init?.std ?? features.map((_, j) => spread(Math.sqrt(raw.reduce((s, r) => s + (r[j]! - mean[j]!) ** 2, 0) / raw.length)));
     const r = seededRng(o.seed);
     const net = o.init ? Mlp.fromJSON(o.init.net) : Mlp.create([features.length, ...LITEPRED_WIDTHS], LITEPRED_ACTIVATIONS, r);
     const predictor = new MlpPredictor({ kind: 'litepred-mlp', kernelType, features, mean, std, net: net.toJSON() }, net);

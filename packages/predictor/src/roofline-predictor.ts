@@ -3,6 +3,7 @@
 // multiplicative residual (ridge regression of log(measured / roofline) on log1p features).
 import { featureVector, kernelCost, type KernelConfig } from '@litepred/kernels';
 import type { Sample } from './mlp-predictor.js';
+import { spread } from './metrics.js';
 
 export interface RooflinePredictorData {
   kind: 'roofline';
@@ -95,7 +96,7 @@ export class RooflinePredictor {
     const F = samples.map((s) => featureVector(s.config).map((v) => Math.log1p(v)));
     const dims = F[0]!.length;
     const mean = Array.from({ length: dims }, (_, j) => F.reduce((s, r) => s + r[j]!, 0) / F.length);
-    const std = Array.from({ length: dims }, (_, j) => Math.sqrt(F.reduce((s, r) => s + (r[j]! - mean[j]!) ** 2, 0) / F.length) || 1);
+    const std = Array.from({ length: dims }, (_, j) => spread(Math.sqrt(F.reduce((s, r) => s + (r[j]! - mean[j]!) ** 2, 0) / F.length)));
     const Z = F.map((r) => [1, ...r.map((v, j) => (v - mean[j]!) / std[j]!)]);
     const t = samples.map((s, k) => Math.log(y[k]! / base.roofline(s.config)));
     const ridge = options.ridge ?? 3;
