@@ -1,7 +1,7 @@
 // A whole model's latency: the sum of its kernels' predictions plus a per-model overhead, with
 // what is not covered said out loud.
 import type { KernelConfig } from '@litepred/kernels';
-import { decomposeModel, type Coverage } from './decompose/decompose.js';
+import { decomposeModel, type Coverage, type Decomposition } from './decompose/decompose.js';
 
 export interface KernelLatencyPredictor {
   kernelType: string;
@@ -19,7 +19,12 @@ export interface ModelPrediction {
 
 export function predictModel(bytes: Uint8Array, predictors: ReadonlyMap<string, KernelLatencyPredictor>,
   options: { inputShape?: readonly number[]; overheadMs?: number } = {}): ModelPrediction {
-  const { kernels, coverage } = decomposeModel(bytes, options);
+  return predictDecomposed(decomposeModel(bytes, options), predictors, options);
+}
+
+/** The same from a decomposition already made (a NAS loop decomposes each candidate once). */
+export function predictDecomposed({ kernels, coverage }: Decomposition, predictors: ReadonlyMap<string, KernelLatencyPredictor>,
+  options: { overheadMs?: number } = {}): ModelPrediction {
   const byType = new Map<string, number[]>();
   kernels.forEach((k, i) => byType.set(k.config.type, [...(byType.get(k.config.type) ?? []), i]));
   const predicted = new Array<number | null>(kernels.length).fill(null);

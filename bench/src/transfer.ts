@@ -1,0 +1,116 @@
+// npm run bench:transfer -- [--budgets 50,100,300,1000] [--held-out 20]
+// Leave one device out in turn: the other runtime configurations form the pool; the held-out one
+// is the "new board". For each adaptation budget: transfer (pick the most similar pool device per
+// kernel type by the log-linear measure on the adaptation kernels, recalibrate its predictor),
+// from scratch (the same kernels, no pool), and full data (all of the device's non-held-out
+// kernels). Kernel level: share of held-out kernels within ±10%. Model level: share of the
+// measured architectures whose end-to-end time the kernel sum (+ run overhead) gets within ±10%.
+// Reads bench/data/measurements/ (npm run bench:collect). Predictors: roofline (the MLP needs more
+// data per type than was collected; see the note in the report).
+import { readdirSync, readFileSync } from 'node:fs';
+import type { KernelConfig } from '@litepred/kernels';
+import { seededRng } from '@litepred/nn';
+import { decomposeModel, metrics, predictDecomposed, rankSources, recalibrate, RooflinePredictor, type Decomposition, type KernelLatencyPredictor, type Sample } from '@litepred/predictor';
+import { buildArchitectureModel, getSpace, sampleArchitecture } from '@litepred/spaces';
+import { median, pct, Report } from './report.js';
+
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1]! : fallback;
+};
+const BUDGETS = arg('budgets', '50,100,300,1000').split(',').map(Number);
+const HELD_OUT = Number(arg('held-out', '20'));
+const DIR = new URL('../data/measurements/', import.meta.url);
+
+interface Device {
+  name: string;
+  runtime: unknown;
+  kernels: Map<string, Sample[]>;
+  overheadMs: number;
+  models: { key: string; space: string; seed: number; latencyMs: number }[];
+}
+
+function load(): Device[] {
+  return readdirSync(DIR).filter((f) => f.endsWith('.jsonl')).sort().map((file) => {
+    const lines = readFileSync(new URL(file, DIR), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const kernels = new Map<string, Sample[]>();
+    const overheads: number[] = [];
+    for (const l of lines.filter((x) => x.kind === 'kernel' && x.latencyMs > 0)) {
+      kernels.set(l.config.type, [...(kernels.get(l.config.type) ?? []), { config: l.config as KernelConfig, latencyMs: l.latencyMs }]);
+      if (l.boundary?.runOverheadMs !== undefined) overheads.push(l.boundary.runOverheadMs);
+    }
+    return {
+      name: file.replace(/\.jsonl$/, ''), runtime: lines.find((x) => x.key === 'device')?.runtime, kernels,
+      overheadMs: overheads.length ? median(overheads) : 0, models: lines.filter((x) => x.kind === 'model'),
+    };
+  });
+}
+
+const devices = load();
+const types = [...new Set(devices.flatMap((d) => [...d.kernels.keys()]))].sort();
+const common = types.filter((t) => devices.every((d) => (d.kernels.get(t)?.length ?? 0) >= HELD_OUT + 2));
+
+/** Deterministic split of a device's kernels of one type: held-out, then the adaptation pool in a fixed shuffled order. */
+function split(samples: Sample[]): { held: Sample[]; rest: Sample[] } {
+  const r = seededRng(7);
+  const order = samples.map((s) => s).sort((a, b) => JSON.stringify(a.config).localeCompare(JSON.stringify(b.config)));
+  for (let i = order.length - 1; i > 0; i--) { const j = Math.floor(r() * (i + 1)); [order[i], order[j]] = [order[j]!, order[i]!]; }
+  return { held: order.slice(0, HELD_OUT), rest: order.slice(HELD_OUT) };
+}
+
+const full = new Map(devices.map((d) => [d.name, new Map(common.map((t) => [t, RooflinePredictor.train(t, split(d.kernels.get(t)!).rest)]))]));
+
+type Method = 'transfer' | 'scratch' | 'full';
+
+function predictorsFor(target: Device, budget: number, method: Method): Map<string, KernelLatencyPredictor> {
+  const perType = Math.max(2, Math.floor(budget / common.length));
+  return new Map(common.map((t): [string, KernelLatencyPredictor] => {
+    const { rest } = split(target.kernels.get(t)!);
+    if (method === 'full') return [t, full.get(target.name)!.get(t)!];
+    const adapt = rest.slice(0, perType);
+    if (method === 'scratch') return [t, RooflinePredictor.train(t, adapt)];
+    const pool = devices.filter((d) => d !== target).map((d) => ({ source: d.name, predictor: full.get(d.name)!.get(t)! }));
+    const ranked = rankSources(pool.map((p) => ({ source: p.source, predicted: p.predictor.predict(adapt.map((s) => s.config)) })), adapt.map((s) => s.latencyMs), 'log-linear');
+    return [t, recalibrate(pool.find((p) => p.source === ranked[0]!.source)!.predictor, adapt)];
+  }));
+}
+
+function kernelShare(target: Device, predictors: Map<string, KernelLatencyPredictor>): number {
+  const held = common.flatMap((t) => split(target.kernels.get(t)!).held);
+  const predicted = held.map((s) => predictors.get(s.config.type)!.predict([s.config])[0]!);
+  return metrics(predicted, held.map((s) => s.latencyMs)).within10;
+}
+
+const decompositions = new Map<string, Decomposition>();
+function modelShare(target: Device, predictors: Map<string, KernelLatencyPredictor>): { share: number; covered: number } {
+  const predicted: number[] = [];
+  const measured: number[] = [];
+  for (const m of target.models) {
+    let d = decompositions.get(m.key);
+    if (!d) decompositions.set(m.key, (d = decomposeModel(buildArchitectureModel(sampleArchitecture(getSpace(m.space), m.seed)).bytes)));
+    const p = predictDecomposed(d, predictors, { overheadMs: target.overheadMs });
+    if (p.missingPredictors.length) continue;
+    predicted.push(p.latencyMs);
+    measured.push(m.latencyMs);
+  }
+  return { share: predicted.length ? metrics(predicted, measured).within10 : NaN, covered: predicted.length };
+}
+
+const report = new Report('transfer', 'Transfer benchmark: a new device from a pool of runtime configurations', `npm run bench:transfer -- --budgets ${BUDGETS.join(',')} --held-out ${HELD_OUT}`);
+report.text(`${devices.length} devices (runtime configurations of this machine), leave one out in turn. ${common.length} kernel types measured on every device; per type ${HELD_OUT} held-out kernels, the rest for adaptation (a budget of B spreads B / ${common.length} kernels over the types). ` +
+  `Predictor: roofline + ridge residual. Transfer: the pool device whose full-data predictor best fits the adaptation kernels (log-linear residual), recalibrated on them. Model latency: sum of kernel predictions + the median run overhead of the device's kernel measurements; only models whose every kernel type has a predictor count.`);
+const rows: (string | number)[][] = [];
+for (const target of devices) {
+  for (const budget of BUDGETS) {
+    const cells: (string | number)[] = [target.name, budget];
+    for (const method of ['transfer', 'scratch', 'full'] as Method[]) {
+      const p = predictorsFor(target, budget, method);
+      const m = modelShare(target, p);
+      cells.push(pct(kernelShare(target, p)), `${pct(m.share)} (${m.covered})`);
+    }
+    rows.push(cells);
+  }
+  process.stderr.write(`${target.name} done\n`);
+}
+report.table(['held-out device', 'budget', 'transfer: kernels ±10%', 'transfer: models ±10% (n)', 'scratch: kernels', 'scratch: models', 'full: kernels', 'full: models'], rows);
+report.write();
