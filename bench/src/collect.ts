@@ -1,4 +1,4 @@
-// npm run bench:collect -- [--runtimes node-t1-all,web-t1] [--kernels 40] [--models 30] [--minutes 60]
+// npm run bench:collect -- [--runtimes node-t1-all,web-t1] [--kernels 40] [--models 30] [--minutes 60] [--retest]
 // Measures the data the transfer benchmark and the starter pool are built from, on this machine:
 // for each runtime configuration (a "device"), VAE-sampled configs of every kernel type the
 // search spaces use, and whole architectures from the spaces, end to end. Appends JSONL to
@@ -29,6 +29,7 @@ const arg = (name: string, fallback: string) => {
 };
 const KERNELS = Number(arg('kernels', '40'));
 const MODELS = Number(arg('models', '30'));
+const RETEST = process.argv.includes('--retest');
 const DIR = new URL('../data/measurements/', import.meta.url);
 
 /** The kernel configs every runtime measures: per kernel type of the spaces, VAE samples (same seeds everywhere). */
@@ -38,9 +39,12 @@ export function kernelPlan(perType: number): { key: string; config: ReturnType<t
     .map((c) => compactConfig(resolveConfig(c))).map((config) => ({ key: JSON.stringify(config), config })));
 }
 
-/** Whole architectures: the same seeds for every runtime, spaces interleaved. */
-export function modelPlan(perSpace: number): { key: string; space: string; seed: number }[] {
-  return Array.from({ length: perSpace }, (_, i) => SEARCH_SPACES.map((s) => ({ key: `${s.name}-${5000 + i}`, space: s.name, seed: 5000 + i }))).flat();
+/**
+ * Whole architectures: the same seeds for every runtime, spaces interleaved. `retest` measures
+ * them a second time (keys ending in #2), for the test-retest agreement of end-to-end times.
+ */
+export function modelPlan(perSpace: number, retest = false): { key: string; space: string; seed: number }[] {
+  return Array.from({ length: perSpace }, (_, i) => SEARCH_SPACES.map((s) => ({ key: `${s.name}-${5000 + i}${retest ? '#2' : ''}`, space: s.name, seed: 5000 + i }))).flat();
 }
 
 function done(file: URL): Set<string> {
@@ -56,8 +60,8 @@ async function measureRuntime(name: string, deadline: number): Promise<void> {
   if (!have.has('device')) {
     write({ key: 'device', runtime: profiler.runtime, cpu: cpus()[0]?.model, cores: cpus().length, memoryBytes: totalmem(), measuredAt: new Date().toISOString() });
   }
-  const kernels = kernelPlan(KERNELS).filter((k) => !have.has(k.key));
-  const models = modelPlan(MODELS).filter((m) => !have.has(m.key));
+  const kernels = RETEST ? [] : kernelPlan(KERNELS).filter((k) => !have.has(k.key));
+  const models = modelPlan(MODELS, RETEST).filter((m) => !have.has(m.key));
   let n = 0;
   for (const k of kernels) {
     if (Date.now() > deadline) break;
@@ -71,7 +75,7 @@ async function measureRuntime(name: string, deadline: number): Promise<void> {
     if (Date.now() > deadline) break;
     const arch = sampleArchitecture(SEARCH_SPACES.find((s) => s.name === m.space)!, m.seed);
     const stats = await profiler.measureModel(buildArchitectureModel(arch));
-    write({ key: m.key, kind: 'model', space: m.space, seed: m.seed, kernels: kernelsOf(arch).length, latencyMs: stats.median, stats: { runs: stats.n, median: stats.median, iqm: stats.iqm, p10: stats.p10, p90: stats.p90 } });
+    write({ key: m.key, kind: m.key.endsWith('#2') ? 'model-retest' : 'model', space: m.space, seed: m.seed, kernels: kernelsOf(arch).length, latencyMs: stats.median, stats: { runs: stats.n, median: stats.median, iqm: stats.iqm, p10: stats.p10, p90: stats.p90 } });
     if (++n % 10 === 0) process.stderr.write(`${name}: ${n}/${models.length} models\n`);
   }
 }
@@ -90,7 +94,7 @@ if (only) {
     const deadline = Date.now() + (started + minutes * 60_000 - Date.now()) / (names.length - i);
     process.stderr.write(`${name}: until ${new Date(deadline).toISOString()}\n`);
     const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--runtime', name, '--deadline', String(deadline),
-      '--kernels', String(KERNELS), '--models', String(MODELS)], { stdio: 'inherit' });
+      '--kernels', String(KERNELS), '--models', String(MODELS), ...(RETEST ? ['--retest'] : [])], { stdio: 'inherit' });
     if (r.status !== 0) process.stderr.write(`${name}: exited with ${r.status}\n`);
   }
 }

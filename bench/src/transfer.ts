@@ -28,6 +28,8 @@ interface Device {
   kernels: Map<string, Sample[]>;
   overheadMs: number;
   models: { key: string; space: string; seed: number; latencyMs: number }[];
+  /** Second end-to-end measurements of the same models (bench:collect --retest), by key. */
+  retest: Map<string, number>;
 }
 
 function load(): Device[] {
@@ -44,6 +46,7 @@ function load(): Device[] {
     return {
       name: file.replace(/\.jsonl$/, ''), runtime: lines.find((x) => x.key === 'device')?.runtime, kernels,
       overheadMs: overheads.length ? median(overheads) : 0, models: lines.filter((x) => x.kind === 'model'),
+      retest: new Map(lines.filter((x) => x.kind === 'model-retest').map((x) => [x.key.replace(/#2$/, ''), x.latencyMs])),
     };
   });
 }
@@ -108,6 +111,11 @@ report.text(`Kernel-level shares count held-out kernels of at least ${MIN_MS * 1
   const held = common.flatMap((t) => split(d.kernels.get(t)!).held);
   return `${d.name} ${held.filter((s) => s.latencyMs >= MIN_MS).length} of ${held.length}`;
 }).join(', ') + '.');
+const retests = devices.filter((d) => d.retest.size).map((d) => {
+  const pairs = d.models.filter((m) => d.retest.has(m.key));
+  return `${d.name}: ${pct(metrics(pairs.map((m) => d.retest.get(m.key)!), pairs.map((m) => m.latencyMs)).within10)} of ${pairs.length} models`;
+});
+report.text(`The ceiling noise allows: end-to-end times measured twice agree within ±10% for ${retests.length ? retests.join('; ') : 'no device (no retest data; run bench:collect --retest)'}.`);
 const rows: (string | number)[][] = [];
 for (const target of devices) {
   for (const budget of BUDGETS) {
