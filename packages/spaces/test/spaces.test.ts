@@ -3,7 +3,7 @@ import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { buildKernelModel, GLUE_PREFIX, resolveConfig } from '@litepred/kernels';
 import {
-  buildArchitectureModel, getSpace, kernelDistribution, kernelsOf, sampleArchitecture, SEARCH_SPACES, type Architecture,
+  buildArchitectureModel, fuseRelus, getSpace, kernelDistribution, kernelsOf, sampleArchitecture, SEARCH_SPACES, type Architecture,
 } from '@litepred/spaces';
 
 const { onnx } = onnxProto;
@@ -74,5 +74,25 @@ describe('kernel distribution of a space', () => {
     for (const rows of dist.values()) expect(rows.reduce((s, e) => s + e.freq, 0)).toBeCloseTo(1, 9);
     const dw = dist.get('dwconv-bn-hswish')!;
     expect(new Set(dw.map((e) => e.config.KERNEL_SIZE))).toEqual(new Set([3, 5, 7]));
+  });
+});
+
+describe('fuseRelus', () => {
+  it('fuses a relu into the conv-bn or add before it only when nothing else reads that output', () => {
+    const layers = [
+      { config: { type: 'conv-bn', HW: 8, CIN: 3, COUT: 8, KERNEL_SIZE: 3, STRIDES: 1 } },
+      { config: { type: 'relu', HW: 8, CIN: 8 } }, // the conv's only reader: fuses
+      { config: { type: 'conv-bn', HW: 8, CIN: 8, COUT: 8, KERNEL_SIZE: 3, STRIDES: 1 } },
+      { config: { type: 'relu', HW: 8, CIN: 8 } }, // layer 2 is also read by the add: stays
+      { config: { type: 'add', HW: 8, CIN: 8 }, from: [2, 3] },
+      { config: { type: 'global-avgpool', HW: 8, CIN: 8 } },
+    ];
+    expect(fuseRelus(layers)).toEqual([
+      { config: { type: 'conv-bn-relu', HW: 8, CIN: 3, COUT: 8, KERNEL_SIZE: 3, STRIDES: 1 } },
+      { config: { type: 'conv-bn', HW: 8, CIN: 8, COUT: 8, KERNEL_SIZE: 3, STRIDES: 1 } },
+      { config: { type: 'relu', HW: 8, CIN: 8 } },
+      { config: { type: 'add', HW: 8, CIN: 8 }, from: [1, 2] },
+      { config: { type: 'global-avgpool', HW: 8, CIN: 8 } },
+    ]);
   });
 });
