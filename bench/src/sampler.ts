@@ -6,7 +6,7 @@ import { resolveConfig } from '@litepred/kernels';
 import { seededRng, weightedSampler, type Rng } from '@litepred/nn';
 import {
   binnedKl, FAMILIES, fitScales, litepredTable, loadVaeModel, priorRows, readCsv, sampleWith, spaceConfigs, trainFamilyModel,
-  uniformRows, vaeRows, type Divergence, type FamilyName, type RowSource, type WeightedRows,
+  uniformRows, vaeRows, HELD_OUT_SEED, TRAIN_SEED, VALIDATION_SEED, type Divergence, type FamilyName, type RowSource, type WeightedRows,
 } from '@litepred/sampler';
 import { median, pct, Report } from './report.js';
 
@@ -17,7 +17,6 @@ const arg = (name: string, fallback: string) => {
 const N = Number(arg('n', '3000'));
 const SEEDS = Number(arg('seeds', '3'));
 const ARCHS = Number(arg('archs', '300'));
-const HELD_OUT_SEED = 2; // train:vae trains on seed 1 and chooses beta on seed 3
 
 /** Draws from the training configs themselves: the floor a sampler of that distribution can reach. */
 const resampleRows = (data: WeightedRows): RowSource => (n, r) => {
@@ -58,9 +57,9 @@ report.text(`KL(held-out || samples) over joint bins of the feature vector: size
   `"Resampled training configs" draws from the configs the VAE was trained on: how close merely repeating the training set gets ` +
   `(on the search spaces, where held-out architectures reuse most configs, a floor; on LitePred's tables, whose train and test splits hold different configs, a sampler that generalises can beat it).`);
 
-report.text(`## 1. The seven search spaces: held-out architectures (${ARCHS} per space, seed ${HELD_OUT_SEED}; the VAEs saw seed 1, beta was chosen on seed 3)`);
+report.text(`## 1. The seven search spaces: held-out architectures (${ARCHS} per space, seed ${HELD_OUT_SEED}; the VAEs saw seed ${TRAIN_SEED}, beta was chosen on seed ${VALIDATION_SEED})`);
 const heldOut = spaceConfigs(ARCHS, HELD_OUT_SEED);
-const training = spaceConfigs(Number(loadVaeModel('conv').training.architecturesPerSpace ?? 600), 1);
+const training = spaceConfigs(Number(loadVaeModel('conv').training.architecturesPerSpace ?? 600), TRAIN_SEED);
 const ratios: string[] = [];
 for (const family of Object.keys(FAMILIES) as FamilyName[]) {
   const model = loadVaeModel(family);

@@ -101,35 +101,39 @@ export const isKernelLayer = (layer: NetworkLayer): layer is KernelLayer => 'con
 /** The prefix of glue node names, so a network's kernels can be told from its reshapes. */
 export const GLUE_PREFIX = 'glue';
 
+/** The shape a glue layer turns `shape` into. */
+export function glueOutputShape(glue: Glue, shape: Shape, patch = 16): Shape {
+  const [, a = 1, b = 1, w = 1] = shape;
+  switch (glue) {
+    case 'flatten': return [1, a * b * w];
+    case 'tokens': return [1, b * w, a]; // [1, C, H, W] -> [1, HW, C]
+    case 'patchify': return [1, (b / patch) * (w / patch), a * patch * patch];
+    case 'cls-token': return [1, a + 1, b]; // [1, L, C] -> [1, L + 1, C]
+    case 'first-token': return [1, b]; // [1, L, C] -> [1, C]
+  }
+}
+
 function emitGlue(g: GraphBuilder, layer: GlueLayer, x: string, shape: Shape): { name: string; shape: Shape } {
   const op = (type: string, inputs: string[], attrs = {}) => g.node(type, inputs, attrs, 1, `${GLUE_PREFIX}_${type}`)[0]!;
   const reshape = (t: string, to: Shape) => op('Reshape', [t, g.int64s('glue_shape', to)]);
   const [, c = 1, h = 1, w = 1] = shape;
-  switch (layer.glue) {
-    case 'flatten': {
-      const to = [1, shape.slice(1).reduce((a, b) => a * b, 1)];
-      return { name: reshape(x, to), shape: to };
+  const p = layer.patch ?? 16;
+  const out = glueOutputShape(layer.glue, shape, p);
+  const emit = (): string => {
+    switch (layer.glue) {
+      case 'flatten': return reshape(x, out);
+      case 'tokens': return op('Transpose', [reshape(x, [1, c, h * w])], { perm: attr.ints([0, 2, 1]) });
+      case 'patchify': {
+        if (h % p !== 0 || w % p !== 0) throw new Error(`patchify: input ${h}x${w} is not a multiple of the patch size ${p}`);
+        const moved = op('Transpose', [reshape(x, [1, c, h / p, p, w / p, p])], { perm: attr.ints([0, 2, 4, 1, 3, 5]) });
+        return reshape(moved, out);
+      }
+      case 'cls-token': return op('Concat', [g.weight('cls_token', [1, 1, shape[2]!]), x], { axis: attr.int(1) });
+      case 'first-token':
+        return reshape(op('Slice', [x, g.int64s('glue_start', [0]), g.int64s('glue_end', [1]), g.int64s('glue_axis', [1])]), out);
     }
-    case 'tokens':
-      return { name: op('Transpose', [reshape(x, [1, c, h * w])], { perm: attr.ints([0, 2, 1]) }), shape: [1, h * w, c] };
-    case 'patchify': {
-      const p = layer.patch ?? 16;
-      if (h % p !== 0 || w % p !== 0) throw new Error(`patchify: input ${h}x${w} is not a multiple of the patch size ${p}`);
-      const grid = reshape(x, [1, c, h / p, p, w / p, p]);
-      const moved = op('Transpose', [grid], { perm: attr.ints([0, 2, 4, 1, 3, 5]) });
-      const to = [1, (h / p) * (w / p), c * p * p];
-      return { name: reshape(moved, to), shape: to };
-    }
-    case 'cls-token': {
-      const [, l = 1, dim = 1] = shape;
-      return { name: op('Concat', [g.weight('cls_token', [1, 1, dim]), x], { axis: attr.int(1) }), shape: [1, l + 1, dim] };
-    }
-    case 'first-token': {
-      const [, , dim = 1] = shape;
-      const first = op('Slice', [x, g.int64s('glue_start', [0]), g.int64s('glue_end', [1]), g.int64s('glue_axis', [1])]);
-      return { name: reshape(first, [1, dim]), shape: [1, dim] };
-    }
-  }
+  };
+  return { name: emit(), shape: out };
 }
 
 /**

@@ -36,7 +36,7 @@ export function isFused(t1: number, t2: number, t12: number, alpha = 0.5): boole
   return t1 + t2 - t12 > alpha * Math.min(t1, t2);
 }
 
-/** The rule name for an activation following a kernel type (conv-relu and conv-bn-relu alike: runtimes fold batch norm). */
+/** The rule name of `act` after a `first` kernel (a FusionPair's name: conv-bn+relu, add+relu, ...). */
 export function ruleFor(first: string, act: string): string {
-  return `${first.replace(/-bn$/, '')}-bn+${act}`.replace(/^(add|bn)-bn\+/, '$1+');
+  return `${first}+${act}`;
 }

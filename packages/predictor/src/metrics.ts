@@ -27,10 +27,3 @@ export function metrics(predicted: readonly number[], measured: readonly number[
   };
 }
 
-/**
- * A standard deviation to divide by: 1 for a feature that does not vary in the training set
- * (its float-rounding "spread" of 1e-17 would blow tiny differences up into huge inputs).
- */
-export function spread(std: number): number {
-  return std > 1e-6 ? std : 1;
-}

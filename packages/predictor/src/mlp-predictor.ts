@@ -2,9 +2,9 @@
 // LeakyReLU(0.3) layers near the end) on the kernel's feature vector, trained with MAPE loss,
 // Adam 1e-3, a cosine schedule over the epochs, batches of 32. Features are log1p-standardised
 // (fitted on the training set and kept with the weights, so the ONNX export applies them too).
-import { featureNames, featureVector, type KernelConfig } from '@litepred/kernels';
+import { featureNames, type KernelConfig } from '@litepred/kernels';
 import { Adam, cosineLr, Mlp, seededRng, type Activation } from '@litepred/nn';
-import { spread } from './metrics.js';
+import { fitStandardiser, standardise } from './standardise.js';
 
 export const LITEPRED_WIDTHS = [16, 32, 64, 128, 128, 256, 256, 256, 256, 256, 256, 256, 128, 64, 16, 1];
 export const LITEPRED_ACTIVATIONS: Activation[] = [...new Array<Activation>(12).fill('relu'), 'leaky-relu', 'leaky-relu', 'relu', 'linear'];
@@ -50,7 +50,7 @@ export class MlpPredictor {
     const x = new Float64Array(configs.length * f);
     configs.forEach((c, i) => {
       if (c.type !== this.data.kernelType) throw new Error(`a ${this.data.kernelType} predictor cannot predict a ${c.type} config`);
-      featureVector(c).forEach((v, j) => (x[i * f + j] = (Math.log1p(v) - this.data.mean[j]!) / this.data.std[j]!));
+      x.set(standardise(this.data, c), i * f);
     });
     return x;
   }
@@ -69,9 +69,8 @@ export class MlpPredictor {
     if (samples.length === 0) throw new Error(`no ${kernelType} samples to train on`);
     const o = { epochs: 350, batch: 32, lr: 1e-3, seed: 1, ...options };
     const features = featureNames(kernelType);
-    const raw = samples.map((s) => featureVector(s.config).map((v) => Math.log1p(v)));
-    const mean = o.init?.mean ?? features.map((_, j) => raw.reduce((s, r) => s + r[j]!, 0) / raw.length);
-    const std = o.init?.std ?? features.map((_, j) => spread(Math.sqrt(raw.reduce((s, r) => s + (r[j]! - mean[j]!) ** 2, 0) / raw.length)));
+    // Fine-tuning keeps the source's scaling: its weights were learnt on those inputs.
+    const { mean, std } = o.init ?? fitStandardiser(samples.map((s) => s.config));
     const r = seededRng(o.seed);
     const net = o.init ? Mlp.fromJSON(o.init.net) : Mlp.create([features.length, ...LITEPRED_WIDTHS], LITEPRED_ACTIVATIONS, r);
     const predictor = new MlpPredictor({ kind: 'litepred-mlp', kernelType, features, mean, std, net: net.toJSON() }, net);

@@ -1,9 +1,9 @@
 // A predictor meant to need little data: a roofline-style linear model (fixed cost + FLOPs +
 // activation bytes + weight bytes, non-negative, fitted for relative error) times a learned
 // multiplicative residual (ridge regression of log(measured / roofline) on log1p features).
-import { featureVector, kernelCost, type KernelConfig } from '@litepred/kernels';
+import { kernelCost, type KernelConfig } from '@litepred/kernels';
 import type { Sample } from './mlp-predictor.js';
-import { spread } from './metrics.js';
+import { fitStandardiser, standardise } from './standardise.js';
 
 export interface RooflinePredictorData {
   kind: 'roofline';
@@ -64,10 +64,10 @@ export class RooflinePredictor {
   }
 
   predict(configs: readonly KernelConfig[]): number[] {
-    const { mean, std, beta, bias } = this.data.residual;
+    const { beta, bias } = this.data.residual;
     return configs.map((c) => {
       if (c.type !== this.data.kernelType) throw new Error(`a ${this.data.kernelType} predictor cannot predict a ${c.type} config`);
-      const z = featureVector(c).map((v, j) => (Math.log1p(v) - mean[j]!) / std[j]!);
+      const z = standardise(this.data.residual, c);
       return this.roofline(c) * Math.exp(bias + z.reduce((s, v, j) => s + v * beta[j]!, 0));
     });
   }
@@ -93,11 +93,9 @@ export class RooflinePredictor {
     }
     const coefficients = best?.coef ?? [y.reduce((a, b) => a + b, 0) / y.length, 0, 0, 0];
     const base = RooflinePredictor.fromJSON({ kind: 'roofline', kernelType, coefficients, residual: { mean: [], std: [], beta: [], bias: 0 } });
-    const F = samples.map((s) => featureVector(s.config).map((v) => Math.log1p(v)));
-    const dims = F[0]!.length;
-    const mean = Array.from({ length: dims }, (_, j) => F.reduce((s, r) => s + r[j]!, 0) / F.length);
-    const std = Array.from({ length: dims }, (_, j) => spread(Math.sqrt(F.reduce((s, r) => s + (r[j]! - mean[j]!) ** 2, 0) / F.length)));
-    const Z = F.map((r) => [1, ...r.map((v, j) => (v - mean[j]!) / std[j]!)]);
+    const scaling = fitStandardiser(samples.map((s) => s.config));
+    const { mean, std } = scaling;
+    const Z = samples.map((s) => [1, ...standardise(scaling, s.config)]);
     const t = samples.map((s, k) => Math.log(y[k]! / base.roofline(s.config)));
     const ridge = options.ridge ?? 3;
     const A = Z[0]!.map((_, i) => Z[0]!.map((__, j) => Z.reduce((s, z) => s + z[i]! * z[j]!, 0) + (i === j && i > 0 ? ridge : 0)));

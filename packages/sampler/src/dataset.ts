@@ -35,7 +35,7 @@ export function spaceConfigs(n: number, seed: number, spaces: readonly SearchSpa
   return new Map([...perFamily].map(([name, list]) => [name, merge(name, list)]));
 }
 
-/** Rows of a CSV file as records (numbers where they parse). */
+/** Rows of a CSV file as records of strings (the reference tables; plain commas, no quoting). */
 export function readCsv(file: string | URL): Record<string, string>[] {
   const [header, ...lines] = readFileSync(file, 'utf8').trim().split(/\r?\n/);
   const cols = header!.split(',').map((c) => c.trim());

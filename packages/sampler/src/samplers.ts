@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { compactConfig, resolveConfig, type KernelConfig } from '@litepred/kernels';
 import { Mlp, seededRng, weightedSampler, type Rng } from '@litepred/nn';
-import { FAMILIES, familyOf, type Family, type FamilyName } from './families.js';
+import { familyOf, type Family, type FamilyName } from './families.js';
 import { unscaleAndSnap, type FeatureScale } from './scaling.js';
 import { decodeSamples } from './vae.js';
 import { priorRows } from './prior.js';
@@ -69,9 +69,10 @@ export function uniformRows(family: Family, scales: readonly FeatureScale[]): Ro
   };
 }
 
+/** HEADS for an mhsa config: drawn by training frequency among the head counts that divide CIN. */
 function extrasFor(type: string, model: VaeModel | undefined, r: Rng, row: number[], family: Family): Record<string, number> {
-  if (type !== 'mhsa') return {};
-  const heads = model?.extras.HEADS ?? { values: [1, 2, 3, 4, 6, 8, 12], weights: [1, 1, 1, 1, 1, 1, 1] };
+  const heads = model?.extras.HEADS;
+  if (type !== 'mhsa' || !heads) return {};
   const cin = row[family.features.findIndex((f) => f.name === 'CIN')]!;
   const fits = heads.values.map((h, i) => (cin % h === 0 ? heads.weights[i]! : 0));
   return fits.some((w) => w > 0) ? { HEADS: heads.values[weightedSampler(fits, r)()]! } : { HEADS: 1 };
@@ -108,4 +109,3 @@ export function sampleConfigs(type: string, n: number, options: { sampler: Sampl
   return sampleWith(type, n, source, seededRng(options.seed), options.sampler, model);
 }
 
-export { FAMILIES };

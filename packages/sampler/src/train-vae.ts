@@ -7,11 +7,7 @@ import { kernelDistribution, SEARCH_SPACES } from '@litepred/spaces';
 import { spaceConfigs } from './dataset.js';
 import type { FamilyName } from './families.js';
 import { MODELS_DIR } from './samplers.js';
-import { trainFamilyModel, type TrainedModel } from './train.js';
-
-export const TRAIN_SEED = 1;
-export const VALIDATION_SEED = 3;
-export const HELD_OUT_SEED = 2;
+import { trainFamilyModel, TRAIN_SEED, VALIDATION_SEED, type TrainedModel } from './train.js';
 const BETAS = [0.001, 0.003];
 
 const arg = (name: string, fallback: string) => {

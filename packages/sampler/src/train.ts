@@ -8,6 +8,11 @@ import { fitScales, unscaleAndSnap } from './scaling.js';
 import type { VaeModel } from './samplers.js';
 import { decodeSamples, trainVae, VAE_DEFAULTS, type VaeTraining } from './vae.js';
 
+/** Seeds of the search-space architectures: the VAEs train on one, choose beta on another, and the benchmark holds out the third. */
+export const TRAIN_SEED = 1;
+export const VALIDATION_SEED = 3;
+export const HELD_OUT_SEED = 2;
+
 export interface TrainedModel {
   model: VaeModel;
   /** Divergence of 5,000 decoded samples from the validation configs (when given). */

@@ -3,6 +3,7 @@
 // average pooling, so every layer is a kernel and no classifier glue is timed.
 import type { NetworkLayer, Shape } from '@litepred/kernels';
 import { NetworkStack } from './stack.js';
+import { mbConv } from './blocks.js';
 import { pick, rng } from './rng.js';
 
 export interface NetworkDef {
@@ -13,15 +14,8 @@ export interface NetworkDef {
 
 const round8 = (x: number) => Math.max(8, Math.round(x / 8) * 8);
 
-function inverted(st: NetworkStack, cout: number, k: number, stride: number, expand: number, act: string, se = false): void {
-  const input = st.last;
-  const cin = st.channels();
-  if (expand > 1) st.conv(`conv-bn-${act}`, round8(cin * expand), 1);
-  st.dwconv(`dwconv-bn-${act}`, k, stride);
-  if (se) st.nchw('se');
-  const out = st.conv('conv-bn', cout, 1);
-  if (stride === 1 && cin === cout) st.add('add', input, out);
-}
+const inverted = (st: NetworkStack, cout: number, k: number, stride: number, expand: number, act: string, se = false) =>
+  mbConv(st, cout, k, stride, expand, { expand: `conv-bn-${act}`, dw: `dwconv-bn-${act}` }, se, round8);
 
 /** MobileNetV2 (ProxylessNAS-like) with random width, expansion and kernel choices. */
 export function mobileNetV2(seed: number): NetworkDef {

@@ -1,7 +1,7 @@
 // A builder for networks made of kernel-library kernels: each method appends one kernel (or glue)
 // fed by the previous layer or a given one, and works out the output shape, so a space's code
 // reads like the paper's block diagram.
-import { getKernelSpec, resolveConfig, type Glue, type KernelConfig, type LayerRef, type NetworkLayer, type Shape } from '@litepred/kernels';
+import { getKernelSpec, glueOutputShape, resolveConfig, type Glue, type KernelConfig, type LayerRef, type NetworkLayer, type Shape } from '@litepred/kernels';
 
 export class NetworkStack {
   readonly layers: NetworkLayer[] = [];
@@ -47,14 +47,9 @@ export class NetworkStack {
 
   glue(glue: Glue, options: { patch?: number; from?: LayerRef } = {}): number {
     const from = options.from ?? this.last;
-    const [, a = 1, b = 1, w = 1] = this.shape(from);
     const p = options.patch ?? 16;
-    const out: Record<Glue, Shape> = {
-      flatten: [1, a * b * w], tokens: [1, b * w, a], patchify: [1, (b / p) * (w / p), a * p * p],
-      'cls-token': [1, a + 1, b], 'first-token': [1, b],
-    };
     this.layers.push({ glue, ...(glue === 'patchify' ? { patch: p } : {}), from: [from] });
-    return this.appended([out[glue]]);
+    return this.appended([glueOutputShape(glue, this.shape(from), p)]);
   }
 
   conv(type: string, cout: number, k: number, stride = 1, options: { groups?: number; from?: LayerRef } = {}): number {

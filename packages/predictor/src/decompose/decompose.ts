@@ -1,7 +1,7 @@
 // An ONNX model split into the kernel library's kernels, following the fusion rules runtimes
 // apply (conv+bn+activation, SE blocks, residual add+relu, layer norm and GELU written out,
 // attention blocks). Reshapes and friends are glue; anything else is reported, never dropped.
-import { compactConfig, kernelCost, resolveConfig, type KernelConfig } from '@litepred/kernels';
+import { compactConfig, kernelCost, kernelTypes, resolveConfig, type KernelConfig } from '@litepred/kernels';
 import { loadGraph, type OnnxNode } from './graph.js';
 import { GraphIndex, type Act } from './match.js';
 import { ruleFor, type FusionRules } from '../fusion.js';
@@ -90,11 +90,11 @@ function matchAt(ix: GraphIndex, n: OnnxNode): Match {
       if (act?.act === 'relu' && ix.fuses('bn', 'relu')) return { ...nchwConfig(ix, n, 'bn-relu'), nodes: [n, ...act.nodes] };
       return nchw(ix, n, 'bn');
     }
-    case 'Relu': case 'HardSwish': return nchwOrTokens(ix, n, n.op === 'Relu' ? 'relu' : 'hswish', [n]);
+    case 'Relu': case 'HardSwish': return nchw(ix, n, n.op === 'Relu' ? 'relu' : 'hswish');
     case 'HardSigmoid': case 'Sigmoid': {
       // x * HardSigmoid(x) (hswish) or x * Sigmoid(x) (swish) on its own
       const act = ix.activation(n.inputs[0]!);
-      return act && act.nodes[0] === n ? nchwOrTokens(ix, n, act.act, act.nodes) : undefined;
+      return act && act.nodes[0] === n ? nchw(ix, n, act.act, act.nodes) : undefined;
     }
     case 'Add': return add(ix, n);
     case 'Gemm': return fc(ix, n, n, [n]);
@@ -132,14 +132,8 @@ function tokens(ix: GraphIndex, n: OnnxNode, type: string, nodes: OnnxNode[]): M
   return s.length === 3 && s[0] === 1 ? { config: { type, L: s[1]!, CIN: s[2]! }, nodes } : { reason: `${type} on a ${s.length}-d tensor` };
 }
 
-function nchwOrTokens(ix: GraphIndex, n: OnnxNode, type: string, nodes: OnnxNode[]): Match {
-  const s = ix.shape(n.inputs[0]!);
-  if (s.length === 3 && type === 'gelu') return tokens(ix, n, type, nodes);
-  return nchw(ix, n, type, nodes);
-}
-
-const CONV_TYPES = new Set(['conv-bn-relu', 'conv-bn-relu6', 'conv-bn', 'conv-relu', 'conv-relu6', 'conv-bn-hswish', 'conv-hswish',
-  'dwconv-bn-relu', 'dwconv-bn-relu6', 'dwconv-bn', 'dwconv-relu', 'dwconv-relu6', 'dwconv-bn-hswish']);
+/** The kernel library's types: a conv + activation pair fuses only into a type that exists. */
+const KERNEL_TYPES = new Set(kernelTypes());
 
 function conv(ix: GraphIndex, n: OnnxNode): Match {
   const [x, w] = [ix.shape(n.inputs[0]!), ix.shape(n.inputs[1]!)];
@@ -162,7 +156,7 @@ function conv(ix: GraphIndex, n: OnnxNode): Match {
   const base = depthwise ? 'dwconv' : 'conv';
   // Convolutions without batch norm run as conv-bn: runtimes fold batch norm into the conv.
   const typeFor = (withAct?: Act) => [base, ...(bn || !withAct ? ['bn'] : []), ...(withAct ? [withAct] : [])].join('-');
-  if (a && CONV_TYPES.has(typeFor(a.act)) && (a.act === 'relu6' || ix.fuses(`${base}-bn`, a.act))) act = a.act, nodes.push(...a.nodes);
+  if (a && KERNEL_TYPES.has(typeFor(a.act)) && (a.act === 'relu6' || ix.fuses(`${base}-bn`, a.act))) act = a.act, nodes.push(...a.nodes);
   const config: KernelConfig = depthwise
     ? { type: typeFor(act), HW: x[2]!, CIN: cin, KERNEL_SIZE: k[0]!, STRIDES: strides[0]! }
     : { type: typeFor(act), HW: x[2]!, CIN: cin, COUT: cout, KERNEL_SIZE: k[0]!, STRIDES: strides[0]!, ...(groups > 1 ? { GROUPS: groups } : {}) };

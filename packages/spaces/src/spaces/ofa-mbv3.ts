@@ -3,7 +3,7 @@
 import { NetworkStack } from '../stack.js';
 import { pick, range } from '../rng.js';
 import type { SearchSpace } from '../space.js';
-import { mbConv } from './proxylessnas.js';
+import { mbConv } from '../blocks.js';
 
 // width, stride, activation, squeeze-and-excitation
 const STAGES = [[24, 2, 'relu', false], [40, 2, 'relu', true], [80, 2, 'hswish', false], [112, 1, 'hswish', true], [160, 2, 'hswish', true]] as const;

@@ -1,22 +1,11 @@
 // ProxylessNAS (Cai et al., ICLR'19), the mobile space: MobileNetV2 inverted residual blocks
 // with kernel {3,5,7} x expand {3,6} or a zero (skip) op per block, 224x224 input.
 import { NetworkStack } from '../stack.js';
-import { makeDivisible, pick } from '../rng.js';
+import { pick } from '../rng.js';
+import { mbConv } from '../blocks.js';
 import type { SearchSpace } from '../space.js';
 
 const STAGES = [[24, 4, 2], [40, 4, 2], [80, 4, 2], [96, 4, 1], [192, 4, 2], [320, 1, 1]] as const; // width, max depth, stride
-
-/** MobileNetV2 block: 1x1 expand (if e > 1), k x k depthwise, 1x1 project, residual when shapes allow. */
-export function mbConv(st: NetworkStack, cout: number, k: number, stride: number, expand: number,
-  acts: { expand: string; dw: string } = { expand: 'conv-bn-relu6', dw: 'dwconv-bn-relu6' }, se = false): number {
-  const input = st.last;
-  const cin = st.channels();
-  if (expand > 1) st.conv(acts.expand, makeDivisible(cin * expand), 1);
-  st.dwconv(acts.dw, k, stride);
-  if (se) st.nchw('se');
-  const out = st.conv('conv-bn', cout, 1);
-  return stride === 1 && cin === cout ? st.add('add', input, out) : out;
-}
 
 export const proxylessNas: SearchSpace = {
   name: 'proxylessnas',
