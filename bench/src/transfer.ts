@@ -5,12 +5,13 @@
 // from scratch (the same kernels, no pool), and full data (all of the device's non-held-out
 // kernels). Kernel level: share of held-out kernels within ±10%. Model level: share of the
 // measured architectures whose end-to-end time the kernel sum (+ run overhead) gets within ±10%.
+// Then: which similarity measure picks the pool device that transfers best.
 // Reads bench/data/measurements/ (npm run bench:collect). Predictors: roofline (the MLP needs more
 // data per type than was collected; see the note in the report).
 import { readdirSync, readFileSync } from 'node:fs';
 import type { KernelConfig } from '@litepred/kernels';
 import { seededRng } from '@litepred/nn';
-import { decomposeModel, metrics, predictDecomposed, rankSources, recalibrate, RooflinePredictor, type Decomposition, type KernelLatencyPredictor, type Sample } from '@litepred/predictor';
+import { decomposeModel, metrics, predictDecomposed, rankSources, recalibrate, RooflinePredictor, SIMILARITY_MEASURES, type Decomposition, type KernelLatencyPredictor, type Sample } from '@litepred/predictor';
 import { buildArchitectureModel, getSpace, sampleArchitecture } from '@litepred/spaces';
 import { median, pct, Report } from './report.js';
 
@@ -130,4 +131,40 @@ for (const target of devices) {
   process.stderr.write(`${target.name} done\n`);
 }
 report.table(['held-out device', 'budget', 'transfer: kernels ±10%', 'transfer: models ±10% (n)', 'scratch: kernels', 'scratch: models', 'full: kernels', 'full: models'], rows);
+
+// Which similarity measure picks the source that transfers best: for every held-out device and
+// kernel type, each measure ranks the pool on the adaptation kernels; every pool device's
+// predictor is recalibrated on the same kernels and scored on the held-out ones (MAPE). A
+// measure's pick is judged by how often it is the best source and by the MAPE it leads to.
+const measureRows: (string | number)[][] = [];
+for (const budget of BUDGETS) {
+  const perType = Math.max(2, Math.floor(budget / common.length));
+  const picks = new Map(SIMILARITY_MEASURES.map((m) => [m, { best: 0, mape: [] as number[] }]));
+  const bestMape: number[] = [];
+  let cases = 0;
+  for (const target of devices) {
+    for (const t of common) {
+      const { held, rest } = split(target.kernels.get(t)!);
+      const adapt = rest.slice(0, perType);
+      const pool = devices.filter((d) => d !== target).map((d) => ({ source: d.name, predictor: full.get(d.name)!.get(t)! }));
+      const heldOut = held.filter((h) => h.latencyMs >= MIN_MS);
+      if (heldOut.length === 0) continue;
+      const mape = new Map(pool.map((p) => [p.source,
+        metrics(recalibrate(p.predictor, adapt).predict(heldOut.map((h) => h.config)), heldOut.map((h) => h.latencyMs)).mape]));
+      const best = Math.min(...mape.values());
+      bestMape.push(best);
+      cases++;
+      for (const m of SIMILARITY_MEASURES) {
+        const ranked = rankSources(pool.map((p) => ({ source: p.source, predicted: p.predictor.predict(adapt.map((x) => x.config)) })), adapt.map((x) => x.latencyMs), m);
+        const picked = mape.get(ranked[0]!.source)!;
+        const e = picks.get(m)!;
+        if (picked === best) e.best++;
+        e.mape.push(picked);
+      }
+    }
+  }
+  measureRows.push([budget, cases, ...SIMILARITY_MEASURES.map((m) => `${pct(picks.get(m)!.best / cases)}, ${pct(median(picks.get(m)!.mape))}`), pct(median(bestMape))]);
+}
+report.text(`Similarity measures: over every held-out device and kernel type (kernels of at least ${MIN_MS * 1000} µs), how often each measure picks the pool device that transfers best (recalibrated on the adaptation kernels, scored on the held-out ones), and the median MAPE its pick gives.`);
+report.table(['budget', 'cases', ...SIMILARITY_MEASURES.map((m) => `${m}: best pick, median MAPE`), 'best possible median MAPE'], measureRows);
 report.write();
