@@ -1,4 +1,4 @@
-// npm run bench:collect -- [--runtimes node-t1-all,web-t1] [--kernels 40] [--models 30] [--minutes 60] [--retest]
+// npm run bench:collect -- [--runtimes node-t1-all,web-t1] [--kernels 40] [--models 30] [--minutes 60] [--retest] [--rounds 5]
 // Measures the data the transfer benchmark and the starter pool are built from, on this machine:
 // for each runtime configuration (a "device"), VAE-sampled configs of every kernel type the
 // search spaces use, and whole architectures from the spaces, end to end. Appends JSONL to
@@ -30,6 +30,15 @@ const arg = (name: string, fallback: string) => {
 const KERNELS = Number(arg('kernels', '40'));
 const MODELS = Number(arg('models', '30'));
 const RETEST = process.argv.includes('--retest');
+/**
+ * With --rounds R > 1, architectures are timed in R short rounds, round-robin over a chunk of
+ * models, instead of once each: a phase of load from the VM's neighbours (seconds long) then slows
+ * one round of a model, not its every run, and the minimum of the round medians drops it.
+ * Records: kind model-rounds (model-rounds-retest with --retest), latencyMs = that minimum.
+ */
+const ROUNDS = Number(arg('rounds', '1'));
+const ROUND_PROTOCOL = { warmupRuns: 3, minRuns: 10, maxRuns: 10, maxMs: 1000 };
+const CHUNK = 14;
 const DIR = new URL('../data/measurements/', import.meta.url);
 
 /** The kernel configs every runtime measures: per kernel type of the spaces, VAE samples (same seeds everywhere). */
@@ -43,9 +52,12 @@ export function kernelPlan(perType: number): { key: string; config: ReturnType<t
  * Whole architectures: the same seeds for every runtime, spaces interleaved. `retest` measures
  * them a second time (keys ending in #2), for the test-retest agreement of end-to-end times.
  */
-export function modelPlan(perSpace: number, retest = false): { key: string; space: string; seed: number }[] {
-  return Array.from({ length: perSpace }, (_, i) => SEARCH_SPACES.map((s) => ({ key: `${s.name}-${5000 + i}${retest ? '#2' : ''}`, space: s.name, seed: 5000 + i }))).flat();
+export function modelPlan(perSpace: number, retest = false, rounds = 1): { key: string; space: string; seed: number }[] {
+  const suffix = `${rounds > 1 ? `~r${rounds}` : ''}${retest ? '#2' : ''}`;
+  return Array.from({ length: perSpace }, (_, i) => SEARCH_SPACES.map((s) => ({ key: `${s.name}-${5000 + i}${suffix}`, space: s.name, seed: 5000 + i }))).flat();
 }
+
+const modelOf = (m: { space: string; seed: number }) => sampleArchitecture(SEARCH_SPACES.find((s) => s.name === m.space)!, m.seed);
 
 function done(file: URL): Set<string> {
   if (!existsSync(file)) return new Set();
@@ -60,8 +72,8 @@ async function measureRuntime(name: string, deadline: number): Promise<void> {
   if (!have.has('device')) {
     write({ key: 'device', runtime: profiler.runtime, cpu: cpus()[0]?.model, cores: cpus().length, memoryBytes: totalmem(), measuredAt: new Date().toISOString() });
   }
-  const kernels = RETEST ? [] : kernelPlan(KERNELS).filter((k) => !have.has(k.key));
-  const models = modelPlan(MODELS, RETEST).filter((m) => !have.has(m.key));
+  const kernels = RETEST || ROUNDS > 1 ? [] : kernelPlan(KERNELS).filter((k) => !have.has(k.key));
+  const models = modelPlan(MODELS, RETEST, ROUNDS).filter((m) => !have.has(m.key));
   let n = 0;
   for (const k of kernels) {
     if (Date.now() > deadline) break;
@@ -70,13 +82,31 @@ async function measureRuntime(name: string, deadline: number): Promise<void> {
     write({ key: k.key, kind: 'kernel', config: k.config, latencyMs: m.latencyMs, kernel: { runs, median, iqm, p10, p90 }, wallMedian: m.wall.median, boundary: m.boundary });
     if (++n % 100 === 0) process.stderr.write(`${name}: ${n}/${kernels.length} kernels\n`);
   }
+  if (ROUNDS > 1) return measureInRounds(profiler, models, deadline, write, name);
   n = 0;
   for (const m of models) {
     if (Date.now() > deadline) break;
-    const arch = sampleArchitecture(SEARCH_SPACES.find((s) => s.name === m.space)!, m.seed);
+    const arch = modelOf(m);
     const stats = await profiler.measureModel(buildArchitectureModel(arch));
     write({ key: m.key, kind: m.key.endsWith('#2') ? 'model-retest' : 'model', space: m.space, seed: m.seed, kernels: kernelsOf(arch).length, latencyMs: stats.median, stats: { runs: stats.n, median: stats.median, iqm: stats.iqm, p10: stats.p10, p90: stats.p90 } });
     if (++n % 10 === 0) process.stderr.write(`${name}: ${n}/${models.length} models\n`);
+  }
+}
+
+async function measureInRounds(profiler: KernelProfiler, models: ReturnType<typeof modelPlan>, deadline: number, write: (o: object) => void, name: string): Promise<void> {
+  for (let c = 0; c < models.length && Date.now() < deadline; c += CHUNK) {
+    const chunk = models.slice(c, c + CHUNK).map((m) => ({ ...m, arch: modelOf(m), medians: [] as number[] }));
+    // Sessions stay open across the rounds: creating one costs far more than timing it.
+    const sessions = [];
+    for (const m of chunk) sessions.push(await profiler.openModel(buildArchitectureModel(m.arch)));
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const [i, m] of chunk.entries()) m.medians.push((await sessions[i]!.time(ROUND_PROTOCOL)).median);
+    }
+    for (const s of sessions) await s.close();
+    for (const m of chunk) {
+      write({ key: m.key, kind: m.key.endsWith('#2') ? 'model-rounds-retest' : 'model-rounds', space: m.space, seed: m.seed, kernels: kernelsOf(m.arch).length, latencyMs: Math.min(...m.medians), roundMedians: m.medians });
+    }
+    process.stderr.write(`${name}: ${Math.min(c + CHUNK, models.length)}/${models.length} models (${ROUNDS} rounds)\n`);
   }
 }
 
@@ -94,7 +124,7 @@ if (only) {
     const deadline = Date.now() + (started + minutes * 60_000 - Date.now()) / (names.length - i);
     process.stderr.write(`${name}: until ${new Date(deadline).toISOString()}\n`);
     const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--runtime', name, '--deadline', String(deadline),
-      '--kernels', String(KERNELS), '--models', String(MODELS), ...(RETEST ? ['--retest'] : [])], { stdio: 'inherit' });
+      '--kernels', String(KERNELS), '--models', String(MODELS), '--rounds', String(ROUNDS), ...(RETEST ? ['--retest'] : [])], { stdio: 'inherit' });
     if (r.status !== 0) process.stderr.write(`${name}: exited with ${r.status}\n`);
   }
 }

@@ -11,7 +11,7 @@ export const PREDICTOR_FORMAT_VERSION = 1;
 export interface PredictorMetadata {
   formatVersion: typeof PREDICTOR_FORMAT_VERSION;
   kernelType: string;
-  kind: MlpPredictorData['kind'] | RooflinePredictorData['kind'];
+  kind: MlpPredictorData['kind'] | RooflinePredictorData['kind'] | 'recalibrated';
   /** ONNX input `features` [batch, inputs.length] in this column order; FLOPS and PARAMS in millions. */
   input: { name: string; columns: string[] };
   output: { name: string; unit: 'ms' };
@@ -20,10 +20,14 @@ export interface PredictorMetadata {
   trainingSamples: number;
   metrics?: Metrics;
   createdAt: string;
+  /** Increases each time the device's predictor for this kernel type is rebuilt. */
+  version?: number;
+  /** A transferred predictor: ms = exp(a) · source_ms^b on top of this pool device's predictor. */
+  transfer?: { sourceDevice: string; sourceKind: string; a: number; b: number };
 }
 
 export function exportPredictor(p: MlpPredictorData | RooflinePredictorData,
-  about: { device: { id: string; fingerprint: unknown }; trainingSamples: number; metrics?: Metrics; createdAt?: string }): { onnx: Uint8Array; metadata: PredictorMetadata } {
+  about: { device: { id: string; fingerprint: unknown }; trainingSamples: number; metrics?: Metrics; createdAt?: string; version?: number }): { onnx: Uint8Array; metadata: PredictorMetadata } {
   const features = featureNames(p.kernelType);
   return {
     onnx: p.kind === 'roofline' ? exportRooflineOnnx(p, features) : exportMlpOnnx(p),
@@ -31,7 +35,7 @@ export function exportPredictor(p: MlpPredictorData | RooflinePredictorData,
       formatVersion: PREDICTOR_FORMAT_VERSION, kernelType: p.kernelType, kind: p.kind,
       input: { name: PREDICTOR_INPUT, columns: onnxInputs(p, features) }, output: { name: PREDICTOR_OUTPUT, unit: 'ms' },
       device: about.device, trainingSamples: about.trainingSamples, ...(about.metrics ? { metrics: about.metrics } : {}),
-      createdAt: about.createdAt ?? new Date().toISOString(),
+      createdAt: about.createdAt ?? new Date().toISOString(), ...(about.version !== undefined ? { version: about.version } : {}),
     },
   };
 }

@@ -9,3 +9,5 @@ export * from './model-latency.js';
 export * from './transfer.js';
 export * from './fusion.js';
 export * from './export.js';
+export * from './adapt-device.js';
+export * from './stored.js';

@@ -23,7 +23,21 @@ export const PREDICTOR_OUTPUT = 'latency_ms';
 const ints = (name: string, values: number[]): onnxProto.onnx.ITensorProto =>
   ({ name, dims: [values.length], dataType: onnx.TensorProto.DataType.INT64, int64Data: values });
 
-function encode(name: string, nodes: onnxProto.onnx.INodeProto[], inits: onnxProto.onnx.ITensorProto[], inputWidth: number): Uint8Array {
+/** A transferred predictor's map onto the new device: ms = exp(a) · source_ms^b (transfer.ts). */
+export interface Calibration { a: number; b: number }
+
+function encode(name: string, nodes: onnxProto.onnx.INodeProto[], inits: onnxProto.onnx.ITensorProto[], inputWidth: number, calibration?: Calibration): Uint8Array {
+  if (calibration) {
+    // The source graph ends in `source_ms`; the calibration follows it, as RecalibratedPredictor does.
+    for (const n of nodes) n.output = n.output!.map((o) => (o === PREDICTOR_OUTPUT ? 'source_ms' : o));
+    const op = (opType: string, input: string[], output: string) => nodes.push({ opType, input, output: [output], name: output });
+    op('Max', ['source_ms', 'cal_floor'], 'cal_clamped');
+    op('Log', ['cal_clamped'], 'cal_log');
+    op('Mul', ['cal_log', 'cal_b'], 'cal_scaled');
+    op('Add', ['cal_scaled', 'cal_a'], 'cal_shifted');
+    op('Exp', ['cal_shifted'], PREDICTOR_OUTPUT);
+    inits.push(floats('cal_floor', [], [1e-9]), floats('cal_a', [], [calibration.a]), floats('cal_b', [], [calibration.b]));
+  }
   return onnx.ModelProto.encode({
     irVersion: 9, opsetImport: [{ domain: '', version: 20 }], producerName: 'litepred',
     graph: { name, node: nodes, initializer: inits, input: [io(PREDICTOR_INPUT, inputWidth)], output: [io(PREDICTOR_OUTPUT, 1)] },
@@ -39,7 +53,7 @@ export function onnxInputs(p: MlpPredictorData | RooflinePredictorData, features
  * The roofline predictor: input = the feature vector plus activation MB (MiB of activations
  * read and written) as a last column, since the feature vector has FLOPS and PARAMS but not bytes.
  */
-export function exportRooflineOnnx(p: RooflinePredictorData, features: readonly string[]): Uint8Array {
+export function exportRooflineOnnx(p: RooflinePredictorData, features: readonly string[], calibration?: Calibration): Uint8Array {
   const F = features.length;
   const [flops, params] = [features.indexOf('FLOPS'), features.indexOf('PARAMS')];
   const [c0, c1, c2, c3] = p.coefficients as [number, number, number, number];
@@ -66,10 +80,10 @@ export function exportRooflineOnnx(p: RooflinePredictorData, features: readonly 
     ints('start', [0]), ints('end', [F]), ints('axis', [1]),
     floats('mean', [F], p.residual.mean), floats('std', [F], p.residual.std), floats('beta', [F, 1], p.residual.beta), floats('bias', [], [p.residual.bias]),
   ];
-  return encode(`${p.kernelType}_roofline_predictor`, nodes, inits, F + 1);
+  return encode(`${p.kernelType}_roofline_predictor`, nodes, inits, F + 1, calibration);
 }
 
-export function exportMlpOnnx(p: MlpPredictorData): Uint8Array {
+export function exportMlpOnnx(p: MlpPredictorData, calibration?: Calibration): Uint8Array {
   const F = p.features.length;
   const nodes: onnxProto.onnx.INodeProto[] = [];
   const inits: onnxProto.onnx.ITensorProto[] = [
@@ -92,5 +106,5 @@ export function exportMlpOnnx(p: MlpPredictorData): Uint8Array {
     else if (l.activation === 'leaky-relu') op('LeakyRelu', [pre], out, [{ name: 'alpha', type: onnx.AttributeProto.AttributeType.FLOAT, f: 0.3 }]);
     else if (l.activation !== 'linear') throw new Error(`no ONNX export for activation ${l.activation}`);
   });
-  return encode(`${p.kernelType}_predictor`, nodes, inits, F);
+  return encode(`${p.kernelType}_predictor`, nodes, inits, F, calibration);
 }

@@ -96,13 +96,22 @@ export class KernelProfiler {
    * End-to-end wall time of a whole model as a user would run it (outputs copied out, no
    * profiling): the ground truth that kernel sums are judged against.
    */
-  async measureModel(model: BuiltModel): Promise<Stats> {
-    const session = await this.backend.open(model, { profileNodes: false });
+  async measureModel(model: BuiltModel, protocol?: Partial<MeasurementProtocol>): Promise<Stats> {
+    const session = await this.openModel(model);
     try {
-      return summarize((await timeRuns(session, this.protocol)).samples);
+      return await session.time(protocol);
     } finally {
       await session.close();
     }
+  }
+
+  /** A whole model kept open, to be timed several times (in rounds interleaved with other models). */
+  async openModel(model: BuiltModel): Promise<{ time(protocol?: Partial<MeasurementProtocol>): Promise<Stats>; close(): Promise<void> }> {
+    const session = await this.backend.open(model, { profileNodes: false });
+    return {
+      time: async (protocol) => summarize((await timeRuns(session, protocol ? { ...this.protocol, ...protocol } : this.protocol)).samples),
+      close: async () => void await session.close(),
+    };
   }
 
   /** What session.run costs with these inputs and no kernel at all (no profiling). */
