@@ -34,13 +34,15 @@ export class Client {
     return new Client(url!.replace(/\/+$/, ''), token);
   }
 
+  /** A JSON request; a Uint8Array body goes as raw bytes (an ONNX model). */
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     let res: Response;
+    const raw = body instanceof Uint8Array;
     try {
       res = await fetch(`${this.url}${path}`, {
         method,
-        headers: { 'content-type': 'application/json', ...(this.adminToken ? { authorization: `Bearer ${this.adminToken}` } : {}) },
-        body: body === undefined ? undefined : JSON.stringify(body),
+        headers: { 'content-type': raw ? 'application/octet-stream' : 'application/json', ...(this.adminToken ? { authorization: `Bearer ${this.adminToken}` } : {}) },
+        body: body === undefined ? undefined : raw ? new Blob([body as Uint8Array<ArrayBuffer>]) : JSON.stringify(body),
       });
     } catch (e) {
       throw new Error(`cannot reach the coordinator at ${this.url} (${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}); is it running? (litepred coordinator start)`);

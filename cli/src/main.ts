@@ -8,6 +8,7 @@ import { agentCommand } from './commands/agent.js';
 import { spacesCommand } from './commands/spaces.js';
 import { sampleCommand } from './commands/sample.js';
 import { decomposeCommand } from './commands/decompose.js';
+import { adaptationCommand, adaptCommand, predictCommand, predictorCommand } from './commands/predictors.js';
 import { campaignCommand, coordinatorCommand, deviceCommand, resultsCommand, tokenCommand } from './commands/fleet.js';
 
 await yargs(hideBin(process.argv))
@@ -25,6 +26,10 @@ await yargs(hideBin(process.argv))
   .command(deviceCommand as never)
   .command(campaignCommand as never)
   .command(resultsCommand as never)
+  .command(adaptCommand as never)
+  .command(adaptationCommand as never)
+  .command(predictorCommand as never)
+  .command(predictCommand as never)
   .demandCommand(1, 'name a command (see --help)')
   .strict()
   .recommendCommands()

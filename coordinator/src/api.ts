@@ -1,14 +1,15 @@
 // The JSON HTTP API: everything the CLI does. Reads are open (the dashboard is read-only without a
 // credential); anything that changes the store needs the admin token.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ModelError } from '@litepred/predictor';
 import { z } from 'zod';
 import { compactConfig, resolveConfig } from '@litepred/kernels';
 import { KernelConfigSchema, MeasurementProtocolSchema, PROTOCOL_VERSION, type WireKernelConfig } from '@litepred/protocol';
+import { handlePredictorRoutes } from './api-predictors.js';
+import { HttpError, json, readBody } from './http.js';
 import type { Coordinator } from './server.js';
 import { StoreError } from './store.js';
 import { toCsv } from './export.js';
-
-const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 export const DEFAULT_CAMPAIGN_PROTOCOL = { warmupRuns: 10, warmupMs: 20, minRuns: 30, maxRuns: 1000, maxMs: 2000, targetPrecision: 0.02 };
 
@@ -19,34 +20,6 @@ const CreateCampaign = z.object({
   protocol: MeasurementProtocolSchema.optional(),
 });
 const CreateToken = z.object({ label: z.string().max(200).optional(), ttlMs: z.number().int().positive().optional(), maxUses: z.number().int().positive().optional() });
-
-class HttpError extends Error {
-  constructor(readonly status: number, message: string) { super(message); }
-}
-
-function json(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-async function readBody<T>(req: IncomingMessage, schema: z.ZodType<T>): Promise<T> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, `request body over ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  let value: unknown;
-  try { value = JSON.parse(Buffer.concat(chunks).toString() || '{}'); } catch (e) { throw new HttpError(400, `body is not valid JSON: ${(e as Error).message}`); }
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new HttpError(400, `${issue.path.join('.') || 'body'}: ${issue.message}`);
-  }
-  return parsed.data;
-}
 
 /** Every config is checked by the kernel library before a campaign exists; the error names the config and field. */
 function validateConfigs(configs: WireKernelConfig[]): WireKernelConfig[] {
@@ -113,9 +86,11 @@ export async function handleApi(c: Coordinator, req: IncomingMessage, res: Serve
       res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
       return void res.end(rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''));
     }
+    if (await handlePredictorRoutes(c, req, res, { resource, id, action, rest: parts.slice(4), url, method, admin })) return;
     throw new HttpError(404, `no route ${method} ${url.pathname}`);
   } catch (error) {
     if (error instanceof HttpError) return json(res, error.status, { error: error.message });
+    if (error instanceof ModelError) return json(res, 400, { error: `model: ${error.message}` });
     if (error instanceof StoreError) return json(res, error.code === 'NOT_FOUND' ? 404 : error.code === 'UNAUTHORIZED' ? 401 : 400, { error: error.message });
     throw error;
   }

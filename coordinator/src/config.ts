@@ -11,6 +11,8 @@ export const FleetConfigSchema = z.object({
   leaseMs: z.number().int().min(1000).default(120_000),
   heartbeatMs: z.number().int().min(100).default(10_000),
   protocol: MeasurementProtocolSchema,
+  /** Starter-pool measurements imported on start (a directory of JSONL, relative to the config file). */
+  starterPool: z.string().min(1).optional(),
   /** Agents the embedded default starts on this machine, one per runtime configuration. */
   localAgents: z.array(z.object({ runtime: RuntimeOptionsSchema }).strict()).default([]),
 }).strict();
@@ -38,6 +40,6 @@ export function loadFleetConfig(file: string): FleetConfig & { file: string } {
     throw new FleetConfigError(file, field, issue.message);
   }
   const config = parsed.data;
-  const database = isAbsolute(config.database) ? config.database : resolve(dirname(file), config.database);
-  return { ...config, database, file };
+  const near = (p: string) => (isAbsolute(p) ? p : resolve(dirname(file), p));
+  return { ...config, database: near(config.database), starterPool: config.starterPool === undefined ? undefined : near(config.starterPool), file };
 }

@@ -4,11 +4,15 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
-  CloseCode, encode, ErrorCode, MAX_FRAME_BYTES, parseAgentMessage, PROTOCOL_VERSION, type CoordinatorMessage, type Fingerprint,
+  CloseCode, encode, ErrorCode, MAX_FRAME_BYTES, parseAgentMessage, PROTOCOL_VERSION, type CoordinatorMessage, type Fingerprint, type WireMeasurementProtocol,
 } from '@litepred/protocol';
-import { handleApi } from './api.js';
+import { AdaptationRunner } from './adaptation.js';
+import { DEFAULT_CAMPAIGN_PROTOCOL, handleApi } from './api.js';
 import { Checkpointer } from './checkpointer.js';
 import { Ingest } from './ingest.js';
+import { PredictorService } from './predictor-service.js';
+import { PredictorStore } from './predictor-store.js';
+import { importStarterPool } from './starter-pool.js';
 import { Store } from './store.js';
 
 export interface CoordinatorOptions {
@@ -20,6 +24,12 @@ export interface CoordinatorOptions {
   /** Ping interval; a peer silent for two intervals is dropped. */
   heartbeatMs?: number;
   log?: (line: string) => void;
+  /** A directory of starter-pool measurements (JSONL) to import on start; what is imported already is skipped. */
+  starterPool?: string;
+  /** How adaptation campaigns measure (default: the campaign default). */
+  protocol?: WireMeasurementProtocol;
+  /** How often an adaptation checks its campaign (ms). */
+  adaptationPollMs?: number;
 }
 
 /** Who is on the other end of an upgrade: a known device, or a new one presenting an enrolment token. */
@@ -39,6 +49,9 @@ function reject(socket: Duplex, status: number, reason: string, message: string)
 
 export class Coordinator {
   readonly store: Store;
+  readonly predictors: PredictorStore;
+  readonly service: PredictorService;
+  readonly adaptations: AdaptationRunner;
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private readonly ingest: Ingest;
@@ -58,6 +71,14 @@ export class Coordinator {
     this.store = new Store(options.database, { autoCheckpoint: false });
     this.checkpointer = new Checkpointer(options.database, 1000, (l) => this.log(l));
     this.newAdminToken = this.store.ensureAdminToken();
+    this.predictors = new PredictorStore(this.store);
+    this.service = new PredictorService(this.store, this.predictors, this.log);
+    this.adaptations = new AdaptationRunner(this.store, this.predictors, this.service, {
+      protocol: options.protocol ?? DEFAULT_CAMPAIGN_PROTOCOL, pollMs: options.adaptationPollMs, log: this.log,
+      isOnline: (deviceId) => this.connections.has(deviceId),
+    });
+    // A finished profiling campaign gives its devices full-data predictors: they join the pool.
+    this.store.onCampaignDone = (campaignId) => setImmediate(() => this.buildAfterCampaign(campaignId));
     this.ingest = new Ingest(this.store);
     this.leaseMs = options.leaseMs ?? 120_000;
     this.heartbeatMs = options.heartbeatMs ?? 10_000;
@@ -77,6 +98,12 @@ export class Coordinator {
     // all. An agent that reconnects with finished work still has it accepted (results are taken for
     // pending tasks too, first one wins).
     c.store.expireLeases(Number.MAX_SAFE_INTEGER);
+    if (options.starterPool) {
+      const imported = importStarterPool(options.starterPool, c.predictors);
+      if (imported.length) c.log(`starter pool: imported ${imported.join(', ')}`);
+      for (const d of c.store.listDevices().filter((x) => x.origin === 'starter-pool')) c.service.buildFullData(d.id);
+    }
+    c.adaptations.resumeAll();
     await new Promise<void>((resolve, reject) => {
       c.http.once('error', reject);
       c.http.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
@@ -90,6 +117,15 @@ export class Coordinator {
     const a = this.http.address() as AddressInfo;
     const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
     return { host: a.address, port: a.port, http: `http://${host}:${a.port}`, ws: `ws://${host}:${a.port}/agent` };
+  }
+
+  private buildAfterCampaign(campaignId: string): void {
+    if (this.stopping) return;
+    const campaign = this.store.getCampaign(campaignId);
+    if (campaign.purpose !== 'profile') return;
+    for (const p of this.store.progress(campaignId)) {
+      try { this.service.buildFullData(p.deviceId); } catch (error) { this.log(`${p.deviceId}: building predictors failed: ${(error as Error).message}`); }
+    }
   }
 
   /** Devices with a live connection right now. */
@@ -229,6 +265,7 @@ export class Coordinator {
     if (this.stopping) return;
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
+    await this.adaptations.stop();
     this.ingest.flush();
     await new Promise((resolve) => setTimeout(resolve, 20)); // let the acks leave
     for (const c of this.wss.clients) c.close(CloseCode.GOING_AWAY, 'coordinator stopping');

@@ -29,6 +29,19 @@ const MIGRATIONS: string[] = [
   // Only leased tasks need finding by expiry: a partial index keeps every other state change cheap.
   `DROP INDEX tasks_by_lease;
    CREATE INDEX tasks_leased_by_expiry ON tasks(lease_expires_at) WHERE state = 'leased';`,
+  // Predictors and adaptations (predictor-store.ts). A starter-pool device is measurements shipped
+  // with litepred, not an agent: it has a credential nobody holds.
+  `ALTER TABLE devices ADD COLUMN origin TEXT NOT NULL DEFAULT 'agent' CHECK (origin IN ('agent', 'starter-pool'));
+   ALTER TABLE campaigns ADD COLUMN purpose TEXT NOT NULL DEFAULT 'profile';
+   CREATE INDEX campaigns_by_name ON campaigns(name);
+   CREATE TABLE predictors (
+     device_id TEXT NOT NULL REFERENCES devices(id), kernel_type TEXT NOT NULL, version INTEGER NOT NULL,
+     kind TEXT NOT NULL, data TEXT NOT NULL, training_samples INTEGER NOT NULL, metrics TEXT, provenance TEXT NOT NULL,
+     created_at INTEGER NOT NULL, PRIMARY KEY (device_id, kernel_type, version));
+   CREATE TABLE adaptations (
+     id TEXT PRIMARY KEY, device_id TEXT NOT NULL REFERENCES devices(id),
+     state TEXT NOT NULL CHECK (state IN ('running', 'done', 'failed', 'cancelled')),
+     options TEXT NOT NULL, progress TEXT NOT NULL, result TEXT, error TEXT, created_at INTEGER NOT NULL, finished_at INTEGER);`,
 ];
 
 const hash = (secret: string) => createHash('sha256').update(secret).digest('hex');
@@ -41,21 +54,25 @@ export class StoreError extends Error {
   }
 }
 
-export interface Device { id: string; fingerprint: Fingerprint; enrolledAt: number; lastSeenAt: number; revoked: boolean }
-export interface Campaign { id: string; name: string; protocol: WireMeasurementProtocol; state: 'running' | 'done' | 'cancelled'; createdAt: number; finishedAt: number | null }
+export interface Device { id: string; fingerprint: Fingerprint; enrolledAt: number; lastSeenAt: number; revoked: boolean; origin: 'agent' | 'starter-pool' }
+/** Why a campaign exists: a user's profiling run, an adaptation's measurements, or imported starter-pool data. */
+export type CampaignPurpose = 'profile' | 'adaptation' | 'starter-pool';
+export interface Campaign { id: string; name: string; protocol: WireMeasurementProtocol; state: 'running' | 'done' | 'cancelled'; createdAt: number; finishedAt: number | null; purpose: CampaignPurpose }
 export interface Lease { leaseId: string; campaignId: string; protocol: WireMeasurementProtocol; expiresAt: number; tasks: { taskId: number; config: WireKernelConfig }[] }
 export interface DeviceProgress { deviceId: string; pending: number; leased: number; done: number; failed: number; cancelled: number }
 export interface StoredMeasurement { taskId: number; campaignId: string; deviceId: string; kernelType: string; latencyMs: number; measurement: unknown; receivedAt: number }
 
-interface DeviceRow { id: string; fingerprint: string; enrolled_at: number; last_seen_at: number; revoked: number }
-interface CampaignRow { id: string; name: string; protocol: string; state: Campaign['state']; created_at: number; finished_at: number | null }
+interface DeviceRow { id: string; fingerprint: string; enrolled_at: number; last_seen_at: number; revoked: number; origin: Device['origin'] }
+interface CampaignRow { id: string; name: string; protocol: string; state: Campaign['state']; created_at: number; finished_at: number | null; purpose: CampaignPurpose }
 
-const toDevice = (r: DeviceRow): Device => ({ id: r.id, fingerprint: JSON.parse(r.fingerprint), enrolledAt: r.enrolled_at, lastSeenAt: r.last_seen_at, revoked: r.revoked === 1 });
-const toCampaign = (r: CampaignRow): Campaign => ({ id: r.id, name: r.name, protocol: JSON.parse(r.protocol), state: r.state, createdAt: r.created_at, finishedAt: r.finished_at });
+const toDevice = (r: DeviceRow): Device => ({ id: r.id, fingerprint: JSON.parse(r.fingerprint), enrolledAt: r.enrolled_at, lastSeenAt: r.last_seen_at, revoked: r.revoked === 1, origin: r.origin });
+const toCampaign = (r: CampaignRow): Campaign => ({ id: r.id, name: r.name, protocol: JSON.parse(r.protocol), state: r.state, createdAt: r.created_at, finishedAt: r.finished_at, purpose: r.purpose });
 
 export class Store {
   readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
+  /** Called after the commit that finished a campaign (its last task done or failed). */
+  onCampaignDone?: (campaignId: string) => void;
 
   /** Prepared once per SQL text: preparing costs more than running most of these. */
   private sql(text: string): Database.Statement {
@@ -179,7 +196,7 @@ export class Store {
   // --- campaigns and leases ---------------------------------------------------------------
 
   /** A campaign: every config on every device, one task each, inserted in one transaction. */
-  createCampaign(input: { name: string; configs: WireKernelConfig[]; deviceIds: string[]; protocol: WireMeasurementProtocol }): Campaign {
+  createCampaign(input: { name: string; configs: WireKernelConfig[]; deviceIds: string[]; protocol: WireMeasurementProtocol; purpose?: CampaignPurpose }): Campaign {
     if (input.configs.length === 0) throw new StoreError('INVALID', 'a campaign needs at least one kernel config');
     if (input.deviceIds.length === 0) throw new StoreError('INVALID', 'a campaign needs at least one device');
     return this.db.transaction(() => {
@@ -189,8 +206,8 @@ export class Store {
       }
       const id = `cmp_${randomBytes(6).toString('hex')}`;
       const now = Date.now();
-      this.db.prepare("INSERT INTO campaigns (id, name, protocol, state, created_at) VALUES (?, ?, ?, 'running', ?)")
-        .run(id, input.name, JSON.stringify(input.protocol), now);
+      this.db.prepare("INSERT INTO campaigns (id, name, protocol, state, created_at, purpose) VALUES (?, ?, ?, 'running', ?, ?)")
+        .run(id, input.name, JSON.stringify(input.protocol), now, input.purpose ?? 'profile');
       const insert = this.sql("INSERT INTO tasks (campaign_id, device_id, config, state) VALUES (?, ?, ?, 'pending')");
       for (const d of input.deviceIds) for (const c of input.configs) insert.run(id, d, JSON.stringify(c));
       return this.getCampaign(id);
@@ -281,6 +298,7 @@ export class Store {
       VALUES (?, ?, ?, ?, ?, ?, ?)`);
     const close = this.sql('UPDATE tasks SET state = ?, lease_id = NULL, lease_expires_at = NULL, error = ? WHERE id = ?');
     const touched = new Set<string>();
+    const finished: string[] = [];
     this.db.transaction(() => {
       for (const item of items) {
         const task = getTask.get(item.taskId) as { campaign_id: string; device_id: string; state: string } | undefined;
@@ -297,15 +315,30 @@ export class Store {
         }
         acked.push(item.taskId);
       }
-      for (const c of touched) this.finishIfComplete(c);
+      for (const c of touched) if (this.finishIfComplete(c)) finished.push(c);
     })();
+    for (const c of finished) this.onCampaignDone?.(c);
     return { acked, rejected };
   }
 
-  private finishIfComplete(campaignId: string): void {
+  private finishIfComplete(campaignId: string): boolean {
     // EXISTS stops at the first open task; a COUNT would walk all of them after every batch.
     const open = this.sql("SELECT EXISTS (SELECT 1 FROM tasks WHERE campaign_id = ? AND state IN ('pending', 'leased')) AS open").get(campaignId) as { open: number };
-    if (open.open === 0) this.sql("UPDATE campaigns SET state = 'done', finished_at = ? WHERE id = ? AND state = 'running'").run(Date.now(), campaignId);
+    if (open.open !== 0) return false;
+    return this.sql("UPDATE campaigns SET state = 'done', finished_at = ? WHERE id = ? AND state = 'running'").run(Date.now(), campaignId).changes > 0;
+  }
+
+  /** The newest campaign of that name, if any (adaptations find their own measurement rounds by name). */
+  findCampaign(name: string): Campaign | undefined {
+    const row = this.sql('SELECT * FROM campaigns WHERE name = ? ORDER BY created_at DESC LIMIT 1').get(name) as CampaignRow | undefined;
+    return row ? toCampaign(row) : undefined;
+  }
+
+  /** A campaign's tasks in the order their configs were given, with the latency where measured. */
+  campaignResults(campaignId: string): { taskId: number; deviceId: string; state: string; latencyMs: number | null; error: string | null }[] {
+    return (this.sql(`SELECT t.id, t.device_id, t.state, t.error, m.latency_ms FROM tasks t LEFT JOIN measurements m ON m.task_id = t.id
+      WHERE t.campaign_id = ? ORDER BY t.id`).all(campaignId) as { id: number; device_id: string; state: string; error: string | null; latency_ms: number | null }[])
+      .map((r) => ({ taskId: r.id, deviceId: r.device_id, state: r.state, latencyMs: r.latency_ms, error: r.error }));
   }
 
   measurements(filter: { campaignId?: string; deviceId?: string } = {}): StoredMeasurement[] {

@@ -30,8 +30,8 @@ export function run(args: string[]): Proc {
   return { child, output: () => out, exited };
 }
 
-export function agent(url: string, stateFile: string, token?: string, backend = 'ort-node', threads = 1): Proc {
-  return run(['agent', '--coordinator', url, '--state', stateFile, '--backend', backend, '--threads', String(threads), '--capacity', '4',
+export function agent(url: string, stateFile: string, token?: string, backend = 'ort-node', threads = 1, optLevel = 'all'): Proc {
+  return run(['agent', '--coordinator', url, '--state', stateFile, '--backend', backend, '--threads', String(threads), '--opt-level', optLevel, '--capacity', '4',
     ...(token ? ['--token', token] : [])]);
 }
 

@@ -29,7 +29,10 @@ export interface Calibration { a: number; b: number }
 function encode(name: string, nodes: onnxProto.onnx.INodeProto[], inits: onnxProto.onnx.ITensorProto[], inputWidth: number, calibration?: Calibration): Uint8Array {
   if (calibration) {
     // The source graph ends in `source_ms`; the calibration follows it, as RecalibratedPredictor does.
-    for (const n of nodes) n.output = n.output!.map((o) => (o === PREDICTOR_OUTPUT ? 'source_ms' : o));
+    for (const n of nodes) {
+      n.output = n.output!.map((o) => (o === PREDICTOR_OUTPUT ? 'source_ms' : o));
+      if (n.name === PREDICTOR_OUTPUT) n.name = 'source_ms';
+    }
     const op = (opType: string, input: string[], output: string) => nodes.push({ opType, input, output: [output], name: output });
     op('Max', ['source_ms', 'cal_floor'], 'cal_clamped');
     op('Log', ['cal_clamped'], 'cal_log');

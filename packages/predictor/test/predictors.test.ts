@@ -3,7 +3,10 @@ import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { featureNames, featureVector, kernelCost, type KernelConfig } from '@litepred/kernels';
 import { sampleConfigs } from '@litepred/sampler';
-import { exportMlpOnnx, exportPredictor, exportRooflineOnnx, metrics, MlpPredictor, onnxInputs, PREDICTOR_INPUT, PREDICTOR_OUTPUT, RooflinePredictor } from '@litepred/predictor';
+import {
+  exportMlpOnnx, exportPredictor, exportRooflineOnnx, exportStoredPredictor, metrics, MlpPredictor, onnxInputs, predictorFromData, PREDICTOR_INPUT, PREDICTOR_OUTPUT,
+  recalibrate, recalibratedData, RooflinePredictor, type PredictorData,
+} from '@litepred/predictor';
 
 /** A made-up device: time grows with FLOPs and bytes moved, plus a fixed cost. */
 const synthetic = (c: KernelConfig) => 0.02 + kernelCost(c).flops / 4e9 + kernelCost(c).activationBytes / 8e9;
@@ -105,4 +108,33 @@ describe('roofline predictor', () => {
     const truth = test.map(quirky);
     expect(metrics(p.predict(test), truth).mape).toBeLessThan(metrics(pure.predict(test), truth).mape);
   });
+});
+
+describe('transferred (recalibrated) predictors', () => {
+  // A new device 2.5x slower than the source and a little super-linear in it.
+  const source = RooflinePredictor.train('conv-bn-relu', train);
+  const device = (c: KernelConfig) => 2.5 * synthetic(c) ** 1.05;
+  const adapted = recalibrate(source, train.slice(0, 12).map((s) => ({ config: s.config, latencyMs: device(s.config) })));
+  const data: PredictorData = recalibratedData(source.toJSON(), 'pool-a', adapted);
+
+  it('round-trip through their stored JSON with the same predictions', () => {
+    expect(predictorFromData(JSON.parse(JSON.stringify(data)) as PredictorData).predict(test)).toEqual(adapted.predict(test));
+    expect(metrics(adapted.predict(test), test.map(device)).within10).toBeGreaterThan(0.9);
+  });
+
+  for (const [name, base] of [['roofline', source.toJSON()], ['MLP', MlpPredictor.train('conv-bn-relu', train, { epochs: 5, seed: 1 }).toJSON()]] as const) {
+    it(`export a ${name} source plus its calibration to ONNX with the JS predictions on both runtimes`, async () => {
+      const stored = recalibratedData(base, 'pool-a', { a: 0.7, b: 1.05 });
+      const { onnx, metadata } = exportStoredPredictor(stored, { device: { id: 'dev_x', fingerprint: {} }, trainingSamples: 12, version: 3 });
+      expect(metadata).toMatchObject({ kind: 'recalibrated', version: 3, transfer: { sourceDevice: 'pool-a', sourceKind: base.kind, a: 0.7, b: 1.05 } });
+      const rows = test.map((c) => (metadata.input.columns.at(-1) === 'ACTIVATION_MB' ? [...featureVector(c), kernelCost(c).activationBytes / 2 ** 20] : featureVector(c)));
+      const expected = predictorFromData(stored).predict(test);
+      for (const ort of [ortNode, ortWeb] as unknown as (typeof ortNode)[]) {
+        const session = await ort.InferenceSession.create(onnx);
+        const out = await session.run({ [PREDICTOR_INPUT]: new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, rows[0]!.length]) });
+        Array.from(out[PREDICTOR_OUTPUT]!.data as Float32Array).forEach((v, i) => expect(Math.abs(v - expected[i]!) / expected[i]!).toBeLessThan(1e-4));
+        await session.release();
+      }
+    });
+  }
 });

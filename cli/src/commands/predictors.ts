@@ -1,0 +1,169 @@
+// Predictor commands: adapt a device, list and pull predictors, predict a model's latency.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import type { Adaptation } from '@litepred/coordinator';
+import type { ModelPrediction, PredictorMetadata } from '@litepred/predictor';
+import { Client, withClientOptions, type ClientArgs } from '../client.js';
+import { formatTable } from '../table.js';
+import { parseShape } from './decompose.js';
+
+type Args<T> = T & ClientArgs & { json: boolean };
+const pct = (x: unknown) => (typeof x === 'number' ? `${(100 * x).toFixed(1)}%` : '-');
+
+interface PredictorSummary { deviceId: string; kernelType: string; version: number; kind: string; trainingSamples: number; within10: number | null; heldOut: number | null; provenance: { method: string; sourceDevice?: string } }
+
+/** One line of an adaptation's progress, for people. */
+export function describeAdaptation(a: Adaptation): string {
+  const p = a.progress as { phase?: string; measured?: number; budget?: number; source?: string; why?: string; heldOutWithin10?: number; heldOutJudged?: number; round?: number; waiting?: string | null };
+  if (a.state === 'failed') return `${a.id}: failed: ${a.error}`;
+  if (a.state === 'done') {
+    const r = a.result as { source: string; measured: number; heldOut: { within10: number; n: number }; stoppedBecause: string };
+    return `${a.id}: done. Source ${r.source}; ${r.measured} kernels measured; ${pct(r.heldOut.within10)} of ${r.heldOut.n} held-out kernels within ±10% (stopped: ${r.stoppedBecause === 'target' ? 'target reached' : 'budget spent'})`;
+  }
+  const parts = [`${a.id}: ${p.phase ?? a.state}`, `${p.measured ?? 0}/${a.options.budget} kernels`];
+  if (p.heldOutWithin10 !== undefined) parts.push(`held-out within ±10%: ${pct(p.heldOutWithin10)} (target ${pct(a.options.target)}, round ${p.round})`);
+  if (p.why) parts.push(p.why);
+  if (p.waiting) parts.push(p.waiting);
+  return parts.join(' | ');
+}
+
+export const adaptCommand: CommandModule<object, Args<{ device: string; budget?: number; target?: number; seed?: number; detach: boolean }>> = {
+  command: 'adapt',
+  describe: 'make predictors for a device from the pool and a small budget of its own measurements',
+  builder: (y: Argv) => withClientOptions(y)
+    .option('device', { type: 'string', demandOption: true, describe: 'the enrolled device (litepred device list)' })
+    .option('budget', { type: 'number', describe: 'kernel measurements allowed, probe and held-out included (default 300)' })
+    .option('target', { type: 'number', describe: 'share of held-out kernels within ±10% that ends it early (default 0.95)' })
+    .option('seed', { type: 'number', describe: 'sampler seed (default 1)' })
+    .option('detach', { type: 'boolean', default: false, describe: 'start it and return; follow with litepred adaptation status ID' })
+    .option('json', { type: 'boolean', default: false, describe: 'print JSON (the finished adaptation)' }) as unknown as Argv<Args<{ device: string; detach: boolean }>>,
+  handler: async (a) => {
+    const client = Client.from(a);
+    let adaptation = await client.request<Adaptation>('POST', `/api/devices/${encodeURIComponent(a.device)}/adapt`, { budget: a.budget, target: a.target, seed: a.seed });
+    if (!a.detach) adaptation = await follow(client, adaptation.id, !a.json);
+    if (a.json) console.log(JSON.stringify(adaptation, null, 2));
+    else if (a.detach) console.log(`${adaptation.id} started. Follow it: litepred adaptation status ${adaptation.id} --watch`);
+    else console.log(`${describeAdaptation(adaptation)}\nPull it: litepred predictor pull --device ${a.device} --out predictors/`);
+    if (adaptation.state === 'failed') process.exitCode = 1;
+  },
+};
+
+/** Polls an adaptation until it ends, printing a line to stderr whenever its progress changes. */
+export async function follow(client: Client, id: string, print: boolean): Promise<Adaptation> {
+  let last = '';
+  for (;;) {
+    const a = await client.request<Adaptation>('GET', `/api/adaptations/${encodeURIComponent(id)}`);
+    const line = describeAdaptation(a);
+    if (print && line !== last && a.state === 'running') console.error(line);
+    last = line;
+    if (a.state !== 'running') return a;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+export const adaptationCommand: CommandModule<object, Args<{ action: string; id?: string; device?: string; watch: boolean }>> = {
+  command: 'adaptation <action> [id]',
+  describe: 'adaptations: list, status ID [--watch]',
+  builder: (y: Argv) => withClientOptions(y)
+    .positional('action', { choices: ['list', 'status'] as const })
+    .positional('id', { type: 'string' })
+    .option('device', { type: 'string', describe: 'list: only this device' })
+    .option('watch', { type: 'boolean', default: false, describe: 'status: follow until it ends' })
+    .option('json', { type: 'boolean', default: false }) as unknown as Argv<Args<{ action: string; watch: boolean }>>,
+  handler: async (a) => {
+    const client = Client.from(a);
+    if (a.action === 'list') {
+      const list = await client.request<Adaptation[]>('GET', `/api/adaptations${a.device ? `?device=${encodeURIComponent(a.device)}` : ''}`);
+      if (a.json) return console.log(JSON.stringify(list, null, 2));
+      return console.log(formatTable(['adaptation', 'device', 'state', 'budget', 'measured', 'held-out ±10%', 'source'], list.map((x) => {
+        const r = (x.result ?? x.progress) as { measured?: number; heldOut?: { within10: number }; heldOutWithin10?: number; source?: string };
+        return [x.id, x.deviceId, x.state, x.options.budget, r.measured ?? 0, pct(r.heldOut?.within10 ?? r.heldOutWithin10), r.source ?? '-'];
+      })));
+    }
+    if (!a.id) throw new Error('adaptation status needs the adaptation id');
+    const x = a.watch ? await follow(client, a.id, !a.json) : await client.request<Adaptation>('GET', `/api/adaptations/${encodeURIComponent(a.id)}`);
+    console.log(a.json ? JSON.stringify(x, null, 2) : describeAdaptation(x));
+  },
+};
+
+export const predictorCommand: CommandModule<object, Args<{ action: string; device?: string; kernel?: string[]; version?: number; out?: string }>> = {
+  command: 'predictor <action>',
+  describe: 'kernel latency predictors: list [--device ID], pull --device ID --out DIR [--kernel TYPE]',
+  builder: (y: Argv) => withClientOptions(y)
+    .positional('action', { choices: ['list', 'pull'] as const })
+    .option('device', { type: 'string', describe: 'the device' })
+    .option('kernel', { type: 'string', array: true, describe: 'pull: only these kernel types (default: all the device has)' })
+    .option('version', { type: 'number', describe: 'pull: this version (with one --kernel; default: the newest)' })
+    .option('out', { type: 'string', describe: 'pull: directory for <type>.onnx + <type>.json + device.json' })
+    .option('json', { type: 'boolean', default: false }) as unknown as Argv<Args<{ action: string }>>,
+  handler: async (a) => {
+    const client = Client.from(a);
+    if (a.action === 'list') {
+      const list = await client.request<PredictorSummary[]>('GET', `/api/predictors${a.device ? `?device=${encodeURIComponent(a.device)}` : ''}`);
+      if (a.json) return console.log(JSON.stringify(list, null, 2));
+      return console.log(formatTable(['device', 'kernel type', 'version', 'kind', 'samples', 'held-out ±10%', 'from'], list.map((p) => [
+        p.deviceId, p.kernelType, p.version, p.kind, p.trainingSamples, p.within10 === null ? '-' : `${pct(p.within10)} of ${p.heldOut}`,
+        p.provenance.method === 'adapted' ? `adapted from ${p.provenance.sourceDevice}` : p.provenance.method])));
+    }
+    if (!a.device || !a.out) throw new Error('predictor pull needs --device ID and --out DIR');
+    if (a.version !== undefined && a.kernel?.length !== 1) throw new Error('--version needs exactly one --kernel');
+    const device = encodeURIComponent(a.device);
+    const have = await client.request<{ overheadMs: number; predictors: PredictorSummary[] }>('GET', `/api/devices/${device}/predictors`);
+    const types = a.kernel ?? have.predictors.map((p) => p.kernelType);
+    if (types.length === 0) throw new Error(`device ${a.device} has no predictors yet (litepred adapt --device ${a.device})`);
+    mkdirSync(a.out, { recursive: true });
+    const pulled: { kernelType: string; version: number | undefined; onnx: string; metadata: string }[] = [];
+    for (const t of types) {
+      const q = a.version !== undefined ? `?version=${a.version}` : '';
+      const p = await client.request<{ metadata: PredictorMetadata; onnx: string }>('GET', `/api/devices/${device}/predictors/${encodeURIComponent(t)}${q}`);
+      writeFileSync(join(a.out, `${t}.onnx`), Buffer.from(p.onnx, 'base64'));
+      writeFileSync(join(a.out, `${t}.json`), JSON.stringify(p.metadata, null, 2) + '\n');
+      pulled.push({ kernelType: t, version: p.metadata.version, onnx: `${t}.onnx`, metadata: `${t}.json` });
+    }
+    const manifest = { deviceId: a.device, overheadMs: have.overheadMs, pulledAt: new Date().toISOString(), coordinator: client.url, predictors: pulled };
+    writeFileSync(join(a.out, 'device.json'), JSON.stringify(manifest, null, 2) + '\n');
+    if (a.json) console.log(JSON.stringify(manifest, null, 2));
+    else console.log(`pulled ${pulled.length} predictor(s) of ${a.device} into ${a.out} (ONNX + metadata; device.json lists them with the run overhead)`);
+  },
+};
+
+type Prediction = ModelPrediction & { deviceId: string; versions: Record<string, number> };
+
+export const predictCommand: CommandModule<object, Args<{ model: string; device: string; 'input-shape'?: string; kernels: boolean }>> = {
+  command: 'predict <model>',
+  describe: "predict an ONNX model's latency on a device, with a per-kernel breakdown and coverage",
+  builder: (y: Argv) => withClientOptions(y)
+    .positional('model', { type: 'string', demandOption: true, describe: 'an .onnx file' })
+    .option('device', { type: 'string', demandOption: true, describe: 'the device' })
+    .option('input-shape', { type: 'string', describe: 'input shape where the model leaves dims dynamic, e.g. 1x3x224x224' })
+    .option('kernels', { type: 'boolean', default: false, describe: 'list every kernel, not one line per type' })
+    .option('json', { type: 'boolean', default: false }) as unknown as Argv<Args<{ model: string; device: string; kernels: boolean }>>,
+  handler: async (a) => {
+    let bytes: Uint8Array;
+    try { bytes = readFileSync(a.model); } catch (e) { throw new Error(`cannot read ${a.model}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`); }
+    const q = a['input-shape'] ? `?inputShape=${parseShape(a['input-shape']).join(',')}` : '';
+    const p = await Client.from(a).request<Prediction>('POST', `/api/devices/${encodeURIComponent(a.device)}/predict${q}`, new Uint8Array(bytes));
+    if (p.missingPredictors.length) process.exitCode = 1;
+    if (a.json) return console.log(JSON.stringify(p, null, 2));
+    const rows = a.kernels
+      ? p.kernels.map((k) => [k.config.type, JSON.stringify(k.config).slice(0, 80), k.predictedMs ?? '-'])
+      : [...groupByType(p)].map(([t, g]) => [t, g.count, g.ms ?? '-']);
+    console.log(formatTable(a.kernels ? ['kernel type', 'config', 'ms'] : ['kernel type', 'kernels', 'ms'], rows));
+    console.log(`\n${a.model} on ${p.deviceId}: ${p.latencyMs.toFixed(3)} ms (kernels ${(p.latencyMs - p.overheadMs).toFixed(3)} ms + run overhead ${p.overheadMs.toFixed(3)} ms)`);
+    console.log(`coverage: ${p.kernels.length} kernels, ${(100 * p.coverage.flopsShare).toFixed(1)}% of the model's FLOPs`);
+    for (const u of p.coverage.unsupported) console.log(`not covered: ${u.op} x${u.count} (${(u.flops / 1e6).toFixed(1)} MFLOPs)${u.reasons.length ? `: ${u.reasons.join('; ')}` : ''}`);
+    if (p.missingPredictors.length) console.error(`litepred: ${p.deviceId} has no predictor for ${p.missingPredictors.join(', ')}; those kernels are not in the total (adapt the device, or profile those types)`);
+  },
+};
+
+function groupByType(p: Prediction): Map<string, { count: number; ms: number | null }> {
+  const out = new Map<string, { count: number; ms: number | null }>();
+  for (const k of p.kernels) {
+    const e = out.get(k.config.type) ?? { count: 0, ms: 0 };
+    e.count++;
+    e.ms = k.predictedMs === null || e.ms === null ? null : e.ms + k.predictedMs;
+    out.set(k.config.type, e);
+  }
+  return out;
+}

@@ -1,0 +1,136 @@
+// Adaptations: make predictors for a new device from the pool and a small budget of its own
+// measurements (adaptDevice). Every batch of measurements is a campaign named after the
+// adaptation and its phase, so the store holds the whole state: a coordinator restart or an agent
+// that dies mid-way resumes where it stopped (the same seeds redraw the same configs, and a
+// phase whose campaign exists is read back instead of measured again).
+import { compactConfig, resolveConfig, type KernelConfig } from '@litepred/kernels';
+import { adaptDevice, metrics, recalibratedData, type BasePredictorData, type DeviceAdaptEvent } from '@litepred/predictor';
+import type { WireKernelConfig, WireMeasurementProtocol } from '@litepred/protocol';
+import { sampleConfigs } from '@litepred/sampler';
+import type { Adaptation, AdaptationOptions, PredictorStore } from './predictor-store.js';
+import { MIN_JUDGED_MS, type PredictorService } from './predictor-service.js';
+import { StoreError, type Store } from './store.js';
+
+export const DEFAULT_ADAPTATION: AdaptationOptions = { budget: 300, target: 0.95, seed: 1 };
+
+class Stopped extends Error {}
+
+export class AdaptationRunner {
+  private readonly running = new Map<string, Promise<void>>();
+  private stopping = false;
+
+  constructor(private readonly store: Store, private readonly predictors: PredictorStore, private readonly service: PredictorService,
+    private readonly options: { protocol: WireMeasurementProtocol; pollMs?: number; isOnline(deviceId: string): boolean; log(line: string): void }) {}
+
+  /** Starts adapting a device; refuses a device that is unknown, revoked, a pool device, or already adapting. */
+  start(deviceId: string, options: Partial<AdaptationOptions> = {}): Adaptation {
+    const device = this.store.getDevice(deviceId);
+    if (device.revoked) throw new StoreError('INVALID', `device ${deviceId} is revoked`);
+    if (device.origin !== 'agent') throw new StoreError('INVALID', `device ${deviceId} is a starter-pool device; adapt an enrolled one`);
+    const busy = this.predictors.listAdaptations({ deviceId, state: 'running' })[0];
+    if (busy) throw new StoreError('INVALID', `device ${deviceId} is already adapting (${busy.id})`);
+    const o = { ...DEFAULT_ADAPTATION, ...options };
+    if (!Number.isInteger(o.budget) || o.budget < 1) throw new StoreError('INVALID', `budget: a positive whole number of kernels, not ${o.budget}`);
+    if (!(o.target > 0 && o.target <= 1)) throw new StoreError('INVALID', `target: a share of held-out kernels within ±10%, in (0, 1], not ${o.target}`);
+    if (this.service.pool(deviceId).length === 0) throw new StoreError('INVALID', 'the pool is empty: no device has full-data predictors yet (start with the starter pool, or run a campaign)');
+    const adaptation = this.predictors.createAdaptation(deviceId, o);
+    this.launch(adaptation);
+    return adaptation;
+  }
+
+  /** Picks up adaptations a previous coordinator process left running. */
+  resumeAll(): void {
+    for (const a of this.predictors.listAdaptations({ state: 'running' })) {
+      this.options.log(`resuming adaptation ${a.id} of ${a.deviceId}`);
+      this.launch(a);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.allSettled(this.running.values());
+  }
+
+  private launch(a: Adaptation): void {
+    const done = this.run(a).catch((error: Error) => {
+      if (error instanceof Stopped) return; // stays 'running' in the store: the next start resumes it
+      this.predictors.finishAdaptation(a.id, { state: 'failed', error: error.message });
+      this.options.log(`adaptation ${a.id} failed: ${error.message}`);
+    }).finally(() => this.running.delete(a.id));
+    this.running.set(a.id, done);
+  }
+
+  private async run(a: Adaptation): Promise<void> {
+    const pool = this.service.pool(a.deviceId);
+    const types = [...new Set(pool.flatMap((d) => [...d.predictors.keys()]))].filter((t) => pool.every((d) => d.predictors.has(t))).sort();
+    const stored = new Map(this.predictors.latestPredictors().map((p) => [`${p.deviceId}/${p.kernelType}`, p]));
+    let progress: Record<string, unknown> = { phase: 'probe', measured: 0, budget: a.options.budget, target: a.options.target };
+    const report = (update: Record<string, unknown>) => {
+      progress = { ...progress, ...update };
+      this.predictors.updateAdaptation(a.id, progress);
+    };
+    const heldOutCampaigns: string[] = [];
+    const adapted = await adaptDevice({
+      types, pool, budget: a.options.budget, target: a.options.target, seed: a.options.seed, minJudgedMs: MIN_JUDGED_MS,
+      sample: (type, n, seed) => sampleConfigs(type, n, { sampler: 'vae', seed }).configs,
+      measure: async (configs, phase) => {
+        const { campaignId, latencies } = await this.measure(a, configs, phase, (waiting) => report({ waiting }));
+        if (phase === 'held-out') heldOutCampaigns.push(campaignId);
+        return latencies;
+      },
+      onProgress: (e: DeviceAdaptEvent) => report(describe(e)),
+    });
+    const perType = new Map<string, number>();
+    for (const s of adapted.samples) perType.set(s.config.type, (perType.get(s.config.type) ?? 0) + 1);
+    const versions = this.predictors.savePredictors([...adapted.predictors].map(([type, p]) => {
+      const judged = adapted.heldOut.filter((s) => s.config.type === type && s.latencyMs >= MIN_JUDGED_MS);
+      const source = stored.get(`${adapted.source}/${type}`)!;
+      return {
+        deviceId: a.deviceId, kernelType: type, kind: 'recalibrated',
+        data: recalibratedData(source.data as BasePredictorData, adapted.source, { a: p.a, b: p.b }),
+        trainingSamples: perType.get(type) ?? 0,
+        metrics: judged.length ? { ...metrics(p.predict(judged.map((s) => s.config)), judged.map((s) => s.latencyMs)) } : null,
+        provenance: { method: 'adapted', adaptationId: a.id, sourceDevice: adapted.source, measurements: adapted.measured },
+      };
+    }));
+    const result = {
+      source: adapted.source, ranked: adapted.ranked.slice(0, 5), measured: adapted.measured, rounds: adapted.rounds,
+      stoppedBecause: adapted.stoppedBecause, heldOut: adapted.heldOutMetrics, skippedTypes: adapted.skippedTypes,
+      predictors: [...adapted.predictors.keys()].map((t, i) => ({ kernelType: t, version: versions[i] })), heldOutCampaigns,
+    };
+    this.predictors.finishAdaptation(a.id, { state: 'done', result });
+    this.options.log(`adaptation ${a.id} of ${a.deviceId} done: source ${adapted.source}, ${adapted.measured} kernels, ${(adapted.heldOutMetrics.within10 * 100).toFixed(1)}% of held-out kernels within ±10%`);
+  }
+
+  /** One batch of measurements on the adapting device: its campaign, created or found again, awaited. */
+  private async measure(a: Adaptation, configs: KernelConfig[], phase: string, waiting: (why: string | null) => void): Promise<{ campaignId: string; latencies: number[] }> {
+    const name = `adapt ${a.id}: ${phase}`;
+    const campaign = this.store.findCampaign(name) ?? this.store.createCampaign({
+      name, configs: configs.map((c) => compactConfig(resolveConfig(c)) as WireKernelConfig), deviceIds: [a.deviceId], protocol: this.options.protocol, purpose: 'adaptation',
+    });
+    for (;;) {
+      if (this.stopping) throw new Stopped();
+      const state = this.store.getCampaign(campaign.id).state;
+      if (state === 'cancelled') throw new Error(`its campaign ${campaign.id} (${phase}) was cancelled`);
+      if (state === 'done') break;
+      waiting(this.options.isOnline(a.deviceId) ? null : `device ${a.deviceId} is offline; waiting for its agent to reconnect`);
+      await new Promise((resolve) => setTimeout(resolve, this.options.pollMs ?? 200));
+    }
+    waiting(null);
+    const rows = this.store.campaignResults(campaign.id);
+    if (rows.length !== configs.length) throw new Error(`campaign ${campaign.id} has ${rows.length} tasks for ${configs.length} configs`);
+    return { campaignId: campaign.id, latencies: rows.map((r) => r.latencyMs ?? Number.NaN) };
+  }
+}
+
+function describe(e: DeviceAdaptEvent): Record<string, unknown> {
+  if (e.phase === 'probe') return { phase: 'source', measured: e.measured };
+  if (e.phase === 'source') {
+    const [best, next] = e.ranked;
+    return {
+      phase: 'held-out', source: best!.source, ranked: e.ranked.slice(0, 5),
+      why: `${best!.source} fits the probe kernels best (log-linear residual ${best!.score.toFixed(3)}${next ? `; next ${next.source} ${next.score.toFixed(3)}` : ''})`,
+    };
+  }
+  return { phase: 'refine', round: e.round, measured: e.measured, heldOutWithin10: e.heldOut.within10, heldOutJudged: e.heldOut.n, heldOutMape: e.heldOut.mape };
+}

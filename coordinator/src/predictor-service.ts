@@ -1,0 +1,93 @@
+// What the coordinator does with predictors: builds full-data ones for devices with enough
+// measurements (they form the pool), loads a device's predictors, predicts whole models with them,
+// and exports them as ONNX + metadata for `litepred predictor pull`.
+import type { KernelConfig } from '@litepred/kernels';
+import { seededRng } from '@litepred/nn';
+import {
+  decomposeModel, exportStoredPredictor, metrics, predictDecomposed, predictorFromData, RooflinePredictor,
+  type KernelLatencyPredictor, type ModelPrediction, type PoolDevice, type PredictorData, type PredictorMetadata,
+} from '@litepred/predictor';
+import type { PredictorStore, StoredPredictor } from './predictor-store.js';
+import { StoreError, type Store } from './store.js';
+
+/** Fewer distinct configs of a type than this give no full-data predictor. Low on purpose: the spaces use only a handful of fc, pooling and transformer configs, and a roofline fits with few. */
+export const MIN_FULL_DATA_SAMPLES = 6;
+/** Held-out kernels faster than this are not judged: ±10% of a few µs is timer noise. */
+export const MIN_JUDGED_MS = 0.01;
+
+const FULL_DATA_KINDS = new Set(['roofline', 'litepred-mlp']);
+
+export class PredictorService {
+  constructor(private readonly store: Store, private readonly predictors: PredictorStore, private readonly log: (line: string) => void = () => undefined) {}
+
+  /**
+   * Full-data predictors for every kernel type the device has enough distinct configs of: metrics
+   * on a seeded 20% held out, then the stored predictor trained on everything. A type whose latest
+   * full-data predictor was built from the same number of measurements is left as it is.
+   */
+  buildFullData(deviceId: string): { built: string[]; unchanged: string[] } {
+    const latest = new Map(this.predictors.latestPredictors(deviceId).map((p) => [p.kernelType, p]));
+    const built: string[] = [];
+    const unchanged: string[] = [];
+    const items: Parameters<PredictorStore['savePredictors']>[0][number][] = [];
+    for (const [type, rows] of this.predictors.kernelSamples(deviceId)) {
+      const samples = rows.map((r) => ({ config: r.config as KernelConfig, latencyMs: Math.max(r.latencyMs, 1e-3) }));
+      if (samples.length < MIN_FULL_DATA_SAMPLES) continue;
+      const previous = latest.get(type);
+      if (previous?.provenance.method === 'full-data' && previous.provenance.measurements === samples.length) { unchanged.push(type); continue; }
+      const r = seededRng(11);
+      const order = samples.map((s) => [r(), s] as const).sort((a, b) => a[0] - b[0]).map(([, s]) => s);
+      const cut = Math.floor(order.length * 0.8);
+      const [train, test] = [order.slice(0, cut), order.slice(cut)];
+      const judged = test.filter((s) => s.latencyMs >= MIN_JUDGED_MS);
+      const scored = judged.length >= 3 ? judged : test;
+      const m = metrics(RooflinePredictor.train(type, train).predict(scored.map((s) => s.config)), scored.map((s) => s.latencyMs));
+      const predictor = RooflinePredictor.train(type, samples);
+      items.push({ deviceId, kernelType: type, kind: 'roofline', data: predictor.toJSON(), trainingSamples: samples.length,
+        metrics: { ...m }, provenance: { method: 'full-data', measurements: samples.length, heldOut: scored.length } });
+      built.push(type);
+    }
+    if (items.length) this.predictors.savePredictors(items);
+    if (built.length) this.log(`${deviceId}: full-data predictors built for ${built.length} kernel type(s)`);
+    return { built, unchanged };
+  }
+
+  /** The pool: every other device's newest full-data predictors. */
+  pool(exceptDeviceId?: string): PoolDevice[] {
+    const byDevice = new Map<string, Map<string, KernelLatencyPredictor>>();
+    for (const p of this.predictors.latestPredictors()) {
+      if (p.deviceId === exceptDeviceId || !FULL_DATA_KINDS.has(p.kind)) continue;
+      const m = byDevice.get(p.deviceId) ?? new Map<string, KernelLatencyPredictor>();
+      m.set(p.kernelType, predictorFromData(p.data as PredictorData));
+      byDevice.set(p.deviceId, m);
+    }
+    return [...byDevice].map(([source, predictors]) => ({ source, predictors }));
+  }
+
+  /** The newest stored predictor data for a device's kernel types. */
+  storedFor(deviceId: string): StoredPredictor[] {
+    this.store.getDevice(deviceId);
+    return this.predictors.latestPredictors(deviceId);
+  }
+
+  /** A whole model's latency on a device: decomposition, kernel predictions, the device's run overhead. */
+  predict(deviceId: string, model: Uint8Array, inputShape?: readonly number[]): ModelPrediction & { deviceId: string; versions: Record<string, number> } {
+    const stored = this.storedFor(deviceId);
+    if (stored.length === 0) throw new StoreError('NOT_FOUND', `device ${deviceId} has no predictors yet (run litepred adapt --device ${deviceId}, or a campaign)`);
+    const predictors = new Map(stored.map((p) => [p.kernelType, predictorFromData(p.data as PredictorData)]));
+    const decomposition = decomposeModel(model, { inputShape });
+    const prediction = predictDecomposed(decomposition, predictors, { overheadMs: this.predictors.runOverheadMs(deviceId) });
+    const used = new Set(decomposition.kernels.map((k) => k.config.type));
+    return { deviceId, versions: Object.fromEntries(stored.filter((p) => used.has(p.kernelType)).map((p) => [p.kernelType, p.version])), ...prediction };
+  }
+
+  /** One predictor as ONNX + metadata. */
+  exportOne(deviceId: string, kernelType: string, version?: number): { onnx: Uint8Array; metadata: PredictorMetadata } {
+    const device = this.store.getDevice(deviceId);
+    const p = this.predictors.getPredictor(deviceId, kernelType, version);
+    return exportStoredPredictor(p.data as PredictorData, {
+      device: { id: device.id, fingerprint: device.fingerprint }, trainingSamples: p.trainingSamples,
+      metrics: (p.metrics ?? undefined) as never, createdAt: new Date(p.createdAt).toISOString(), version: p.version,
+    });
+  }
+}

@@ -1,0 +1,172 @@
+// The store's predictor side: per-device, per-kernel-type predictors in versions, adaptations and
+// their progress, the starter pool's imported measurements, and the kernel samples predictors are
+// trained on. Same SQLite database as store.ts (schema in its migrations).
+import { createHash, randomBytes } from 'node:crypto';
+import type { Fingerprint, WireKernelConfig } from '@litepred/protocol';
+import type { CampaignPurpose, Store } from './store.js';
+import { StoreError } from './store.js';
+
+export type PredictorProvenance =
+  | { method: 'full-data'; measurements: number; heldOut: number }
+  | { method: 'adapted'; adaptationId: string; sourceDevice: string; measurements: number };
+
+export interface StoredPredictor {
+  deviceId: string;
+  kernelType: string;
+  version: number;
+  kind: string;
+  data: unknown;
+  trainingSamples: number;
+  metrics: Record<string, number> | null;
+  provenance: PredictorProvenance;
+  createdAt: number;
+}
+
+export type AdaptationState = 'running' | 'done' | 'failed' | 'cancelled';
+export interface AdaptationOptions { budget: number; target: number; seed: number }
+export interface Adaptation {
+  id: string;
+  deviceId: string;
+  state: AdaptationState;
+  options: AdaptationOptions;
+  /** The latest progress event (phase, kernels measured, accuracy, source and why). */
+  progress: Record<string, unknown>;
+  result: Record<string, unknown> | null;
+  error: string | null;
+  createdAt: number;
+  finishedAt: number | null;
+}
+
+interface PredictorRow { device_id: string; kernel_type: string; version: number; kind: string; data: string; training_samples: number; metrics: string | null; provenance: string; created_at: number }
+interface AdaptationRow { id: string; device_id: string; state: AdaptationState; options: string; progress: string; result: string | null; error: string | null; created_at: number; finished_at: number | null }
+
+const toPredictor = (r: PredictorRow): StoredPredictor => ({
+  deviceId: r.device_id, kernelType: r.kernel_type, version: r.version, kind: r.kind, data: JSON.parse(r.data), trainingSamples: r.training_samples,
+  metrics: r.metrics ? JSON.parse(r.metrics) : null, provenance: JSON.parse(r.provenance), createdAt: r.created_at,
+});
+const toAdaptation = (r: AdaptationRow): Adaptation => ({
+  id: r.id, deviceId: r.device_id, state: r.state, options: JSON.parse(r.options), progress: JSON.parse(r.progress),
+  result: r.result ? JSON.parse(r.result) : null, error: r.error, createdAt: r.created_at, finishedAt: r.finished_at,
+});
+
+export interface PoolMeasurement { config: WireKernelConfig; latencyMs: number; measurement: unknown }
+
+export class PredictorStore {
+  constructor(private readonly store: Store) {}
+
+  private get db() { return this.store.db; }
+
+  // --- the starter pool -------------------------------------------------------------------
+
+  /**
+   * A starter-pool device with its measurements, as one finished campaign, in one transaction.
+   * Returns false (and changes nothing) when the device is already there.
+   */
+  importStarterDevice(deviceId: string, fingerprint: Fingerprint, rows: readonly PoolMeasurement[], measuredAt: number): boolean {
+    return this.db.transaction(() => {
+      if (this.db.prepare('SELECT 1 FROM devices WHERE id = ?').get(deviceId)) return false;
+      // A credential nobody is given: a pool device never connects.
+      const unusable = createHash('sha256').update(randomBytes(32)).digest('hex');
+      this.db.prepare("INSERT INTO devices (id, credential_hash, fingerprint, enrolled_at, last_seen_at, origin) VALUES (?, ?, ?, ?, ?, 'starter-pool')")
+        .run(deviceId, unusable, JSON.stringify(fingerprint), measuredAt, measuredAt);
+      const campaignId = `cmp_pool_${deviceId}`;
+      this.db.prepare("INSERT INTO campaigns (id, name, protocol, state, created_at, finished_at, purpose) VALUES (?, ?, ?, 'done', ?, ?, 'starter-pool')")
+        .run(campaignId, `starter pool: ${deviceId}`, JSON.stringify({ warmupRuns: 10, warmupMs: 20, minRuns: 30, maxRuns: 1000, maxMs: 2000, targetPrecision: 0.02 }), measuredAt, measuredAt);
+      const task = this.db.prepare("INSERT INTO tasks (campaign_id, device_id, config, state, attempts) VALUES (?, ?, ?, 'done', 1)");
+      const m = this.db.prepare('INSERT INTO measurements (task_id, campaign_id, device_id, kernel_type, latency_ms, measurement, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+      for (const r of rows) {
+        const id = task.run(campaignId, deviceId, JSON.stringify(r.config)).lastInsertRowid;
+        m.run(id, campaignId, deviceId, r.config.type, r.latencyMs, JSON.stringify(r.measurement), measuredAt);
+      }
+      return true;
+    })();
+  }
+
+  // --- kernel samples ---------------------------------------------------------------------
+
+  /**
+   * A device's kernel measurements by type, one per distinct config (the median where a config was
+   * measured more than once), from campaigns of the given purposes. Full-data predictors leave out
+   * adaptation campaigns: those are the adapted predictors' own data and held-out sets.
+   */
+  kernelSamples(deviceId: string, purposes: readonly CampaignPurpose[] = ['profile', 'starter-pool']): Map<string, { config: WireKernelConfig; latencyMs: number }[]> {
+    const rows = this.db.prepare(`SELECT t.config, m.latency_ms, c.purpose FROM measurements m JOIN tasks t ON t.id = m.task_id JOIN campaigns c ON c.id = m.campaign_id
+      WHERE m.device_id = ? ORDER BY m.task_id`).all(deviceId) as { config: string; latency_ms: number; purpose: CampaignPurpose }[];
+    const byConfig = new Map<string, number[]>();
+    for (const r of rows) if (purposes.includes(r.purpose)) byConfig.set(r.config, [...(byConfig.get(r.config) ?? []), r.latency_ms]);
+    const out = new Map<string, { config: WireKernelConfig; latencyMs: number }[]>();
+    for (const [key, values] of byConfig) {
+      const config = JSON.parse(key) as WireKernelConfig;
+      const sorted = values.sort((a, b) => a - b);
+      out.set(config.type, [...(out.get(config.type) ?? []), { config, latencyMs: sorted[Math.floor(sorted.length / 2)]! }]);
+    }
+    return out;
+  }
+
+  /** What session.run costs a device beyond its kernels (the median over its kernel measurements); 0 when unknown. */
+  runOverheadMs(deviceId: string): number {
+    const values = (this.db.prepare("SELECT json_extract(measurement, '$.boundary.runOverheadMs') v FROM measurements WHERE device_id = ? AND v IS NOT NULL")
+      .all(deviceId) as { v: number }[]).map((r) => r.v).sort((a, b) => a - b);
+    return values.length ? values[Math.floor(values.length / 2)]! : 0;
+  }
+
+  // --- predictors -------------------------------------------------------------------------
+
+  /** Stores a new version of a device's predictor for one kernel type; returns the version. */
+  savePredictors(items: readonly Omit<StoredPredictor, 'version' | 'createdAt'>[]): number[] {
+    return this.db.transaction(() => items.map((p) => {
+      const { v } = this.db.prepare('SELECT COALESCE(MAX(version), 0) + 1 v FROM predictors WHERE device_id = ? AND kernel_type = ?').get(p.deviceId, p.kernelType) as { v: number };
+      this.db.prepare('INSERT INTO predictors (device_id, kernel_type, version, kind, data, training_samples, metrics, provenance, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(p.deviceId, p.kernelType, v, p.kind, JSON.stringify(p.data), p.trainingSamples, p.metrics ? JSON.stringify(p.metrics) : null, JSON.stringify(p.provenance), Date.now());
+      return v;
+    }))();
+  }
+
+  /** The newest version of every predictor (of one device, or of all). */
+  latestPredictors(deviceId?: string): StoredPredictor[] {
+    const rows = this.db.prepare(`SELECT p.* FROM predictors p JOIN (SELECT device_id, kernel_type, MAX(version) version FROM predictors GROUP BY device_id, kernel_type) l
+      USING (device_id, kernel_type, version) WHERE (@device IS NULL OR p.device_id = @device) ORDER BY p.device_id, p.kernel_type`).all({ device: deviceId ?? null }) as PredictorRow[];
+    return rows.map(toPredictor);
+  }
+
+  getPredictor(deviceId: string, kernelType: string, version?: number): StoredPredictor {
+    const row = (version === undefined
+      ? this.db.prepare('SELECT * FROM predictors WHERE device_id = ? AND kernel_type = ? ORDER BY version DESC LIMIT 1').get(deviceId, kernelType)
+      : this.db.prepare('SELECT * FROM predictors WHERE device_id = ? AND kernel_type = ? AND version = ?').get(deviceId, kernelType, version)) as PredictorRow | undefined;
+    if (!row) {
+      const have = this.latestPredictors(deviceId).map((p) => p.kernelType);
+      throw new StoreError('NOT_FOUND', `device ${deviceId} has no ${kernelType} predictor${version === undefined ? '' : ` version ${version}`}; ` +
+        (have.length ? `it has: ${have.join(', ')}` : 'it has none yet (run litepred adapt, or a campaign)'));
+    }
+    return toPredictor(row);
+  }
+
+  // --- adaptations ------------------------------------------------------------------------
+
+  createAdaptation(deviceId: string, options: AdaptationOptions): Adaptation {
+    const id = `adp_${randomBytes(6).toString('hex')}`;
+    this.db.prepare("INSERT INTO adaptations (id, device_id, state, options, progress, created_at) VALUES (?, ?, 'running', ?, ?, ?)")
+      .run(id, deviceId, JSON.stringify(options), JSON.stringify({ phase: 'queued', measured: 0 }), Date.now());
+    return this.getAdaptation(id);
+  }
+
+  getAdaptation(id: string): Adaptation {
+    const row = this.db.prepare('SELECT * FROM adaptations WHERE id = ?').get(id) as AdaptationRow | undefined;
+    if (!row) throw new StoreError('NOT_FOUND', `no adaptation ${id}`);
+    return toAdaptation(row);
+  }
+
+  listAdaptations(filter: { deviceId?: string; state?: AdaptationState } = {}): Adaptation[] {
+    return (this.db.prepare('SELECT * FROM adaptations WHERE (@device IS NULL OR device_id = @device) AND (@state IS NULL OR state = @state) ORDER BY created_at')
+      .all({ device: filter.deviceId ?? null, state: filter.state ?? null }) as AdaptationRow[]).map(toAdaptation);
+  }
+
+  updateAdaptation(id: string, progress: Record<string, unknown>): void {
+    this.db.prepare("UPDATE adaptations SET progress = ? WHERE id = ? AND state = 'running'").run(JSON.stringify(progress), id);
+  }
+
+  finishAdaptation(id: string, outcome: { state: Exclude<AdaptationState, 'running'>; result?: Record<string, unknown>; error?: string }): void {
+    this.db.prepare("UPDATE adaptations SET state = ?, result = ?, error = ?, finished_at = ? WHERE id = ? AND state = 'running'")
+      .run(outcome.state, outcome.result ? JSON.stringify(outcome.result) : null, outcome.error ?? null, Date.now(), id);
+  }
+}

@@ -1,0 +1,159 @@
+// The user journeys end to end with the real parts: a coordinator with the starter pool on a
+// loopback port, a real agent process, a real SQLite file. Enrol, adapt within a tiny budget
+// (surviving the agent's death), pull the predictors, predict a model through the CLI and HTTP,
+// and check the pulled ONNX predictors give the coordinator's numbers on onnxruntime-node.
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import onnxProto from 'onnx-proto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildKernelModel, featureVector, kernelCost, kernelTypes } from '@litepred/kernels';
+import { Coordinator, STARTER_POOL_DIR, type Adaptation } from '@litepred/coordinator';
+import { decomposeModel, type ModelPrediction } from '@litepred/predictor';
+import { buildArchitectureModel, getSpace, sampleArchitecture } from '@litepred/spaces';
+import { agent, api, CLI, FAST_PROTOCOL, kill, tempDir, waitFor, type Proc } from './helpers/fleet.js';
+
+const { onnx } = onnxProto;
+const BUDGET = 120;
+
+let dir: string;
+let c: Coordinator;
+let deviceId: string;
+let adaptation: Adaptation;
+const procs: Proc[] = [];
+const database = () => join(dir, 'fleet.sqlite');
+const start = async () => (c = await Coordinator.start({ database: database(), port: 0, heartbeatMs: 500, starterPool: STARTER_POOL_DIR.pathname, protocol: FAST_PROTOCOL, adaptationPollMs: 50 }));
+/** The CLI as a process: exit code, stdout (data) and everything printed (for messages). */
+const cli = async (...args: string[]) => {
+  const child = spawn(process.execPath, [CLI, ...args, '--url', c.address.http, '--admin-token', adminToken], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let [stdout, out] = ['', ''];
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); out += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return { code, stdout, out };
+};
+let adminToken = '';
+
+beforeAll(async () => {
+  dir = tempDir();
+  await start();
+  adminToken = c.newAdminToken!;
+  const { token } = c.store.createEnrolmentToken();
+  const state = join(dir, 'agent.json');
+  // A runtime configuration the starter pool does not have: two threads, basic optimizations.
+  procs.push(agent(c.address.ws, state, token, 'ort-node', 2, 'basic'));
+  deviceId = await waitFor('the device online', () => c.onlineDevices()[0], 90_000);
+  const started = await api<Adaptation>(c.address.http, adminToken, 'POST', `/api/devices/${deviceId}/adapt`, { budget: BUDGET, target: 0.99 });
+  // Kill the agent once the adaptation has measured something, check the adaptation waits, bring it back.
+  await waitFor('some kernels measured', () => (c.predictors.getAdaptation(started.id).progress.measured as number) > 0, 120_000);
+  await kill(procs.pop()!, 'SIGKILL');
+  await waitFor('the adaptation to notice', () => /offline/.test(String(c.predictors.getAdaptation(started.id).progress.waiting ?? '')) || c.predictors.getAdaptation(started.id).state !== 'running', 30_000);
+  procs.push(agent(c.address.ws, state, undefined, 'ort-node', 2, 'basic'));
+  adaptation = await waitFor('the adaptation to end', () => {
+    const a = c.predictors.getAdaptation(started.id);
+    return a.state !== 'running' && a;
+  }, 240_000);
+}, 420_000);
+
+afterAll(async () => {
+  await Promise.all(procs.splice(0).map((p) => kill(p, 'SIGKILL')));
+  await c?.stop();
+});
+
+describe('journeys: enrol, adapt, pull, predict', () => {
+  it('imports the starter pool and builds full-data predictors for it', () => {
+    const pool = c.store.listDevices().filter((d) => d.origin === 'starter-pool');
+    expect(pool.length).toBeGreaterThanOrEqual(6);
+    // Every kernel type the search spaces use.
+    for (const d of pool) expect(c.predictors.latestPredictors(d.id).length).toBeGreaterThanOrEqual(26);
+  });
+
+  it('adapts the new device within its budget, from a pool device, and registers its predictors', () => {
+    expect(adaptation.state, adaptation.error ?? '').toBe('done');
+    const r = adaptation.result as { source: string; measured: number; heldOut: { within10: number; n: number }; predictors: { kernelType: string; version: number }[] };
+    expect(r.source).toMatch(/^pool-/);
+    expect(r.measured).toBeLessThanOrEqual(BUDGET);
+    expect(r.heldOut.n).toBeGreaterThan(0);
+    const stored = c.predictors.latestPredictors(deviceId);
+    expect(stored.map((p) => p.kernelType).sort()).toEqual(r.predictors.map((p) => p.kernelType).sort());
+    expect(stored.every((p) => p.kind === 'recalibrated' && p.provenance.method === 'adapted')).toBe(true);
+    // Killing the agent lost nothing and duplicated nothing: one measurement per adaptation task.
+    const campaigns = c.store.listCampaigns().filter((x) => x.name.startsWith(`adapt ${adaptation.id}:`));
+    const counts = campaigns.map((x) => c.store.taskCounts(x.id));
+    expect(counts.every((n) => n.measurements === n.distinctMeasuredTasks && n.measurements <= n.tasks)).toBe(true);
+    expect(counts.reduce((s, n) => s + n.tasks, 0)).toBe(r.measured);
+  });
+
+  it('pulls the predictors, and the pulled ONNX files give the coordinator\'s prediction on onnxruntime-node', async () => {
+    const out = join(dir, 'pulled');
+    const pulled = await cli('predictor', 'pull', '--device', deviceId, '--out', out);
+    expect(pulled.code, pulled.out).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(out, 'device.json'), 'utf8')) as { overheadMs: number; predictors: { kernelType: string; version: number }[] };
+    const model = buildArchitectureModel(sampleArchitecture(getSpace('ofa-mbv3'), 3)).bytes;
+    const file = join(dir, 'model.onnx');
+    writeFileSync(file, model);
+    const viaCli = await cli('predict', file, '--device', deviceId, '--json');
+    expect(viaCli.code, viaCli.out).toBe(0);
+    const prediction = JSON.parse(viaCli.stdout) as ModelPrediction;
+    expect(prediction.missingPredictors).toEqual([]);
+    expect(prediction.coverage.unsupported).toEqual([]);
+    const res = await fetch(`${c.address.http}/api/devices/${deviceId}/predict`, { method: 'POST', body: new Blob([model]) });
+    expect(((await res.json()) as ModelPrediction).latencyMs).toBeCloseTo(prediction.latencyMs, 9);
+
+    let sum = manifest.overheadMs;
+    const sessions = new Map<string, { session: ort.InferenceSession; columns: string[] }>();
+    for (const k of decomposeModel(model).kernels) {
+      let s = sessions.get(k.config.type);
+      if (!s) {
+        const metadata = JSON.parse(readFileSync(join(out, `${k.config.type}.json`), 'utf8')) as { input: { columns: string[] }; version: number };
+        expect(metadata.version).toBe(manifest.predictors.find((p) => p.kernelType === k.config.type)!.version);
+        sessions.set(k.config.type, (s = { session: await ort.InferenceSession.create(join(out, `${k.config.type}.onnx`)), columns: metadata.input.columns }));
+      }
+      const features = featureVector(k.config);
+      if (s.columns.at(-1) === 'ACTIVATION_MB') features.push(kernelCost(k.config).activationBytes / 2 ** 20);
+      expect(features.length).toBe(s.columns.length);
+      const result = await s.session.run({ features: new ort.Tensor('float32', Float32Array.from(features), [1, features.length]) });
+      sum += (result.latency_ms!.data as Float32Array)[0]!;
+    }
+    expect(Math.abs(sum / prediction.latencyMs - 1)).toBeLessThan(1e-4);
+  });
+
+  it('reports an op no kernel covers, in the prediction and through the CLI', async () => {
+    const m = onnx.ModelProto.decode(buildKernelModel({ type: 'conv-bn-relu', HW: 16, CIN: 8, COUT: 8, KERNEL_SIZE: 3, STRIDES: 1 }, { outputs: 'full' }).bytes);
+    m.graph!.node!.push({ opType: 'LpNormalization', input: [m.graph!.output![0]!.name!], output: ['normed'], name: 'lp' });
+    m.graph!.output![0]!.name = 'normed';
+    const file = join(dir, 'lp.onnx');
+    writeFileSync(file, onnx.ModelProto.encode(m).finish());
+    const r = await cli('predict', file, '--device', deviceId);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toMatch(/not covered: LpNormalization x1/);
+    expect(r.out).toMatch(/conv-bn-relu/);
+  });
+
+  it('gives clear errors for a wrong input shape, an unknown device, a kernel type the device lacks, and a model that is not ONNX', async () => {
+    const file = join(dir, 'model.onnx');
+    expect((await cli('predict', file, '--device', deviceId, '--input-shape', '1x3x10x10')).out).toMatch(/litepred: coordinator: model: .*input/i);
+    expect((await cli('predict', file, '--device', 'dev_nope')).out).toMatch(/no device dev_nope \(HTTP 404\)/);
+    const have = new Set(c.predictors.latestPredictors(deviceId).map((p) => p.kernelType));
+    const missing = kernelTypes().find((t) => !have.has(t))!;
+    const lacking = await cli('predictor', 'pull', '--device', deviceId, '--kernel', missing, '--out', join(dir, 'x'));
+    expect(lacking.code).toBe(2);
+    expect(lacking.out).toMatch(new RegExp(`device ${deviceId} has no ${missing} predictor; it has: `));
+    const junk = join(dir, 'junk.onnx');
+    writeFileSync(junk, 'not a model');
+    expect((await cli('predict', junk, '--device', deviceId)).out).toMatch(/litepred: coordinator: model: /);
+    expect((await cli('adapt', '--device', 'pool-node-t1-all')).out).toMatch(/starter-pool device; adapt an enrolled one/);
+  });
+
+  it('keeps everything across a coordinator restart, and does not import the pool twice', async () => {
+    const before = { devices: c.store.listDevices().length, predictors: c.predictors.latestPredictors().length };
+    await c.stop();
+    await start();
+    expect(c.store.listDevices().length).toBe(before.devices);
+    expect(c.predictors.latestPredictors().length).toBe(before.predictors);
+    expect(c.predictors.getAdaptation(adaptation.id).state).toBe('done');
+    const list = await cli('predictor', 'list', '--device', deviceId, '--json');
+    expect((JSON.parse(list.stdout) as unknown[]).length).toBe(c.predictors.latestPredictors(deviceId).length);
+  });
+});
