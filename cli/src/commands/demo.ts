@@ -1,33 +1,146 @@
-// `litepred demo`: the README's main command. For now: profile a handful of kernels on this
-// machine and print the table; later issues grow it into the whole adapt-a-new-device story.
+// `litepred demo` (what `npm start` runs): the whole story on one machine. A coordinator on the
+// embedded defaults (SQLite file, the starter pool), a local agent for a runtime configuration the
+// pool does not have, enrolled as a new device, adapted within a small budget; then accuracy on
+// held-out kernels and on whole models measured end to end, and how to pull and use the
+// predictors. A second run reuses the device, its adaptation and its end-to-end measurements.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Argv, CommandModule } from 'yargs';
-import { exampleConfig, type KernelConfig } from '@litepred/kernels';
-import { printResults, profileConfigs } from './profile.js';
-import { withRuntimeOptions, type RuntimeArgs } from './runtime-options.js';
+import { Coordinator, loadFleetConfig, type Adaptation } from '@litepred/coordinator';
+import { KernelProfiler } from '@litepred/profiler';
+import { buildArchitectureModel, SEARCH_SPACES, sampleArchitecture } from '@litepred/spaces';
+import { formatTable } from '../table.js';
+import { describeAdaptation } from './predictors.js';
 
-const DEMO_KERNELS: KernelConfig[] = [
-  { type: 'conv-bn-relu', HW: 112, CIN: 16, COUT: 32, KERNEL_SIZE: 3, STRIDES: 1 },
-  { type: 'conv-bn-relu6', HW: 56, CIN: 24, COUT: 144, KERNEL_SIZE: 1, STRIDES: 1 },
-  { type: 'dwconv-bn-relu6', HW: 56, CIN: 144, KERNEL_SIZE: 3, STRIDES: 2 },
-  { type: 'dwconv-bn-hswish', HW: 28, CIN: 240, KERNEL_SIZE: 5, STRIDES: 1 },
-  { type: 'conv-bn', HW: 14, CIN: 384, COUT: 96, KERNEL_SIZE: 1, STRIDES: 1 },
-  { type: 'se', HW: 14, CIN: 480 },
-  { type: 'add', HW: 28, CIN: 40 },
-  { type: 'global-avgpool', HW: 7, CIN: 1280 },
-  { type: 'fc', CIN: 1280, COUT: 1000 },
-  exampleConfig('mhsa'),
-  exampleConfig('layernorm'),
-  exampleConfig('gelu'),
-];
+interface DemoArgs { config: string; backend: 'ort-node' | 'ort-web'; threads: number; 'opt-level': 'disabled' | 'basic' | 'extended' | 'all'; budget: number; target: number; models: number; json: boolean }
 
-export const demoCommand: CommandModule<object, RuntimeArgs & { json: boolean }> = {
+const CLI = fileURLToPath(new URL('../../bin/litepred.js', import.meta.url));
+const ROUNDS = 5;
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+const say = (line: string) => console.error(line);
+
+interface ModelResult { model: string; kernels: number; measuredMs: number; predictedMs: number; error: number }
+
+export const demoCommand: CommandModule<object, DemoArgs> = {
   command: 'demo',
-  describe: 'profile a handful of MobileNet and ViT kernels on this machine and print a table',
-  builder: (y: Argv) => withRuntimeOptions(y).option('json', { type: 'boolean', default: false, describe: 'print JSON' }) as unknown as Argv<RuntimeArgs & { json: boolean }>,
-  handler: async (args) => {
-    console.error(`Profiling ${DEMO_KERNELS.length} kernels on ${args.backend}, ${args.threads} thread(s), optimization ${args['opt-level']}...`);
-    const results = await profileConfigs(DEMO_KERNELS, { ...args, 'drift-every': DEMO_KERNELS.length, 'drift-threshold': 0.1 }, true);
-    if (args.json) console.log(JSON.stringify(results, null, 2));
-    else printResults(results);
+  describe: 'the whole story on this machine: enrol a new local device, adapt a predictor from the starter pool, check it on whole models',
+  builder: (y: Argv) => y
+    .option('config', { type: 'string', default: 'fleet.config.json', describe: 'fleet config (database, starter pool)' })
+    .option('backend', { choices: ['ort-node', 'ort-web'] as const, default: 'ort-node' as const, describe: "the new device's runtime" })
+    .option('threads', { type: 'number', default: 2, describe: "the new device's intra-op threads" })
+    .option('opt-level', { choices: ['disabled', 'basic', 'extended', 'all'] as const, default: 'basic' as const, describe: "the new device's graph optimization level" })
+    .option('budget', { type: 'number', default: 300, describe: 'kernel measurements the adaptation may spend' })
+    .option('target', { type: 'number', default: 0.95, describe: 'share of held-out kernels within ±10% that ends it early' })
+    .option('models', { type: 'number', default: 14, describe: 'whole models to measure end to end and predict' })
+    .option('json', { type: 'boolean', default: false, describe: 'print the results as JSON' }) as unknown as Argv<DemoArgs>,
+  handler: async (a) => {
+    const started = Date.now();
+    const config = loadFleetConfig(a.config);
+    mkdirSync(dirname(config.database), { recursive: true });
+    const runtime = { backend: a.backend, threads: a.threads, graphOptimizationLevel: a['opt-level'] };
+    const label = `${runtime.backend}, ${runtime.threads} thread(s), graph optimization ${runtime.graphOptimizationLevel}`;
+    const c = await Coordinator.start({ database: config.database, port: 0, starterPool: config.starterPool, protocol: config.protocol, log: (l) => say(`[coordinator] ${l}`) });
+    const agentState = join(dirname(config.database), `demo-agent-${runtime.backend}-t${runtime.threads}-${runtime.graphOptimizationLevel}.json`);
+    let agent: ReturnType<typeof spawn> | undefined;
+    try {
+      const pool = c.store.listDevices().filter((d) => d.origin === 'starter-pool');
+      say(`1. Coordinator on ${c.address.http}, store ${config.database}. Pool: ${pool.length} runtime configurations of this machine (${pool.map((d) => d.id).join(', ')}), ` +
+        `${c.predictors.latestPredictors().filter((p) => pool.some((d) => d.id === p.deviceId)).length} kernel predictors.`);
+      const twin = pool.find((d) => JSON.stringify(d.fingerprint.runtime) === JSON.stringify(runtime));
+      if (twin) say(`   note: ${label} is already in the pool as ${twin.id}; choose another --threads/--opt-level/--backend for a new device`);
+
+      // 2. The new device: an agent process (it keeps its identity, so a second run is the same device).
+      const known = existsSync(agentState);
+      const token = known ? undefined : c.store.createEnrolmentToken({ label: 'litepred demo', maxUses: 1, ttlMs: 600_000 }).token;
+      agent = spawn(process.execPath, [CLI, 'agent', '--coordinator', c.address.ws, '--state', agentState, '--backend', runtime.backend,
+        '--threads', String(runtime.threads), '--opt-level', runtime.graphOptimizationLevel, '--quiet', ...(token ? ['--token', token] : [])], { stdio: ['ignore', 'ignore', 'inherit'] });
+      say(`2. New device: a local agent on ${label} (calibrating its profiler)...`);
+      const deviceId = await waitUntil(() => c.onlineDevices()[0], 120_000, 'the local agent to connect');
+      say(`   ${known ? 'reconnected' : 'enrolled'} as ${deviceId}`);
+
+      // 3. Adapt, or reuse the adaptation a previous run finished.
+      let adaptation = c.predictors.listAdaptations({ deviceId }).reverse().find((x) => x.state === 'done' && x.options.budget === a.budget);
+      if (adaptation) say(`3. Reusing adaptation ${adaptation.id} of ${new Date(adaptation.createdAt).toISOString()} (budget ${a.budget})`);
+      else {
+        const running = c.predictors.listAdaptations({ deviceId, state: 'running' })[0];
+        const id = running?.id ?? c.adaptations.start(deviceId, { budget: a.budget, target: a.target }).id;
+        say(`3. Adapting ${deviceId} within ${a.budget} kernels (stops early at ${pct(a.target)} of held-out kernels within ±10%)${running ? ' — resuming' : ''}`);
+        let last = '';
+        adaptation = await waitUntil(() => {
+          const x = c.predictors.getAdaptation(id);
+          const line = describeAdaptation(x);
+          if (line !== last && x.state === 'running') say(`   ${line}`);
+          last = line;
+          return x.state !== 'running' && x;
+        }, 3_600_000, 'the adaptation');
+      }
+      if (adaptation.state !== 'done') throw new Error(`adaptation ${adaptation.id} ${adaptation.state}: ${adaptation.error}`);
+      const r = adaptation.result as { source: string; measured: number; heldOut: { within10: number; within5: number; mape: number; n: number }; stoppedBecause: string; ranked: { source: string; score: number }[] };
+      say(`   source ${r.source} (log-linear residual ${r.ranked[0]!.score.toFixed(3)}; next ${r.ranked[1]?.source ?? '-'} ${r.ranked[1]?.score.toFixed(3) ?? ''}); ${r.measured} kernels measured`);
+      say(`   held-out kernels (≥10 µs): ${pct(r.heldOut.within10)} of ${r.heldOut.n} within ±10%, ${pct(r.heldOut.within5)} within ±5%, MAPE ${pct(r.heldOut.mape)}`);
+      agent.kill('SIGTERM');
+      agent = undefined;
+
+      // 4. Whole models, measured end to end here with the same runtime configuration, against the prediction.
+      const models = await endToEnd(c, deviceId, runtime, a.models, join(dirname(config.database), `demo-models-${deviceId}.json`));
+      const within = models.filter((m) => Math.abs(m.error) <= 0.1).length;
+      const seconds = Math.round((Date.now() - started) / 1000);
+      if (a.json) {
+        console.log(JSON.stringify({ deviceId, runtime, adaptation: { id: adaptation.id, ...r }, models, modelsWithin10: within / models.length, seconds }, null, 2));
+      } else {
+        console.log(`\nWhole models on ${deviceId} (${label}): measured end to end (min of ${ROUNDS} interleaved rounds) vs predicted\n`);
+        console.log(formatTable(['model', 'kernels', 'measured ms', 'predicted ms', 'error'], models.map((m) => [m.model, m.kernels, m.measuredMs, m.predictedMs, `${m.error >= 0 ? '+' : ''}${pct(m.error)}`])));
+        console.log(`\n${within} of ${models.length} models within ±10%; held-out kernels ${pct(r.heldOut.within10)} within ±10%; ${r.measured} kernels measured on the new device; ${seconds} s in all.`);
+        console.log(`\nUse it (the store keeps the device and its predictors):\n` +
+          `  npx litepred coordinator start &\n` +
+          `  npx litepred predictor list --device ${deviceId}\n` +
+          `  npx litepred predictor pull --device ${deviceId} --out predictors/      # ONNX + metadata, for any ONNX Runtime\n` +
+          `  npx litepred predict model.onnx --device ${deviceId}                   # or POST the model to /api/devices/${deviceId}/predict\n` +
+          `From Python with no litepred installed: docs/python.md`);
+      }
+    } finally {
+      agent?.kill('SIGTERM');
+      await c.stop();
+    }
   },
 };
+
+async function waitUntil<T>(probe: () => T | undefined | false, timeoutMs: number, what: string): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Sampled architectures of every space, measured in interleaved rounds (cached per device), and predicted. */
+async function endToEnd(c: Coordinator, deviceId: string, runtime: { backend: 'ort-node' | 'ort-web'; threads: number; graphOptimizationLevel: 'disabled' | 'basic' | 'extended' | 'all' }, n: number, cacheFile: string): Promise<ModelResult[]> {
+  const archs = Array.from({ length: n }, (_, i) => {
+    const space = SEARCH_SPACES[i % SEARCH_SPACES.length]!;
+    return { name: `${space.name}-${9000 + i}`, arch: sampleArchitecture(space, 9000 + i) };
+  });
+  const cache = existsSync(cacheFile) ? JSON.parse(readFileSync(cacheFile, 'utf8')) as Record<string, number> : {};
+  const todo = archs.filter((m) => cache[m.name] === undefined);
+  if (todo.length) {
+    say(`4. Measuring ${todo.length} whole models end to end on ${runtime.backend}/${runtime.threads}/${runtime.graphOptimizationLevel} (${ROUNDS} rounds)...`);
+    const profiler = await KernelProfiler.create({ runtime, coldWeightMsPerByte: 0, method: 'paired-null-difference' });
+    const sessions = [];
+    for (const m of todo) sessions.push(await profiler.openModel(buildArchitectureModel(m.arch)));
+    const medians = todo.map(() => [] as number[]);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [i, s] of sessions.entries()) medians[i]!.push((await s.time({ warmupRuns: 3, minRuns: 10, maxRuns: 10, maxMs: 1000 })).median);
+    }
+    for (const s of sessions) await s.close();
+    todo.forEach((m, i) => (cache[m.name] = Math.min(...medians[i]!)));
+    writeFileSync(cacheFile, JSON.stringify(cache, null, 2));
+  } else say(`4. Reusing the end-to-end measurements in ${cacheFile}`);
+  return archs.map((m) => {
+    const p = c.service.predict(deviceId, buildArchitectureModel(m.arch).bytes);
+    const measuredMs = cache[m.name]!;
+    return { model: m.name, kernels: p.kernels.length, measuredMs, predictedMs: p.latencyMs, error: p.latencyMs / measuredMs - 1 };
+  });
+}

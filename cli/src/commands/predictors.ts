@@ -87,14 +87,14 @@ export const adaptationCommand: CommandModule<object, Args<{ action: string; id?
   },
 };
 
-export const predictorCommand: CommandModule<object, Args<{ action: string; device?: string; kernel?: string[]; version?: number; out?: string }>> = {
+export const predictorCommand: CommandModule<object, Args<{ action: string; device?: string; kernel?: string[]; 'predictor-version'?: number; out?: string }>> = {
   command: 'predictor <action>',
   describe: 'kernel latency predictors: list [--device ID], pull --device ID --out DIR [--kernel TYPE]',
   builder: (y: Argv) => withClientOptions(y)
     .positional('action', { choices: ['list', 'pull'] as const })
     .option('device', { type: 'string', describe: 'the device' })
     .option('kernel', { type: 'string', array: true, describe: 'pull: only these kernel types (default: all the device has)' })
-    .option('version', { type: 'number', describe: 'pull: this version (with one --kernel; default: the newest)' })
+    .option('predictor-version', { type: 'number', describe: 'pull: this version (with one --kernel; default: the newest)' })
     .option('out', { type: 'string', describe: 'pull: directory for <type>.onnx + <type>.json + device.json' })
     .option('json', { type: 'boolean', default: false }) as unknown as Argv<Args<{ action: string }>>,
   handler: async (a) => {
@@ -107,7 +107,7 @@ export const predictorCommand: CommandModule<object, Args<{ action: string; devi
         p.provenance.method === 'adapted' ? `adapted from ${p.provenance.sourceDevice}` : p.provenance.method])));
     }
     if (!a.device || !a.out) throw new Error('predictor pull needs --device ID and --out DIR');
-    if (a.version !== undefined && a.kernel?.length !== 1) throw new Error('--version needs exactly one --kernel');
+    if (a['predictor-version'] !== undefined && a.kernel?.length !== 1) throw new Error('--predictor-version needs exactly one --kernel');
     const device = encodeURIComponent(a.device);
     const have = await client.request<{ overheadMs: number; predictors: PredictorSummary[] }>('GET', `/api/devices/${device}/predictors`);
     const types = a.kernel ?? have.predictors.map((p) => p.kernelType);
@@ -115,7 +115,7 @@ export const predictorCommand: CommandModule<object, Args<{ action: string; devi
     mkdirSync(a.out, { recursive: true });
     const pulled: { kernelType: string; version: number | undefined; onnx: string; metadata: string }[] = [];
     for (const t of types) {
-      const q = a.version !== undefined ? `?version=${a.version}` : '';
+      const q = a['predictor-version'] !== undefined ? `?version=${a['predictor-version']}` : '';
       const p = await client.request<{ metadata: PredictorMetadata; onnx: string }>('GET', `/api/devices/${device}/predictors/${encodeURIComponent(t)}${q}`);
       writeFileSync(join(a.out, `${t}.onnx`), Buffer.from(p.onnx, 'base64'));
       writeFileSync(join(a.out, `${t}.json`), JSON.stringify(p.metadata, null, 2) + '\n');
