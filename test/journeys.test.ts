@@ -10,7 +10,7 @@ import onnxProto from 'onnx-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildKernelModel, featureVector, kernelCost, kernelTypes } from '@litepred/kernels';
 import { Coordinator, STARTER_POOL_DIR, type Adaptation } from '@litepred/coordinator';
-import { decomposeModel, type ModelPrediction } from '@litepred/predictor';
+import { decomposeModel, FUSION_PAIRS, type ModelPrediction } from '@litepred/predictor';
 import { buildArchitectureModel, getSpace, sampleArchitecture } from '@litepred/spaces';
 import { agent, api, CLI, FAST_PROTOCOL, kill, tempDir, waitFor, type Proc } from './helpers/fleet.js';
 
@@ -23,7 +23,12 @@ let deviceId: string;
 let adaptation: Adaptation;
 const procs: Proc[] = [];
 const database = () => join(dir, 'fleet.sqlite');
-const start = async () => (c = await Coordinator.start({ database: database(), port: 0, heartbeatMs: 500, starterPool: STARTER_POOL_DIR.pathname, protocol: FAST_PROTOCOL, adaptationPollMs: 50 }));
+// A restart listens on the same port, so the agent process reconnects to it.
+let port = 0;
+const start = async (autoAdapt?: { budget: number; target: number }) => {
+  c = await Coordinator.start({ database: database(), port, heartbeatMs: 500, starterPool: STARTER_POOL_DIR.pathname, protocol: FAST_PROTOCOL, adaptationPollMs: 50, autoAdapt });
+  port = c.address.port;
+};
 /** The CLI as a process: exit code, stdout (data) and everything printed (for messages). */
 const cli = async (...args: string[]) => {
   const child = spawn(process.execPath, [CLI, ...args, '--url', c.address.http, '--admin-token', adminToken], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -44,7 +49,7 @@ beforeAll(async () => {
   // A runtime configuration the starter pool does not have: two threads, basic optimizations.
   procs.push(agent(c.address.ws, state, token, 'ort-node', 2, 'basic'));
   deviceId = await waitFor('the device online', () => c.onlineDevices()[0], 90_000);
-  const started = await api<Adaptation>(c.address.http, adminToken, 'POST', `/api/devices/${deviceId}/adapt`, { budget: BUDGET, target: 0.99 });
+  const started = await api<Adaptation>(c.address.http, adminToken, 'POST', `/api/devices/${deviceId}/adapt`, { budget: BUDGET, target: 0.99, models: 7 });
   // Kill the agent once the adaptation has measured something, check the adaptation waits, bring it back.
   await waitFor('some kernels measured', () => (c.predictors.getAdaptation(started.id).progress.measured as number) > 0, 120_000);
   await kill(procs.pop()!, 'SIGKILL');
@@ -66,7 +71,10 @@ describe('journeys: enrol, adapt, pull, predict', () => {
     const pool = c.store.listDevices().filter((d) => d.origin === 'starter-pool');
     expect(pool.length).toBeGreaterThanOrEqual(6);
     // Every kernel type the search spaces use.
-    for (const d of pool) expect(c.predictors.latestPredictors(d.id).length).toBeGreaterThanOrEqual(26);
+    for (const d of pool) {
+      expect(c.predictors.latestPredictors(d.id).length).toBeGreaterThanOrEqual(26);
+      expect(c.predictors.latestComposition(d.id)?.provenance.models).toBeGreaterThanOrEqual(200);
+    }
   });
 
   it('adapts the new device within its budget, from a pool device, and registers its predictors', () => {
@@ -75,11 +83,17 @@ describe('journeys: enrol, adapt, pull, predict', () => {
     expect(r.source).toMatch(/^pool-/);
     expect(r.measured).toBeLessThanOrEqual(BUDGET);
     expect(r.heldOut.n).toBeGreaterThan(0);
+    // Fusion rules measured on the device (nn-Meter's test), one per pair.
+    expect(Object.keys(c.predictors.fusionRules(deviceId) ?? {}).sort()).toEqual([...FUSION_PAIRS.map((p) => p.name)].sort());
+    // Then the composition, from 7 whole models the agent timed end to end.
+    const composition = c.predictors.latestComposition(deviceId)!;
+    expect(composition.provenance).toMatchObject({ method: 'adapted', adaptationId: adaptation.id, models: 7 });
+    expect(Object.keys((composition.data as { factors: object }).factors).length).toBeGreaterThan(5);
     const stored = c.predictors.latestPredictors(deviceId);
     expect(stored.map((p) => p.kernelType).sort()).toEqual(r.predictors.map((p) => p.kernelType).sort());
     expect(stored.every((p) => p.kind === 'recalibrated' && p.provenance.method === 'adapted')).toBe(true);
     // Killing the agent lost nothing and duplicated nothing: one measurement per adaptation task.
-    const campaigns = c.store.listCampaigns().filter((x) => x.name.startsWith(`adapt ${adaptation.id}:`));
+    const campaigns = c.store.listCampaigns().filter((x) => x.name.startsWith(`adapt ${adaptation.id}:`) && !x.name.endsWith(': models'));
     const counts = campaigns.map((x) => c.store.taskCounts(x.id));
     expect(counts.every((n) => n.measurements === n.distinctMeasuredTasks && n.measurements <= n.tasks)).toBe(true);
     expect(counts.reduce((s, n) => s + n.tasks, 0)).toBe(r.measured);
@@ -89,7 +103,9 @@ describe('journeys: enrol, adapt, pull, predict', () => {
     const out = join(dir, 'pulled');
     const pulled = await cli('predictor', 'pull', '--device', deviceId, '--out', out);
     expect(pulled.code, pulled.out).toBe(0);
-    const manifest = JSON.parse(readFileSync(join(out, 'device.json'), 'utf8')) as { overheadMs: number; predictors: { kernelType: string; version: number }[] };
+    const manifest = JSON.parse(readFileSync(join(out, 'device.json'), 'utf8')) as
+      { overheadMs: number; composition: { factors: Record<string, number>; shared: number; models: number }; predictors: { kernelType: string; version: number }[] };
+    expect(manifest.composition.models).toBe(7);
     const model = buildArchitectureModel(sampleArchitecture(getSpace('ofa-mbv3'), 3)).bytes;
     const file = join(dir, 'model.onnx');
     writeFileSync(file, model);
@@ -103,7 +119,7 @@ describe('journeys: enrol, adapt, pull, predict', () => {
 
     let sum = manifest.overheadMs;
     const sessions = new Map<string, { session: ort.InferenceSession; columns: string[] }>();
-    for (const k of decomposeModel(model).kernels) {
+    for (const k of decomposeModel(model, { fusionRules: c.predictors.fusionRules(deviceId) }).kernels) {
       let s = sessions.get(k.config.type);
       if (!s) {
         const metadata = JSON.parse(readFileSync(join(out, `${k.config.type}.json`), 'utf8')) as { input: { columns: string[] }; version: number };
@@ -114,7 +130,7 @@ describe('journeys: enrol, adapt, pull, predict', () => {
       if (s.columns.at(-1) === 'ACTIVATION_MB') features.push(kernelCost(k.config).activationBytes / 2 ** 20);
       expect(features.length).toBe(s.columns.length);
       const result = await s.session.run({ features: new ort.Tensor('float32', Float32Array.from(features), [1, features.length]) });
-      sum += (result.latency_ms!.data as Float32Array)[0]!;
+      sum += (result.latency_ms!.data as Float32Array)[0]! * (manifest.composition.factors[k.config.type] ?? manifest.composition.shared);
     }
     expect(Math.abs(sum / prediction.latencyMs - 1)).toBeLessThan(1e-4);
   });
@@ -155,5 +171,27 @@ describe('journeys: enrol, adapt, pull, predict', () => {
     expect(c.predictors.getAdaptation(adaptation.id).state).toBe('done');
     const list = await cli('predictor', 'list', '--device', deviceId, '--json');
     expect((JSON.parse(list.stdout) as unknown[]).length).toBe(c.predictors.latestPredictors(deviceId).length);
+  });
+
+  it('runs a profiling campaign from the sampler; the device that finishes gets full-data predictors and joins the pool', async () => {
+    const online = await waitFor('the agent back online', () => c.onlineDevices().includes(deviceId), 60_000);
+    expect(online).toBe(true);
+    const created = await cli('campaign', 'create', '--sample', '8', '--kernel', 'relu', '--device', deviceId, '--json');
+    expect(created.code, created.out).toBe(0);
+    const campaign = JSON.parse(created.stdout) as { id: string };
+    await waitFor('the campaign to finish', () => c.store.getCampaign(campaign.id).state === 'done', 120_000);
+    const relu = await waitFor('a full-data relu predictor', () => c.predictors.latestPredictors(deviceId).find((p) => p.kernelType === 'relu' && p.provenance.method === 'full-data'), 10_000);
+    expect(relu.kind).toBe('roofline');
+    expect(c.service.pool().map((d) => d.source)).toContain(deviceId);
+  });
+
+  it('adapts a newly enrolled device on its own when configured to', async () => {
+    await c.stop();
+    await start({ budget: 110, target: 0.5 });
+    const { token } = c.store.createEnrolmentToken();
+    procs.push(agent(c.address.ws, join(dir, 'second.json'), token, 'ort-node', 1, 'disabled'));
+    const second = await waitFor('a second device', () => c.store.listDevices().find((d) => d.origin === 'agent' && d.id !== deviceId), 90_000);
+    const auto = await waitFor('its adaptation', () => c.predictors.listAdaptations({ deviceId: second.id })[0], 30_000);
+    expect(auto.options).toMatchObject({ budget: 110, target: 0.5 });
   });
 });

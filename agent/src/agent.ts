@@ -3,8 +3,10 @@
 // go back to the pool when its lease expires or its socket drops, and nothing acknowledged is lost.
 import { WebSocket } from 'ws';
 import {
-  encode, parseCoordinatorMessage, PROTOCOL_VERSION, TaskResultSchema, type AgentMessage, type CoordinatorMessage, type RuntimeOptions, type TaskResult, type WireMeasurement,
+  encode, isArchitectureTask, parseCoordinatorMessage, PROTOCOL_VERSION, TaskResultSchema, type AgentMessage, type CoordinatorMessage, type RuntimeOptions, type TaskResult,
+  type WireMeasurement, type WireModelMeasurement,
 } from '@litepred/protocol';
+import { measureArchitectures } from './architectures.js';
 import { KernelProfiler, measureWithDriftChecks, type ProfilerOptions } from '@litepred/profiler';
 import { nodeFingerprint } from './fingerprint.js';
 import { loadIdentity, saveIdentity, type Identity } from './state.js';
@@ -181,29 +183,37 @@ export class Agent {
   private async work(lease: Extract<CoordinatorMessage, { type: 'lease' }>): Promise<void> {
     this.working = true;
     try {
+      if (lease.tasks.every((t) => isArchitectureTask(t.config))) {
+        const results = await measureArchitectures(this.profiler, lease.tasks.map((t) => t.config), lease.protocol);
+        for (const [k, item] of results.entries()) this.report(lease, lease.tasks[k]!, item);
+        return;
+      }
       let i = 0;
       // Reference checks bracket each lease, so a lease measured while the device drifted is
       // flagged; its results are therefore sent when the lease's closing check is done.
       for await (const item of measureWithDriftChecks(this.profiler, lease.tasks.map((t) => t.config), { every: lease.tasks.length, protocol: lease.protocol })) {
-        const task = lease.tasks[i++]!;
         // The profiler's Measurement is the wire measurement (checked field by field by the schema on arrival).
-        let result: TaskResult = item.measurement
-          ? { taskId: task.taskId, leaseId: lease.leaseId, measurement: item.measurement as unknown as WireMeasurement }
-          : { taskId: task.taskId, leaseId: lease.leaseId, error: item.error?.message ?? 'unknown error' };
-        // Validated here as the coordinator will: a result it would refuse becomes an explicit
-        // failure with the reason, rather than a task that stays leased forever.
-        const check = TaskResultSchema.safeParse(result);
-        if (!check.success) {
-          const issue = check.error.issues[0]!;
-          result = { taskId: task.taskId, leaseId: lease.leaseId, error: `measurement failed validation: ${issue.path.join('.')}: ${issue.message}` };
-        }
-        this.unacked.set(task.taskId, result);
-        this.send({ type: 'results', items: [result] });
+        this.report(lease, lease.tasks[i++]!, { measurement: item.measurement as unknown as WireMeasurement, error: item.error });
         if (this.stopped) return;
       }
     } finally {
       this.working = false;
     }
     this.requestLease();
+  }
+
+  private report(lease: Extract<CoordinatorMessage, { type: 'lease' }>, task: { taskId: number }, item: { measurement?: WireMeasurement | WireModelMeasurement; error?: Error }): void {
+    let result: TaskResult = item.measurement
+      ? { taskId: task.taskId, leaseId: lease.leaseId, measurement: item.measurement }
+      : { taskId: task.taskId, leaseId: lease.leaseId, error: item.error?.message ?? 'unknown error' };
+    // Validated here as the coordinator will: a result it would refuse becomes an explicit
+    // failure with the reason, rather than a task that stays leased forever.
+    const check = TaskResultSchema.safeParse(result);
+    if (!check.success) {
+      const issue = check.error.issues[0]!;
+      result = { taskId: task.taskId, leaseId: lease.leaseId, error: `measurement failed validation: ${issue.path.join('.')}: ${issue.message}` };
+    }
+    this.unacked.set(task.taskId, result);
+    this.send({ type: 'results', items: [result] });
   }
 }

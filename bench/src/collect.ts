@@ -2,7 +2,7 @@
 // Measures the data the transfer benchmark and the starter pool are built from, on this machine:
 // for each runtime configuration (a "device"), VAE-sampled configs of every kernel type the
 // search spaces use, and whole architectures from the spaces, end to end. Appends JSONL to
-// bench/data/measurements/<runtime>.jsonl and skips what is there, so it resumes where it stopped.
+// coordinator/starter-pool/<runtime>.jsonl (the starter pool) and skips what is there, so it resumes where it stopped.
 // Each runtime configuration runs in a process of its own (onnxruntime-web's thread count is
 // process-wide) and one after another, so measurements do not disturb each other.
 import { spawnSync } from 'node:child_process';
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { compactConfig, resolveConfig } from '@litepred/kernels';
 import { KernelProfiler, type RuntimeOptions } from '@litepred/profiler';
 import { sampleConfigs } from '@litepred/sampler';
-import { buildArchitectureModel, kernelsOf, sampleArchitecture, SEARCH_SPACES } from '@litepred/spaces';
+import { buildArchitectureModel, kernelsOf, sampleArchitecture, SEARCH_SPACES, spaceKernelTypes } from '@litepred/spaces';
 
 export const RUNTIMES: Record<string, RuntimeOptions> = {
   'node-t1-all': { backend: 'ort-node', threads: 1, graphOptimizationLevel: 'all' },
@@ -39,12 +39,11 @@ const RETEST = process.argv.includes('--retest');
 const ROUNDS = Number(arg('rounds', '1'));
 const ROUND_PROTOCOL = { warmupRuns: 3, minRuns: 10, maxRuns: 10, maxMs: 1000 };
 const CHUNK = 14;
-const DIR = new URL('../data/measurements/', import.meta.url);
+const DIR = new URL('../../coordinator/starter-pool/', import.meta.url);
 
 /** The kernel configs every runtime measures: per kernel type of the spaces, VAE samples (same seeds everywhere). */
 export function kernelPlan(perType: number): { key: string; config: ReturnType<typeof compactConfig> }[] {
-  const types = [...new Set(SEARCH_SPACES.flatMap((s) => [1, 2, 3, 4, 5].flatMap((seed) => kernelsOf(sampleArchitecture(s, seed)).map((c) => c.type))))].sort();
-  return types.flatMap((type, t) => sampleConfigs(type, perType, { sampler: 'vae', seed: 1000 + t }).configs
+  return spaceKernelTypes().flatMap((type, t) => sampleConfigs(type, perType, { sampler: 'vae', seed: 1000 + t }).configs
     .map((c) => compactConfig(resolveConfig(c))).map((config) => ({ key: JSON.stringify(config), config })));
 }
 

@@ -1,17 +1,20 @@
 // Adaptations: make predictors for a new device from the pool and a small budget of its own
-// measurements (adaptDevice). Every batch of measurements is a campaign named after the
+// measurements (adaptDevice), then its composition from a few whole models measured end to end. Every batch of measurements is a campaign named after the
 // adaptation and its phase, so the store holds the whole state: a coordinator restart or an agent
 // that dies mid-way resumes where it stopped (the same seeds redraw the same configs, and a
 // phase whose campaign exists is read back instead of measured again).
 import { compactConfig, resolveConfig, type KernelConfig } from '@litepred/kernels';
-import { adaptDevice, metrics, recalibratedData, type BasePredictorData, type DeviceAdaptEvent } from '@litepred/predictor';
-import type { WireKernelConfig, WireMeasurementProtocol } from '@litepred/protocol';
+import { adaptDevice, FUSION_PAIRS, fusionProbe, isFused, metrics, recalibratedData, type BasePredictorData, type DeviceAdaptEvent, type KernelLatencyPredictor } from '@litepred/predictor';
+import { architectureOf, architectureTask, isArchitectureTask, type WireKernelConfig, type WireMeasurementProtocol } from '@litepred/protocol';
+import { SEARCH_SPACES } from '@litepred/spaces';
 import { sampleConfigs } from '@litepred/sampler';
 import type { Adaptation, AdaptationOptions, PredictorStore } from './predictor-store.js';
 import { MIN_JUDGED_MS, type PredictorService } from './predictor-service.js';
 import { StoreError, type Store } from './store.js';
 
-export const DEFAULT_ADAPTATION: AdaptationOptions = { budget: 300, target: 0.95, seed: 1 };
+export const DEFAULT_ADAPTATION: AdaptationOptions = { budget: 300, target: 0.95, seed: 1, models: 28 };
+/** Architectures an adaptation measures end to end come from these seeds (the benchmarks use others). */
+const ADAPTATION_MODEL_SEED = 7000;
 
 class Stopped extends Error {}
 
@@ -32,6 +35,7 @@ export class AdaptationRunner {
     const o = { ...DEFAULT_ADAPTATION, ...options };
     if (!Number.isInteger(o.budget) || o.budget < 1) throw new StoreError('INVALID', `budget: a positive whole number of kernels, not ${o.budget}`);
     if (!(o.target > 0 && o.target <= 1)) throw new StoreError('INVALID', `target: a share of held-out kernels within ±10%, in (0, 1], not ${o.target}`);
+    if (!Number.isInteger(o.models) || o.models < 0) throw new StoreError('INVALID', `models: a whole number of architectures to measure end to end (0 for none), not ${o.models}`);
     if (this.service.pool(deviceId).length === 0) throw new StoreError('INVALID', 'the pool is empty: no device has full-data predictors yet (start with the starter pool, or run a campaign)');
     const adaptation = this.predictors.createAdaptation(deviceId, o);
     this.launch(adaptation);
@@ -64,12 +68,15 @@ export class AdaptationRunner {
     const pool = this.service.pool(a.deviceId);
     const types = [...new Set(pool.flatMap((d) => [...d.predictors.keys()]))].filter((t) => pool.every((d) => d.predictors.has(t))).sort();
     const stored = new Map(this.predictors.latestPredictors().map((p) => [`${p.deviceId}/${p.kernelType}`, p]));
-    let progress: Record<string, unknown> = { phase: 'probe', measured: 0, budget: a.options.budget, target: a.options.target };
+    let progress: Record<string, unknown> = { phase: 'fusion', measured: 0, budget: a.options.budget, target: a.options.target };
     const report = (update: Record<string, unknown>) => {
       progress = { ...progress, ...update };
       this.predictors.updateAdaptation(a.id, progress);
     };
     const heldOutCampaigns: string[] = [];
+    report({ phase: 'fusion' });
+    const fusion = await this.fusion(a);
+    report({ phase: 'probe', fusion });
     const adapted = await adaptDevice({
       types, pool, budget: a.options.budget, target: a.options.target, seed: a.options.seed, minJudgedMs: MIN_JUDGED_MS,
       sample: (type, n, seed) => sampleConfigs(type, n, { sampler: 'vae', seed }).configs,
@@ -93,20 +100,58 @@ export class AdaptationRunner {
         provenance: { method: 'adapted', adaptationId: a.id, sourceDevice: adapted.source, measurements: adapted.measured },
       };
     }));
+    const composition = await this.composition(a, adapted.predictors, (update) => report(update));
     const result = {
       source: adapted.source, ranked: adapted.ranked.slice(0, 5), measured: adapted.measured, rounds: adapted.rounds,
       stoppedBecause: adapted.stoppedBecause, heldOut: adapted.heldOutMetrics, skippedTypes: adapted.skippedTypes,
       predictors: [...adapted.predictors.keys()].map((t, i) => ({ kernelType: t, version: versions[i] })), heldOutCampaigns,
+      composition, fusion,
     };
     this.predictors.finishAdaptation(a.id, { state: 'done', result });
     this.options.log(`adaptation ${a.id} of ${a.deviceId} done: source ${adapted.source}, ${adapted.measured} kernels, ${(adapted.heldOutMetrics.within10 * 100).toFixed(1)}% of held-out kernels within ±10%`);
+  }
+
+  /**
+   * nn-Meter's fusion-rule test on the device (op1, op2, op1->op2 for each pair, at one mid-size
+   * shape); the rules steer how the device's models are decomposed. Not counted in the budget.
+   */
+  private async fusion(a: Adaptation): Promise<Record<string, boolean>> {
+    const probes = FUSION_PAIRS.map((pair) => fusionProbe(pair, { HW: 28, CIN: 64, COUT: 64, KERNEL_SIZE: 3 }));
+    const { latencies } = await this.measure(a, probes.flat(), 'fusion', () => undefined);
+    const rules: Record<string, boolean> = {};
+    const timings: Record<string, [number, number, number]> = {};
+    FUSION_PAIRS.forEach((pair, i) => {
+      const [t1, t2, t12] = latencies.slice(3 * i, 3 * i + 3) as [number, number, number];
+      if (![t1, t2, t12].every((t) => t > 0)) return; // a probe failed: leave the pair at its default (fused)
+      timings[pair.name] = [t1, t2, t12];
+      rules[pair.name] = isFused(t1, t2, t12);
+    });
+    this.predictors.saveFusionRules(a.deviceId, rules, timings);
+    return rules;
+  }
+
+  /**
+   * The device's composition: whole architectures of every space measured end to end on it, the
+   * in-network factors fitted on them with the adapted predictors (accuracy on a third held out).
+   */
+  private async composition(a: Adaptation, predictors: ReadonlyMap<string, KernelLatencyPredictor>, report: (u: Record<string, unknown>) => void) {
+    if (a.options.models === 0) return null;
+    report({ phase: 'models', modelsPlanned: a.options.models });
+    const configs = Array.from({ length: a.options.models }, (_, i) => architectureTask(SEARCH_SPACES[i % SEARCH_SPACES.length]!.name, ADAPTATION_MODEL_SEED + a.options.seed * 1000 + i));
+    const { latencies } = await this.measure(a, configs as KernelConfig[], 'models', (waiting) => report({ waiting }));
+    const models = configs.map((c, i) => ({ ...architectureOf(c), latencyMs: latencies[i]! })).filter((m) => m.latencyMs > 0);
+    const fitted = this.service.fitComposition(a.deviceId, models, predictors);
+    if (!fitted) return { models: models.length, fitted: false };
+    const version = this.predictors.saveComposition(a.deviceId, fitted.composition, fitted.heldOut ? { ...fitted.heldOut } : null,
+      { method: 'adapted', adaptationId: a.id, models: models.length });
+    return { models: models.length, version, heldOut: fitted.heldOut ?? null };
   }
 
   /** One batch of measurements on the adapting device: its campaign, created or found again, awaited. */
   private async measure(a: Adaptation, configs: KernelConfig[], phase: string, waiting: (why: string | null) => void): Promise<{ campaignId: string; latencies: number[] }> {
     const name = `adapt ${a.id}: ${phase}`;
     const campaign = this.store.findCampaign(name) ?? this.store.createCampaign({
-      name, configs: configs.map((c) => compactConfig(resolveConfig(c)) as WireKernelConfig), deviceIds: [a.deviceId], protocol: this.options.protocol, purpose: 'adaptation',
+      name, configs: configs.map((c) => (isArchitectureTask(c) ? c : compactConfig(resolveConfig(c))) as WireKernelConfig), deviceIds: [a.deviceId], protocol: this.options.protocol, purpose: 'adaptation',
     });
     for (;;) {
       if (this.stopping) throw new Stopped();

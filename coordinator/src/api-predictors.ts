@@ -14,6 +14,7 @@ const StartAdaptation = z.object({
   budget: z.number().int().positive().max(1_000_000).optional(),
   target: z.number().gt(0).max(1).optional(),
   seed: z.number().int().optional(),
+  models: z.number().int().min(0).max(1000).optional(),
 }).strict();
 
 export interface Route { resource?: string; id?: string; action?: string; rest: string[]; url: URL; method: string; admin(): void }
@@ -42,7 +43,7 @@ export async function handlePredictorRoutes(c: Coordinator, req: IncomingMessage
   if (resource === 'devices' && id && action === 'predictors' && method === 'GET') {
     const type = rest[0];
     if (!type) {
-      json(res, 200, { deviceId: id, overheadMs: c.predictors.runOverheadMs(id), predictors: c.service.storedFor(id).map(summary) });
+      json(res, 200, { deviceId: id, overheadMs: c.predictors.runOverheadMs(id), composition: c.predictors.latestComposition(id) ?? null, predictors: c.service.storedFor(id).map(summary) });
       return true;
     }
     const v = url.searchParams.get('version');

@@ -13,6 +13,8 @@ export const FleetConfigSchema = z.object({
   protocol: MeasurementProtocolSchema,
   /** Starter-pool measurements imported on start (a directory of JSONL, relative to the config file). */
   starterPool: z.string().min(1).optional(),
+  /** Adapt every newly enrolled device at once, with this budget and target. */
+  autoAdapt: z.object({ budget: z.number().int().positive(), target: z.number().gt(0).max(1) }).strict().optional(),
   /** Agents the embedded default starts on this machine, one per runtime configuration. */
   localAgents: z.array(z.object({ runtime: RuntimeOptionsSchema }).strict()).default([]),
 }).strict();

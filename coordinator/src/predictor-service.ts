@@ -4,9 +4,10 @@
 import type { KernelConfig } from '@litepred/kernels';
 import { seededRng } from '@litepred/nn';
 import {
-  decomposeModel, exportStoredPredictor, metrics, predictDecomposed, predictorFromData, RooflinePredictor,
-  type KernelLatencyPredictor, type ModelPrediction, type PoolDevice, type PredictorData, type PredictorMetadata,
+  composedLatency, decomposeModel, exportStoredPredictor, fitComposition, metrics, predictDecomposed, predictorFromData, RooflinePredictor, typeSums,
+  type Composition, type KernelLatencyPredictor, type Metrics, type ModelPrediction, type PoolDevice, type PredictorData, type PredictorMetadata,
 } from '@litepred/predictor';
+import { getSpace, kernelsOf, sampleArchitecture } from '@litepred/spaces';
 import type { PredictorStore, StoredPredictor } from './predictor-store.js';
 import { StoreError, type Store } from './store.js';
 
@@ -16,6 +17,8 @@ export const MIN_FULL_DATA_SAMPLES = 6;
 export const MIN_JUDGED_MS = 0.01;
 
 const FULL_DATA_KINDS = new Set(['roofline', 'litepred-mlp']);
+/** Fewer whole models than this give no composition (it has a factor per kernel type). */
+export const MIN_COMPOSITION_MODELS = 6;
 
 export class PredictorService {
   constructor(private readonly store: Store, private readonly predictors: PredictorStore, private readonly log: (line: string) => void = () => undefined) {}
@@ -49,7 +52,33 @@ export class PredictorService {
     }
     if (items.length) this.predictors.savePredictors(items);
     if (built.length) this.log(`${deviceId}: full-data predictors built for ${built.length} kernel type(s)`);
+    const models = this.predictors.architectureMeasurements(deviceId, { purposes: ['profile', 'starter-pool'] });
+    const previous = this.predictors.latestComposition(deviceId);
+    if (models.length >= MIN_COMPOSITION_MODELS && (built.length > 0 || previous?.provenance.models !== models.length)) {
+      const fitted = this.fitComposition(deviceId, models, this.loaded(deviceId));
+      if (fitted) this.predictors.saveComposition(deviceId, fitted.composition, fitted.heldOut ? { ...fitted.heldOut } : null, { method: 'full-data', models: models.length });
+    }
     return { built, unchanged };
+  }
+
+  /**
+   * A composition from whole models the device measured, with its accuracy on a third of them held
+   * out (fitted on the rest) before the stored one is fitted on all.
+   */
+  fitComposition(deviceId: string, models: readonly { space: string; seed: number; latencyMs: number }[], predictors: ReadonlyMap<string, KernelLatencyPredictor>):
+    { composition: Composition; heldOut?: Metrics } | undefined {
+    const overheadMs = this.predictors.runOverheadMs(deviceId);
+    const usable = models.map((m) => ({ sums: typeSums(kernelsOf(sampleArchitecture(getSpace(m.space), m.seed)), predictors), measuredMs: m.latencyMs }))
+      .filter((m): m is { sums: Map<string, number>; measuredMs: number } => m.sums !== undefined);
+    if (usable.length < MIN_COMPOSITION_MODELS) return undefined;
+    const test = usable.filter((_, i) => i % 3 === 2);
+    const part = fitComposition(usable.filter((_, i) => i % 3 !== 2), overheadMs);
+    const heldOut = test.length ? metrics(test.map((m) => composedLatency(m.sums, overheadMs, part)), test.map((m) => m.measuredMs)) : undefined;
+    return { composition: fitComposition(usable, overheadMs), heldOut };
+  }
+
+  private loaded(deviceId: string): Map<string, KernelLatencyPredictor> {
+    return new Map(this.predictors.latestPredictors(deviceId).map((p) => [p.kernelType, predictorFromData(p.data as PredictorData)]));
   }
 
   /** The pool: every other device's newest full-data predictors. */
@@ -75,10 +104,12 @@ export class PredictorService {
     const stored = this.storedFor(deviceId);
     if (stored.length === 0) throw new StoreError('NOT_FOUND', `device ${deviceId} has no predictors yet (run litepred adapt --device ${deviceId}, or a campaign)`);
     const predictors = new Map(stored.map((p) => [p.kernelType, predictorFromData(p.data as PredictorData)]));
-    const decomposition = decomposeModel(model, { inputShape });
-    const prediction = predictDecomposed(decomposition, predictors, { overheadMs: this.predictors.runOverheadMs(deviceId) });
+    const fusionRules = this.predictors.fusionRules(deviceId);
+    const decomposition = decomposeModel(model, { inputShape, fusionRules });
+    const composition = this.predictors.latestComposition(deviceId)?.data as Composition | undefined;
+    const prediction = predictDecomposed(decomposition, predictors, { overheadMs: this.predictors.runOverheadMs(deviceId), composition });
     const used = new Set(decomposition.kernels.map((k) => k.config.type));
-    return { deviceId, versions: Object.fromEntries(stored.filter((p) => used.has(p.kernelType)).map((p) => [p.kernelType, p.version])), ...prediction };
+    return { deviceId, versions: Object.fromEntries(stored.filter((p) => used.has(p.kernelType)).map((p) => [p.kernelType, p.version])), ...prediction, ...(fusionRules ? { fusionRules } : {}) };
   }
 
   /** One predictor as ONNX + metadata. */

@@ -2,7 +2,7 @@
 // their progress, the starter pool's imported measurements, and the kernel samples predictors are
 // trained on. Same SQLite database as store.ts (schema in its migrations).
 import { createHash, randomBytes } from 'node:crypto';
-import type { Fingerprint, WireKernelConfig } from '@litepred/protocol';
+import { architectureOf, isArchitectureTask, type Fingerprint, type WireKernelConfig } from '@litepred/protocol';
 import type { CampaignPurpose, Store } from './store.js';
 import { StoreError } from './store.js';
 
@@ -23,7 +23,15 @@ export interface StoredPredictor {
 }
 
 export type AdaptationState = 'running' | 'done' | 'failed' | 'cancelled';
-export interface AdaptationOptions { budget: number; target: number; seed: number }
+export interface AdaptationOptions {
+  /** Kernel measurements allowed. */
+  budget: number;
+  /** Share of held-out kernels within ±10% that ends the kernel loop early. */
+  target: number;
+  seed: number;
+  /** Whole architectures measured end to end afterwards, to fit the device's composition (0: none). */
+  models: number;
+}
 export interface Adaptation {
   id: string;
   deviceId: string;
@@ -97,10 +105,50 @@ export class PredictorStore {
     const out = new Map<string, { config: WireKernelConfig; latencyMs: number }[]>();
     for (const [key, values] of byConfig) {
       const config = JSON.parse(key) as WireKernelConfig;
+      if (isArchitectureTask(config)) continue;
       const sorted = values.sort((a, b) => a - b);
       out.set(config.type, [...(out.get(config.type) ?? []), { config, latencyMs: sorted[Math.floor(sorted.length / 2)]! }]);
     }
     return out;
+  }
+
+  /** Whole architectures a device measured end to end (the fastest where measured more than once), from campaigns of the given purposes or these campaigns. */
+  architectureMeasurements(deviceId: string, from: { purposes?: readonly CampaignPurpose[]; campaigns?: readonly string[] }): { space: string; seed: number; latencyMs: number }[] {
+    const rows = this.db.prepare(`SELECT t.config, m.latency_ms, c.purpose, c.id FROM measurements m JOIN tasks t ON t.id = m.task_id JOIN campaigns c ON c.id = m.campaign_id
+      WHERE m.device_id = ? AND m.kernel_type LIKE 'arch:%' ORDER BY m.task_id`).all(deviceId) as { config: string; latency_ms: number; purpose: CampaignPurpose; id: string }[];
+    const best = new Map<string, number>();
+    for (const r of rows) {
+      if (!(from.purposes?.includes(r.purpose) || from.campaigns?.includes(r.id))) continue;
+      best.set(r.config, Math.min(best.get(r.config) ?? Infinity, r.latency_ms));
+    }
+    return [...best].map(([key, latencyMs]) => ({ ...architectureOf(JSON.parse(key) as WireKernelConfig), latencyMs }));
+  }
+
+  saveComposition(deviceId: string, data: unknown, metrics: Record<string, number> | null, provenance: Record<string, unknown>): number {
+    return this.db.transaction(() => {
+      const { v } = this.db.prepare('SELECT COALESCE(MAX(version), 0) + 1 v FROM compositions WHERE device_id = ?').get(deviceId) as { v: number };
+      this.db.prepare('INSERT INTO compositions (device_id, version, data, metrics, provenance, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(deviceId, v, JSON.stringify(data), metrics ? JSON.stringify(metrics) : null, JSON.stringify(provenance), Date.now());
+      return v;
+    })();
+  }
+
+  /** A device's newest composition, if it has one. */
+  latestComposition(deviceId: string): { version: number; data: unknown; metrics: Record<string, number> | null; provenance: Record<string, unknown>; createdAt: number } | undefined {
+    const r = this.db.prepare('SELECT * FROM compositions WHERE device_id = ? ORDER BY version DESC LIMIT 1').get(deviceId) as
+      { version: number; data: string; metrics: string | null; provenance: string; created_at: number } | undefined;
+    return r && { version: r.version, data: JSON.parse(r.data), metrics: r.metrics ? JSON.parse(r.metrics) : null, provenance: JSON.parse(r.provenance), createdAt: r.created_at };
+  }
+
+  /** A device's fusion rules (pair name -> fused) with the timings they were decided on. */
+  saveFusionRules(deviceId: string, rules: Record<string, boolean>, timings: Record<string, [number, number, number]>): void {
+    this.db.prepare('INSERT OR REPLACE INTO fusion_rules (device_id, rules, timings, measured_at) VALUES (?, ?, ?, ?)')
+      .run(deviceId, JSON.stringify(rules), JSON.stringify(timings), Date.now());
+  }
+
+  fusionRules(deviceId: string): Record<string, boolean> | undefined {
+    const r = this.db.prepare('SELECT rules FROM fusion_rules WHERE device_id = ?').get(deviceId) as { rules: string } | undefined;
+    return r && JSON.parse(r.rules);
   }
 
   /** What session.run costs a device beyond its kernels (the median over its kernel measurements); 0 when unknown. */

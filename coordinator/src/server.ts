@@ -30,6 +30,8 @@ export interface CoordinatorOptions {
   protocol?: WireMeasurementProtocol;
   /** How often an adaptation checks its campaign (ms). */
   adaptationPollMs?: number;
+  /** Adapt every newly enrolled device at once with these settings. */
+  autoAdapt?: { budget: number; target: number };
 }
 
 /** Who is on the other end of an upgrade: a known device, or a new one presenting an enrolment token. */
@@ -62,6 +64,7 @@ export class Coordinator {
   private readonly leaseMs: number;
   private readonly heartbeatMs: number;
   private readonly log: (line: string) => void;
+  private readonly autoAdapt: CoordinatorOptions['autoAdapt'];
   private stopping = false;
   /** Set on first start: the admin token, shown once. */
   readonly newAdminToken: string | undefined;
@@ -81,6 +84,7 @@ export class Coordinator {
     this.store.onCampaignDone = (campaignId) => setImmediate(() => this.buildAfterCampaign(campaignId));
     this.ingest = new Ingest(this.store);
     this.leaseMs = options.leaseMs ?? 120_000;
+    this.autoAdapt = options.autoAdapt;
     this.heartbeatMs = options.heartbeatMs ?? 10_000;
     this.http = createServer((req, res) => {
       handleApi(this, req, res).catch((error: Error) => {
@@ -234,6 +238,13 @@ export class Coordinator {
     }
     this.connections.set(conn.deviceId!, conn);
     this.send(conn.ws, { type: 'welcome', v: PROTOCOL_VERSION, deviceId: conn.deviceId!, credential, heartbeatMs: this.heartbeatMs });
+    if (credential && this.autoAdapt) {
+      try {
+        this.log(`adapting ${conn.deviceId} on enrolment: ${this.adaptations.start(conn.deviceId!, this.autoAdapt).id}`);
+      } catch (error) {
+        this.log(`${conn.deviceId}: no adaptation on enrolment: ${(error as Error).message}`);
+      }
+    }
   }
 
   private onClose(conn: Connection): void {

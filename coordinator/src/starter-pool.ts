@@ -1,9 +1,10 @@
 // The starter pool: kernel measurements of a few runtime configurations of one x86 machine,
 // shipped with litepred (coordinator/starter-pool/*.jsonl, written by `npm run bench:collect`),
-// imported on the coordinator's first start so a new device has something to transfer from.
+// imported on the coordinator's first start so a new device has something to transfer from, and
+// whole architectures timed end to end on the same configurations (their compositions).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Fingerprint } from '@litepred/protocol';
+import { architectureTask, type Fingerprint } from '@litepred/protocol';
 import type { PoolMeasurement, PredictorStore } from './predictor-store.js';
 
 export const STARTER_POOL_DIR = new URL('../starter-pool/', import.meta.url);
@@ -26,6 +27,12 @@ export function importStarterPool(dir: string, predictors: PredictorStore): stri
     };
     const rows: PoolMeasurement[] = lines.filter((l) => l.kind === 'kernel')
       .map((l) => ({ config: l.config, latencyMs: l.latencyMs, measurement: { config: l.config, latencyMs: l.latencyMs, kernel: l.kernel, boundary: l.boundary } }));
+    // Whole architectures (their composition): timed in interleaved rounds where the file has them.
+    const rounds = lines.filter((l) => l.kind === 'model-rounds');
+    for (const l of rounds.length ? rounds : lines.filter((l) => l.kind === 'model')) {
+      const config = architectureTask(l.space, l.seed);
+      rows.push({ config, latencyMs: l.latencyMs, measurement: { kind: 'model', config, latencyMs: l.latencyMs, roundMedians: l.roundMedians ?? [l.latencyMs], kernels: l.kernels } });
+    }
     const id = `pool-${file.replace(/\.jsonl$/, '')}`;
     if (predictors.importStarterDevice(id, fingerprint, rows, Date.parse(device.measuredAt))) imported.push(id);
   }

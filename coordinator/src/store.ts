@@ -42,6 +42,12 @@ const MIGRATIONS: string[] = [
      id TEXT PRIMARY KEY, device_id TEXT NOT NULL REFERENCES devices(id),
      state TEXT NOT NULL CHECK (state IN ('running', 'done', 'failed', 'cancelled')),
      options TEXT NOT NULL, progress TEXT NOT NULL, result TEXT, error TEXT, created_at INTEGER NOT NULL, finished_at INTEGER);`,
+  // A device's composition: per-kernel-type in-network factors fitted on whole models measured end to end.
+  // And its fusion rules (nn-Meter's test, run by an adaptation), which steer its decompositions.
+  `CREATE TABLE compositions (
+     device_id TEXT NOT NULL REFERENCES devices(id), version INTEGER NOT NULL, data TEXT NOT NULL, metrics TEXT, provenance TEXT NOT NULL,
+     created_at INTEGER NOT NULL, PRIMARY KEY (device_id, version));
+   CREATE TABLE fusion_rules (device_id TEXT PRIMARY KEY REFERENCES devices(id), rules TEXT NOT NULL, timings TEXT NOT NULL, measured_at INTEGER NOT NULL);`,
 ];
 
 const hash = (secret: string) => createHash('sha256').update(secret).digest('hex');
@@ -55,8 +61,11 @@ export class StoreError extends Error {
 }
 
 export interface Device { id: string; fingerprint: Fingerprint; enrolledAt: number; lastSeenAt: number; revoked: boolean; origin: 'agent' | 'starter-pool' }
-/** Why a campaign exists: a user's profiling run, an adaptation's measurements, or imported starter-pool data. */
-export type CampaignPurpose = 'profile' | 'adaptation' | 'starter-pool';
+/**
+ * Why a campaign exists: a user's profiling run, an adaptation's measurements, imported
+ * starter-pool data, or measurements that check predictions (never trained or fitted on).
+ */
+export type CampaignPurpose = 'profile' | 'adaptation' | 'starter-pool' | 'check';
 export interface Campaign { id: string; name: string; protocol: WireMeasurementProtocol; state: 'running' | 'done' | 'cancelled'; createdAt: number; finishedAt: number | null; purpose: CampaignPurpose }
 export interface Lease { leaseId: string; campaignId: string; protocol: WireMeasurementProtocol; expiresAt: number; tasks: { taskId: number; config: WireKernelConfig }[] }
 export interface DeviceProgress { deviceId: string; pending: number; leased: number; done: number; failed: number; cancelled: number }

@@ -33,10 +33,10 @@ describe('store', () => {
     const path = join(dir(), 'db.sqlite');
     const s1 = new Store(path);
     expect(s1.db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(s1.db.pragma('user_version', { simple: true })).toBe(2);
+    expect(s1.db.pragma('user_version', { simple: true })).toBe(4);
     s1.close();
     const s2 = new Store(path); // reopening does not re-run migrations
-    expect(s2.db.pragma('user_version', { simple: true })).toBe(2);
+    expect(s2.db.pragma('user_version', { simple: true })).toBe(4);
     s2.close();
   });
 

@@ -3,8 +3,8 @@ device, with predictors pulled by `litepred predictor pull` and plain onnxruntim
 installed. Usage:  python nas_loop.py PREDICTORS_DIR [N_CANDIDATES]
 
 The predictors take a kernel's feature vector (the columns each <type>.json names) and give its
-latency in ms; a model's latency is the sum over its kernels plus the device's run overhead
-(device.json). This file computes the features of the kernels a MobileNetV2 block runs as; for
+latency in ms; a model's latency is the sum over its kernels, each times its type's in-network
+factor (device.json's composition), plus the device's run overhead (device.json). This file computes the features of the kernels a MobileNetV2 block runs as; for
 any other ONNX model, POST it to the coordinator instead (see predict_onnx below).
 """
 import json
@@ -86,6 +86,9 @@ class Device:
         folder = Path(folder)
         manifest = json.loads((folder / "device.json").read_text())
         self.id, self.overhead_ms = manifest["deviceId"], manifest["overheadMs"]
+        # In-network factor per kernel type, fitted on whole models the device measured (if it has them).
+        composition = manifest.get("composition") or {}
+        self.factors, self.shared = composition.get("factors", {}), composition.get("shared", 1.0)
         self.predictors = {}
         for p in manifest["predictors"]:
             meta = json.loads((folder / p["metadata"]).read_text())
@@ -104,7 +107,7 @@ class Device:
                 raise KeyError(f"{self.id} has no {type_} predictor; pull it or adapt the device for it")
             session, input_name, columns, output_name = self.predictors[type_]
             x = np.array([[f[c] for c in columns] for _, f in items], dtype=np.float32)
-            ms = session.run([output_name], {input_name: x})[0][:, 0]
+            ms = session.run([output_name], {input_name: x})[0][:, 0] * self.factors.get(type_, self.shared)
             np.add.at(totals, [i for i, _ in items], ms)
         return totals
 

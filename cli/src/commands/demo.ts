@@ -4,20 +4,20 @@
 // held-out kernels and on whole models measured end to end, and how to pull and use the
 // predictors. A second run reuses the device, its adaptation and its end-to-end measurements.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Argv, CommandModule } from 'yargs';
-import { Coordinator, loadFleetConfig, type Adaptation } from '@litepred/coordinator';
-import { KernelProfiler } from '@litepred/profiler';
-import { buildArchitectureModel, SEARCH_SPACES, sampleArchitecture } from '@litepred/spaces';
+import { ARCHITECTURE_ROUNDS } from '@litepred/agent';
+import { Coordinator, DEFAULT_CAMPAIGN_PROTOCOL, loadFleetConfig } from '@litepred/coordinator';
+import { architectureOf, architectureTask } from '@litepred/protocol';
+import { buildArchitectureModel, getSpace, SEARCH_SPACES, sampleArchitecture } from '@litepred/spaces';
 import { formatTable } from '../table.js';
 import { describeAdaptation } from './predictors.js';
 
-interface DemoArgs { config: string; backend: 'ort-node' | 'ort-web'; threads: number; 'opt-level': 'disabled' | 'basic' | 'extended' | 'all'; budget: number; target: number; models: number; json: boolean }
+interface DemoArgs { config: string; backend: 'ort-node' | 'ort-web'; threads: number; 'opt-level': 'disabled' | 'basic' | 'extended' | 'all'; budget: number; target: number; 'adapt-models': number; models: number; json: boolean }
 
 const CLI = fileURLToPath(new URL('../../bin/litepred.js', import.meta.url));
-const ROUNDS = 5;
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const say = (line: string) => console.error(line);
 
@@ -33,7 +33,8 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
     .option('opt-level', { choices: ['disabled', 'basic', 'extended', 'all'] as const, default: 'basic' as const, describe: "the new device's graph optimization level" })
     .option('budget', { type: 'number', default: 300, describe: 'kernel measurements the adaptation may spend' })
     .option('target', { type: 'number', default: 0.95, describe: 'share of held-out kernels within ±10% that ends it early' })
-    .option('models', { type: 'number', default: 14, describe: 'whole models to measure end to end and predict' })
+    .option('adapt-models', { type: 'number', default: 28, describe: 'whole models the adaptation measures end to end for the composition' })
+    .option('models', { type: 'number', default: 14, describe: 'other whole models to measure end to end and predict, to check the result' })
     .option('json', { type: 'boolean', default: false, describe: 'print the results as JSON' }) as unknown as Argv<DemoArgs>,
   handler: async (a) => {
     const started = Date.now();
@@ -61,12 +62,14 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
       say(`   ${known ? 'reconnected' : 'enrolled'} as ${deviceId}`);
 
       // 3. Adapt, or reuse the adaptation a previous run finished.
-      let adaptation = c.predictors.listAdaptations({ deviceId }).reverse().find((x) => x.state === 'done' && x.options.budget === a.budget);
+      let adaptation = c.predictors.listAdaptations({ deviceId }).reverse()
+        .find((x) => x.state === 'done' && x.options.budget === a.budget && x.options.models === a['adapt-models']);
       if (adaptation) say(`3. Reusing adaptation ${adaptation.id} of ${new Date(adaptation.createdAt).toISOString()} (budget ${a.budget})`);
       else {
         const running = c.predictors.listAdaptations({ deviceId, state: 'running' })[0];
-        const id = running?.id ?? c.adaptations.start(deviceId, { budget: a.budget, target: a.target }).id;
-        say(`3. Adapting ${deviceId} within ${a.budget} kernels (stops early at ${pct(a.target)} of held-out kernels within ±10%)${running ? ' — resuming' : ''}`);
+        const id = running?.id ?? c.adaptations.start(deviceId, { budget: a.budget, target: a.target, models: a['adapt-models'] }).id;
+        say(`3. Adapting ${deviceId} within ${a.budget} kernels (stops early at ${pct(a.target)} of held-out kernels within ±10%), ` +
+          `then timing ${a['adapt-models']} whole models for its composition${running ? ' (resuming)' : ''}`);
         let last = '';
         adaptation = await waitUntil(() => {
           const x = c.predictors.getAdaptation(id);
@@ -77,20 +80,20 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
         }, 3_600_000, 'the adaptation');
       }
       if (adaptation.state !== 'done') throw new Error(`adaptation ${adaptation.id} ${adaptation.state}: ${adaptation.error}`);
-      const r = adaptation.result as { source: string; measured: number; heldOut: { within10: number; within5: number; mape: number; n: number }; stoppedBecause: string; ranked: { source: string; score: number }[] };
+      const r = adaptation.result as { source: string; measured: number; heldOut: { within10: number; within5: number; mape: number; n: number }; stoppedBecause: string;
+        ranked: { source: string; score: number }[]; composition: { models: number; heldOut?: { within10: number; n: number } | null } | null };
       say(`   source ${r.source} (log-linear residual ${r.ranked[0]!.score.toFixed(3)}; next ${r.ranked[1]?.source ?? '-'} ${r.ranked[1]?.score.toFixed(3) ?? ''}); ${r.measured} kernels measured`);
       say(`   held-out kernels (≥10 µs): ${pct(r.heldOut.within10)} of ${r.heldOut.n} within ±10%, ${pct(r.heldOut.within5)} within ±5%, MAPE ${pct(r.heldOut.mape)}`);
-      agent.kill('SIGTERM');
-      agent = undefined;
+      if (r.composition?.heldOut) say(`   composition from ${r.composition.models} whole models: ${pct(r.composition.heldOut.within10)} of ${r.composition.heldOut.n} held-out models within ±10% (fitted on the other two thirds)`);
 
-      // 4. Whole models, measured end to end here with the same runtime configuration, against the prediction.
-      const models = await endToEnd(c, deviceId, runtime, a.models, join(dirname(config.database), `demo-models-${deviceId}.json`));
+      // 4. Other whole models, timed end to end on the device, against the prediction.
+      const models = await endToEnd(c, deviceId, a.models);
       const within = models.filter((m) => Math.abs(m.error) <= 0.1).length;
       const seconds = Math.round((Date.now() - started) / 1000);
       if (a.json) {
         console.log(JSON.stringify({ deviceId, runtime, adaptation: { id: adaptation.id, ...r }, models, modelsWithin10: within / models.length, seconds }, null, 2));
       } else {
-        console.log(`\nWhole models on ${deviceId} (${label}): measured end to end (min of ${ROUNDS} interleaved rounds) vs predicted\n`);
+        console.log(`\nWhole models on ${deviceId} (${label}): measured end to end by its agent (fastest of ${ARCHITECTURE_ROUNDS} interleaved rounds) vs predicted\n`);
         console.log(formatTable(['model', 'kernels', 'measured ms', 'predicted ms', 'error'], models.map((m) => [m.model, m.kernels, m.measuredMs, m.predictedMs, `${m.error >= 0 ? '+' : ''}${pct(m.error)}`])));
         console.log(`\n${within} of ${models.length} models within ±10%; held-out kernels ${pct(r.heldOut.within10)} within ±10%; ${r.measured} kernels measured on the new device; ${seconds} s in all.`);
         console.log(`\nUse it (the store keeps the device and its predictors):\n` +
@@ -117,30 +120,24 @@ async function waitUntil<T>(probe: () => T | undefined | false, timeoutMs: numbe
   }
 }
 
-/** Sampled architectures of every space, measured in interleaved rounds (cached per device), and predicted. */
-async function endToEnd(c: Coordinator, deviceId: string, runtime: { backend: 'ort-node' | 'ort-web'; threads: number; graphOptimizationLevel: 'disabled' | 'basic' | 'extended' | 'all' }, n: number, cacheFile: string): Promise<ModelResult[]> {
-  const archs = Array.from({ length: n }, (_, i) => {
-    const space = SEARCH_SPACES[i % SEARCH_SPACES.length]!;
-    return { name: `${space.name}-${9000 + i}`, arch: sampleArchitecture(space, 9000 + i) };
-  });
-  const cache = existsSync(cacheFile) ? JSON.parse(readFileSync(cacheFile, 'utf8')) as Record<string, number> : {};
-  const todo = archs.filter((m) => cache[m.name] === undefined);
-  if (todo.length) {
-    say(`4. Measuring ${todo.length} whole models end to end on ${runtime.backend}/${runtime.threads}/${runtime.graphOptimizationLevel} (${ROUNDS} rounds)...`);
-    const profiler = await KernelProfiler.create({ runtime, coldWeightMsPerByte: 0, method: 'paired-null-difference' });
-    const sessions = [];
-    for (const m of todo) sessions.push(await profiler.openModel(buildArchitectureModel(m.arch)));
-    const medians = todo.map(() => [] as number[]);
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const [i, s] of sessions.entries()) medians[i]!.push((await s.time({ warmupRuns: 3, minRuns: 10, maxRuns: 10, maxMs: 1000 })).median);
-    }
-    for (const s of sessions) await s.close();
-    todo.forEach((m, i) => (cache[m.name] = Math.min(...medians[i]!)));
-    writeFileSync(cacheFile, JSON.stringify(cache, null, 2));
-  } else say(`4. Reusing the end-to-end measurements in ${cacheFile}`);
-  return archs.map((m) => {
-    const p = c.service.predict(deviceId, buildArchitectureModel(m.arch).bytes);
-    const measuredMs = cache[m.name]!;
-    return { model: m.name, kernels: p.kernels.length, measuredMs, predictedMs: p.latencyMs, error: p.latencyMs / measuredMs - 1 };
+/**
+ * Sampled architectures of every space (seeds no adaptation uses), timed end to end by the agent
+ * as a campaign that is only for checking (never fitted on), and predicted. A second run finds the
+ * campaign in the store.
+ */
+async function endToEnd(c: Coordinator, deviceId: string, n: number): Promise<ModelResult[]> {
+  const configs = Array.from({ length: n }, (_, i) => architectureTask(SEARCH_SPACES[i % SEARCH_SPACES.length]!.name, 9000 + i));
+  const name = `demo check: ${deviceId}, ${n} models`;
+  const existing = c.store.findCampaign(name);
+  const campaign = existing?.state === 'done' ? existing : c.store.createCampaign({ name, configs, deviceIds: [deviceId], protocol: DEFAULT_CAMPAIGN_PROTOCOL, purpose: 'check' });
+  say(existing?.state === 'done' ? `4. Reusing the end-to-end measurements of ${campaign.id}` : `4. The agent times ${n} other whole models end to end (${campaign.id})...`);
+  await waitUntil(() => c.store.getCampaign(campaign.id).state !== 'running', 3_600_000, 'the end-to-end measurements');
+  const measured = c.store.campaignResults(campaign.id);
+  return configs.flatMap((config, i) => {
+    const { space, seed } = architectureOf(config);
+    const measuredMs = measured[i]?.latencyMs;
+    if (!measuredMs) return [];
+    const p = c.service.predict(deviceId, buildArchitectureModel(sampleArchitecture(getSpace(space), seed)).bytes);
+    return [{ model: `${space}-${seed}`, kernels: p.kernels.length, measuredMs, predictedMs: p.latencyMs, error: p.latencyMs / measuredMs - 1 }];
   });
 }

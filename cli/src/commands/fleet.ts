@@ -5,6 +5,8 @@ import type { Argv, CommandModule } from 'yargs';
 import type { KernelConfig } from '@litepred/kernels';
 import { Coordinator, loadFleetConfig, type Campaign, type Device, type DeviceProgress } from '@litepred/coordinator';
 import { adminTokenFile, Client, withClientOptions, type ClientArgs } from '../client.js';
+import { sampleConfigs } from '@litepred/sampler';
+import { spaceKernelTypes } from '@litepred/spaces';
 import { loadConfigFile } from '../config-files.js';
 import { formatTable } from '../table.js';
 
@@ -28,7 +30,7 @@ export const coordinatorCommand: CommandModule = {
     const c = await Coordinator.start({
       host: (argv.host as string | undefined) ?? config.listen.host, port: (argv.port as number | undefined) ?? config.listen.port,
       database, leaseMs: config.leaseMs, heartbeatMs: config.heartbeatMs, log: (l) => console.error(l),
-      starterPool: config.starterPool, protocol: config.protocol,
+      starterPool: config.starterPool, protocol: config.protocol, autoAdapt: config.autoAdapt,
     });
     if (c.newAdminToken) {
       const file = adminTokenFile(database);
@@ -92,7 +94,7 @@ function progressTable(progress: DeviceProgress[]): string {
   }));
 }
 
-interface CampaignArgs { action: string; id?: string; name?: string; file?: string; kernel?: string; device: string[]; 'all-devices': boolean; watch: boolean }
+interface CampaignArgs { action: string; id?: string; name?: string; file?: string; kernel?: string; sample?: number; seed: number; device: string[]; 'all-devices': boolean; watch: boolean }
 
 export const campaignCommand: CommandModule<object, Args<CampaignArgs>> = {
   command: 'campaign <action> [id]',
@@ -102,7 +104,9 @@ export const campaignCommand: CommandModule<object, Args<CampaignArgs>> = {
     .positional('id', { type: 'string' })
     .option('name', { type: 'string', describe: 'create: a name' })
     .option('file', { type: 'string', describe: 'create: kernel configs (.csv, .json, .jsonl)' })
-    .option('kernel', { type: 'string', describe: 'create: kernel type for file rows without one' })
+    .option('kernel', { type: 'string', describe: 'create: kernel type for file rows without one (with --sample: only this type)' })
+    .option('sample', { type: 'number', describe: 'create: instead of --file, N VAE-sampled configs of every kernel type the search spaces use' })
+    .option('seed', { type: 'number', default: 1, describe: 'create --sample: sampler seed' })
     .option('device', { type: 'string', array: true, default: [] as string[], describe: 'create: a device id (repeat for several)' })
     .option('all-devices', { type: 'boolean', default: false, describe: 'create: every enrolled, unrevoked device' })
     .option('watch', { type: 'boolean', default: false, describe: 'status: refresh until the campaign ends' })
@@ -110,13 +114,16 @@ export const campaignCommand: CommandModule<object, Args<CampaignArgs>> = {
   handler: async (a) => {
     const client = Client.from(a);
     if (a.action === 'create') {
-      if (!a.file) throw new Error('campaign create needs --file with kernel configs');
-      const configs: KernelConfig[] = loadConfigFile(a.file, a.kernel).configs;
+      if (!a.file === (a.sample === undefined)) throw new Error('campaign create needs --file with kernel configs, or --sample N (not both)');
+      if (a.sample !== undefined && !(Number.isInteger(a.sample) && a.sample > 0)) throw new Error(`--sample: a positive whole number of configs per kernel type, not ${a.sample}`);
+      const configs: KernelConfig[] = a.file ? loadConfigFile(a.file, a.kernel).configs
+        : (a.kernel ? [a.kernel] : spaceKernelTypes()).flatMap((t, i) => sampleConfigs(t, a.sample!, { sampler: 'vae', seed: a.seed * 1000 + i }).configs);
       let deviceIds = a.device;
       if (a['all-devices']) deviceIds = (await client.request<Device[]>('GET', '/api/devices')).filter((d) => !d.revoked).map((d) => d.id);
       if (deviceIds.length === 0) throw new Error('name the devices: --device ID (repeat) or --all-devices');
-      const c = await client.request<Campaign>('POST', '/api/campaigns', { name: a.name ?? a.file, configs, deviceIds });
-      print(a.json, c, () => `${c.id}: ${configs.length} kernel configs on ${deviceIds.length} device(s). Follow it: litepred campaign status ${c.id} --watch`);
+      const c = await client.request<Campaign>('POST', '/api/campaigns', { name: a.name ?? a.file ?? `${a.sample} VAE samples per kernel type`, configs, deviceIds });
+      print(a.json, c, () => `${c.id}: ${configs.length} kernel configs on ${deviceIds.length} device(s). Follow it: litepred campaign status ${c.id} --watch\n` +
+        'Each device that finishes gets full-data predictors and joins the pool (litepred predictor list).');
       return;
     }
     if (a.action === 'list') {

@@ -18,17 +18,19 @@ export function describeAdaptation(a: Adaptation): string {
   const p = a.progress as { phase?: string; measured?: number; budget?: number; source?: string; why?: string; heldOutWithin10?: number; heldOutJudged?: number; round?: number; waiting?: string | null };
   if (a.state === 'failed') return `${a.id}: failed: ${a.error}`;
   if (a.state === 'done') {
-    const r = a.result as { source: string; measured: number; heldOut: { within10: number; n: number }; stoppedBecause: string };
-    return `${a.id}: done. Source ${r.source}; ${r.measured} kernels measured; ${pct(r.heldOut.within10)} of ${r.heldOut.n} held-out kernels within ±10% (stopped: ${r.stoppedBecause === 'target' ? 'target reached' : 'budget spent'})`;
+    const r = a.result as { source: string; measured: number; heldOut: { within10: number; n: number }; stoppedBecause: string; composition: { models: number; heldOut?: { within10: number; n: number } | null } | null };
+    const models = r.composition?.heldOut ? `; composition from ${r.composition.models} whole models: ${pct(r.composition.heldOut.within10)} of ${r.composition.heldOut.n} held-out models within ±10%` : '';
+    return `${a.id}: done. Source ${r.source}; ${r.measured} kernels measured; ${pct(r.heldOut.within10)} of ${r.heldOut.n} held-out kernels within ±10% (stopped: ${r.stoppedBecause === 'target' ? 'target reached' : 'budget spent'})${models}`;
   }
   const parts = [`${a.id}: ${p.phase ?? a.state}`, `${p.measured ?? 0}/${a.options.budget} kernels`];
+  if (p.phase === 'models') parts.push(`measuring ${a.options.models} whole models end to end for the composition`);
   if (p.heldOutWithin10 !== undefined) parts.push(`held-out within ±10%: ${pct(p.heldOutWithin10)} (target ${pct(a.options.target)}, round ${p.round})`);
   if (p.why) parts.push(p.why);
   if (p.waiting) parts.push(p.waiting);
   return parts.join(' | ');
 }
 
-export const adaptCommand: CommandModule<object, Args<{ device: string; budget?: number; target?: number; seed?: number; detach: boolean }>> = {
+export const adaptCommand: CommandModule<object, Args<{ device: string; budget?: number; target?: number; seed?: number; models?: number; detach: boolean }>> = {
   command: 'adapt',
   describe: 'make predictors for a device from the pool and a small budget of its own measurements',
   builder: (y: Argv) => withClientOptions(y)
@@ -36,11 +38,12 @@ export const adaptCommand: CommandModule<object, Args<{ device: string; budget?:
     .option('budget', { type: 'number', describe: 'kernel measurements allowed, probe and held-out included (default 300)' })
     .option('target', { type: 'number', describe: 'share of held-out kernels within ±10% that ends it early (default 0.95)' })
     .option('seed', { type: 'number', describe: 'sampler seed (default 1)' })
+    .option('models', { type: 'number', describe: 'whole models to measure end to end afterwards, for the composition (default 28; 0: none)' })
     .option('detach', { type: 'boolean', default: false, describe: 'start it and return; follow with litepred adaptation status ID' })
     .option('json', { type: 'boolean', default: false, describe: 'print JSON (the finished adaptation)' }) as unknown as Argv<Args<{ device: string; detach: boolean }>>,
   handler: async (a) => {
     const client = Client.from(a);
-    let adaptation = await client.request<Adaptation>('POST', `/api/devices/${encodeURIComponent(a.device)}/adapt`, { budget: a.budget, target: a.target, seed: a.seed });
+    let adaptation = await client.request<Adaptation>('POST', `/api/devices/${encodeURIComponent(a.device)}/adapt`, { budget: a.budget, target: a.target, seed: a.seed, models: a.models });
     if (!a.detach) adaptation = await follow(client, adaptation.id, !a.json);
     if (a.json) console.log(JSON.stringify(adaptation, null, 2));
     else if (a.detach) console.log(`${adaptation.id} started. Follow it: litepred adaptation status ${adaptation.id} --watch`);
@@ -109,7 +112,7 @@ export const predictorCommand: CommandModule<object, Args<{ action: string; devi
     if (!a.device || !a.out) throw new Error('predictor pull needs --device ID and --out DIR');
     if (a['predictor-version'] !== undefined && a.kernel?.length !== 1) throw new Error('--predictor-version needs exactly one --kernel');
     const device = encodeURIComponent(a.device);
-    const have = await client.request<{ overheadMs: number; predictors: PredictorSummary[] }>('GET', `/api/devices/${device}/predictors`);
+    const have = await client.request<{ overheadMs: number; composition: { version: number; data: unknown } | null; predictors: PredictorSummary[] }>('GET', `/api/devices/${device}/predictors`);
     const types = a.kernel ?? have.predictors.map((p) => p.kernelType);
     if (types.length === 0) throw new Error(`device ${a.device} has no predictors yet (litepred adapt --device ${a.device})`);
     mkdirSync(a.out, { recursive: true });
@@ -121,7 +124,9 @@ export const predictorCommand: CommandModule<object, Args<{ action: string; devi
       writeFileSync(join(a.out, `${t}.json`), JSON.stringify(p.metadata, null, 2) + '\n');
       pulled.push({ kernelType: t, version: p.metadata.version, onnx: `${t}.onnx`, metadata: `${t}.json` });
     }
-    const manifest = { deviceId: a.device, overheadMs: have.overheadMs, pulledAt: new Date().toISOString(), coordinator: client.url, predictors: pulled };
+    // model ms = overheadMs + Σ over kernels of prediction × composition.factors[type] (shared for a type not listed).
+    const manifest = { deviceId: a.device, overheadMs: have.overheadMs, composition: have.composition && { version: have.composition.version, ...(have.composition.data as object) },
+      pulledAt: new Date().toISOString(), coordinator: client.url, predictors: pulled };
     writeFileSync(join(a.out, 'device.json'), JSON.stringify(manifest, null, 2) + '\n');
     if (a.json) console.log(JSON.stringify(manifest, null, 2));
     else console.log(`pulled ${pulled.length} predictor(s) of ${a.device} into ${a.out} (ONNX + metadata; device.json lists them with the run overhead)`);
@@ -150,7 +155,8 @@ export const predictCommand: CommandModule<object, Args<{ model: string; device:
       ? p.kernels.map((k) => [k.config.type, JSON.stringify(k.config).slice(0, 80), k.predictedMs ?? '-'])
       : [...groupByType(p)].map(([t, g]) => [t, g.count, g.ms ?? '-']);
     console.log(formatTable(a.kernels ? ['kernel type', 'config', 'ms'] : ['kernel type', 'kernels', 'ms'], rows));
-    console.log(`\n${a.model} on ${p.deviceId}: ${p.latencyMs.toFixed(3)} ms (kernels ${(p.latencyMs - p.overheadMs).toFixed(3)} ms + run overhead ${p.overheadMs.toFixed(3)} ms)`);
+    console.log(`\n${a.model} on ${p.deviceId}: ${p.latencyMs.toFixed(3)} ms (kernels ${(p.latencyMs - p.overheadMs).toFixed(3)} ms + run overhead ${p.overheadMs.toFixed(3)} ms)` +
+      (p.composition ? `; kernel times are in-network (the device's composition from ${p.composition.models} whole models)` : '; no composition yet: kernel times are standalone'));
     console.log(`coverage: ${p.kernels.length} kernels, ${(100 * p.coverage.flopsShare).toFixed(1)}% of the model's FLOPs`);
     for (const u of p.coverage.unsupported) console.log(`not covered: ${u.op} x${u.count} (${(u.flops / 1e6).toFixed(1)} MFLOPs)${u.reasons.length ? `: ${u.reasons.join('; ')}` : ''}`);
     if (p.missingPredictors.length) console.error(`litepred: ${p.deviceId} has no predictor for ${p.missingPredictors.join(', ')}; those kernels are not in the total (adapt the device, or profile those types)`);

@@ -28,31 +28,40 @@ export const DEFAULT_SHRINKAGE: Shrinkage = { intercept: 2, slope: 4 };
 const log = (v: number) => Math.log(Math.max(v, 1e-9));
 
 /**
+ * How much a measurement counts in choosing and fitting: fully from `fullMs` up, proportionally
+ * less below. A kernel of a few µs has a timer-noise label, and a model's latency barely feels it.
+ */
+export const relevance = (fullMs: number) => (s: Sample) => Math.min(1, s.latencyMs / fullMs);
+
+/**
  * Each type's line log(ms) = a_t + b_t·log(source_ms) is the ridge estimate around the line all
  * types share: with no kernels of a type it is the shared line, with many its own.
  */
-export function recalibrateDevice(source: PoolDevice, samples: readonly Sample[], shrinkage: Shrinkage = DEFAULT_SHRINKAGE): Map<string, RecalibratedPredictor> {
+export function recalibrateDevice(source: PoolDevice, samples: readonly Sample[], shrinkage: Shrinkage = DEFAULT_SHRINKAGE,
+  weightOf: (s: Sample) => number = () => 1): Map<string, RecalibratedPredictor> {
   if (samples.length < 2) throw new Error('recalibration needs at least 2 measurements');
-  const byType = new Map<string, { x: number[]; y: number[] }>();
+  const byType = new Map<string, { x: number[]; y: number[]; w: number[] }>();
   for (const s of samples) {
     const predictor = source.predictors.get(s.config.type);
     if (!predictor) throw new Error(`${source.source} has no ${s.config.type} predictor`);
-    const e = byType.get(s.config.type) ?? { x: [], y: [] };
+    const e = byType.get(s.config.type) ?? { x: [], y: [], w: [] };
     e.x.push(log(predictor.predict([s.config])[0]!));
     e.y.push(log(s.latencyMs));
+    e.w.push(weightOf(s));
     byType.set(s.config.type, e);
   }
-  const shared = fitLine([...byType.values()].flatMap((e) => e.x), [...byType.values()].flatMap((e) => e.y));
+  const all = [...byType.values()];
+  const shared = fitLine(all.flatMap((e) => e.x), all.flatMap((e) => e.y), all.flatMap((e) => e.w));
   const out = new Map<string, RecalibratedPredictor>();
   for (const [type, predictor] of source.predictors) {
     const e = byType.get(type);
     if (!e) { out.set(type, new RecalibratedPredictor(predictor, shared.a, shared.b)); continue; }
-    const n = e.x.length;
-    const mx = e.x.reduce((s, v) => s + v, 0) / n;
+    const n = e.w.reduce((s, v) => s + v, 0);
+    const mx = e.x.reduce((s, v, i) => s + e.w[i]! * v, 0) / n;
     // Centred on the type's own mean log prediction, intercept and slope estimates are independent.
-    const c = (e.y.reduce((s, v) => s + v, 0) + shrinkage.intercept * (shared.a + shared.b * mx)) / (n + shrinkage.intercept);
-    const sxx = e.x.reduce((s, v) => s + (v - mx) ** 2, 0);
-    const sxy = e.x.reduce((s, v, i) => s + (v - mx) * e.y[i]!, 0);
+    const c = (e.y.reduce((s, v, i) => s + e.w[i]! * v, 0) + shrinkage.intercept * (shared.a + shared.b * mx)) / (n + shrinkage.intercept);
+    const sxx = e.x.reduce((s, v, i) => s + e.w[i]! * (v - mx) ** 2, 0);
+    const sxy = e.x.reduce((s, v, i) => s + e.w[i]! * (v - mx) * e.y[i]!, 0);
     const b = (sxy + shrinkage.slope * shared.b) / (sxx + shrinkage.slope);
     out.set(type, new RecalibratedPredictor(predictor, c - b * mx, b));
   }
@@ -60,11 +69,12 @@ export function recalibrateDevice(source: PoolDevice, samples: readonly Sample[]
 }
 
 /** One source device for all types: the log-linear (or other) measure over the probe kernels of every type. */
-export function rankPoolDevices(pool: readonly PoolDevice[], probe: readonly Sample[], measure: SimilarityMeasure = 'log-linear'): RankedCandidate[] {
+export function rankPoolDevices(pool: readonly PoolDevice[], probe: readonly Sample[], measure: SimilarityMeasure = 'log-linear',
+  weightOf: (s: Sample) => number = () => 1): RankedCandidate[] {
   const candidates = pool.filter((d) => probe.every((s) => d.predictors.has(s.config.type)));
   if (candidates.length === 0) throw new Error('no pool device has a predictor for every probed kernel type');
   return rankSources(candidates.map((d) => ({ source: d.source, predicted: probe.map((s) => d.predictors.get(s.config.type)!.predict([s.config])[0]!) })),
-    probe.map((s) => s.latencyMs), measure);
+    probe.map((s) => s.latencyMs), measure, probe.map(weightOf));
 }
 
 export type DeviceAdaptEvent =
@@ -130,14 +140,15 @@ export async function adaptDevice(o: AdaptDeviceOptions): Promise<AdaptedDevice>
   const draw = (n: number, salt: number) => types.flatMap((t, i) => o.sample(t, n, seed * 7919 + salt * 1009 + i));
   let samples = await measureSamples(draw(probeN, 0), 'probe');
   o.onProgress?.({ phase: 'probe', measured });
-  const ranked = rankPoolDevices(o.pool.filter((d) => types.every((t) => d.predictors.has(t))), samples, o.measureName);
+  const weightOf = relevance(minMs);
+  const ranked = rankPoolDevices(o.pool.filter((d) => types.every((t) => d.predictors.has(t))), samples, o.measureName, weightOf);
   o.onProgress?.({ phase: 'source', ranked });
   const source = o.pool.find((d) => d.source === ranked[0]!.source)!;
   const heldOut = await measureSamples(draw(heldN, 1), 'held-out');
   const judged = heldOut.filter((s) => s.latencyMs >= minMs);
   if (judged.length === 0) throw new Error(`no held-out kernel took ${minMs} ms or more; nothing to judge accuracy on`);
   for (let round = 1; ; round++) {
-    const predictors = recalibrateDevice(source, samples, o.shrinkage);
+    const predictors = recalibrateDevice(source, samples, o.shrinkage, weightOf);
     const predicted = judged.map((s) => predictors.get(s.config.type)!.predict([s.config])[0]!);
     const heldOutMetrics = metrics(predicted, judged.map((s) => s.latencyMs));
     o.onProgress?.({ phase: 'round', round, measured, heldOut: heldOutMetrics });

@@ -11,3 +11,4 @@ export * from './fusion.js';
 export * from './export.js';
 export * from './adapt-device.js';
 export * from './stored.js';
+export * from './composition.js';

@@ -1,6 +1,7 @@
 // A whole model's latency: the sum of its kernels' predictions plus a per-model overhead, with
 // what is not covered said out loud.
 import type { KernelConfig } from '@litepred/kernels';
+import type { Composition } from './composition.js';
 import { decomposeModel, type Coverage, type Decomposition } from './decompose/decompose.js';
 
 export interface KernelLatencyPredictor {
@@ -11,20 +12,23 @@ export interface KernelLatencyPredictor {
 export interface ModelPrediction {
   latencyMs: number;
   overheadMs: number;
+  /** Per kernel: its predicted time inside the network (the standalone prediction times its type's composition factor). */
   kernels: { config: KernelConfig; predictedMs: number | null }[];
+  /** The device's in-network factors, where it has them (composition.ts). */
+  composition?: Composition;
   /** Kernel types the model has and no predictor was given for: their kernels count as null, not 0. */
   missingPredictors: string[];
   coverage: Coverage;
 }
 
 export function predictModel(bytes: Uint8Array, predictors: ReadonlyMap<string, KernelLatencyPredictor>,
-  options: { inputShape?: readonly number[]; overheadMs?: number } = {}): ModelPrediction {
+  options: { inputShape?: readonly number[]; overheadMs?: number; composition?: Composition } = {}): ModelPrediction {
   return predictDecomposed(decomposeModel(bytes, options), predictors, options);
 }
 
 /** The same from a decomposition already made (a NAS loop decomposes each candidate once). */
 export function predictDecomposed({ kernels, coverage }: Decomposition, predictors: ReadonlyMap<string, KernelLatencyPredictor>,
-  options: { overheadMs?: number } = {}): ModelPrediction {
+  options: { overheadMs?: number; composition?: Composition } = {}): ModelPrediction {
   const byType = new Map<string, number[]>();
   kernels.forEach((k, i) => byType.set(k.config.type, [...(byType.get(k.config.type) ?? []), i]));
   const predicted = new Array<number | null>(kernels.length).fill(null);
@@ -32,7 +36,8 @@ export function predictDecomposed({ kernels, coverage }: Decomposition, predicto
   for (const [type, idx] of byType) {
     const p = predictors.get(type);
     if (!p) { missing.push(type); continue; }
-    p.predict(idx.map((i) => kernels[i]!.config)).forEach((ms, j) => (predicted[idx[j]!] = ms));
+    const factor = options.composition ? options.composition.factors[type] ?? options.composition.shared : 1;
+    p.predict(idx.map((i) => kernels[i]!.config)).forEach((ms, j) => (predicted[idx[j]!] = ms * factor));
   }
   const overheadMs = options.overheadMs ?? 0;
   return {
@@ -41,5 +46,6 @@ export function predictDecomposed({ kernels, coverage }: Decomposition, predicto
     kernels: kernels.map((k, i) => ({ config: k.config, predictedMs: predicted[i]! })),
     missingPredictors: missing.sort(),
     coverage,
+    ...(options.composition ? { composition: options.composition } : {}),
   };
 }

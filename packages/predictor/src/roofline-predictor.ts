@@ -20,7 +20,7 @@ const terms = (c: KernelConfig) => {
 };
 
 /** Solves A x = b (small, symmetric positive definite after ridge) by Gaussian elimination. */
-function solve(A: number[][], b: number[]): number[] {
+export function solve(A: number[][], b: number[]): number[] {
   const n = b.length;
   const M = A.map((row, i) => [...row, b[i]!]);
   for (let c = 0; c < n; c++) {

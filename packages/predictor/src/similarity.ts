@@ -47,19 +47,25 @@ export function spearman(predicted: readonly number[], measured: readonly number
   return pearson(ranks(predicted), ranks(measured));
 }
 
-/** RMS residual of log(measured) = a + b·log(predicted): what remains after the best scale-and-power recalibration. Lower = more similar. */
-export function logLinearResidual(predicted: readonly number[], measured: readonly number[]): number {
+/**
+ * RMS residual of log(measured) = a + b·log(predicted): what remains after the best
+ * scale-and-power recalibration. Lower = more similar. Optional weights per config.
+ */
+export function logLinearResidual(predicted: readonly number[], measured: readonly number[], weights?: readonly number[]): number {
   const x = predicted.map((v) => Math.log(Math.max(v, 1e-9)));
   const y = measured.map((v) => Math.log(Math.max(v, 1e-9)));
-  const { a, b } = fitLine(x, y);
-  return Math.sqrt(x.reduce((s, v, i) => s + (y[i]! - a - b * v) ** 2, 0) / x.length);
+  const w = weights ?? x.map(() => 1);
+  const { a, b } = fitLine(x, y, w);
+  return Math.sqrt(x.reduce((s, v, i) => s + w[i]! * (y[i]! - a - b * v) ** 2, 0) / w.reduce((s, v) => s + v, 0));
 }
 
-export function fitLine(x: readonly number[], y: readonly number[]): { a: number; b: number } {
-  const n = x.length;
-  const [mx, my] = [x.reduce((s, v) => s + v, 0) / n, y.reduce((s, v) => s + v, 0) / n];
-  const sxx = x.reduce((s, v) => s + (v - mx) ** 2, 0);
-  const b = sxx > 0 ? x.reduce((s, v, i) => s + (v - mx) * (y[i]! - my), 0) / sxx : 1;
+/** Least-squares line y = a + b·x, optionally weighted. */
+export function fitLine(x: readonly number[], y: readonly number[], weights?: readonly number[]): { a: number; b: number } {
+  const w = weights ?? x.map(() => 1);
+  const sw = w.reduce((s, v) => s + v, 0);
+  const [mx, my] = [x.reduce((s, v, i) => s + w[i]! * v, 0) / sw, y.reduce((s, v, i) => s + w[i]! * v, 0) / sw];
+  const sxx = x.reduce((s, v, i) => s + w[i]! * (v - mx) ** 2, 0);
+  const b = sxx > 0 ? x.reduce((s, v, i) => s + w[i]! * (v - mx) * (y[i]! - my), 0) / sxx : 1;
   return { a: my - b * mx, b };
 }
 
@@ -75,12 +81,13 @@ export interface RankedCandidate {
 }
 
 /** Candidates ordered most similar first under `measure` (the score is the measure's raw value). */
-export function rankSources(candidates: readonly Candidate[], measured: readonly number[], measure: SimilarityMeasure = 'log-linear'): RankedCandidate[] {
+export function rankSources(candidates: readonly Candidate[], measured: readonly number[], measure: SimilarityMeasure = 'log-linear', weights?: readonly number[]): RankedCandidate[] {
   if (candidates.length === 0) throw new Error('the pool has no predictor for this kernel type');
   for (const c of candidates) {
     if (c.predicted.length !== measured.length) throw new Error(`${c.source} predicted ${c.predicted.length} configs, the device measured ${measured.length}`);
   }
-  const score = { 'litepred-kl': latencyKl, spearman, 'log-linear': logLinearResidual }[measure];
+  // Weights (how much each config counts) only the log-linear residual takes; the others are as published.
+  const score = { 'litepred-kl': latencyKl, spearman, 'log-linear': (p: readonly number[], m: readonly number[]) => logLinearResidual(p, m, weights) }[measure];
   const higherIsBetter = measure === 'spearman';
   return candidates.map((c) => ({ source: c.source, score: score(c.predicted, measured) }))
     .sort((p, q) => (higherIsBetter ? q.score - p.score : p.score - q.score));

@@ -1,7 +1,7 @@
 // The messages, as zod schemas; the TypeScript types are inferred from them so the two never drift.
 import { z } from 'zod';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 /** Frames larger than this are refused by both sides (a results batch of 256 measurements fits). */
 export const MAX_FRAME_BYTES = 1024 * 1024;
 export const MAX_RESULTS_PER_FRAME = 256;
@@ -67,10 +67,32 @@ export const MeasurementSchema = z.object({
   drift: z.object({ ratioBefore: z.number(), ratioAfter: z.number(), flagged: z.boolean() }).optional(),
 });
 
+/**
+ * A whole architecture as a task: `{ type: 'arch:<space>', SEED: n }` (the wire's kernel-config
+ * shape; both sides rebuild it with sampleArchitecture). Timed end to end in `rounds` short
+ * rounds interleaved with the lease's other architectures; latencyMs is the fastest round's median.
+ */
+export const ARCHITECTURE_PREFIX = 'arch:';
+export const isArchitectureTask = (config: { type: string }) => config.type.startsWith(ARCHITECTURE_PREFIX);
+export const architectureTask = (space: string, seed: number): WireKernelConfig => ({ type: `${ARCHITECTURE_PREFIX}${space}`, SEED: seed }) as unknown as WireKernelConfig;
+export const architectureOf = (config: WireKernelConfig) => ({ space: config.type.slice(ARCHITECTURE_PREFIX.length), seed: config.SEED ?? 0 });
+
+export const ModelMeasurementSchema = z.object({
+  kind: z.literal('model'),
+  config: KernelConfigSchema,
+  latencyMs: z.number().positive(),
+  /** Median wall time per run in each round. */
+  roundMedians: z.array(z.number().positive()).min(1).max(100),
+  kernels: z.number().int().nonnegative(),
+  sessionCreateMs: z.number(),
+  runtime: RuntimeOptionsSchema.extend({ runtimeVersion: z.string(), executionProvider: z.string() }),
+  measuredAt: z.string(),
+});
+
 export const TaskResultSchema = z.object({
   taskId: positiveInt,
   leaseId: id,
-  measurement: MeasurementSchema.optional(),
+  measurement: z.union([MeasurementSchema, ModelMeasurementSchema]).optional(),
   /** Set instead of measurement when the kernel could not be measured (invalid on this runtime, crashed). */
   error: z.string().max(2000).optional(),
 }).refine((r) => (r.measurement === undefined) !== (r.error === undefined), { message: 'exactly one of measurement and error' });
@@ -100,6 +122,7 @@ export type Fingerprint = z.infer<typeof FingerprintSchema>;
 export type WireMeasurementProtocol = z.infer<typeof MeasurementProtocolSchema>;
 export type WireKernelConfig = z.infer<typeof KernelConfigSchema>;
 export type WireMeasurement = z.infer<typeof MeasurementSchema>;
+export type WireModelMeasurement = z.infer<typeof ModelMeasurementSchema>;
 export type TaskResult = z.infer<typeof TaskResultSchema>;
 export type AgentMessage = z.infer<typeof AgentMessageSchema>;
 export type CoordinatorMessage = z.infer<typeof CoordinatorMessageSchema>;

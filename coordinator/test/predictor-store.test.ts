@@ -1,0 +1,73 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { PredictorStore, Store } from '@litepred/coordinator';
+import { architectureTask, type Fingerprint } from '@litepred/protocol';
+
+const fingerprint: Fingerprint = {
+  cpuModel: 'Test CPU', cores: 2, arch: 'x64', os: 'Linux', memoryBytes: 1e9,
+  runtime: { backend: 'ort-node', threads: 1, graphOptimizationLevel: 'all' }, runtimeVersion: '1.30.0', executionProvider: 'cpu',
+};
+const protocol = { warmupRuns: 1, warmupMs: 0, minRuns: 5, maxRuns: 10, maxMs: 50, targetPrecision: 0.05 };
+const path = () => join(mkdtempSync(join(tmpdir(), 'litepred-pstore-')), 'db.sqlite');
+
+describe('predictor store', () => {
+  it('upgrades a store of the previous schema without losing what it holds', () => {
+    const file = path();
+    const old = new Store(file);
+    const { token } = old.createEnrolmentToken();
+    const { deviceId } = old.enrolDevice(token, fingerprint);
+    old.db.exec('DROP TABLE compositions; DROP TABLE adaptations; DROP TABLE predictors; DROP INDEX campaigns_by_name; ALTER TABLE campaigns DROP COLUMN purpose; ALTER TABLE devices DROP COLUMN origin; PRAGMA user_version = 2');
+    old.close();
+    expect(new Database(file).pragma('user_version', { simple: true })).toBe(2);
+    const store = new Store(file);
+    expect(store.getDevice(deviceId)).toMatchObject({ id: deviceId, origin: 'agent' });
+    store.close();
+  });
+
+  it('imports a starter device once, keeps kernels and architectures apart, and versions predictors and compositions', () => {
+    const store = new Store(path());
+    const ps = new PredictorStore(store);
+    const rows = [
+      { config: { type: 'relu', HW: 8, CIN: 8 }, latencyMs: 0.01, measurement: { boundary: { runOverheadMs: 0.05 } } },
+      { config: { type: 'relu', HW: 8, CIN: 8 }, latencyMs: 0.03, measurement: { boundary: { runOverheadMs: 0.07 } } },
+      { config: { type: 'relu', HW: 16, CIN: 8 }, latencyMs: 0.02, measurement: { boundary: { runOverheadMs: 0.06 } } },
+      { config: architectureTask('ofa-mbv3', 3), latencyMs: 5, measurement: { kind: 'model' } },
+    ];
+    expect(ps.importStarterDevice('pool-x', fingerprint, rows, 1000)).toBe(true);
+    expect(ps.importStarterDevice('pool-x', fingerprint, rows, 1000)).toBe(false);
+    expect(store.getDevice('pool-x').origin).toBe('starter-pool');
+    // One sample per distinct config (the median of repeats), no architecture among the kernels.
+    expect([...ps.kernelSamples('pool-x')].map(([t, s]) => [t, s.map((x) => x.latencyMs)])).toEqual([['relu', [0.03, 0.02]]]);
+    expect(ps.architectureMeasurements('pool-x', { purposes: ['starter-pool'] })).toEqual([{ space: 'ofa-mbv3', seed: 3, latencyMs: 5 }]);
+    expect(ps.architectureMeasurements('pool-x', { purposes: ['profile'] })).toEqual([]);
+    expect(ps.runOverheadMs('pool-x')).toBe(0.06);
+
+    const item = { deviceId: 'pool-x', kernelType: 'relu', kind: 'roofline', data: { v: 1 }, trainingSamples: 2, metrics: null, provenance: { method: 'full-data' as const, measurements: 2, heldOut: 0 } };
+    expect(ps.savePredictors([item])).toEqual([1]);
+    expect(ps.savePredictors([{ ...item, data: { v: 2 } }])).toEqual([2]);
+    expect(ps.latestPredictors('pool-x').map((p) => [p.version, p.data])).toEqual([[2, { v: 2 }]]);
+    expect(ps.getPredictor('pool-x', 'relu', 1).data).toEqual({ v: 1 });
+    expect(() => ps.getPredictor('pool-x', 'add')).toThrow(/device pool-x has no add predictor; it has: relu/);
+    expect(ps.saveComposition('pool-x', { factors: {} }, null, { models: 1 })).toBe(1);
+    expect(ps.saveComposition('pool-x', { factors: { relu: 2 } }, null, { models: 2 })).toBe(2);
+    expect(ps.latestComposition('pool-x')?.data).toEqual({ factors: { relu: 2 } });
+  });
+
+  it('leaves adaptation campaigns out of full-data samples', () => {
+    const store = new Store(path());
+    const ps = new PredictorStore(store);
+    const { token } = store.createEnrolmentToken();
+    const { deviceId } = store.enrolDevice(token, fingerprint);
+    const campaign = store.createCampaign({ name: 'adapt x: probe', configs: [{ type: 'relu', HW: 8, CIN: 8 }], deviceIds: [deviceId], protocol, purpose: 'adaptation' });
+    const lease = store.leaseTasks(deviceId, 1, 60_000)!;
+    store.recordResults(deviceId, [{ taskId: lease.tasks[0]!.taskId, leaseId: lease.leaseId, measurement: { config: { type: 'relu', HW: 8, CIN: 8 }, latencyMs: 0.01 } as never }]);
+    expect(store.getCampaign(campaign.id).state).toBe('done');
+    expect(ps.kernelSamples(deviceId).size).toBe(0);
+    expect(ps.kernelSamples(deviceId, ['adaptation']).get('relu')).toHaveLength(1);
+    expect(store.findCampaign('adapt x: probe')?.id).toBe(campaign.id);
+    expect(store.campaignResults(campaign.id)).toMatchObject([{ state: 'done', latencyMs: 0.01 }]);
+  });
+});
