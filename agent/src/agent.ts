@@ -186,20 +186,22 @@ export class Agent {
       if (lease.tasks.every((t) => isArchitectureTask(t.config))) {
         const results = await measureArchitectures(this.profiler, lease.tasks.map((t) => t.config), lease.protocol);
         for (const [k, item] of results.entries()) this.report(lease, lease.tasks[k]!, item);
-        return;
-      }
-      let i = 0;
-      // Reference checks bracket each lease, so a lease measured while the device drifted is
-      // flagged; its results are therefore sent when the lease's closing check is done.
-      for await (const item of measureWithDriftChecks(this.profiler, lease.tasks.map((t) => t.config), { every: lease.tasks.length, protocol: lease.protocol })) {
-        // The profiler's Measurement is the wire measurement (checked field by field by the schema on arrival).
-        this.report(lease, lease.tasks[i++]!, { measurement: item.measurement as unknown as WireMeasurement, error: item.error });
-        if (this.stopped) return;
-      }
+      } else await this.measureKernels(lease);
     } finally {
       this.working = false;
     }
-    this.requestLease();
+    if (!this.stopped) this.requestLease();
+  }
+
+  private async measureKernels(lease: Extract<CoordinatorMessage, { type: 'lease' }>): Promise<void> {
+    let i = 0;
+    // Reference checks bracket each lease, so a lease measured while the device drifted is
+    // flagged; its results are therefore sent when the lease's closing check is done.
+    for await (const item of measureWithDriftChecks(this.profiler, lease.tasks.map((t) => t.config), { every: lease.tasks.length, protocol: lease.protocol })) {
+      // The profiler's Measurement is the wire measurement (checked field by field by the schema on arrival).
+      this.report(lease, lease.tasks[i++]!, { measurement: item.measurement as unknown as WireMeasurement, error: item.error });
+      if (this.stopped) return;
+    }
   }
 
   private report(lease: Extract<CoordinatorMessage, { type: 'lease' }>, task: { taskId: number }, item: { measurement?: WireMeasurement | WireModelMeasurement; error?: Error }): void {

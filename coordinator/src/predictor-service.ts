@@ -4,10 +4,10 @@
 import type { KernelConfig } from '@litepred/kernels';
 import { seededRng } from '@litepred/nn';
 import {
-  composedLatency, decomposeModel, exportStoredPredictor, fitComposition, metrics, predictDecomposed, predictorFromData, RooflinePredictor, typeSums,
+  composedLatency, decomposeModel, FUSION_PAIRS, type FusionRules, exportStoredPredictor, fitComposition, metrics, predictDecomposed, predictorFromData, RooflinePredictor, typeSums,
   type Composition, type KernelLatencyPredictor, type Metrics, type ModelPrediction, type PoolDevice, type PredictorData, type PredictorMetadata,
 } from '@litepred/predictor';
-import { getSpace, kernelsOf, sampleArchitecture } from '@litepred/spaces';
+import { buildArchitectureModel, getSpace, kernelsOf, sampleArchitecture } from '@litepred/spaces';
 import type { PredictorStore, StoredPredictor } from './predictor-store.js';
 import { StoreError, type Store } from './store.js';
 
@@ -68,13 +68,30 @@ export class PredictorService {
   fitComposition(deviceId: string, models: readonly { space: string; seed: number; latencyMs: number }[], predictors: ReadonlyMap<string, KernelLatencyPredictor>):
     { composition: Composition; heldOut?: Metrics } | undefined {
     const overheadMs = this.predictors.runOverheadMs(deviceId);
-    const usable = models.map((m) => ({ sums: typeSums(kernelsOf(sampleArchitecture(getSpace(m.space), m.seed)), predictors), measuredMs: m.latencyMs }))
+    // The kernels predict() will see: the space's own list, or with the device's fusion rules the model's decomposition.
+    const fusionRules = this.fusionRulesFor(deviceId, predictors);
+    const kernels = (space: string, seed: number) => {
+      const arch = sampleArchitecture(getSpace(space), seed);
+      return fusionRules ? decomposeModel(buildArchitectureModel(arch).bytes, { fusionRules }) : kernelsOf(arch);
+    };
+    const usable = models.map((m) => ({ sums: typeSums(kernels(m.space, m.seed), predictors), measuredMs: m.latencyMs }))
       .filter((m): m is { sums: Map<string, number>; measuredMs: number } => m.sums !== undefined);
     if (usable.length < MIN_COMPOSITION_MODELS) return undefined;
     const test = usable.filter((_, i) => i % 3 === 2);
     const part = fitComposition(usable.filter((_, i) => i % 3 !== 2), overheadMs);
     const heldOut = test.length ? metrics(test.map((m) => composedLatency(m.sums, overheadMs, part)), test.map((m) => m.measuredMs)) : undefined;
     return { composition: fitComposition(usable, overheadMs), heldOut };
+  }
+
+  /**
+   * The device's measured fusion rules, as decomposition should use them: a pair it runs unfused
+   * is split only where it has predictors for both halves; otherwise the fused kernel, whose
+   * measurements on the device include both ops however they ran, predicts it.
+   */
+  fusionRulesFor(deviceId: string, predictors: ReadonlyMap<string, unknown> = this.loaded(deviceId)): FusionRules | undefined {
+    const rules = this.predictors.fusionRules(deviceId);
+    if (!rules) return undefined;
+    return Object.fromEntries(FUSION_PAIRS.filter((p) => rules[p.name] === false && predictors.has(p.first) && predictors.has(p.second)).map((p) => [p.name, false]));
   }
 
   private loaded(deviceId: string): Map<string, KernelLatencyPredictor> {
@@ -104,7 +121,7 @@ export class PredictorService {
     const stored = this.storedFor(deviceId);
     if (stored.length === 0) throw new StoreError('NOT_FOUND', `device ${deviceId} has no predictors yet (run litepred adapt --device ${deviceId}, or a campaign)`);
     const predictors = new Map(stored.map((p) => [p.kernelType, predictorFromData(p.data as PredictorData)]));
-    const fusionRules = this.predictors.fusionRules(deviceId);
+    const fusionRules = this.fusionRulesFor(deviceId, predictors);
     const decomposition = decomposeModel(model, { inputShape, fusionRules });
     const composition = this.predictors.latestComposition(deviceId)?.data as Composition | undefined;
     const prediction = predictDecomposed(decomposition, predictors, { overheadMs: this.predictors.runOverheadMs(deviceId), composition });

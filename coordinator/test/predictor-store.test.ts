@@ -19,7 +19,7 @@ describe('predictor store', () => {
     const old = new Store(file);
     const { token } = old.createEnrolmentToken();
     const { deviceId } = old.enrolDevice(token, fingerprint);
-    old.db.exec('DROP TABLE compositions; DROP TABLE adaptations; DROP TABLE predictors; DROP INDEX campaigns_by_name; ALTER TABLE campaigns DROP COLUMN purpose; ALTER TABLE devices DROP COLUMN origin; PRAGMA user_version = 2');
+    old.db.exec('DROP TABLE fusion_rules; DROP TABLE compositions; DROP TABLE adaptations; DROP TABLE predictors; DROP INDEX campaigns_by_name; ALTER TABLE campaigns DROP COLUMN purpose; ALTER TABLE devices DROP COLUMN origin; PRAGMA user_version = 2');
     old.close();
     expect(new Database(file).pragma('user_version', { simple: true })).toBe(2);
     const store = new Store(file);
