@@ -4,11 +4,11 @@
 // held-out kernels and on whole models measured end to end, and how to pull and use the
 // predictors. A second run reuses the device, its adaptation and its end-to-end measurements.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Argv, CommandModule } from 'yargs';
-import { ARCHITECTURE_ROUNDS } from '@litepred/agent';
+import { ARCHITECTURE_ROUNDS, saveIdentity, type Identity } from '@litepred/agent';
 import { Coordinator, DEFAULT_CAMPAIGN_PROTOCOL, loadFleetConfig } from '@litepred/coordinator';
 import { architectureOf, architectureTask } from '@litepred/protocol';
 import { buildArchitectureModel, getSpace, SEARCH_SPACES, sampleArchitecture } from '@litepred/spaces';
@@ -53,7 +53,8 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
       if (twin) say(`   note: ${label} is already in the pool as ${twin.id}; choose another --threads/--opt-level/--backend for a new device`);
 
       // 2. The new device: an agent process (it keeps its identity, so a second run is the same device).
-      const known = existsSync(agentState);
+      // The demo listens on a free port each run; the device it enrolled before is the same device.
+      const known = existsSync(agentState) && rekeyIdentity(agentState, c.address.ws);
       const token = known ? undefined : c.store.createEnrolmentToken({ label: 'litepred demo', maxUses: 1, ttlMs: 600_000 }).token;
       agent = spawn(process.execPath, [CLI, 'agent', '--coordinator', c.address.ws, '--state', agentState, '--backend', runtime.backend,
         '--threads', String(runtime.threads), '--opt-level', runtime.graphOptimizationLevel, '--quiet', ...(token ? ['--token', token] : [])], { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -109,6 +110,15 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
     }
   },
 };
+
+/** Moves the identity a previous run saved (under that run's URL) to this run's URL; false if there is none. */
+function rekeyIdentity(stateFile: string, url: string): boolean {
+  const state = JSON.parse(readFileSync(stateFile, 'utf8')) as Record<string, Identity>;
+  const identity = Object.values(state)[0];
+  if (!identity) return false;
+  saveIdentity(stateFile, `${url.replace(/\/agent$/, '')}/agent`, identity);
+  return true;
+}
 
 async function waitUntil<T>(probe: () => T | undefined | false, timeoutMs: number, what: string): Promise<T> {
   const end = Date.now() + timeoutMs;
