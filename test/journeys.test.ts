@@ -172,6 +172,8 @@ describe('journeys: enrol, adapt, pull, predict', () => {
     expect(c.store.listDevices().length).toBe(before.devices);
     expect(c.predictors.latestPredictors().length).toBe(before.predictors);
     expect(c.predictors.getAdaptation(adaptation.id).state).toBe('done');
+    const status = await cli('adaptation', 'status', adaptation.id);
+    expect(status.stdout).toMatch(new RegExp(`${adaptation.id}: done\\. Source pool-`));
     const list = await cli('predictor', 'list', '--device', deviceId, '--json');
     expect((JSON.parse(list.stdout) as unknown[]).length).toBe(c.predictors.latestPredictors(deviceId).length);
   });
