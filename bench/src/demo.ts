@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pct, Report } from './report.js';
+import { median, pct, Report } from './report.js';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -55,12 +55,12 @@ const again = runDemo(configs.at(-1)!);
 const o = runs.at(-1)!.out;
 const report = new Report('demo', 'The main command: `npm start` (litepred demo), measured', `npm run bench:demo -- --budget ${BUDGET} --models ${MODELS} --runs ${RUNS}`);
 report.text(`What each run did: a coordinator on a fresh store with the starter pool; a local agent for onnxruntime ${o.runtime.backend}, ${o.runtime.threads} thread(s), graph optimization \`${o.runtime.graphOptimizationLevel}\` (a configuration the pool does not have) enrolled as a new device; adaptation within ${BUDGET} kernels (target 95% of held-out kernels within ±10%), then 28 whole architectures timed end to end by the agent for the device's composition; then ${MODELS} other sampled architectures of the seven spaces timed end to end by the agent (fastest of 3 interleaved round medians; a campaign nothing is fitted on) and predicted. ${RUNS} runs one after another, each a new device on a fresh store; then the last one again on its store (what a second \`npm start\` does).`);
-report.table(['run', 'source chosen', 'kernels measured', 'held-out kernels ±10% (≥10 µs)', 'composition: held-out models ±10%', 'other whole models ±10%', 'wall time'], runs.map((r, i) => {
+report.table(['run', 'source chosen', 'kernels measured', 'held-out kernels ±10% (≥10 µs)', 'composition: held-out models ±10%', 'other whole models ±10%', 'their median error', 'wall time'], runs.map((r, i) => {
   const a = r.out.adaptation;
   return [i + 1, `${a.source} (${a.ranked[0]!.score.toFixed(3)}; next ${a.ranked[1]?.source} ${a.ranked[1]?.score.toFixed(3)})`, `${a.measured} of ${BUDGET} (stopped: ${a.stoppedBecause})`,
     `${pct(a.heldOut.within10)} of ${a.heldOut.n} (MAPE ${pct(a.heldOut.mape)})`,
     a.composition?.heldOut ? `${pct(a.composition.heldOut.within10)} of ${a.composition.heldOut.n} (fitted on ${a.composition.models - a.composition.heldOut.n})` : 'none',
-    `${pct(r.out.modelsWithin10)} of ${r.out.models.length}`, `${r.wallSeconds.toFixed(0)} s`];
+    `${pct(r.out.modelsWithin10)} of ${r.out.models.length}`, `${median(r.out.models.map((m) => m.error)) >= 0 ? '+' : ''}${pct(median(r.out.models.map((m) => m.error)))}`, `${r.wallSeconds.toFixed(0)} s`];
 }));
 report.text(`Run ${RUNS} again on its store (reuses the device, its adaptation and the end-to-end measurements): ${again.wallSeconds.toFixed(0)} s, ${pct(again.out.modelsWithin10)} of models within ±10% (the same measurements and predictors). Per model, run ${RUNS}:`);
 report.table(['model', 'kernels', 'measured ms', 'predicted ms', 'error'], o.models.map((m) => [m.model, m.kernels, m.measuredMs, m.predictedMs, `${m.error >= 0 ? '+' : ''}${pct(m.error)}`]));
