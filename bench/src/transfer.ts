@@ -12,7 +12,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { KernelConfig } from '@litepred/kernels';
 import { seededRng } from '@litepred/nn';
 import {
-  composedLatency, decomposeModel, relevance, fitComposition, metrics, typeSums, type Composition, predictDecomposed, rankPoolDevices, rankSources, recalibrate, recalibrateDevice, RooflinePredictor, SIMILARITY_MEASURES,
+  chooseByCrossValidation, composedLatency, decomposeModel, relevance, fitComposition, metrics, typeSums, type Composition, predictDecomposed, rankPoolDevices, rankSources, recalibrate, recalibrateDevice, RooflinePredictor, SIMILARITY_MEASURES,
   type Decomposition, type KernelLatencyPredictor, type Sample,
 } from '@litepred/predictor';
 import { buildArchitectureModel, getSpace, sampleArchitecture } from '@litepred/spaces';
@@ -26,6 +26,7 @@ const BUDGETS = arg('budgets', '50,100,300,1000').split(',').map(Number);
 const HELD_OUT = Number(arg('held-out', '20'));
 const SHRINK = arg('shrink', '');
 const WEIGHTED = !process.argv.includes('--unweighted');
+const HYBRID = !process.argv.includes('--transfer-only');
 const DIR = new URL('../../coordinator/starter-pool/', import.meta.url);
 
 interface Device {
@@ -110,7 +111,9 @@ function deviceTransfer(target: Device, perType: number): Map<string, KernelLate
     const weightOf = WEIGHTED ? relevance(MIN_MS) : () => 1;
     const chosen = pool.find((p) => p.source === rankPoolDevices(pool, adapt, 'log-linear', weightOf)[0]!.source)!;
     const [intercept, slope] = SHRINK ? SHRINK.split(',').map(Number) : [];
-    deviceTransfers.set(key, (out = recalibrateDevice(chosen, adapt, SHRINK ? { intercept: intercept!, slope: slope! } : undefined, weightOf)));
+    const shrinkage = SHRINK ? { intercept: intercept!, slope: slope! } : undefined;
+    out = HYBRID ? chooseByCrossValidation(chosen, adapt, (t, s) => RooflinePredictor.train(t, s), { shrinkage, weightOf }) : recalibrateDevice(chosen, adapt, shrinkage, weightOf);
+    deviceTransfers.set(key, out);
   }
   return out;
 }
@@ -159,7 +162,7 @@ function modelShare(target: Device, predictors: Map<string, KernelLatencyPredict
 
 const report = new Report('transfer', 'Transfer benchmark: a new device from a pool of runtime configurations', `npm run bench:transfer -- --budgets ${BUDGETS.join(',')} --held-out ${HELD_OUT}`);
 report.text(`${devices.length} devices (runtime configurations of this machine), leave one out in turn. ${common.length} kernel types measured on every device; per type ${HELD_OUT} held-out kernels, the rest for adaptation (a budget of B spreads B / ${common.length} kernels over the types). ` +
-  `Predictor: roofline + ridge residual. Transfer (what \`litepred adapt\` does): one pool device for all kernel types, the one whose full-data predictors best fit all the adaptation kernels (log-linear residual), each type's predictor recalibrated with a line shrunk toward the line all types share. Transfer per type: per kernel type, the pool device whose predictor best fits that type's adaptation kernels, recalibrated on them alone. Model latency: sum of kernel predictions + the median run overhead of the device's kernel measurements. ` +
+  `Predictor: roofline + ridge residual. Transfer (what \`litepred adapt\` does): one pool device for all kernel types, the one whose full-data predictors best fit all the adaptation kernels (log-linear residual, kernels under 10 µs weighted down), each type's predictor recalibrated with a line shrunk toward the line all types share; where a type has 6 or more adaptation kernels, a roofline trained on them alone replaces the transferred line if it predicts them better left-one-out. Transfer per type: per kernel type, the pool device whose predictor best fits that type's adaptation kernels, recalibrated on them alone. Model latency: sum of kernel predictions + the median run overhead of the device's kernel measurements. ` +
   `Composition: one in-network factor per kernel type, fitted (relative error, ridge toward 1) on whole models the held-out device measured end to end, with the method's own kernel predictors: ${COMPOSITION_MODELS} models for transfer and scratch (what \`litepred adapt\` measures after the kernels), the whole fitting half for full data. Model-level shares are over the test half of each device's architectures (every other one, ${Math.floor(devices[0]!.models.length / 2)} of ${devices[0]!.models.length}), which no fit sees.`);
 report.text(`Kernel-level shares count held-out kernels of at least ${MIN_MS * 1000} µs only: ` + devices.map((d) => {
   const held = common.flatMap((t) => split(d.kernels.get(t)!).held);

@@ -4,7 +4,7 @@
 // that dies mid-way resumes where it stopped (the same seeds redraw the same configs, and a
 // phase whose campaign exists is read back instead of measured again).
 import { compactConfig, resolveConfig, type KernelConfig } from '@litepred/kernels';
-import { adaptDevice, FUSION_PAIRS, fusionProbe, isFused, metrics, recalibratedData, type BasePredictorData, type DeviceAdaptEvent, type KernelLatencyPredictor } from '@litepred/predictor';
+import { adaptDevice, FUSION_PAIRS, fusionProbe, isFused, metrics, RecalibratedPredictor, recalibratedData, type RooflinePredictor, type BasePredictorData, type DeviceAdaptEvent, type KernelLatencyPredictor } from '@litepred/predictor';
 import { architectureOf, architectureTask, isArchitectureTask, type WireKernelConfig, type WireMeasurementProtocol } from '@litepred/protocol';
 import { SEARCH_SPACES } from '@litepred/spaces';
 import { sampleConfigs } from '@litepred/sampler';
@@ -92,12 +92,14 @@ export class AdaptationRunner {
     const versions = this.predictors.savePredictors([...adapted.predictors].map(([type, p]) => {
       const judged = adapted.heldOut.filter((s) => s.config.type === type && s.latencyMs >= MIN_JUDGED_MS);
       const source = stored.get(`${adapted.source}/${type}`)!;
+      // Transferred (the source's predictor recalibrated), or trained on the device's own kernels where that cross-validated better.
+      const transferred = p instanceof RecalibratedPredictor;
       return {
-        deviceId: a.deviceId, kernelType: type, kind: 'recalibrated',
-        data: recalibratedData(source.data as BasePredictorData, adapted.source, { a: p.a, b: p.b }),
+        deviceId: a.deviceId, kernelType: type, kind: transferred ? 'recalibrated' : 'roofline',
+        data: transferred ? recalibratedData(source.data as BasePredictorData, adapted.source, { a: p.a, b: p.b }) : (p as RooflinePredictor).toJSON(),
         trainingSamples: perType.get(type) ?? 0,
         metrics: judged.length ? { ...metrics(p.predict(judged.map((s) => s.config)), judged.map((s) => s.latencyMs)) } : null,
-        provenance: { method: 'adapted', adaptationId: a.id, sourceDevice: adapted.source, measurements: adapted.measured },
+        provenance: { method: 'adapted', adaptationId: a.id, sourceDevice: transferred ? adapted.source : 'own kernels', measurements: adapted.measured },
       };
     }));
     const composition = await this.composition(a, adapted.predictors, (update) => report(update));

@@ -9,6 +9,7 @@ import { metrics, type Metrics } from './metrics.js';
 import type { Sample } from './mlp-predictor.js';
 import type { KernelLatencyPredictor } from './model-latency.js';
 import { fitLine, rankSources, type RankedCandidate, type SimilarityMeasure } from './similarity.js';
+import { RooflinePredictor } from './roofline-predictor.js';
 import { finegrained, RecalibratedPredictor } from './transfer.js';
 
 export interface PoolDevice {
@@ -68,6 +69,31 @@ export function recalibrateDevice(source: PoolDevice, samples: readonly Sample[]
   return out;
 }
 
+/**
+ * Per kernel type, the transferred line or a predictor trained on the device's own kernels alone,
+ * whichever predicts the type's kernels better when each is left out in turn (weighted by
+ * relevance). With a handful of kernels the transfer wins; with enough, the device's own data can.
+ */
+export function chooseByCrossValidation(source: PoolDevice, samples: readonly Sample[], train: (type: string, samples: readonly Sample[]) => KernelLatencyPredictor,
+  options: { shrinkage?: Shrinkage; weightOf?: (s: Sample) => number; minOwn?: number } = {}): Map<string, KernelLatencyPredictor> {
+  const weightOf = options.weightOf ?? (() => 1);
+  const transferred: Map<string, KernelLatencyPredictor> = recalibrateDevice(source, samples, options.shrinkage, weightOf);
+  const out = new Map(transferred);
+  for (const type of transferred.keys()) {
+    const own = samples.filter((s) => s.config.type === type);
+    if (own.length < (options.minOwn ?? 6)) continue;
+    let [errTransfer, errOwn] = [0, 0];
+    for (const [i, held] of own.entries()) {
+      const rest = samples.filter((s) => s !== held);
+      const w = weightOf(held);
+      errTransfer += w * Math.abs(log(recalibrateDevice(source, rest, options.shrinkage, weightOf).get(type)!.predict([held.config])[0]!) - log(held.latencyMs));
+      errOwn += w * Math.abs(log(train(type, own.filter((_, j) => j !== i)).predict([held.config])[0]!) - log(held.latencyMs));
+    }
+    if (errOwn < errTransfer) out.set(type, train(type, own));
+  }
+  return out;
+}
+
 /** One source device for all types: the log-linear (or other) measure over the probe kernels of every type. */
 export function rankPoolDevices(pool: readonly PoolDevice[], probe: readonly Sample[], measure: SimilarityMeasure = 'log-linear',
   weightOf: (s: Sample) => number = () => 1): RankedCandidate[] {
@@ -102,12 +128,19 @@ export interface AdaptDeviceOptions {
   minJudgedMs?: number;
   measureName?: SimilarityMeasure;
   shrinkage?: Shrinkage;
+  /**
+   * Trains a predictor on the device's own kernels of one type; per type, cross-validation then
+   * picks it or the transferred line (chooseByCrossValidation). Default: the roofline predictor.
+   * null: always the transferred line.
+   */
+  trainOwn?: ((type: string, samples: readonly Sample[]) => KernelLatencyPredictor) | null;
   seed?: number;
   onProgress?(event: DeviceAdaptEvent): void;
 }
 
 export interface AdaptedDevice {
-  predictors: Map<string, RecalibratedPredictor>;
+  /** Per type: the source's predictor recalibrated (RecalibratedPredictor), or one trained on the device's own kernels. */
+  predictors: Map<string, KernelLatencyPredictor>;
   source: string;
   ranked: RankedCandidate[];
   samples: Sample[];
@@ -148,7 +181,10 @@ export async function adaptDevice(o: AdaptDeviceOptions): Promise<AdaptedDevice>
   const judged = heldOut.filter((s) => s.latencyMs >= minMs);
   if (judged.length === 0) throw new Error(`no held-out kernel took ${minMs} ms or more; nothing to judge accuracy on`);
   for (let round = 1; ; round++) {
-    const predictors = recalibrateDevice(source, samples, o.shrinkage, weightOf);
+    const trainOwn = o.trainOwn === undefined ? (t: string, x: readonly Sample[]) => RooflinePredictor.train(t, x) : o.trainOwn;
+    const predictors: Map<string, KernelLatencyPredictor> = trainOwn
+      ? chooseByCrossValidation(source, samples, trainOwn, { shrinkage: o.shrinkage, weightOf })
+      : recalibrateDevice(source, samples, o.shrinkage, weightOf);
     const predicted = judged.map((s) => predictors.get(s.config.type)!.predict([s.config])[0]!);
     const heldOutMetrics = metrics(predicted, judged.map((s) => s.latencyMs));
     o.onProgress?.({ phase: 'round', round, measured, heldOut: heldOutMetrics });
@@ -164,7 +200,7 @@ export async function adaptDevice(o: AdaptDeviceOptions): Promise<AdaptedDevice>
  * Half fine-grained configs around the worst-fitted kernels so far (nn-Meter's refinement), half
  * fresh samples, spread over the types by how badly they fit and how few kernels they have.
  */
-function nextConfigs(predictors: Map<string, RecalibratedPredictor>, samples: readonly Sample[], types: readonly string[], n: number,
+function nextConfigs(predictors: Map<string, KernelLatencyPredictor>, samples: readonly Sample[], types: readonly string[], n: number,
   r: () => number, sample: (n: number, type: string, salt: number) => KernelConfig[], round: number): KernelConfig[] {
   const errors = samples.map((s) => [Math.abs(log(predictors.get(s.config.type)!.predict([s.config])[0]!) - log(s.latencyMs)), s] as const);
   const worst = [...errors].sort((a, b) => b[0] - a[0]).slice(0, 4);

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { kernelCost, type KernelConfig } from '@litepred/kernels';
 import { sampleConfigs } from '@litepred/sampler';
-import { adaptDevice, recalibrateDevice, rankPoolDevices, RooflinePredictor, type DeviceAdaptEvent, type PoolDevice } from '@litepred/predictor';
+import {
+  adaptDevice, chooseByCrossValidation, metrics, RecalibratedPredictor, recalibrateDevice, rankPoolDevices, RooflinePredictor, type DeviceAdaptEvent, type PoolDevice,
+} from '@litepred/predictor';
 
 const TYPES = ['conv-bn-relu', 'dwconv-bn-relu', 'add'];
 const DEVICES: Record<string, (c: KernelConfig) => number> = {
@@ -56,5 +58,18 @@ describe('device-level transfer', () => {
     expect(result.measured).toBe(60);
     expect(result.samples.every((s) => s.latencyMs > 0)).toBe(true);
     await expect(adaptDevice({ ...base, budget: 10, measure: async (c) => c.map(newBoard) })).rejects.toThrow(/budget of 10 kernels cannot cover the probe and held-out sets of 3 kernel types \(12\)/);
+  });
+
+  it("keeps the transferred line unless a type's own kernels, left out in turn, are predicted better by a predictor of their own", () => {
+    // Depthwise convs on this board are bound by memory, which no line on the compute-bound source's predictions fits.
+    const odd = (c: KernelConfig) => (c.type === 'dwconv-bn-relu' ? 3 * DEVICES['memory-bound']!(c) : newBoard(c));
+    const own = (type: string, s: readonly { config: KernelConfig; latencyMs: number }[]) => RooflinePredictor.train(type, s);
+    const data = (n: number) => TYPES.flatMap((t) => sample(t, n, 13).map((config) => ({ config, latencyMs: odd(config) })));
+    const many = chooseByCrossValidation(pool[0]!, data(30), own);
+    expect(many.get('dwconv-bn-relu')).toBeInstanceOf(RooflinePredictor);
+    // (conv and add fit a roofline exactly on this made-up board, so either choice is right for them.)
+    expect(metrics(many.get('dwconv-bn-relu')!.predict(sample('dwconv-bn-relu', 20, 14)), sample('dwconv-bn-relu', 20, 14).map(odd)).within10).toBeGreaterThan(0.9);
+    const few = chooseByCrossValidation(pool[0]!, data(4), own);
+    expect([...few.values()].every((p) => p instanceof RecalibratedPredictor)).toBe(true);
   });
 });
