@@ -37,7 +37,8 @@ const RETEST = process.argv.includes('--retest');
  * Records: kind model-rounds (model-rounds-retest with --retest), latencyMs = that minimum.
  */
 const ROUNDS = Number(arg('rounds', '1'));
-const ROUND_PROTOCOL = { warmupRuns: 3, minRuns: 10, maxRuns: 10, maxMs: 1000 };
+/** What the starter pool's rounds were timed with (KernelProfiler.timeInRounds: 3 warm-up and 10 timed runs a round). */
+const ROUND_PROTOCOL = { maxMs: 1000 };
 const CHUNK = 14;
 const DIR = new URL('../../coordinator/starter-pool/', import.meta.url);
 
@@ -94,16 +95,12 @@ async function measureRuntime(name: string, deadline: number): Promise<void> {
 
 async function measureInRounds(profiler: KernelProfiler, models: ReturnType<typeof modelPlan>, deadline: number, write: (o: object) => void, name: string): Promise<void> {
   for (let c = 0; c < models.length && Date.now() < deadline; c += CHUNK) {
-    const chunk = models.slice(c, c + CHUNK).map((m) => ({ ...m, arch: modelOf(m), medians: [] as number[] }));
-    // Sessions stay open across the rounds: creating one costs far more than timing it.
-    const sessions = [];
-    for (const m of chunk) sessions.push(await profiler.openModel(buildArchitectureModel(m.arch)));
-    for (let r = 0; r < ROUNDS; r++) {
-      for (const [i, m] of chunk.entries()) m.medians.push((await sessions[i]!.time(ROUND_PROTOCOL)).median);
-    }
-    for (const s of sessions) await s.close();
-    for (const m of chunk) {
-      write({ key: m.key, kind: m.key.endsWith('#2') ? 'model-rounds-retest' : 'model-rounds', space: m.space, seed: m.seed, kernels: kernelsOf(m.arch).length, latencyMs: Math.min(...m.medians), roundMedians: m.medians });
+    const chunk = models.slice(c, c + CHUNK).map((m) => ({ ...m, arch: modelOf(m) }));
+    const timed = await profiler.timeInRounds(chunk.map((m) => () => buildArchitectureModel(m.arch)), ROUNDS, ROUND_PROTOCOL);
+    for (const [i, m] of chunk.entries()) {
+      const t = timed[i]!;
+      if ('error' in t) throw t.error;
+      write({ key: m.key, kind: m.key.endsWith('#2') ? 'model-rounds-retest' : 'model-rounds', space: m.space, seed: m.seed, kernels: kernelsOf(m.arch).length, latencyMs: Math.min(...t.roundMedians), roundMedians: t.roundMedians });
     }
     process.stderr.write(`${name}: ${Math.min(c + CHUNK, models.length)}/${models.length} models (${ROUNDS} rounds)\n`);
   }

@@ -1,4 +1,5 @@
-// npm run bench:transfer -- [--budgets 50,100,300,1000] [--held-out 20]
+// npm run bench:transfer -- [--budgets 50,100,300,1000] [--held-out 20] [--composition-models 28]
+//   knobs to compare choices with: [--composition-ridge 0.1] [--shrink intercept,slope] [--unweighted] [--transfer-only]
 // Leave one device out in turn: the other runtime configurations form the pool; the held-out one
 // is the "new board". For each adaptation budget: transfer (pick the most similar pool device per
 // kernel type by the log-linear measure on the adaptation kernels, recalibrate its predictor),
@@ -12,7 +13,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { KernelConfig } from '@litepred/kernels';
 import { seededRng } from '@litepred/nn';
 import {
-  chooseByCrossValidation, composedLatency, decomposeModel, relevance, fitComposition, metrics, typeSums, type Composition, predictDecomposed, rankPoolDevices, rankSources, recalibrate, recalibrateDevice, RooflinePredictor, SIMILARITY_MEASURES,
+  chooseByCrossValidation, composedLatency, DEFAULT_COMPOSITION_RIDGE, decomposeModel, relevance, fitComposition, metrics, typeSums, type Composition, predictDecomposed, rankPoolDevices, rankSources, recalibrate, recalibrateDevice, RooflinePredictor, SIMILARITY_MEASURES,
   type Decomposition, type KernelLatencyPredictor, type Sample,
 } from '@litepred/predictor';
 import { buildArchitectureModel, getSpace, sampleArchitecture } from '@litepred/spaces';
@@ -142,10 +143,11 @@ const testModels = (d: Device) => d.models.filter((_, i) => i % 2 === 1);
 
 /** As `litepred adapt` does: a composition fitted on COMPOSITION_MODELS of the device's fitting-half models, with these predictors. */
 const COMPOSITION_MODELS = Number(arg('composition-models', '28'));
+const COMPOSITION_RIDGE = Number(arg('composition-ridge', String(DEFAULT_COMPOSITION_RIDGE)));
 function composition(d: Device, predictors: ReadonlyMap<string, KernelLatencyPredictor>, count = COMPOSITION_MODELS): Composition {
   const fit = d.models.filter((_, i) => i % 2 === 0).slice(0, count)
     .map((m) => ({ sums: typeSums(decompose(m), predictors)!, measuredMs: m.latencyMs })).filter((m) => m.sums);
-  return fitComposition(fit, d.overheadMs);
+  return fitComposition(fit, d.overheadMs, COMPOSITION_RIDGE);
 }
 
 function modelShare(target: Device, predictors: Map<string, KernelLatencyPredictor>, composition?: Composition): { share: number; covered: number } {

@@ -73,18 +73,13 @@ export class AdaptationRunner {
       progress = { ...progress, ...update };
       this.predictors.updateAdaptation(a.id, progress);
     };
-    const heldOutCampaigns: string[] = [];
     report({ phase: 'fusion' });
-    const fusion = await this.fusion(a);
+    const fusion = await this.fusion(a, (waiting) => report({ waiting }));
     report({ phase: 'probe', fusion });
     const adapted = await adaptDevice({
       types, pool, budget: a.options.budget, target: a.options.target, seed: a.options.seed, minJudgedMs: MIN_JUDGED_MS,
       sample: (type, n, seed) => sampleConfigs(type, n, { sampler: 'vae', seed }).configs,
-      measure: async (configs, phase) => {
-        const { campaignId, latencies } = await this.measure(a, configs, phase, (waiting) => report({ waiting }));
-        if (phase === 'held-out') heldOutCampaigns.push(campaignId);
-        return latencies;
-      },
+      measure: async (configs, phase) => this.measure(a, configs, phase, (waiting) => report({ waiting })),
       onProgress: (e: DeviceAdaptEvent) => report(describe(e)),
     });
     const perType = new Map<string, number>();
@@ -106,7 +101,7 @@ export class AdaptationRunner {
     const result = {
       source: adapted.source, ranked: adapted.ranked.slice(0, 5), measured: adapted.measured, rounds: adapted.rounds,
       stoppedBecause: adapted.stoppedBecause, heldOut: adapted.heldOutMetrics, skippedTypes: adapted.skippedTypes,
-      predictors: [...adapted.predictors.keys()].map((t, i) => ({ kernelType: t, version: versions[i] })), heldOutCampaigns,
+      predictors: [...adapted.predictors.keys()].map((t, i) => ({ kernelType: t, version: versions[i] })),
       composition, fusion,
     };
     this.predictors.finishAdaptation(a.id, { state: 'done', result });
@@ -117,9 +112,9 @@ export class AdaptationRunner {
    * nn-Meter's fusion-rule test on the device (op1, op2, op1->op2 for each pair, at one mid-size
    * shape); the rules steer how the device's models are decomposed. Not counted in the budget.
    */
-  private async fusion(a: Adaptation): Promise<Record<string, boolean>> {
+  private async fusion(a: Adaptation, waiting: (why: string | null) => void): Promise<Record<string, boolean>> {
     const probes = FUSION_PAIRS.map((pair) => fusionProbe(pair, { HW: 28, CIN: 64, COUT: 64, KERNEL_SIZE: 3 }));
-    const { latencies } = await this.measure(a, probes.flat(), 'fusion', () => undefined);
+    const latencies = await this.measure(a, probes.flat(), 'fusion', waiting);
     const rules: Record<string, boolean> = {};
     const timings: Record<string, [number, number, number]> = {};
     FUSION_PAIRS.forEach((pair, i) => {
@@ -140,7 +135,7 @@ export class AdaptationRunner {
     if (a.options.models === 0) return null;
     report({ phase: 'models', modelsPlanned: a.options.models });
     const configs = Array.from({ length: a.options.models }, (_, i) => architectureTask(SEARCH_SPACES[i % SEARCH_SPACES.length]!.name, ADAPTATION_MODEL_SEED + a.options.seed * 1000 + i));
-    const { latencies } = await this.measure(a, configs as KernelConfig[], 'models', (waiting) => report({ waiting }));
+    const latencies = await this.measure(a, configs as KernelConfig[], 'models', (waiting) => report({ waiting }));
     const models = configs.map((c, i) => ({ ...architectureOf(c), latencyMs: latencies[i]! })).filter((m) => m.latencyMs > 0);
     const fitted = this.service.fitComposition(a.deviceId, models, predictors);
     if (!fitted) return { models: models.length, fitted: false };
@@ -150,7 +145,7 @@ export class AdaptationRunner {
   }
 
   /** One batch of measurements on the adapting device: its campaign, created or found again, awaited. */
-  private async measure(a: Adaptation, configs: KernelConfig[], phase: string, waiting: (why: string | null) => void): Promise<{ campaignId: string; latencies: number[] }> {
+  private async measure(a: Adaptation, configs: KernelConfig[], phase: string, waiting: (why: string | null) => void): Promise<number[]> {
     const name = `adapt ${a.id}: ${phase}`;
     const campaign = this.store.findCampaign(name) ?? this.store.createCampaign({
       name, configs: configs.map((c) => (isArchitectureTask(c) ? c : compactConfig(resolveConfig(c))) as WireKernelConfig), deviceIds: [a.deviceId], protocol: this.options.protocol, purpose: 'adaptation',
@@ -166,7 +161,7 @@ export class AdaptationRunner {
     waiting(null);
     const rows = this.store.campaignResults(campaign.id);
     if (rows.length !== configs.length) throw new Error(`campaign ${campaign.id} has ${rows.length} tasks for ${configs.length} configs`);
-    return { campaignId: campaign.id, latencies: rows.map((r) => r.latencyMs ?? Number.NaN) };
+    return rows.map((r) => r.latencyMs ?? Number.NaN);
   }
 }
 

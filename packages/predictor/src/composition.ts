@@ -9,7 +9,12 @@ import type { Decomposition } from './decompose/decompose.js';
 import type { KernelLatencyPredictor } from './model-latency.js';
 import { solve } from './roofline-predictor.js';
 
-/** In relative-error² units per factor; chosen on the bench:transfer data (docs/benchmarks/transfer.md). */
+/**
+ * In relative-error² units per factor. `npm run bench:transfer -- --composition-ridge R` compares
+ * (2026-11-28, at 300 kernels, share of held-out models within ±10% over the six held-out
+ * configurations, median / worst): 0.03: 67.1% / 31.4%, 0.1: 61.9% / 38.1%, 0.3: 60.5% / 41.0%,
+ * 1: 64.3% / 24.8%. None dominates; 0.1 is the middle.
+ */
 export const DEFAULT_COMPOSITION_RIDGE = 0.1;
 
 export interface Composition {
@@ -60,9 +65,14 @@ export function fitComposition(models: readonly { sums: ReadonlyMap<string, numb
   return { factors: Object.fromEntries(types.map((t, i) => [t, Math.max(0.2, f[i]!)])), shared, models: models.length };
 }
 
+/** What a composition multiplies a kernel type's standalone predictions by (1 without one). */
+export function factorOf(composition: Composition | undefined, type: string): number {
+  return composition ? composition.factors[type] ?? composition.shared : 1;
+}
+
 /** A model's latency from its per-type sums under a composition. */
 export function composedLatency(sums: ReadonlyMap<string, number>, overheadMs: number, composition?: Composition): number {
   let total = overheadMs;
-  for (const [t, s] of sums) total += (composition ? composition.factors[t] ?? composition.shared : 1) * s;
+  for (const [t, s] of sums) total += factorOf(composition, t) * s;
   return total;
 }

@@ -1,7 +1,7 @@
 // A whole model's latency: the sum of its kernels' predictions plus a per-model overhead, with
 // what is not covered said out loud.
 import type { KernelConfig } from '@litepred/kernels';
-import type { Composition } from './composition.js';
+import { factorOf, type Composition } from './composition.js';
 import { decomposeModel, type Coverage, type Decomposition } from './decompose/decompose.js';
 
 export interface KernelLatencyPredictor {
@@ -36,7 +36,7 @@ export function predictDecomposed({ kernels, coverage }: Decomposition, predicto
   for (const [type, idx] of byType) {
     const p = predictors.get(type);
     if (!p) { missing.push(type); continue; }
-    const factor = options.composition ? options.composition.factors[type] ?? options.composition.shared : 1;
+    const factor = factorOf(options.composition, type);
     p.predict(idx.map((i) => kernels[i]!.config)).forEach((ms, j) => (predicted[idx[j]!] = ms * factor));
   }
   const overheadMs = options.overheadMs ?? 0;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { kernelCost, resolveConfig, type KernelConfig } from '@litepred/kernels';
 import { seededRng } from '@litepred/nn';
 import { sampleConfigs } from '@litepred/sampler';
-import { adapt, finegrained, finetune, metrics, MlpPredictor, recalibrate, RooflinePredictor, type AdaptEvent } from '@litepred/predictor';
+import { finegrained, finetune, metrics, MlpPredictor, recalibrate, RooflinePredictor } from '@litepred/predictor';
 
 const DEVICES: Record<string, (c: KernelConfig) => number> = {
   'compute-bound': (c) => 0.01 + kernelCost(c).flops / 2e9 + kernelCost(c).activationBytes / 40e9,
@@ -44,31 +44,5 @@ describe('transfer', () => {
       const changed = (['HW', 'CIN', 'COUT'] as const).filter((f) => c[f] !== seed[f]);
       expect(changed.length).toBeLessThanOrEqual(1);
     }
-  });
-});
-
-describe('the adaptive loop', () => {
-  const base = {
-    kernelType: 'conv-bn-relu', pool, sample, transfer: recalibrate,
-    measure: async (configs: KernelConfig[]) => configs.map(newBoard),
-  };
-
-  it('picks the similar source, and stops as soon as the held-out target is met', async () => {
-    const events: AdaptEvent[] = [];
-    const result = await adapt({ ...base, budget: 300, target: 0.9, onProgress: (e) => events.push(e) });
-    expect(result.source).toBe('compute-bound');
-    expect(result.stoppedBecause).toBe('target');
-    expect(result.heldOut.within10).toBeGreaterThanOrEqual(0.9);
-    const rounds = events.filter((e): e is Extract<AdaptEvent, { phase: 'round' }> => e.phase === 'round');
-    expect(rounds.slice(0, -1).every((e) => e.heldOut.within10 < 0.9)).toBe(true);
-    expect(result.measured).toBeLessThanOrEqual(300);
-  });
-
-  it('spends exactly the budget when the target cannot be met, and refuses a budget below probe + held-out', async () => {
-    const result = await adapt({ ...base, budget: 160, target: 1.01 });
-    expect(result.stoppedBecause).toBe('budget');
-    expect(result.measured).toBe(160);
-    expect(result.samples.length).toBe(160 - 40);
-    await expect(adapt({ ...base, budget: 50, target: 0.9 })).rejects.toThrow(/budget of 50 kernels cannot cover/);
   });
 });

@@ -114,6 +114,40 @@ export class KernelProfiler {
     };
   }
 
+  /**
+   * Whole models timed end to end in `rounds` short rounds interleaved across them, every session
+   * kept open (creating one costs far more than timing it): a burst of load on a shared machine
+   * then slows one round of a model rather than all of its runs, and the fastest round's median
+   * drops it. A model that cannot be built or opened gets its error; the others are still timed.
+   * Each round: up to 3 warm-up runs and 10 timed runs (fewer if the protocol asks for fewer).
+   */
+  async timeInRounds(models: readonly (() => BuiltModel)[], rounds: number, protocol: Partial<MeasurementProtocol> = {}):
+    Promise<({ roundMedians: number[]; sessionCreateMs: number } | { error: Error })[]> {
+    const p = { ...this.protocol, ...protocol };
+    const runs = Math.min(10, p.minRuns);
+    const round = { warmupRuns: Math.min(3, p.warmupRuns), warmupMs: 0, minRuns: runs, maxRuns: runs, maxMs: p.maxMs };
+    type Open = { session: Awaited<ReturnType<KernelProfiler['openModel']>>; sessionCreateMs: number; roundMedians: number[] };
+    const open: (Open | { error: Error })[] = [];
+    for (const build of models) {
+      try {
+        const model = build();
+        const t0 = performance.now();
+        const session = await this.openModel(model);
+        open.push({ session, sessionCreateMs: performance.now() - t0, roundMedians: [] });
+      } catch (error) {
+        open.push({ error: error as Error });
+      }
+    }
+    try {
+      for (let r = 0; r < rounds; r++) {
+        for (const m of open) if ('session' in m) m.roundMedians.push((await m.session.time(round)).median);
+      }
+    } finally {
+      for (const m of open) if ('session' in m) await m.session.close();
+    }
+    return open.map((m) => ('error' in m ? m : { roundMedians: m.roundMedians, sessionCreateMs: m.sessionCreateMs }));
+  }
+
   /** What session.run costs with these inputs and no kernel at all (no profiling). */
   async measureRunOverhead(inputShapes: readonly Shape[]): Promise<Stats> {
     return this.measureModel(buildNullModel(inputShapes));

@@ -75,7 +75,10 @@ export const MeasurementSchema = z.object({
 export const ARCHITECTURE_PREFIX = 'arch:';
 export const isArchitectureTask = (config: { type: string }) => config.type.startsWith(ARCHITECTURE_PREFIX);
 export const architectureTask = (space: string, seed: number): WireKernelConfig => ({ type: `${ARCHITECTURE_PREFIX}${space}`, SEED: seed }) as unknown as WireKernelConfig;
-export const architectureOf = (config: WireKernelConfig) => ({ space: config.type.slice(ARCHITECTURE_PREFIX.length), seed: config.SEED ?? 0 });
+export function architectureOf(config: WireKernelConfig): { space: string; seed: number } {
+  if (!isArchitectureTask(config) || config.SEED === undefined) throw new Error(`not an architecture task (want { type: '${ARCHITECTURE_PREFIX}<space>', SEED: n }): ${JSON.stringify(config)}`);
+  return { space: config.type.slice(ARCHITECTURE_PREFIX.length), seed: config.SEED };
+}
 
 export const ModelMeasurementSchema = z.object({
   kind: z.literal('model'),
