@@ -13,6 +13,7 @@ export default defineConfig({
       '@litepred/sampler': src('./packages/sampler/src/index.ts'),
       '@litepred/predictor': src('./packages/predictor/src/index.ts'),
       '@litepred/protocol': src('./packages/protocol/src/index.ts'),
+      '@litepred/agent-core': src('./packages/agent-core/src/index.ts'),
       '@litepred/agent': src('./agent/src/index.ts'),
       '@litepred/coordinator': src('./coordinator/src/index.ts'),
     },

@@ -1,4 +1,4 @@
 export * from './agent.js';
 export * from './fingerprint.js';
 export * from './state.js';
-export { ARCHITECTURE_ROUNDS } from './architectures.js';
+export { ARCHITECTURE_ROUNDS } from '@litepred/agent-core';

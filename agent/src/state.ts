@@ -2,8 +2,9 @@
 // re-connects as the same device. Everything else lives in the coordinator's store.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { Identity } from '@litepred/agent-core';
 
-export interface Identity { deviceId: string; credential: string }
+export type { Identity };
 
 type StateFile = Record<string, Identity>;
 

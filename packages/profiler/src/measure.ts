@@ -1,6 +1,5 @@
 // The measurement protocol: warm up, then time runs until the median is known to the target
 // precision or a cap is hit.
-import { performance } from 'node:perf_hooks';
 import type { TimedSession } from './backends/backend.js';
 import { medianRelativePrecision } from './stats.js';
 import type { MeasurementProtocol } from './types.js';

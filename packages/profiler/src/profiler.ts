@@ -1,5 +1,4 @@
 // The kernel profiler: what one kernel costs inside a network on one runtime configuration.
-import { performance } from 'node:perf_hooks';
 import { buildKernelModel, buildNullModel, buildTrivialChainModel, compactConfig, kernelCost, resolveConfig, type BuiltModel, type KernelConfig, type Shape } from '@litepred/kernels';
 import { createBackend, type Backend } from './backends/index.js';
 import { timeRuns } from './measure.js';

@@ -1,0 +1,2 @@
+export * from './session.js';
+export { ARCHITECTURE_ROUNDS, measureArchitectures } from './architectures.js';
