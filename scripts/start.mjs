@@ -13,5 +13,5 @@ if (!existsSync(installed) || statSync(installed).mtimeMs < statSync('package-lo
   console.error('litepred: installing dependencies (npm ci)...');
   run('npm', ['ci']);
 }
-run('npx', ['tsc', '-b']);
+run('npm', ['run', 'build']);
 run('node', ['cli/bin/litepred.js', 'demo', ...process.argv.slice(2)]);

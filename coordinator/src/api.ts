@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { compactConfig, resolveConfig } from '@litepred/kernels';
 import { KernelConfigSchema, MeasurementProtocolSchema, PROTOCOL_VERSION, type WireKernelConfig } from '@litepred/protocol';
 import { handlePredictorRoutes } from './api-predictors.js';
+import { accuracy, overview, similarity } from './dashboard-data.js';
 import { HttpError, json, readBody } from './http.js';
 import type { Coordinator } from './server.js';
 import { StoreError } from './store.js';
@@ -44,10 +45,22 @@ export async function handleApi(c: Coordinator, req: IncomingMessage, res: Serve
     if (parts[0] !== 'api') throw new HttpError(404, `no route ${url.pathname}`);
     const [, resource, id, action] = parts;
     if (resource === 'health' && method === 'GET') return json(res, 200, { ok: true, protocol: PROTOCOL_VERSION, online: c.onlineDevices().length });
+    if (resource === 'admin-check' && method === 'GET') {
+      admin();
+      return json(res, 200, { ok: true });
+    }
+    if (resource === 'agent-check' && method === 'GET') {
+      const peer = c.authenticateAgent(req);
+      return 'status' in peer ? json(res, peer.status, { error: peer.message }) : json(res, 200, { ok: true, as: peer.kind });
+    }
     if (resource === 'tokens' && method === 'POST' && !id) {
       admin();
       return json(res, 201, c.store.createEnrolmentToken(await readBody(req, CreateToken)));
     }
+    // The dashboard's reads (dashboard-data.ts).
+    if (resource === 'overview' && method === 'GET') return json(res, 200, overview(c));
+    if (resource === 'similarity' && method === 'GET') return json(res, 200, similarity(c));
+    if (resource === 'devices' && id && action === 'accuracy' && method === 'GET') return json(res, 200, accuracy(c, id));
     if (resource === 'devices') {
       if (method === 'GET' && !id) {
         const online = new Set(c.onlineDevices());

@@ -94,7 +94,8 @@ export class PredictorService {
     return Object.fromEntries(FUSION_PAIRS.filter((p) => rules[p.name] === false && predictors.has(p.first) && predictors.has(p.second)).map((p) => [p.name, false]));
   }
 
-  private loaded(deviceId: string): Map<string, KernelLatencyPredictor> {
+  /** The newest predictor of each kernel type of a device, ready to predict. */
+  loaded(deviceId: string): Map<string, KernelLatencyPredictor> {
     return new Map(this.predictors.latestPredictors(deviceId).map((p) => [p.kernelType, predictorFromData(p.data as PredictorData)]));
   }
 

@@ -13,6 +13,7 @@ import { Ingest } from './ingest.js';
 import { PredictorService } from './predictor-service.js';
 import { PredictorStore } from './predictor-store.js';
 import { importStarterPool } from './starter-pool.js';
+import { serveStatic } from './static.js';
 import { Store } from './store.js';
 
 export interface CoordinatorOptions {
@@ -87,6 +88,7 @@ export class Coordinator {
     this.autoAdapt = options.autoAdapt;
     this.heartbeatMs = options.heartbeatMs ?? 10_000;
     this.http = createServer((req, res) => {
+      if (serveStatic(req, res)) return;
       handleApi(this, req, res).catch((error: Error) => {
         if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' });
         res.end(JSON.stringify({ error: error.message }));
@@ -137,9 +139,12 @@ export class Coordinator {
     return [...this.connections.keys()];
   }
 
-  private authenticate(req: IncomingMessage): Peer | { status: number; reason: string; message: string } {
+  /**
+   * Who an agent's request is from: headers (Node agent) or query (browsers cannot set WebSocket
+   * headers). Also answers GET /api/agent-check, so a browser can learn why an upgrade failed.
+   */
+  authenticateAgent(req: IncomingMessage): Peer | { status: number; reason: string; message: string } {
     const url = new URL(req.url ?? '/', 'http://x');
-    if (url.pathname !== '/agent') return { status: 404, reason: 'Not Found', message: 'agents connect to /agent' };
     const version = Number(req.headers['x-litepred-protocol'] ?? url.searchParams.get('protocol'));
     if (version !== PROTOCOL_VERSION) {
       return { status: 426, reason: 'Upgrade Required', message: `${ErrorCode.VERSION_MISMATCH}: this coordinator speaks protocol ${PROTOCOL_VERSION}, the agent asked for ${Number.isNaN(version) ? 'none' : version}` };
@@ -158,7 +163,8 @@ export class Coordinator {
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (this.stopping) return reject(socket, 503, 'Service Unavailable', `${ErrorCode.SHUTTING_DOWN}: the coordinator is stopping`);
-    const peer = this.authenticate(req);
+    if (new URL(req.url ?? '/', 'http://x').pathname !== '/agent') return reject(socket, 404, 'Not Found', 'agents connect to /agent');
+    const peer = this.authenticateAgent(req);
     if ('status' in peer) return reject(socket, peer.status, peer.reason, peer.message);
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, peer));
   }

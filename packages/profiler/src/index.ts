@@ -5,3 +5,4 @@ export * from './measure.js';
 export * from './profiler.js';
 export * from './drift.js';
 export { createBackend, type Backend, type TimedSession } from './backends/index.js';
+export { setOrtWebAssets } from './backends/web.js';

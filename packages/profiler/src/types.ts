@@ -10,9 +10,11 @@ export interface RuntimeOptions {
   backend: BackendName;
   threads: number;
   graphOptimizationLevel: GraphOptimizationLevel;
+  /** onnxruntime-web only: wasm (the default) or webgpu (browsers that have it). */
+  executionProvider?: 'wasm' | 'webgpu';
 }
 
-export interface RuntimeInfo extends RuntimeOptions {
+export interface RuntimeInfo extends Omit<RuntimeOptions, 'executionProvider'> {
   /** onnxruntime-node or onnxruntime-web package version. */
   runtimeVersion: string;
   executionProvider: string;

@@ -5,8 +5,12 @@ import { AgentMessageSchema, CoordinatorMessageSchema, MAX_FRAME_BYTES, type Age
 
 export type Parsed<T> = { ok: true; message: T } | { ok: false; code: ErrorCode; error: string };
 
+// Buffer where there is one (the coordinator's hot path); the browser agent has TextEncoder.
+const encoder = typeof Buffer === 'undefined' ? new TextEncoder() : undefined;
+const byteLength = (text: string) => (encoder ? encoder.encode(text).length : Buffer.byteLength(text));
+
 function parseWith<T>(schema: z.ZodType<T>, types: readonly string[], raw: string | Buffer): Parsed<T> {
-  const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
+  const size = typeof raw === 'string' ? byteLength(raw) : raw.length;
   if (size > MAX_FRAME_BYTES) return { ok: false, code: ErrorCode.TOO_LARGE, error: `frame of ${size} bytes is over the ${MAX_FRAME_BYTES}-byte limit` };
   let value: unknown;
   try {

@@ -14,6 +14,8 @@ export const RuntimeOptionsSchema = z.object({
   backend: z.enum(['ort-node', 'ort-web']),
   threads: positiveInt.max(256),
   graphOptimizationLevel: z.enum(['disabled', 'basic', 'extended', 'all']),
+  /** onnxruntime-web only: wasm (the default) or webgpu. */
+  executionProvider: z.enum(['wasm', 'webgpu']).optional(),
 });
 
 /** What a device is: recorded at enrolment, shown by `litepred device list`. */
@@ -28,6 +30,10 @@ export const FingerprintSchema = z.object({
   executionProvider: z.string().max(64),
   hostname: z.string().max(256).optional(),
   userAgent: z.string().max(512).optional(),
+  /** Browsers: the WebGPU adapter (vendor, architecture, description), where the browser has WebGPU. */
+  gpuAdapter: z.string().max(512).optional(),
+  /** Browsers: whether the page is cross-origin isolated (wasm threads need it). */
+  crossOriginIsolated: z.boolean().optional(),
 });
 
 export const MeasurementProtocolSchema = z.object({

@@ -7,7 +7,7 @@ export type { Backend, TimedSession } from './backend.js';
 export async function createBackend(options: RuntimeOptions): Promise<Backend> {
   switch (options.backend) {
     case 'ort-node': return new (await import('./node.js')).OrtNodeBackend(options);
-    case 'ort-web': return new (await import('./web.js')).OrtWebBackend(options);
+    case 'ort-web': return (await import('./web.js')).OrtWebBackend.create(options);
     default: throw new Error(`backend: unknown '${String(options.backend)}' (ort-node or ort-web)`);
   }
 }

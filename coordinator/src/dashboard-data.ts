@@ -1,0 +1,99 @@
+// What the dashboard shows, read from the store: the fleet at a glance (devices, campaigns,
+// adaptations), one device's predictors against its own measurements, and how well each device's
+// predictors rank every other device's kernels (the similarity the transfer relies on).
+import { logLinearResidual, spearman } from '@litepred/predictor';
+import type { Coordinator } from './server.js';
+
+/** Results per second are counted over this window; the ETA assumes the rate holds. */
+const RATE_WINDOW_MS = 60_000;
+/** Points per kernel type in the accuracy scatter, and kernels per device pair in the similarity. */
+const MAX_POINTS_PER_TYPE = 300;
+const MAX_SIMILARITY_KERNELS = 300;
+/** The similarity matrix needs this many kernels in common with a source's predictors to mean anything. */
+const MIN_SIMILARITY_KERNELS = 20;
+
+export function overview(c: Coordinator) {
+  const db = c.store.db;
+  const online = new Set(c.onlineDevices());
+  const since = Date.now() - RATE_WINDOW_MS;
+  const leased = db.prepare(`SELECT t.device_id, t.campaign_id, c.name, COUNT(*) n FROM tasks t JOIN campaigns c ON c.id = t.campaign_id
+    WHERE t.state = 'leased' GROUP BY t.device_id, t.campaign_id`).all() as { device_id: string; campaign_id: string; name: string; n: number }[];
+  const measured = db.prepare(`SELECT device_id, COUNT(*) n, SUM(CASE WHEN json_extract(measurement, '$.drift.flagged') = 1 THEN 1 ELSE 0 END) drift
+    FROM measurements GROUP BY device_id`).all() as { device_id: string; n: number; drift: number }[];
+  const counts = db.prepare('SELECT campaign_id, state, COUNT(*) n FROM tasks GROUP BY campaign_id, state').all() as { campaign_id: string; state: string; n: number }[];
+  const recent = db.prepare('SELECT campaign_id, COUNT(*) n FROM measurements WHERE received_at >= ? GROUP BY campaign_id').all(since) as { campaign_id: string; n: number }[];
+  const recentBy = new Map(recent.map((r) => [r.campaign_id, r.n]));
+  const measuredBy = new Map(measured.map((r) => [r.device_id, r]));
+  const predictorTypes = new Map<string, number>();
+  for (const p of c.predictors.latestPredictors()) predictorTypes.set(p.deviceId, (predictorTypes.get(p.deviceId) ?? 0) + 1);
+  const devices = c.store.listDevices().map((d) => ({
+    id: d.id, origin: d.origin, online: online.has(d.id), revoked: d.revoked, enrolledAt: d.enrolledAt, lastSeenAt: d.lastSeenAt, fingerprint: d.fingerprint,
+    working: leased.filter((l) => l.device_id === d.id).map((l) => ({ campaignId: l.campaign_id, name: l.name, leased: l.n })),
+    measurements: measuredBy.get(d.id)?.n ?? 0,
+    driftFlagged: measuredBy.get(d.id)?.drift ?? 0,
+    predictorTypes: predictorTypes.get(d.id) ?? 0,
+  }));
+  const campaigns = c.store.listCampaigns().map((k) => {
+    const by = Object.fromEntries(counts.filter((r) => r.campaign_id === k.id).map((r) => [r.state, r.n])) as Record<string, number>;
+    const total = Object.values(by).reduce((a, b) => a + b, 0);
+    const finished = (by.done ?? 0) + (by.failed ?? 0) + (by.cancelled ?? 0);
+    const ratePerS = (recentBy.get(k.id) ?? 0) / (RATE_WINDOW_MS / 1000);
+    const remaining = total - finished;
+    return {
+      id: k.id, name: k.name, purpose: k.purpose, state: k.state, createdAt: k.createdAt, finishedAt: k.finishedAt,
+      total, done: by.done ?? 0, failed: by.failed ?? 0, leased: by.leased ?? 0, pending: by.pending ?? 0, cancelled: by.cancelled ?? 0,
+      ratePerS, etaS: k.state === 'running' && ratePerS > 0 ? remaining / ratePerS : null,
+    };
+  });
+  const adaptations = c.predictors.listAdaptations().map((a) => ({ ...a, online: online.has(a.deviceId) }));
+  return { generatedAt: Date.now(), rateWindowS: RATE_WINDOW_MS / 1000, devices, campaigns, adaptations };
+}
+
+/** Every n-th item, so a long list is thinned evenly rather than cut. */
+function spread<T>(items: readonly T[], max: number): T[] {
+  if (items.length <= max) return [...items];
+  const step = items.length / max;
+  return Array.from({ length: max }, (_, i) => items[Math.floor(i * step)]!);
+}
+
+/**
+ * A device's newest predictors against the kernels it measured itself. Full-data predictors were
+ * fitted on these kernels (their stored metrics are the held-out ones); adapted predictors were
+ * fitted on a few of them.
+ */
+export function accuracy(c: Coordinator, deviceId: string) {
+  c.store.getDevice(deviceId);
+  const predictors = c.service.loaded(deviceId);
+  const stored = new Map(c.service.storedFor(deviceId).map((p) => [p.kernelType, p]));
+  const samples = c.predictors.kernelSamples(deviceId, ['profile', 'starter-pool', 'adaptation', 'check']);
+  const points: { type: string; predictedMs: number; measuredMs: number }[] = [];
+  const types = [];
+  for (const [type, predictor] of predictors) {
+    const mine = spread(samples.get(type) ?? [], MAX_POINTS_PER_TYPE);
+    const predicted = mine.length ? predictor.predict(mine.map((s) => s.config)) : [];
+    mine.forEach((s, i) => points.push({ type, predictedMs: predicted[i]!, measuredMs: s.latencyMs }));
+    const p = stored.get(type)!;
+    types.push({ type, version: p.version, kind: p.kind, trainingSamples: p.trainingSamples, measured: mine.length, metrics: p.metrics, method: p.provenance.method ?? null });
+  }
+  return { deviceId, types, points };
+}
+
+/**
+ * similarity[i][j]: how well device i's predictors rank device j's measured kernels (Spearman), and
+ * the log-linear residual LitePred's transfer minimises (lower = more alike); null where i has no
+ * predictors or j too few measured kernels of i's types.
+ */
+export function similarity(c: Coordinator) {
+  const devices = c.store.listDevices().filter((d) => !d.revoked).map((d) => d.id);
+  const predictors = new Map(devices.map((id) => [id, c.service.loaded(id)]));
+  const samples = new Map(devices.map((id) => [id, [...c.predictors.kernelSamples(id, ['profile', 'starter-pool', 'adaptation', 'check']).values()].flat()]));
+  const cell = (source: string, target: string) => {
+    const p = predictors.get(source)!;
+    const kernels = spread(samples.get(target)!.filter((s) => p.has(s.config.type) && s.latencyMs > 0), MAX_SIMILARITY_KERNELS);
+    if (kernels.length < MIN_SIMILARITY_KERNELS) return null;
+    const predicted = kernels.map((s) => Math.max(1e-6, p.get(s.config.type)!.predict([s.config])[0]!));
+    const measured = kernels.map((s) => s.latencyMs);
+    return { spearman: spearman(predicted, measured), logLinear: logLinearResidual(predicted, measured), kernels: kernels.length };
+  };
+  return { devices, cells: devices.map((s) => devices.map((t) => cell(s, t))) };
+}
