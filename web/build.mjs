@@ -22,6 +22,19 @@ const noNodeRuntime = {
   },
 };
 
+/**
+ * onnxruntime-web's main entry is its JSEP build (wasm + WebGPU/WebNN bridges); for the wasm
+ * execution provider the page loads the plain wasm build instead, the one onnxruntime-web runs on
+ * in Node, so a browser and a Node measurement differ by the JS engine, not the binary.
+ * ('onnxruntime-web/webgpu' is left alone: WebGPU needs its own build.)
+ */
+const plainWasmBuild = {
+  name: 'onnxruntime-web-plain-wasm',
+  setup(b) {
+    b.onResolve({ filter: /^onnxruntime-web$/ }, (args) => b.resolve('onnxruntime-web/wasm', { kind: args.kind, resolveDir: args.resolveDir }));
+  },
+};
+
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
 cpSync(here('./public'), dist, { recursive: true });
@@ -41,6 +54,6 @@ await build({
   logLevel: 'warning',
   // protobufjs probes for Node's modules inside try/catch; they are never reached in a page.
   external: ['node:*'],
-  plugins: [noNodeRuntime],
+  plugins: [noNodeRuntime, plainWasmBuild],
 });
 console.error(`web: bundled agent and dashboard into ${dist} in ${Date.now() - started} ms`);

@@ -47,7 +47,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
     let agent: ReturnType<typeof spawn> | undefined;
     try {
       const pool = c.store.listDevices().filter((d) => d.origin === 'starter-pool');
-      say(`1. Coordinator on ${c.address.http}, store ${config.database}. Pool: ${pool.length} runtime configurations of this machine (${pool.map((d) => d.id).join(', ')}), ` +
+      say(`1. Coordinator on ${c.address.http} (open it for the dashboard while this runs), store ${config.database}. Pool: ${pool.length} runtime configurations of this machine (${pool.map((d) => d.id).join(', ')}), ` +
         `${c.predictors.latestPredictors().filter((p) => pool.some((d) => d.id === p.deviceId)).length} kernel predictors.`);
       const twin = pool.find((d) => JSON.stringify(d.fingerprint.runtime) === JSON.stringify(runtime));
       if (twin) say(`   note: ${label} is already in the pool as ${twin.id}; choose another --threads/--opt-level/--backend for a new device`);
@@ -102,6 +102,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
           `  npx litepred predictor list --device ${deviceId}\n` +
           `  npx litepred predictor pull --device ${deviceId} --out predictors/      # ONNX + metadata, for any ONNX Runtime\n` +
           `  npx litepred predict model.onnx --device ${deviceId}                   # or POST the model to /api/devices/${deviceId}/predict\n` +
+          `The dashboard (devices, campaigns, predictor accuracy, similarity) and browser enrolment: http://${config.listen.host}:${config.listen.port}/ once the coordinator runs.\n` +
           `From Python with no litepred installed: docs/python.md`);
       }
     } finally {

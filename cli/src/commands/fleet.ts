@@ -1,6 +1,7 @@
 // Fleet commands: the coordinator, enrolment tokens, devices, campaigns, results.
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import QRCode from 'qrcode';
 import type { Argv, CommandModule } from 'yargs';
 import type { KernelConfig } from '@litepred/kernels';
 import { Coordinator, loadFleetConfig, type Campaign, type Device, type DeviceProgress } from '@litepred/coordinator';
@@ -39,6 +40,7 @@ export const coordinatorCommand: CommandModule = {
       console.error(`admin token created and written to ${file} (keep it secret)`);
     }
     console.log(`coordinator listening on ${c.address.http} (agents: ${c.address.ws}), database ${database}`);
+    console.log(`dashboard: ${c.address.http}/ (read-only; the admin token unlocks enrolment links)`);
     const stop = async (signal: string) => {
       console.error(`${signal}: stopping (committing what has arrived)...`);
       await c.stop();
@@ -49,7 +51,7 @@ export const coordinatorCommand: CommandModule = {
   },
 };
 
-export const tokenCommand: CommandModule<object, Args<{ action: string; label?: string; 'ttl-hours'?: number; 'max-uses'?: number }>> = {
+export const tokenCommand: CommandModule<object, Args<{ action: string; label?: string; 'ttl-hours'?: number; 'max-uses'?: number; qr?: boolean }>> = {
   command: 'token <action>',
   describe: 'enrolment tokens',
   builder: (y: Argv) => withClientOptions(y)
@@ -57,11 +59,16 @@ export const tokenCommand: CommandModule<object, Args<{ action: string; label?: 
     .option('label', { type: 'string', describe: 'a note for the operator' })
     .option('ttl-hours', { type: 'number', describe: 'expires after this many hours' })
     .option('max-uses', { type: 'number', describe: 'enrols at most this many devices' })
+    .option('qr', { type: 'boolean', default: false, describe: 'also print the browser enrolment link as a QR code (scan it with a phone)' })
     .option('json', { type: 'boolean', default: false }) as unknown as Argv<Args<{ action: string }>>,
   handler: async (a) => {
     const body = { label: a.label, ttlMs: a['ttl-hours'] ? Math.round(a['ttl-hours'] * 3_600_000) : undefined, maxUses: a['max-uses'] };
-    const t = await Client.from(a).request<{ id: string; token: string; expiresAt: number | null }>('POST', '/api/tokens', body);
-    print(a.json, t, () => `${t.token}\n\nEnrol a device with: litepred agent --coordinator ${Client.from(a).url} --token ${t.token}`);
+    const client = Client.from(a);
+    const t = await client.request<{ id: string; token: string; expiresAt: number | null }>('POST', '/api/tokens', body);
+    const browserUrl = `${client.url.replace(/^ws/, 'http').replace(/\/+$/, '')}/agent?token=${t.token}`;
+    const qr = a.qr ? `\n${await QRCode.toString(browserUrl, { type: 'terminal', small: true })}` : '';
+    print(a.json, { ...t, browserUrl }, () => `${t.token}\n\nEnrol a device with: litepred agent --coordinator ${client.url} --token ${t.token}\n` +
+      `or open this in the device's browser (the browser agent): ${browserUrl}${qr}`);
   },
 };
 

@@ -240,6 +240,7 @@ export class AgentSession {
 
   private async work(lease: Lease): Promise<void> {
     this.working = true;
+    this.log(`lease ${lease.leaseId}: ${lease.tasks.length} task(s) of campaign ${lease.campaignId}`);
     this.setStatus({ state: 'measuring' });
     try {
       if (lease.tasks.every((t) => isArchitectureTask(t.config))) {

@@ -26,9 +26,10 @@ async function refresh(): Promise<void> {
 function fillDeviceChoice(o: Overview): void {
   const select = document.getElementById('accuracy-device') as HTMLSelectElement;
   const ids = o.devices.map((d) => d.id);
-  if ([...select.options].map((x) => x.value).join() === ids.join()) return;
+  const label = (d: Overview['devices'][number]) => `${d.id} (${d.predictorTypes} predictor types)`;
+  if ([...select.options].map((x) => x.textContent).join() === o.devices.map(label).join()) return;
   const current = select.value;
-  select.replaceChildren(...o.devices.map((d) => h('option', { value: d.id }, `${d.id} (${d.predictorTypes} predictor types)`)));
+  select.replaceChildren(...o.devices.map((d) => h('option', { value: d.id }, label(d))));
   // First choice: an enrolled device with predictors (more telling than the starter pool's).
   const withPredictors = o.devices.filter((d) => d.predictorTypes > 0);
   select.value = ids.includes(current) ? current : (withPredictors.find((d) => d.origin === 'agent') ?? withPredictors[0])?.id ?? ids[0] ?? '';
