@@ -87,6 +87,7 @@ const coordinator = await startCoordinator(dir);
 const { base, admin } = coordinator;
 log(`coordinator at ${base}`);
 const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+let nodeAgent: ReturnType<typeof spawn> | undefined;
 try {
   // Enrol the browser the way a user does: the dashboard's enrolment link.
   const dash = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
@@ -112,7 +113,7 @@ try {
   });
 
   const { token } = await api<{ token: string }>(base, admin, 'POST', '/api/tokens', { label: 'node ort-web agent' });
-  const nodeAgent = spawn(process.execPath, [CLI, 'agent', '--coordinator', base, '--token', token, '--state', join(dir, 'agent.json'), '--backend', 'ort-web', '--threads', '1', '--quiet'], { stdio: 'ignore' });
+  nodeAgent = spawn(process.execPath, [CLI, 'agent', '--coordinator', base, '--token', token, '--state', join(dir, 'agent.json'), '--backend', 'ort-web', '--threads', '1', '--quiet'], { stdio: 'ignore' });
   const nodeDevice = await until('the Node agent online', async () => (await devices()).find((d) => d.online && d.origin === 'agent' && !d.fingerprint.userAgent), 120_000);
   log(`Node agent (onnxruntime-web in Node) enrolled as ${nodeDevice.id}`);
 
@@ -147,7 +148,6 @@ try {
       results[side].push(new Map(rows.map((r) => [keyOf(r.measurement.config), r])));
     }
   }
-  nodeAgent.kill('SIGTERM');
 
   // Per kernel: each runtime's mean over its passes; ratio browser / Node.
   const keys = configs.map(keyOf).filter((k) => results.browser.every((m) => m.has(k)) && results.node.every((m) => m.has(k)));
@@ -195,6 +195,7 @@ try {
   report.text('Screenshots taken mid-way through the last browser pass: docs/screenshots/dashboard.png, docs/screenshots/agent.png.');
   report.write();
 } finally {
+  nodeAgent?.kill('SIGTERM');
   await browser.close();
   coordinator.stop();
 }

@@ -44,7 +44,7 @@ export async function handleApi(c: Coordinator, req: IncomingMessage, res: Serve
   try {
     if (parts[0] !== 'api') throw new HttpError(404, `no route ${url.pathname}`);
     const [, resource, id, action] = parts;
-    if (resource === 'health' && method === 'GET') return json(res, 200, { ok: true, protocol: PROTOCOL_VERSION, online: c.onlineDevices().length });
+    if (resource === 'health' && method === 'GET') return json(res, 200, { ok: true, protocol: PROTOCOL_VERSION, online: c.onlineDevices().length, pendingBuilds: c.pendingBuilds });
     if (resource === 'admin-check' && method === 'GET') {
       admin();
       return json(res, 200, { ok: true });

@@ -6,3 +6,4 @@ export * from './predictor-store.js';
 export * from './predictor-service.js';
 export * from './adaptation.js';
 export * from './starter-pool.js';
+export { buildInWorker, type BuildReport } from './build-worker.js';

@@ -20,6 +20,15 @@ const FULL_DATA_KINDS = new Set(['roofline', 'litepred-mlp']);
 /** Fewer whole models than this give no composition (it has a factor per kernel type). */
 export const MIN_COMPOSITION_MODELS = 6;
 
+/** What buildFullData would save for a device: plain data, so a worker thread can hand it over. */
+export interface FullDataPlan {
+  deviceId: string;
+  built: string[];
+  unchanged: string[];
+  items: Omit<StoredPredictor, 'version' | 'createdAt'>[];
+  composition?: { data: Composition; metrics: Record<string, number> | null; models: number };
+}
+
 export class PredictorService {
   constructor(private readonly store: Store, private readonly predictors: PredictorStore, private readonly log: (line: string) => void = () => undefined) {}
 
@@ -29,10 +38,22 @@ export class PredictorService {
    * full-data predictor was built from the same number of measurements is left as it is.
    */
   buildFullData(deviceId: string): { built: string[]; unchanged: string[] } {
+    const plan = this.planFullData(deviceId);
+    this.saveFullData(plan);
+    return { built: plan.built, unchanged: plan.unchanged };
+  }
+
+  /**
+   * buildFullData's work, reading the store only: a worker thread runs it on its own connection and
+   * the coordinator saves the plan (one writer: a second one makes the coordinator's deferred
+   * transactions fail with SQLITE_BUSY when the worker commits between their read and their write).
+   */
+  planFullData(deviceId: string): FullDataPlan {
+    const loaded = this.loaded(deviceId);
     const latest = new Map(this.predictors.latestPredictors(deviceId).map((p) => [p.kernelType, p]));
     const built: string[] = [];
     const unchanged: string[] = [];
-    const items: Parameters<PredictorStore['savePredictors']>[0][number][] = [];
+    const items: FullDataPlan['items'] = [];
     for (const [type, rows] of this.predictors.kernelSamples(deviceId)) {
       const samples = rows.map((r) => ({ config: r.config as KernelConfig, latencyMs: Math.max(r.latencyMs, 1e-3) }));
       if (samples.length < MIN_FULL_DATA_SAMPLES) continue;
@@ -46,19 +67,25 @@ export class PredictorService {
       const scored = judged.length >= 3 ? judged : test;
       const m = metrics(RooflinePredictor.train(type, train).predict(scored.map((s) => s.config)), scored.map((s) => s.latencyMs));
       const predictor = RooflinePredictor.train(type, samples);
+      loaded.set(type, predictor);
       items.push({ deviceId, kernelType: type, kind: 'roofline', data: predictor.toJSON(), trainingSamples: samples.length,
         metrics: { ...m }, provenance: { method: 'full-data', measurements: samples.length, heldOut: scored.length } });
       built.push(type);
     }
-    if (items.length) this.predictors.savePredictors(items);
-    if (built.length) this.log(`${deviceId}: full-data predictors built for ${built.length} kernel type(s)`);
     const models = this.predictors.architectureMeasurements(deviceId, { purposes: ['profile', 'starter-pool'] });
     const previous = this.predictors.latestComposition(deviceId);
+    let composition: FullDataPlan['composition'];
     if (models.length >= MIN_COMPOSITION_MODELS && (built.length > 0 || previous?.provenance.models !== models.length)) {
-      const fitted = this.fitComposition(deviceId, models, this.loaded(deviceId));
-      if (fitted) this.predictors.saveComposition(deviceId, fitted.composition, fitted.heldOut ? { ...fitted.heldOut } : null, { method: 'full-data', models: models.length });
+      const fitted = this.fitComposition(deviceId, models, loaded);
+      if (fitted) composition = { data: fitted.composition, metrics: fitted.heldOut ? { ...fitted.heldOut } : null, models: models.length };
     }
-    return { built, unchanged };
+    return { deviceId, built, unchanged, items, composition };
+  }
+
+  saveFullData(plan: FullDataPlan): void {
+    if (plan.items.length) this.predictors.savePredictors(plan.items);
+    if (plan.built.length) this.log(`${plan.deviceId}: full-data predictors built for ${plan.built.length} kernel type(s)`);
+    if (plan.composition) this.predictors.saveComposition(plan.deviceId, plan.composition.data, plan.composition.metrics, { method: 'full-data', models: plan.composition.models });
   }
 
   /**

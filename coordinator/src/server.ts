@@ -7,6 +7,7 @@ import {
   CloseCode, encode, ErrorCode, MAX_FRAME_BYTES, parseAgentMessage, PROTOCOL_VERSION, type CoordinatorMessage, type Fingerprint, type WireMeasurementProtocol,
 } from '@litepred/protocol';
 import { AdaptationRunner } from './adaptation.js';
+import { buildInWorker } from './build-worker.js';
 import { DEFAULT_CAMPAIGN_PROTOCOL, handleApi } from './api.js';
 import { Checkpointer } from './checkpointer.js';
 import { Ingest } from './ingest.js';
@@ -67,11 +68,17 @@ export class Coordinator {
   private readonly log: (line: string) => void;
   private readonly autoAdapt: CoordinatorOptions['autoAdapt'];
   private stopping = false;
+  private readonly database: string;
+  /** Devices waiting for full-data predictors, and the build running now (build-worker.ts). */
+  private readonly buildQueue = new Set<string>();
+  private building: ReturnType<typeof buildInWorker> | undefined;
+  private buildingCount = 0;
   /** Set on first start: the admin token, shown once. */
   readonly newAdminToken: string | undefined;
 
   private constructor(options: CoordinatorOptions) {
     this.log = options.log ?? (() => undefined);
+    this.database = options.database;
     this.store = new Store(options.database, { autoCheckpoint: false });
     this.checkpointer = new Checkpointer(options.database, 1000, (l) => this.log(l));
     this.newAdminToken = this.store.ensureAdminToken();
@@ -125,13 +132,39 @@ export class Coordinator {
     return { host: a.address, port: a.port, http: `http://${host}:${a.port}`, ws: `ws://${host}:${a.port}/agent` };
   }
 
+  /** A finished profiling campaign: its devices' full-data predictors are built in a worker, one batch at a time. */
   private buildAfterCampaign(campaignId: string): void {
     if (this.stopping) return;
     const campaign = this.store.getCampaign(campaignId);
     if (campaign.purpose !== 'profile') return;
-    for (const p of this.store.progress(campaignId)) {
-      try { this.service.buildFullData(p.deviceId); } catch (error) { this.log(`${p.deviceId}: building predictors failed: ${(error as Error).message}`); }
-    }
+    for (const p of this.store.progress(campaignId)) this.buildQueue.add(p.deviceId);
+    this.drainBuilds();
+  }
+
+  private drainBuilds(): void {
+    if (this.building || this.buildQueue.size === 0 || this.stopping) return;
+    const deviceIds = [...this.buildQueue];
+    this.buildQueue.clear();
+    this.buildingCount = deviceIds.length;
+    // One line per batch: a campaign over a large fleet would otherwise log a line per device.
+    let devices = 0;
+    let types = 0;
+    let one = '';
+    this.building = buildInWorker(this.database, deviceIds, (r) => {
+      if ('error' in r) this.log(`${r.deviceId}: building predictors failed: ${r.error}`);
+      else if (r.built > 0) { devices++; types += r.built; one = r.deviceId; }
+    }, this.service);
+    void this.building.done.then(() => {
+      if (devices > 0) this.log(devices === 1 ? `${one}: full-data predictors built for ${types} kernel type(s)` : `full-data predictors built for ${devices} device(s), ${types} predictor(s) in all`);
+      this.building = undefined;
+      this.buildingCount = 0;
+      this.drainBuilds();
+    });
+  }
+
+  /** Devices whose full-data predictors are being built or wait to be (GET /api/health). */
+  get pendingBuilds(): number {
+    return this.buildQueue.size + this.buildingCount;
   }
 
   /** Devices with a live connection right now. */
@@ -283,6 +316,7 @@ export class Coordinator {
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
     await this.adaptations.stop();
+    await this.building?.stop();
     this.ingest.flush();
     await new Promise((resolve) => setTimeout(resolve, 20)); // let the acks leave
     for (const c of this.wss.clients) c.close(CloseCode.GOING_AWAY, 'coordinator stopping');

@@ -90,8 +90,13 @@ export class Store {
     return st;
   }
 
-  constructor(path: string, options: { autoCheckpoint?: boolean } = {}) {
-    this.db = new Database(path);
+  /** `readonly`: a reader beside the coordinator's connection (build-worker.ts); no migrations, no writes. */
+  constructor(path: string, options: { autoCheckpoint?: boolean; readonly?: boolean } = {}) {
+    this.db = new Database(path, { readonly: options.readonly ?? false });
+    if (options.readonly) {
+      this.db.pragma('busy_timeout = 5000');
+      return;
+    }
     this.db.pragma('journal_mode = WAL');
     // NORMAL is durable across a process crash in WAL mode (only an OS crash can lose the last commits).
     this.db.pragma('synchronous = NORMAL');
