@@ -77,6 +77,30 @@ describe('journeys: enrol, adapt, pull, predict', () => {
     }
   });
 
+  it('gives the dashboard its figures: each predictor on its own kernels, and the similarity between devices', async () => {
+    const get = async (path: string) => {
+      const res = await fetch(`${c.address.http}${path}`);
+      return { status: res.status, body: await res.json() as Record<string, unknown> };
+    };
+    const accuracy = (await get('/api/devices/pool-web-t1/accuracy')).body as { types: { type: string; metrics: { within10: number } | null }[]; points: { type: string; predictedMs: number; measuredMs: number }[] };
+    expect(accuracy.types.length).toBeGreaterThanOrEqual(26);
+    expect(accuracy.points.length).toBeGreaterThan(1000);
+    // A full-data roofline on the kernels it was fitted on: mostly close, in rank above all.
+    const conv = accuracy.points.filter((p) => p.type === 'conv-bn-relu');
+    const within25 = conv.filter((p) => Math.abs(p.predictedMs - p.measuredMs) <= 0.25 * p.measuredMs).length / conv.length;
+    expect(within25).toBeGreaterThan(0.5);
+    expect((await get('/api/devices/dev_nobody/accuracy')).status).toBe(404);
+
+    const sim = (await get('/api/similarity')).body as { devices: string[]; cells: ({ spearman: number; kernels: number } | null)[][] };
+    const at = (a: string, b: string) => sim.cells[sim.devices.indexOf(a)]![sim.devices.indexOf(b)];
+    // Each pool device's predictors rank its own kernels better than another runtime's.
+    for (const d of ['pool-node-t1-all', 'pool-web-t1']) expect(at(d, d)!.spearman).toBeGreaterThan(0.95);
+    expect(at('pool-node-t1-all', 'pool-node-t1-all')!.spearman).toBeGreaterThan(at('pool-node-t1-all', 'pool-node-t1-disabled')!.spearman);
+    const overview = (await get('/api/overview')).body as { devices: { id: string; predictorTypes: number; measurements: number }[] };
+    expect(overview.devices.find((d) => d.id === 'pool-web-t1')).toMatchObject({ predictorTypes: expect.any(Number), measurements: expect.any(Number) });
+    expect(overview.devices.find((d) => d.id === 'pool-web-t1')!.predictorTypes).toBeGreaterThanOrEqual(26);
+  });
+
   it('adapts the new device within its budget, from a pool device, and registers its predictors', () => {
     expect(adaptation.state, adaptation.error ?? '').toBe('done');
     const r = adaptation.result as { source: string; measured: number; heldOut: { within10: number; n: number }; predictors: { kernelType: string; version: number }[] };

@@ -34,7 +34,11 @@ function runtimeFromQuery(gpu: string | undefined): RuntimeOptions {
   const isolated = globalThis.crossOriginIsolated === true;
   const threads = Number(params.get('threads') ?? (isolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1));
   if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new Error(`threads: a whole number from 1 to 64, not '${params.get('threads')}'`);
-  if (threads > 1 && !isolated) throw new Error('threads: more than 1 needs a cross-origin isolated page (the coordinator serves it so; is a proxy stripping the COOP/COEP headers?)');
+  if (threads > 1 && !isolated) {
+    throw new Error(window.isSecureContext
+      ? 'threads: more than 1 needs a cross-origin isolated page (the coordinator serves it so; is a proxy stripping the COOP/COEP headers?)'
+      : 'threads: more than 1 needs a secure context (HTTPS, or localhost), and this page came over plain HTTP: drop threads for 1, or serve the coordinator through HTTPS');
+  }
   const opt = params.get('opt') ?? 'all';
   if (!(LEVELS as readonly string[]).includes(opt)) throw new Error(`opt: one of ${LEVELS.join(', ')}, not '${opt}'`);
   const ep = params.get('ep') ?? 'auto';
