@@ -105,7 +105,7 @@ describe('browser agent and dashboard', () => {
     expect([...dashErrors, ...agentErrors]).toEqual([]);
   });
 
-  it('reconnects as the same device after a coordinator restart, and stops with the reason when revoked or misconfigured', async () => {
+  it('pauses while hidden, reconnects as the same device after a coordinator restart, and stops with the reason when revoked or misconfigured', async () => {
     const database = join(tempDir(), 'browser.sqlite');
     let c = await startCoordinator(database);
     const port = c.address.port;
@@ -113,6 +113,15 @@ describe('browser agent and dashboard', () => {
     const { page, errors } = await openPage();
     await page.goto(`${c.address.http}/agent?token=${token}&threads=1&calibrate=0`);
     const id = await waitFor('the browser online', () => c.onlineDevices()[0], 60_000);
+
+    // In the background (a hidden tab is throttled) the page takes no work, and says why; in front again, it does.
+    await page.evaluate(() => Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' }));
+    const campaign = c.store.createCampaign({ name: 'hidden', configs: CONFIGS.slice(3), deviceIds: [id], protocol: FAST_PROTOCOL });
+    await expect.poll(() => page.locator('#state').textContent(), { timeout: 20_000 }).toContain('paused: this page is in the background');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(c.store.progress(campaign.id)).toEqual([expect.objectContaining({ pending: 2, leased: 0, done: 0 })]);
+    await page.evaluate(() => delete (document as unknown as Record<string, unknown>).visibilityState);
+    await waitFor('the campaign done once the page is in front', () => c.store.getCampaign(campaign.id).state === 'done', 60_000);
 
     await c.stop();
     coordinators.splice(0);

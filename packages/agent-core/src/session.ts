@@ -52,10 +52,16 @@ export interface SessionOptions {
   log?: (line: string) => void;
   /** Called with every state change, for a page or a progress line. */
   onStatus?: (status: SessionStatus) => void;
+  /**
+   * Why the device should not take work now (a browser tab in the background is throttled, and so
+   * would its measurements be), or undefined. Asked before every lease request; the lease in hand
+   * is finished.
+   */
+  pausedBecause?: () => string | undefined;
 }
 
 export interface SessionStatus {
-  state: 'connecting' | 'connected' | 'measuring' | 'idle' | 'waiting' | 'stopped' | 'refused';
+  state: 'connecting' | 'connected' | 'measuring' | 'idle' | 'paused' | 'waiting' | 'stopped' | 'refused';
   deviceId?: string;
   measured: number;
   acknowledged: number;
@@ -67,6 +73,9 @@ export interface SessionStatus {
 export class AgentFatalError extends Error {}
 
 type Lease = Extract<CoordinatorMessage, { type: 'lease' }>;
+
+/** How often a paused session asks again whether it may work. */
+const PAUSE_RECHECK_MS = 1000;
 
 export class AgentSession {
   private socket: AgentSocket | undefined;
@@ -230,6 +239,13 @@ export class AgentSession {
   }
 
   private requestLease(): void {
+    const paused = this.options.pausedBecause?.();
+    if (paused) {
+      this.setStatus({ state: 'paused', message: paused });
+      clearTimeout(this.idleTimer);
+      this.idleTimer = setTimeout(() => this.requestLease(), PAUSE_RECHECK_MS);
+      return;
+    }
     this.send({ type: 'lease.request', capacity: this.options.capacity ?? 8 });
   }
 

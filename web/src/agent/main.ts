@@ -47,6 +47,16 @@ function runtimeFromQuery(gpu: string | undefined): RuntimeOptions {
   return { backend: 'ort-web', threads, graphOptimizationLevel: opt as RuntimeOptions['graphOptimizationLevel'], executionProvider: ep === 'wasm' || !gpu ? 'wasm' : 'webgpu' };
 }
 
+/** A phone that dims and locks mid-campaign stops measuring; ask it not to (secure contexts only). */
+async function keepScreenOn(): Promise<void> {
+  const wakeLock = (navigator as Navigator & { wakeLock?: { request(type: 'screen'): Promise<unknown> } }).wakeLock;
+  if (!wakeLock) return;
+  const request = () => wakeLock.request('screen').catch(() => undefined);
+  await request();
+  // The lock is released whenever the page is hidden; take it again when it comes back.
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') void request(); });
+}
+
 async function main(): Promise<void> {
   setOrtWebAssets('/ort/');
   const gpu = await webGpuAdapter();
@@ -56,7 +66,12 @@ async function main(): Promise<void> {
   log('calibrating the profiler on this device...');
   const profiler = await KernelProfiler.create({ runtime, ...(params.get('calibrate') === '0' ? { coldWeightMsPerByte: 0 } : {}) });
   const token = params.get('token') ?? undefined;
-  const session = new AgentSession(browserHost(runtime, gpu), profiler, { token, agentVersion: AGENT_VERSION, log, onStatus: show });
+  const session = new AgentSession(browserHost(runtime, gpu), profiler, {
+    token, agentVersion: AGENT_VERSION, log, onStatus: show,
+    // A hidden tab's timers and CPU are throttled: its measurements would describe the throttling.
+    pausedBecause: () => (document.visibilityState === 'hidden' ? 'this page is in the background; bring it to the front to measure' : undefined),
+  });
+  void keepScreenOn();
   // The token has done its job once enrolled: keep it out of the address bar and of bookmarks.
   if (token) {
     const url = new URL(location.href);
