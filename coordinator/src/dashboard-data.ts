@@ -16,8 +16,8 @@ export function overview(c: Coordinator) {
   const db = c.store.db;
   const online = new Set(c.onlineDevices());
   const since = Date.now() - RATE_WINDOW_MS;
-  const leased = db.prepare(`SELECT t.device_id, t.campaign_id, c.name, COUNT(*) n FROM tasks t JOIN campaigns c ON c.id = t.campaign_id
-    WHERE t.state = 'leased' GROUP BY t.device_id, t.campaign_id`).all() as { device_id: string; campaign_id: string; name: string; n: number }[];
+  const leased = c.store.outstandingLeases();
+  const names = new Map(c.store.listCampaigns().map((k) => [k.id, k.name]));
   const measured = db.prepare(`SELECT device_id, COUNT(*) n, SUM(CASE WHEN json_extract(measurement, '$.drift.flagged') = 1 THEN 1 ELSE 0 END) drift
     FROM measurements GROUP BY device_id`).all() as { device_id: string; n: number; drift: number }[];
   const counts = db.prepare('SELECT campaign_id, state, COUNT(*) n FROM tasks GROUP BY campaign_id, state').all() as { campaign_id: string; state: string; n: number }[];
@@ -28,13 +28,17 @@ export function overview(c: Coordinator) {
   for (const p of c.predictors.latestPredictors()) predictorTypes.set(p.deviceId, (predictorTypes.get(p.deviceId) ?? 0) + 1);
   const devices = c.store.listDevices().map((d) => ({
     id: d.id, origin: d.origin, online: online.has(d.id), revoked: d.revoked, enrolledAt: d.enrolledAt, lastSeenAt: d.lastSeenAt, fingerprint: d.fingerprint,
-    working: leased.filter((l) => l.device_id === d.id).map((l) => ({ campaignId: l.campaign_id, name: l.name, leased: l.n })),
+    working: leased.filter((l) => l.deviceId === d.id).map((l) => ({ campaignId: l.campaignId, name: names.get(l.campaignId) ?? l.campaignId, leased: l.tasks })),
     measurements: measuredBy.get(d.id)?.n ?? 0,
     driftFlagged: measuredBy.get(d.id)?.drift ?? 0,
     predictorTypes: predictorTypes.get(d.id) ?? 0,
   }));
   const campaigns = c.store.listCampaigns().map((k) => {
     const by = Object.fromEntries(counts.filter((r) => r.campaign_id === k.id).map((r) => [r.state, r.n])) as Record<string, number>;
+    // Leased tasks are pending in the store (leases live in memory).
+    const out = leased.filter((l) => l.campaignId === k.id).reduce((a, l) => a + l.tasks, 0);
+    by.pending = (by.pending ?? 0) - out;
+    by.leased = out;
     const total = Object.values(by).reduce((a, b) => a + b, 0);
     const finished = (by.done ?? 0) + (by.failed ?? 0) + (by.cancelled ?? 0);
     const ratePerS = (recentBy.get(k.id) ?? 0) / (RATE_WINDOW_MS / 1000);

@@ -110,7 +110,7 @@ export class Coordinator {
     // No connection exists yet, so every lease in the store belongs to a previous process: free them
     // all. An agent that reconnects with finished work still has it accepted (results are taken for
     // pending tasks too, first one wins).
-    c.store.expireLeases(Number.MAX_SAFE_INTEGER);
+    c.store.freeAllLeases();
     if (options.starterPool) {
       const imported = importStarterPool(options.starterPool, c.predictors);
       if (imported.length) c.log(`starter pool: imported ${imported.join(', ')}`);

@@ -3,6 +3,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { Fingerprint, TaskResult, WireKernelConfig, WireMeasurementProtocol } from '@litepred/protocol';
+import { Leases } from './leases.js';
 
 const MIGRATIONS: string[] = [
   `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -79,6 +80,8 @@ const toCampaign = (r: CampaignRow): Campaign => ({ id: r.id, name: r.name, prot
 
 export class Store {
   readonly db: Database.Database;
+  /** Tasks out on leases: in memory, for this connection's process only (leases.ts says why). */
+  private readonly leases = new Leases();
   private readonly statements = new Map<string, Database.Statement>();
   /** Called after the commit that finished a campaign (its last task done or failed). */
   onCampaignDone?: (campaignId: string) => void;
@@ -244,6 +247,7 @@ export class Store {
       if (c.state !== 'running') throw new StoreError('INVALID', `campaign ${id} is already ${c.state}`);
       this.db.prepare("UPDATE tasks SET state = 'cancelled', lease_id = NULL WHERE campaign_id = ? AND state IN ('pending', 'leased')").run(id);
       this.db.prepare("UPDATE campaigns SET state = 'cancelled', finished_at = ? WHERE id = ?").run(Date.now(), id);
+      this.leases.drop((l) => l.campaignId === id);
       return this.getCampaign(id);
     })();
   }
@@ -258,44 +262,59 @@ export class Store {
       p[r.state] = r.n;
       byDevice.set(r.device_id, p);
     }
+    for (const l of this.leases.outstanding()) {
+      const p = l.campaignId === campaignId ? byDevice.get(l.deviceId) : undefined;
+      if (p) { p.pending -= l.tasks; p.leased += l.tasks; }
+    }
     return [...byDevice.values()];
   }
 
   /**
-   * Leases up to `capacity` pending tasks of one running campaign to a device, in one transaction,
-   * so two connections cannot take the same task. Expired leases are put back to pending by
-   * expireLeases(), which the coordinator runs every few seconds.
+   * Leases up to `capacity` pending tasks of one running campaign to a device. Leases are held in
+   * memory (leases.ts); on this single connection's thread two requests cannot take the same task.
+   * Expired leases are freed by expireLeases(), which the coordinator runs every few seconds.
    */
   leaseTasks(deviceId: string, capacity: number, leaseMs: number): Lease | undefined {
-    return this.db.transaction(() => {
-      // Through the (device_id, state, id) index only: a filter on campaign_id here lets SQLite pick the
-      // campaign index and walk every pending task of the whole fleet's campaign.
-      const pending = this.sql("SELECT id, campaign_id, config FROM tasks INDEXED BY tasks_by_device WHERE device_id = ? AND state = 'pending' ORDER BY id LIMIT ?")
-        .all(deviceId, capacity) as { id: number; campaign_id: string; config: string }[];
-      const first = pending[0];
-      if (!first) return undefined;
-      const rows = pending.filter((r) => r.campaign_id === first.campaign_id); // one campaign (one protocol) per lease
-      const leaseId = randomUUID();
-      const expiresAt = Date.now() + leaseMs;
-      const take = this.sql("UPDATE tasks SET state = 'leased', lease_id = ?, lease_expires_at = ?, attempts = attempts + 1 WHERE id = ?");
-      for (const r of rows) take.run(leaseId, expiresAt, r.id);
-      return {
-        leaseId, campaignId: first.campaign_id, protocol: this.getCampaign(first.campaign_id).protocol, expiresAt,
-        tasks: rows.map((r) => ({ taskId: r.id, config: JSON.parse(r.config) })),
-      };
-    })();
+    // Through the (device_id, state, id) index only: a filter on campaign_id here lets SQLite pick the
+    // campaign index and walk every pending task of the whole fleet's campaign. Tasks this device
+    // already holds are pending in the store too: read past them.
+    const pending = this.sql("SELECT id, campaign_id, config FROM tasks INDEXED BY tasks_by_device WHERE device_id = ? AND state = 'pending' ORDER BY id LIMIT ?")
+      .all(deviceId, capacity + this.leases.heldBy(deviceId)) as { id: number; campaign_id: string; config: string }[];
+    const free = pending.filter((r) => !this.leases.isLeased(r.id));
+    const first = free[0];
+    if (!first) return undefined;
+    const rows = free.filter((r) => r.campaign_id === first.campaign_id).slice(0, capacity); // one campaign (one protocol) per lease
+    const leaseId = randomUUID();
+    const expiresAt = Date.now() + leaseMs;
+    this.leases.add({ leaseId, deviceId, campaignId: first.campaign_id, taskIds: rows.map((r) => r.id), expiresAt });
+    return {
+      leaseId, campaignId: first.campaign_id, protocol: this.getCampaign(first.campaign_id).protocol, expiresAt,
+      tasks: rows.map((r) => ({ taskId: r.id, config: JSON.parse(r.config) })),
+    };
   }
 
   /** Hands a device's leased tasks back (its agent dropped): they go to the next lease. */
   releaseLeases(deviceId: string): number {
-    return this.db.prepare("UPDATE tasks SET state = 'pending', lease_id = NULL, lease_expires_at = NULL WHERE device_id = ? AND state = 'leased'")
-      .run(deviceId).changes;
+    return this.leases.drop((l) => l.deviceId === deviceId);
   }
 
-  /** Expired leases become pending again. */
+  /** Expired leases are freed: their tasks go to the next lease. */
   expireLeases(now = Date.now()): number {
-    return this.sql("UPDATE tasks SET state = 'pending', lease_id = NULL, lease_expires_at = NULL WHERE state = 'leased' AND lease_expires_at < ?")
-      .run(now).changes;
+    return this.leases.drop((l) => l.expiresAt < now);
+  }
+
+  /**
+   * Every lease freed: what a starting coordinator does (no agent is connected to it yet), including
+   * tasks a store written before leases moved to memory still has as 'leased'.
+   */
+  freeAllLeases(): void {
+    this.leases.drop(() => true);
+    this.sql("UPDATE tasks SET state = 'pending', lease_id = NULL, lease_expires_at = NULL WHERE state = 'leased'").run();
+  }
+
+  /** Tasks out on leases right now, per device and campaign. */
+  outstandingLeases(): { deviceId: string; campaignId: string; tasks: number }[] {
+    return this.leases.outstanding();
   }
 
   /**
@@ -310,7 +329,7 @@ export class Store {
     const getTask = this.sql('SELECT campaign_id, device_id, state FROM tasks WHERE id = ?');
     const insert = this.sql(`INSERT OR IGNORE INTO measurements (task_id, campaign_id, device_id, kernel_type, latency_ms, measurement, received_at)
       VALUES (?, ?, ?, ?, ?, ?, ?)`);
-    const close = this.sql('UPDATE tasks SET state = ?, lease_id = NULL, lease_expires_at = NULL, error = ? WHERE id = ?');
+    const close = this.sql('UPDATE tasks SET state = ?, error = ? WHERE id = ?');
     const touched = new Set<string>();
     const finished: string[] = [];
     this.db.transaction(() => {
@@ -325,6 +344,7 @@ export class Store {
           const m = item.measurement;
           if (m) insert.run(item.taskId, task.campaign_id, deviceId, m.config.type, m.latencyMs, JSON.stringify(m), now);
           close.run(m ? 'done' : 'failed', m ? null : item.error ?? 'unknown error', item.taskId);
+          this.leases.settle(item.taskId);
           touched.add(task.campaign_id);
         }
         acked.push(item.taskId);

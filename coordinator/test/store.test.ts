@@ -75,6 +75,22 @@ describe('store', () => {
     expect(store.progress(campaign.id).find((p) => p.deviceId === b.deviceId)).toMatchObject({ pending: 3 });
   });
 
+  it('keeps leases in memory only: results settle them, and a store from before that frees its leased rows on start', () => {
+    const { store, a, campaign } = setup();
+    const lease = store.leaseTasks(a.deviceId, 3, 60_000)!;
+    expect(store.db.prepare("SELECT COUNT(*) n FROM tasks WHERE state = 'leased'").get()).toEqual({ n: 0 });
+    expect(store.outstandingLeases()).toEqual([{ deviceId: a.deviceId, campaignId: campaign.id, tasks: 3 }]);
+    store.recordResults(a.deviceId, lease.tasks.slice(0, 2).map((t) => ({ taskId: t.taskId, leaseId: lease.leaseId, measurement: measurement(t.config) })));
+    expect(store.outstandingLeases()).toEqual([{ deviceId: a.deviceId, campaignId: campaign.id, tasks: 1 }]);
+    expect(store.progress(campaign.id).find((p) => p.deviceId === a.deviceId)).toMatchObject({ done: 2, leased: 1, pending: 0 });
+    // A row left 'leased' by an older coordinator that crashed: pending again on start.
+    const last = lease.tasks[2]!.taskId;
+    store.db.prepare("UPDATE tasks SET state = 'leased', lease_id = 'old', lease_expires_at = 1 WHERE id = ?").run(last);
+    store.freeAllLeases();
+    expect(store.outstandingLeases()).toEqual([]);
+    expect(store.leaseTasks(a.deviceId, 3, 60_000)!.tasks.map((t) => t.taskId)).toEqual([last]);
+  });
+
   it('re-issues expired leases', () => {
     const { store, a } = setup();
     const first = store.leaseTasks(a.deviceId, 3, 60_000)!;
