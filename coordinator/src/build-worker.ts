@@ -52,6 +52,52 @@ export function buildInWorker(database: string, deviceIds: readonly string[], on
   return { done, stop: async () => { await worker.terminate(); await done; }, inWorker: true };
 }
 
+/** Devices waiting for full-data predictors, built one batch at a time in a worker. */
+export class PredictorBuilds {
+  private readonly queue = new Set<string>();
+  private running: ReturnType<typeof buildInWorker> | undefined;
+  private runningCount = 0;
+  private stopped = false;
+
+  constructor(private readonly database: string, private readonly service: PredictorService, private readonly log: (line: string) => void) {}
+
+  /** Devices being built or waiting to be. */
+  get pending(): number {
+    return this.queue.size + this.runningCount;
+  }
+
+  add(deviceIds: readonly string[]): void {
+    for (const d of deviceIds) this.queue.add(d);
+    this.next();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running?.stop();
+  }
+
+  private next(): void {
+    if (this.running || this.queue.size === 0 || this.stopped) return;
+    const deviceIds = [...this.queue];
+    this.queue.clear();
+    this.runningCount = deviceIds.length;
+    // One line per batch: a campaign over a large fleet would otherwise log a line per device.
+    let devices = 0;
+    let types = 0;
+    let one = '';
+    this.running = buildInWorker(this.database, deviceIds, (r) => {
+      if ('error' in r) this.log(`${r.deviceId}: building predictors failed: ${r.error}`);
+      else if (r.built > 0) { devices++; types += r.built; one = r.deviceId; }
+    }, this.service);
+    void this.running.done.then(() => {
+      if (devices > 0) this.log(devices === 1 ? `${one}: full-data predictors built for ${types} kernel type(s)` : `full-data predictors built for ${devices} device(s), ${types} predictor(s) in all`);
+      this.running = undefined;
+      this.runningCount = 0;
+      this.next();
+    });
+  }
+}
+
 function buildOne(service: PredictorService, deviceId: string): BuildReport {
   try {
     return { deviceId, built: service.buildFullData(deviceId).built.length };

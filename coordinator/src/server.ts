@@ -7,7 +7,7 @@ import {
   CloseCode, encode, ErrorCode, MAX_FRAME_BYTES, parseAgentMessage, PROTOCOL_VERSION, type CoordinatorMessage, type Fingerprint, type WireMeasurementProtocol,
 } from '@litepred/protocol';
 import { AdaptationRunner } from './adaptation.js';
-import { buildInWorker } from './build-worker.js';
+import { PredictorBuilds } from './build-worker.js';
 import { DEFAULT_CAMPAIGN_PROTOCOL, handleApi } from './api.js';
 import { Checkpointer } from './checkpointer.js';
 import { Ingest } from './ingest.js';
@@ -78,22 +78,18 @@ export class Coordinator {
   private readonly log: (line: string) => void;
   private readonly autoAdapt: CoordinatorOptions['autoAdapt'];
   private stopping = false;
-  private readonly database: string;
-  /** Devices waiting for full-data predictors, and the build running now (build-worker.ts). */
-  private readonly buildQueue = new Set<string>();
-  private building: ReturnType<typeof buildInWorker> | undefined;
-  private buildingCount = 0;
+  private readonly builds: PredictorBuilds;
   /** Set on first start: the admin token, shown once. */
   readonly newAdminToken: string | undefined;
 
   private constructor(options: CoordinatorOptions) {
     this.log = options.log ?? (() => undefined);
-    this.database = options.database;
     this.store = new Store(options.database, { autoCheckpoint: false });
     this.checkpointer = new Checkpointer(options.database, 1000, (l) => this.log(l));
     this.newAdminToken = this.store.ensureAdminToken();
     this.predictors = new PredictorStore(this.store);
     this.service = new PredictorService(this.store, this.predictors, this.log);
+    this.builds = new PredictorBuilds(options.database, this.service, this.log);
     this.adaptations = new AdaptationRunner(this.store, this.predictors, this.service, {
       protocol: options.protocol ?? DEFAULT_CAMPAIGN_PROTOCOL, pollMs: options.adaptationPollMs, log: this.log,
       isOnline: (deviceId) => this.connections.has(deviceId),
@@ -147,34 +143,12 @@ export class Coordinator {
     if (this.stopping) return;
     const campaign = this.store.getCampaign(campaignId);
     if (campaign.purpose !== 'profile') return;
-    for (const p of this.store.progress(campaignId)) this.buildQueue.add(p.deviceId);
-    this.drainBuilds();
-  }
-
-  private drainBuilds(): void {
-    if (this.building || this.buildQueue.size === 0 || this.stopping) return;
-    const deviceIds = [...this.buildQueue];
-    this.buildQueue.clear();
-    this.buildingCount = deviceIds.length;
-    // One line per batch: a campaign over a large fleet would otherwise log a line per device.
-    let devices = 0;
-    let types = 0;
-    let one = '';
-    this.building = buildInWorker(this.database, deviceIds, (r) => {
-      if ('error' in r) this.log(`${r.deviceId}: building predictors failed: ${r.error}`);
-      else if (r.built > 0) { devices++; types += r.built; one = r.deviceId; }
-    }, this.service);
-    void this.building.done.then(() => {
-      if (devices > 0) this.log(devices === 1 ? `${one}: full-data predictors built for ${types} kernel type(s)` : `full-data predictors built for ${devices} device(s), ${types} predictor(s) in all`);
-      this.building = undefined;
-      this.buildingCount = 0;
-      this.drainBuilds();
-    });
+    this.builds.add(this.store.progress(campaignId).map((p) => p.deviceId));
   }
 
   /** Devices whose full-data predictors are being built or wait to be (GET /api/health). */
   get pendingBuilds(): number {
-    return this.buildQueue.size + this.buildingCount;
+    return this.builds.pending;
   }
 
   /** Devices with a live connection right now. */
@@ -363,7 +337,7 @@ export class Coordinator {
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
     await this.adaptations.stop();
-    await this.building?.stop();
+    await this.builds.stop();
     this.processDeferred(true);
     this.ingest.flush();
     await new Promise((resolve) => setTimeout(resolve, 20)); // let the acks leave
