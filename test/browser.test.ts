@@ -160,5 +160,10 @@ describe('browser agent and dashboard', () => {
       expect(res.status, path).toBe(404);
       await res.text();
     }
+    // A path that does not decode is refused, and the coordinator stays up.
+    const bad = await fetch(`${base}/assets/%E0%A4%A`);
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toMatch(/not a valid URL path/);
+    expect((await fetch(`${base}/api/health`)).status).toBe(200);
   });
 });

@@ -32,26 +32,29 @@ function send(res: ServerResponse, path: string, cache: string): void {
   else createReadStream(path).pipe(res);
 }
 
+function plain(res: ServerResponse, status: number, text: string): true {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
+  res.end(text);
+  return true;
+}
+
 /** Serves the request if it is for a page or an asset; false if it is not ours (the API's). */
 export function serveStatic(req: IncomingMessage, res: ServerResponse): boolean {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
   const { pathname } = new URL(req.url ?? '/', 'http://x');
   const page = pathname === '/' ? 'dashboard.html' : pathname === '/agent' ? 'agent.html' : undefined;
   if (!page && !pathname.startsWith('/assets/') && !pathname.startsWith('/ort/')) return false;
-  if (!existsSync(join(webDistDir, 'agent.html'))) {
-    const text = 'The pages are not built: run `npm run build` (it bundles web/ into web/dist/).\n';
-    res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' });
-    res.end(text);
-    return true;
+  if (!existsSync(join(webDistDir, 'agent.html'))) return plain(res, 503, 'The pages are not built: run `npm run build` (it bundles web/ into web/dist/).\n');
+  let relative: string;
+  try {
+    relative = decodeURIComponent(pathname);
+  } catch {
+    return plain(res, 400, `not a valid URL path: ${pathname}\n`); // a thrown URIError here would take the coordinator down
   }
   const file = page ? join(webDistDir, page)
-    : pathname.startsWith('/assets/') ? under(webDistDir, decodeURIComponent(pathname.slice('/assets/'.length)))
-      : /^\/ort\/ort-wasm-[\w.-]+\.(wasm|mjs)$/.test(pathname) ? under(ortWebDistDir, pathname.slice('/ort/'.length)) : undefined;
-  if (!file) {
-    res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
-    res.end(`no such file: ${pathname}\n`);
-    return true;
-  }
+    : relative.startsWith('/assets/') ? under(webDistDir, relative.slice('/assets/'.length))
+      : /^\/ort\/ort-wasm-[\w.-]+\.(wasm|mjs)$/.test(relative) ? under(ortWebDistDir, relative.slice('/ort/'.length)) : undefined;
+  if (!file) return plain(res, 404, `no such file: ${pathname}\n`);
   // Pages are small and change with every build; bundles and wasm are fetched once per page load.
   send(res, file, page ? 'no-cache' : 'public, max-age=300');
   return true;
