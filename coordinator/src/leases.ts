@@ -4,16 +4,12 @@
 // alone: 1,000 devices x 100 tasks). The store keeps what must survive: tasks pending, done, failed.
 export interface LeaseRecord { leaseId: string; deviceId: string; campaignId: string; taskIds: number[]; expiresAt: number }
 
-type Held = LeaseRecord & { open: number };
-
 export class Leases {
-  private readonly byId = new Map<string, Held>();
-  private readonly byTask = new Map<number, Held>();
+  private readonly byTask = new Map<number, LeaseRecord>();
+  /** An index over byTask: every lease request asks how many tasks its device holds. */
   private readonly countByDevice = new Map<string, number>();
 
-  add(record: LeaseRecord): void {
-    const lease: Held = { ...record, open: record.taskIds.length };
-    this.byId.set(lease.leaseId, lease);
+  add(lease: LeaseRecord): void {
     for (const t of lease.taskIds) this.byTask.set(t, lease);
     this.countByDevice.set(lease.deviceId, this.heldBy(lease.deviceId) + lease.taskIds.length);
   }
@@ -27,28 +23,19 @@ export class Leases {
     return this.countByDevice.get(deviceId) ?? 0;
   }
 
-  /** A task got its result (or was cancelled): it is no longer out. */
+  /** A task got its result: it is no longer out. */
   settle(taskId: number): void {
     const lease = this.byTask.get(taskId);
-    if (!lease) return;
-    this.byTask.delete(taskId);
-    this.countByDevice.set(lease.deviceId, this.heldBy(lease.deviceId) - 1);
-    if (--lease.open === 0) this.byId.delete(lease.leaseId);
+    if (lease) this.remove(taskId, lease);
   }
 
-  /** Drops the leases that match; returns how many tasks they still held. */
+  /** Frees the tasks of the leases that match; returns how many. */
   drop(match: (lease: LeaseRecord) => boolean): number {
     let tasks = 0;
-    for (const lease of [...this.byId.values()]) {
+    for (const [taskId, lease] of this.byTask) {
       if (!match(lease)) continue;
-      this.byId.delete(lease.leaseId);
-      for (const t of lease.taskIds) {
-        if (this.byTask.get(t) !== lease) continue;
-        this.byTask.delete(t);
-        this.countByDevice.set(lease.deviceId, this.heldBy(lease.deviceId) - 1);
-        lease.open--;
-        tasks++;
-      }
+      this.remove(taskId, lease);
+      tasks++;
     }
     return tasks;
   }
@@ -63,5 +50,10 @@ export class Leases {
       counts.set(key, c);
     }
     return [...counts.values()];
+  }
+
+  private remove(taskId: number, lease: LeaseRecord): void {
+    this.byTask.delete(taskId);
+    this.countByDevice.set(lease.deviceId, this.heldBy(lease.deviceId) - 1);
   }
 }

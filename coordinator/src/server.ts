@@ -113,10 +113,8 @@ export class Coordinator {
 
   static async start(options: CoordinatorOptions): Promise<Coordinator> {
     const c = new Coordinator(options);
-    // No connection exists yet, so every lease in the store belongs to a previous process: free them
-    // all. An agent that reconnects with finished work still has it accepted (results are taken for
-    // pending tasks too, first one wins).
-    c.store.freeAllLeases();
+    // Leases live in memory, so a new process starts with none. An agent that reconnects with finished
+    // work still has it accepted (results are taken for pending tasks too, first one wins).
     if (options.starterPool) {
       const imported = importStarterPool(options.starterPool, c.predictors);
       if (imported.length) c.log(`starter pool: imported ${imported.join(', ')}`);

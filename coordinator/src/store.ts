@@ -49,6 +49,8 @@ const MIGRATIONS: string[] = [
      device_id TEXT NOT NULL REFERENCES devices(id), version INTEGER NOT NULL, data TEXT NOT NULL, metrics TEXT, provenance TEXT NOT NULL,
      created_at INTEGER NOT NULL, PRIMARY KEY (device_id, version));
    CREATE TABLE fusion_rules (device_id TEXT PRIMARY KEY REFERENCES devices(id), rules TEXT NOT NULL, timings TEXT NOT NULL, measured_at INTEGER NOT NULL);`,
+  // Leases moved to memory (leases.ts): tasks an older coordinator left 'leased' are pending again.
+  `UPDATE tasks SET state = 'pending', lease_id = NULL, lease_expires_at = NULL WHERE state = 'leased';`,
 ];
 
 const hash = (secret: string) => createHash('sha256').update(secret).digest('hex');
@@ -301,15 +303,6 @@ export class Store {
   /** Expired leases are freed: their tasks go to the next lease. */
   expireLeases(now = Date.now()): number {
     return this.leases.drop((l) => l.expiresAt < now);
-  }
-
-  /**
-   * Every lease freed: what a starting coordinator does (no agent is connected to it yet), including
-   * tasks a store written before leases moved to memory still has as 'leased'.
-   */
-  freeAllLeases(): void {
-    this.leases.drop(() => true);
-    this.sql("UPDATE tasks SET state = 'pending', lease_id = NULL, lease_expires_at = NULL WHERE state = 'leased'").run();
   }
 
   /** Tasks out on leases right now, per device and campaign. */

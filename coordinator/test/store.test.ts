@@ -33,10 +33,10 @@ describe('store', () => {
     const path = join(dir(), 'db.sqlite');
     const s1 = new Store(path);
     expect(s1.db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(s1.db.pragma('user_version', { simple: true })).toBe(4);
+    expect(s1.db.pragma('user_version', { simple: true })).toBe(5);
     s1.close();
     const s2 = new Store(path); // reopening does not re-run migrations
-    expect(s2.db.pragma('user_version', { simple: true })).toBe(4);
+    expect(s2.db.pragma('user_version', { simple: true })).toBe(5);
     s2.close();
   });
 
@@ -75,7 +75,7 @@ describe('store', () => {
     expect(store.progress(campaign.id).find((p) => p.deviceId === b.deviceId)).toMatchObject({ pending: 3 });
   });
 
-  it('keeps leases in memory only: results settle them, and a store from before that frees its leased rows on start', () => {
+  it('keeps leases in memory only: results settle them, and a store from before has its leased rows freed by the upgrade', () => {
     const { store, a, campaign } = setup();
     const lease = store.leaseTasks(a.deviceId, 3, 60_000)!;
     expect(store.db.prepare("SELECT COUNT(*) n FROM tasks WHERE state = 'leased'").get()).toEqual({ n: 0 });
@@ -83,12 +83,17 @@ describe('store', () => {
     store.recordResults(a.deviceId, lease.tasks.slice(0, 2).map((t) => ({ taskId: t.taskId, leaseId: lease.leaseId, measurement: measurement(t.config) })));
     expect(store.outstandingLeases()).toEqual([{ deviceId: a.deviceId, campaignId: campaign.id, tasks: 1 }]);
     expect(store.progress(campaign.id).find((p) => p.deviceId === a.deviceId)).toMatchObject({ done: 2, leased: 1, pending: 0 });
-    // A row left 'leased' by an older coordinator that crashed: pending again on start.
+    // A row left 'leased' by an older coordinator that crashed: pending again once the store is upgraded.
     const last = lease.tasks[2]!.taskId;
     store.db.prepare("UPDATE tasks SET state = 'leased', lease_id = 'old', lease_expires_at = 1 WHERE id = ?").run(last);
-    store.freeAllLeases();
-    expect(store.outstandingLeases()).toEqual([]);
-    expect(store.leaseTasks(a.deviceId, 3, 60_000)!.tasks.map((t) => t.taskId)).toEqual([last]);
+    store.db.pragma('user_version = 4');
+    const file = store.db.name;
+    store.close();
+    const reopened = new Store(file);
+    expect(reopened.outstandingLeases()).toEqual([]);
+    expect(reopened.db.prepare("SELECT state FROM tasks WHERE id = ?").get(last)).toEqual({ state: 'pending' });
+    expect(reopened.leaseTasks(a.deviceId, 3, 60_000)!.tasks.map((t) => t.taskId)).toEqual([last]);
+    reopened.close();
   });
 
   it('re-issues expired leases', () => {
