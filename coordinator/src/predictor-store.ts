@@ -161,7 +161,7 @@ export class PredictorStore {
 
   /** What session.run costs a device beyond its kernels (the median over its kernel measurements); 0 when unknown. */
   runOverheadMs(deviceId: string): number {
-    const values = (this.db.prepare("SELECT json_extract(measurement, '$.boundary.runOverheadMs') v FROM measurements WHERE device_id = ? AND v IS NOT NULL")
+    const values = (this.db.prepare(`SELECT json_extract(m.measurement, '$.boundary.runOverheadMs') v FROM ${DONE_TASKS_OF_DEVICE} AND v IS NOT NULL`)
       .all(deviceId) as { v: number }[]).map((r) => r.v).sort((a, b) => a - b);
     return values.length ? values[Math.floor(values.length / 2)]! : 0;
   }
