@@ -3,7 +3,6 @@
 // to build for, and on the coordinator's thread they held up lease dispatch (bench:fleet, paced p99
 // dispatch 70–136 ms while 1,000 devices were built for, one per event-loop turn; under 30 ms
 // without). The worker plans; the coordinator saves each plan, so the store keeps one writer.
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { PredictorService, type FullDataPlan } from './predictor-service.js';
@@ -17,23 +16,11 @@ type WorkerMessage = { plan: FullDataPlan } | { deviceId: string; error: string 
 const WORKER_FILE = fileURLToPath(new URL('../dist/build-worker.js', import.meta.url));
 
 /**
- * Builds the devices' full-data predictors: planned in a worker, saved here by `service`;
- * `onReport` hears each device. Where the compiled worker is missing (sources run without a
- * build), builds on this thread instead, yielding between devices.
+ * Builds the devices' full-data predictors: planned in a worker (the compiled file: `npm run build`
+ * makes it, and `npm test` builds first), saved here by `service`; `onReport` hears each device.
  */
 export function buildInWorker(database: string, deviceIds: readonly string[], onReport: (r: BuildReport) => void,
-  service: PredictorService): { done: Promise<void>; stop: () => Promise<void>; inWorker: boolean } {
-  if (!existsSync(WORKER_FILE)) {
-    let stopped = false;
-    const done = (async () => {
-      for (const deviceId of deviceIds) {
-        if (stopped) return;
-        onReport(buildOne(service, deviceId));
-        await new Promise((r) => setImmediate(r));
-      }
-    })();
-    return { done, stop: async () => { stopped = true; await done; }, inWorker: false };
-  }
+  service: PredictorService): { done: Promise<void>; stop: () => Promise<void> } {
   const worker = new Worker(WORKER_FILE, { workerData: { database, deviceIds } });
   worker.on('message', (m: WorkerMessage) => {
     if ('error' in m) return onReport(m);
@@ -49,7 +36,7 @@ export function buildInWorker(database: string, deviceIds: readonly string[], on
     worker.once('error', (e) => { onReport({ deviceId: '(worker)', error: e.message }); resolve(); });
   });
   // A build is one transaction per device: stopping between two loses nothing but the builds not yet run.
-  return { done, stop: async () => { await worker.terminate(); await done; }, inWorker: true };
+  return { done, stop: async () => { await worker.terminate(); await done; } };
 }
 
 /** Devices waiting for full-data predictors, built one batch at a time in a worker. */
@@ -95,14 +82,6 @@ export class PredictorBuilds {
       this.runningCount = 0;
       this.next();
     });
-  }
-}
-
-function buildOne(service: PredictorService, deviceId: string): BuildReport {
-  try {
-    return { deviceId, built: service.buildFullData(deviceId).built.length };
-  } catch (error) {
-    return { deviceId, error: (error as Error).message };
   }
 }
 
