@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, chromiumExecutable, MISSING_CHROMIUM } from '../../scripts/chromium.mjs';
+import { percentile } from '@litepred/profiler';
 import { median, pct, Report } from './report.js';
 
 const arg = (name: string, fallback: number) => {
@@ -156,7 +157,7 @@ try {
   if (per.length < configs.length) log(`${configs.length - per.length} kernel(s) without a measurement on both sides are left out`);
   if (per.length === 0) throw new Error('no kernel was measured on both sides');
   const within = (xs: number[], tol: number) => xs.filter((x) => Math.abs(x - 1) <= tol).length / Math.max(1, xs.length);
-  const q = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * (s.length - 1)))]!; };
+  const q = (xs: number[], p: number) => percentile([...xs].sort((a, b) => a - b), p);
   const retest = (side: 'browser' | 'node', big: boolean) => {
     const pairs = keys.filter((k) => (big ? Math.min(mean('browser', k), mean('node', k)) >= 0.01 : results[side][0]!.get(k)!.latencyMs > 0))
       .map((k) => results[side][1]!.get(k)!.latencyMs / results[side][0]!.get(k)!.latencyMs);
