@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
 import { buildKernelModel, buildNetworkModel, isKernelLayer, kernelCost, type KernelConfig } from '@litepred/kernels';
 import { rng, sampleNetworks, type NetworkDef } from '@litepred/spaces';
-import { KernelProfiler, type Measurement } from '@litepred/profiler';
+import { KernelProfiler, REFERENCE_KERNEL, type Measurement } from '@litepred/profiler';
 import { median, pct, Report } from './report.js';
 
 const args = process.argv.slice(2);
@@ -29,7 +29,8 @@ function sampledKernels(n: number, seed = 7): KernelConfig[] {
   return all.slice(0, n);
 }
 
-const relDiff = (a: number, b: number) => Math.abs(a - b) / ((a + b) / 2);
+/** Relative difference of two measurements; two zeros agree. */
+const relDiff = (a: number, b: number) => (a === b ? 0 : Math.abs(a - b) / ((a + b) / 2));
 
 const report = new Report('timing', 'Timing benchmark: can the kernel measurements be trusted?', `npm run bench:timing -- ${args.join(' ')}`.trim());
 report.text('Runtime: onnxruntime-node 1.30.0, CPU EP, 1 intra-op thread, graph optimization `all` unless a section says otherwise. ' +
@@ -57,11 +58,19 @@ async function retest(): Promise<void> {
   const profiler = await KernelProfiler.create();
   const a: Measurement[] = [];
   const b: Measurement[] = [];
+  // The drift checker's fixed reference kernel, measured right before every kernel of both passes:
+  // how far this machine's own speed moves between the two measurements of a pair.
+  const refA: Measurement[] = [];
+  const refB: Measurement[] = [];
   // Interleaved in blocks of 20: the A pass of a block, then its B pass, so drift hits both alike.
   for (let i = 0; i < kernels.length; i += 20) {
     const block = kernels.slice(i, i + 20);
-    for (const k of block) a.push(await profiler.measure(k));
-    for (const k of block) b.push(await profiler.measure(k));
+    for (const [pass, refs] of [[a, refA], [b, refB]] as const) {
+      for (const k of block) {
+        refs.push(await profiler.measure(REFERENCE_KERNEL));
+        pass.push(await profiler.measure(k));
+      }
+    }
     process.stderr.write(`retest ${Math.min(i + 20, kernels.length)}/${kernels.length}\r`);
   }
   const share = (stat: (m: Measurement) => number, tol: number, keep = (_: number) => true) => {
@@ -70,7 +79,8 @@ async function retest(): Promise<void> {
   };
   report.text('## 1. Test-retest agreement');
   report.text(`${kernels.length} distinct kernels sampled from 60 MobileNetV2/V3- and ResNet-style networks, each measured twice, ` +
-    'interleaved in blocks of 20 (block A pass, then block B pass). Agreement = |a − b| / mean(a, b).');
+    'interleaved in blocks of 20 (block A pass, then block B pass), each kernel measurement right after one of the fixed reference kernel. ' +
+    'Agreement = |a − b| / mean(a, b). The median is interpolated within the 1 µs step of ORT\'s profile (quantizedMedian).');
   const bigEnough = (i: number) => a[i]!.kernel.median >= 0.02;
   const small = a.filter((m) => m.kernel.median < 0.02).length;
   const rows: (string | number)[][] = [];
@@ -79,8 +89,21 @@ async function retest(): Promise<void> {
     rows.push([label, 'all', kernels.length, pct(share((m) => m.kernel[stat], 0.05)), pct(share((m) => m.kernel[stat], 0.1))]);
     rows.push([label, '≥ 20 µs', kernels.length - small, pct(share((m) => m.kernel[stat], 0.05, bigEnough)), pct(share((m) => m.kernel[stat], 0.1, bigEnough))]);
   }
-  report.table(['statistic', 'kernels', 'count', 'within ±5%', 'within ±10%'], rows);
   const st = profiler.statistic;
+  const refShare = (tol: number) => pct(refA.filter((r, i) => relDiff(r.kernel[st], refB[i]!.kernel[st]) <= tol).length / refA.length);
+  rows.push([`reference kernel, ${st}`, 'the same config each time', refA.length, refShare(0.05), refShare(0.1)]);
+  const normalized = (m: Measurement, i: number, refs: Measurement[]) => m.kernel[st] / refs[i]!.kernel[st];
+  const normShare = (tol: number, keep = (_: number) => true) => {
+    const idx = a.map((_, i) => i).filter(keep);
+    return pct(idx.filter((i) => relDiff(normalized(a[i]!, i, refA), normalized(b[i]!, i, refB)) <= tol).length / idx.length);
+  };
+  rows.push([`${st} ÷ reference's`, 'all', kernels.length, normShare(0.05), normShare(0.1)]);
+  rows.push([`${st} ÷ reference's`, '≥ 20 µs', kernels.length - small, normShare(0.05, bigEnough), normShare(0.1, bigEnough)]);
+  report.table(['statistic', 'kernels', 'count', 'within ±5%', 'within ±10%'], rows);
+  const refMs = [...refA, ...refB].map((r) => r.kernel[st]).sort((x, y) => x - y);
+  report.text(`The reference kernel (${JSON.stringify(REFERENCE_KERNEL)}) ranged ${refMs[0]!.toFixed(4)}–${refMs[refMs.length - 1]!.toFixed(4)} ms ` +
+    `over the ${refMs.length} measurements (median ${median(refMs).toFixed(4)}): a pair of its own measurements that disagree is the machine, ` +
+    'not the kernel. Normalized rows divide each kernel by the reference measured right before it.');
   // The same kernels again, A and B straight after each other: what is left is the session-to-session variance.
   const b2b = kernels.slice(0, 60);
   const x: number[] = [];

@@ -37,6 +37,9 @@ function differenceStats(kernelWall: Stats, nullWall: Stats, differences: readon
   };
 }
 
+/** ORT's per-node profile records durations in whole microseconds. */
+const ORT_PROFILE_STEP_MS = 0.001;
+
 /** Weight-heavy and compute-light: 5.3 MB of weights on a 4x4 input (a late ResNet stage). */
 const COLD_REFERENCE: KernelConfig = { type: 'conv-bn', HW: 4, CIN: 384, COUT: 384, KERNEL_SIZE: 3, STRIDES: 1 };
 /** Larger than the last-level cache share a core gets on the boards and VMs we target. */
@@ -223,7 +226,7 @@ export class KernelProfiler {
       kernelSamples = runs.samples.map((s, i) => s - base[i]!);
       boundary = { reorderInMs: 0, reorderOutMs: 0, sinkMs: 0, runOverheadMs: median(base), coldWeightsMs: 0 };
     }
-    const kernel: Stats = profile ? summarize(kernelSamples) : differenceStats(summarize(runs.samples), summarize(runs.baseline!), kernelSamples);
+    const kernel: Stats = profile ? summarize(kernelSamples, ORT_PROFILE_STEP_MS) : differenceStats(summarize(runs.samples), summarize(runs.baseline!), kernelSamples);
     return {
       config: compact,
       latencyMs: kernel[this.statistic],

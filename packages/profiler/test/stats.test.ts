@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { median, medianRelativePrecision, percentile, summarize } from '@litepred/profiler';
+import { median, medianRelativePrecision, percentile, quantizedMedian, summarize } from '@litepred/profiler';
 
 describe('summarize', () => {
   it('gives the textbook statistics of a known sample', () => {
@@ -41,5 +41,36 @@ describe('medianRelativePrecision', () => {
     const loose = Array.from({ length: 100 }, (_, i) => 1 + (i % 10) * 0.1);
     expect(medianRelativePrecision(tight)).toBeLessThan(0.01);
     expect(medianRelativePrecision(loose)).toBeGreaterThan(medianRelativePrecision(tight));
+  });
+});
+
+describe('quantizedMedian', () => {
+  const ticks = (counts: Record<number, number>) => Object.entries(counts).flatMap(([v, c]) => Array<number>(c).fill(Number(v))).sort((a, b) => a - b);
+
+  it('gives the value itself when every sample sits on one tick', () => {
+    expect(quantizedMedian(ticks({ 13: 30 }), 1)).toBeCloseTo(13, 12);
+  });
+
+  it('moves in proportion as samples cross a tick, where the plain median jumps a whole step', () => {
+    // 13 and 14 in shares 60/40, then 40/60: the plain median goes 13 -> 14 (7%), this one moves a fifth of a step.
+    const a = quantizedMedian(ticks({ 13: 18, 14: 12 }), 1);
+    const b = quantizedMedian(ticks({ 13: 12, 14: 18 }), 1);
+    expect(percentile(ticks({ 13: 18, 14: 12 }), 0.5)).toBe(13);
+    expect(percentile(ticks({ 13: 12, 14: 18 }), 0.5)).toBe(14);
+    expect(a).toBeCloseTo(12.5 + 15 / 18, 12);
+    expect(b).toBeCloseTo(13.5 + 3 / 18, 12);
+    expect(b - a).toBeLessThan(0.4);
+  });
+
+  it('works on lattices with an offset and a step in milliseconds', () => {
+    const s = ticks({ 0.0049: 10, 0.0059: 10, 0.0069: 10 }); // whole µs minus a calibrated 0.1 µs, in ms
+    expect(quantizedMedian(s, 0.001)).toBeCloseTo(0.0059, 9);
+    expect(summarize(s, 0.001).median).toBeCloseTo(0.0059, 9);
+    expect(summarize(s).median).toBeCloseTo(0.0059, 9);
+  });
+
+  it('falls back to the plain median off the lattice and on no step', () => {
+    expect(quantizedMedian([1, 2.5, 7], 0)).toBe(2.5);
+    expect(quantizedMedian([1, 2.5, 7], 1)).toBeCloseTo(2.5, 12); // one sample in its step, one below: 2 + (1.5 - 1) / 1
   });
 });

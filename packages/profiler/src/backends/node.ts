@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { BuiltModel } from '@litepred/kernels';
 import type { RuntimeInfo, RuntimeOptions } from '../types.js';
-import { parseOrtProfile, type RunProfile } from '../ort-profile.js';
+import { parseOrtProfile, readOrtTraceEvents, type RunProfile } from '../ort-profile.js';
 import { inputData, type Backend, type TimedSession } from './backend.js';
 
 const require = createRequire(import.meta.url);
@@ -23,7 +23,7 @@ function readProfile(prefix: string): RunProfile[] {
   if (files.length !== 1) throw new Error(`expected one ORT profile for ${base}, found ${files.length}`);
   const path = join(dir, files[0]!);
   try {
-    return parseOrtProfile(JSON.parse(readFileSync(path, 'utf8')));
+    return parseOrtProfile(readOrtTraceEvents(readFileSync(path, 'utf8')));
   } finally {
     rmSync(path, { force: true });
   }
