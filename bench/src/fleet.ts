@@ -1,13 +1,14 @@
 // npm run bench:fleet -- [--agents 1000] [--tasks 100] [--rounds 3] [--pace 1600]
 // The coordinator as its own process; simulated agents speaking the real protocol over loopback
 // (no ONNX Runtime): they enrol, lease, and answer every task at once with a realistic result.
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
-import { encode, PROTOCOL_VERSION, type CoordinatorMessage, type Fingerprint, type WireMeasurement } from '@litepred/protocol';
+import { encode, PROTOCOL_VERSION, type CoordinatorMessage, type WireMeasurement } from '@litepred/protocol';
+import { measurementFor, simulatedFingerprint } from './fleet-fixtures.js';
 import { median, Report } from './report.js';
 
 const args = process.argv.slice(2);
@@ -22,29 +23,22 @@ const ROUNDS = arg('rounds', 3);
 /** How long a simulated agent of the paced phase takes per lease of 8 (ms): 1600 offers about 5,000 results/s from 1,000 agents. */
 const PACE_MS = arg('pace', 1600);
 const CAPACITY = 64;
+/** Probe agents in a process of their own (fleet-probe.ts), each asking for one task every PROBE_CADENCE_MS. */
+const PROBES = arg('probes', 4);
+const PROBE_CADENCE_MS = arg('probe-cadence', 25);
 
 const CLI = new URL('../../cli/bin/litepred.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'litepred-bench-fleet-'));
 const db = join(dir, 'fleet.sqlite');
 
-const fingerprint: Fingerprint = {
-  cpuModel: 'simulated', cores: 4, arch: 'arm64', os: 'Linux', memoryBytes: 4e9,
-  runtime: { backend: 'ort-node', threads: 1, graphOptimizationLevel: 'all' }, runtimeVersion: '1.30.0', executionProvider: 'cpu',
-};
-const stats = { n: 30, median: 0.5, p10: 0.48, p90: 0.55, min: 0.47, max: 0.7, mean: 0.51, std: 0.02, iqm: 0.5, q1mean: 0.48 };
-const measurementFor = (config: WireMeasurement['config']): WireMeasurement => ({
-  config, latencyMs: 0.5, statistic: 'median', kernel: stats, wall: stats,
-  boundary: { reorderInMs: 0.01, reorderOutMs: 0.01, sinkMs: 0.004, runOverheadMs: 0.05, coldWeightsMs: 0.01 }, method: 'node-profile',
-  profileNodeOverheadUs: 3, warmupRuns: 10, converged: true, sessionCreateMs: 2, measuredAt: new Date().toISOString(),
-  runtime: { ...fingerprint.runtime, runtimeVersion: '1.30.0', executionProvider: 'cpu' }, drift: { ratioBefore: 1, ratioAfter: 1.01, flagged: false },
-});
+const fingerprint = simulatedFingerprint('simulated');
 
 const encoded = new Map<string, string>();
 /** A config's measurement as JSON, encoded once (the same JSON.stringify an agent's encode() does). */
 function encodedMeasurement(config: WireMeasurement['config']): string {
   const key = JSON.stringify(config);
   let json = encoded.get(key);
-  if (!json) encoded.set(key, (json = JSON.stringify(measurementFor(config))));
+  if (!json) encoded.set(key, (json = JSON.stringify(measurementFor(config, fingerprint))));
   return json;
 }
 
@@ -98,6 +92,18 @@ async function main(): Promise<void> {
   const connectS = (performance.now() - tConnect) / 1000;
   const rssConnected = rssKiB(coordinator.pid!);
 
+  // The probes: enrolled after the fleet, with a campaign of their own in each phase.
+  const probeSamples: { at: number; ms: number }[] = [];
+  const probeProcess = fork(new URL('./fleet-probe.js', import.meta.url).pathname, [ws, token, String(PROBES), String(PROBE_CADENCE_MS)]);
+  const probeIds = await new Promise<string[]>((resolve, reject) => {
+    probeProcess.on('message', (m: { deviceIds?: string[]; at?: number; ms?: number }) => {
+      if (m.deviceIds) resolve(m.deviceIds);
+      else probeSamples.push({ at: m.at!, ms: m.ms! });
+    });
+    probeProcess.once('exit', (code) => reject(new Error(`probe process exited (${code})`)));
+  });
+  const probeConfigs = Array.from({ length: 1500 }, (_, i) => ({ type: 'conv-bn-relu', HW: 7 + (i % 50), CIN: 8 + Math.floor(i / 50), COUT: 32, KERNEL_SIZE: 3, STRIDES: 1 }));
+
   const configs = Array.from({ length: TASKS_PER_DEVICE }, (_, i) => ({ type: 'conv-bn-relu', HW: 7 + (i % 50), CIN: 16, COUT: 32, KERNEL_SIZE: 3, STRIDES: 1 }));
   const fast = { warmupRuns: 1, warmupMs: 0, minRuns: 1, maxRuns: 1, maxMs: 1, targetPrecision: 1 };
 
@@ -106,20 +112,29 @@ async function main(): Promise<void> {
    * time a real agent spends measuring), answers every task, and asks again after the ack.
    */
   async function phase(name: string, tasksPerDevice: number, capacity: number, paceMs: number) {
+    const probeCampaign = await post('/api/campaigns', { name: `${name} (probes)`, configs: probeConfigs, deviceIds: probeIds, protocol: fast }) as { id: string };
     const tCreate = performance.now();
     const campaign = await post('/api/campaigns', { name, configs: configs.slice(0, tasksPerDevice), deviceIds, protocol: fast }) as { id: string };
     const createS = (performance.now() - tCreate) / 1000;
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
+    const wallStart = Date.now();
     const dispatchMs: number[] = [];
+    /** The same, without each agent's first request (all 1,000 of which arrive at the same moment). */
+    const laterDispatchMs: number[] = [];
     const acked = new Set<number>();
     let sent = 0;
     const t0 = performance.now();
     await Promise.all(sockets.map((s) => new Promise<void>((resolve) => {
       let askedAt = 0;
+      let first = true;
       const ask = () => { askedAt = performance.now(); s.send(encode({ type: 'lease.request', capacity })); };
       const onMessage = (d: Buffer) => {
         const m = JSON.parse(d.toString()) as CoordinatorMessage;
         if (m.type === 'lease') {
           dispatchMs.push(performance.now() - askedAt);
+          if (!first) laterDispatchMs.push(performance.now() - askedAt);
+          first = false;
           sent += m.tasks.length;
           // Frames assembled from pre-encoded measurements: the simulator must not be what limits the rate.
           const answer = () => s.send(`{"type":"results","items":[${m.tasks.map((t) =>
@@ -140,9 +155,14 @@ async function main(): Promise<void> {
       setTimeout(ask, paceMs > 0 ? Math.random() * paceMs : 0);
     })));
     const seconds = (performance.now() - t0) / 1000;
+    loopDelay.disable();
+    const wallEnd = Date.now();
+    await post(`/api/campaigns/${probeCampaign.id}/cancel`, {});
+    const probeMs = probeSamples.filter((x) => x.at >= wallStart && x.at <= wallEnd).map((x) => x.ms);
+    const simulatorLagP99Ms = loopDelay.percentile(99) / 1e6;
     const status = await (await fetch(`${http}/api/campaigns/${campaign.id}`)).json() as { progress: { done: number }[] };
     const stored = status.progress.reduce((sum, p) => sum + p.done, 0);
-    return { createS, dispatchMs, acked: acked.size, sent, stored, seconds, tasks: tasksPerDevice * AGENTS };
+    return { createS, dispatchMs, laterDispatchMs, probeMs, simulatorLagP99Ms, acked: acked.size, sent, stored, seconds, tasks: tasksPerDevice * AGENTS };
   }
 
   /** Seconds until the coordinator has built the full-data predictors a finished campaign asks for (in its worker). */
@@ -168,6 +188,7 @@ async function main(): Promise<void> {
     console.error(`round ${r}/${ROUNDS}: saturation ${Math.round(saturatedRounds.at(-1)!.acked / saturatedRounds.at(-1)!.seconds)} results/s; paced p99 dispatch ${pct(pacedRounds.at(-1)!.dispatchMs, 0.99).toFixed(1)} ms`);
   }
   for (const s of sockets) s.close();
+  probeProcess.send('stop');
   coordinator.kill('SIGTERM');
   await new Promise((r) => coordinator.once('exit', r));
 
@@ -179,6 +200,11 @@ async function main(): Promise<void> {
   report.text(`**Saturation**: ${TASKS_PER_DEVICE} tasks per device, leases of ${CAPACITY}, answered at once: the most the coordinator can ingest; every ` +
     `lease request waits behind the whole fleet\'s backlog. **Paced**: 40 tasks per device, leases of 8, each answered ${(PACE_MS / 1000).toFixed(1)} s later (as an agent ` +
     `measuring 8 kernels of ${(PACE_MS / 8).toFixed(0)} ms would): about ${Math.round((AGENTS * 8) / (PACE_MS / 1000)).toLocaleString('en')} results/s offered.`);
+  report.text(`Dispatch latency is timed twice: by the simulated agents (request sent to lease read, in the simulator's process, so its own event-loop lag is in it: ` +
+    `1,000 agents that would each have a device of their own share one loop here), and by ${PROBES} probe agents in a process of their own that ask for one ` +
+    `task ${PROBE_CADENCE_MS} ms after their previous lease arrived (from a campaign of their own, running through both phases) and answer it at once: what the coordinator itself takes to answer a lease request under that load. ` +
+    `A saturation phase starts with all ${AGENTS.toLocaleString('en')} agents asking in the same instant, and about half of its lease requests are those first ones: ` +
+    'they are answered one after the other, so the last waits for all the others; the row without each agent\'s first request is the steady state after that herd.');
   type Phase = (typeof saturatedRounds)[number];
   /** The median over rounds, with the range when there is more than one round. */
   const over = (rounds: Phase[], f: (p: Phase) => number, fmt: (x: number) => string) => {
@@ -197,6 +223,11 @@ async function main(): Promise<void> {
     row('results ingested per second (stored and acknowledged)', (p) => p.acked / p.seconds, (x) => Math.round(x).toLocaleString('en'), '≥ 20,000'),
     row('lease dispatch latency p50', (p) => median(p.dispatchMs), ms),
     row('lease dispatch latency p99', (p) => pct(p.dispatchMs, 0.99), ms, '< 50 ms'),
+    row('lease dispatch latency p99, each agent\'s first request left out', (p) => pct(p.laterDispatchMs, 0.99), ms),
+    row('simulator\'s own event-loop delay p99 (part of the two rows above)', (p) => p.simulatorLagP99Ms, ms),
+    row(`lease dispatch latency p50, ${PROBES} probe agents in their own process`, (p) => median(p.probeMs), ms),
+    row(`lease dispatch latency p99, ${PROBES} probe agents in their own process`, (p) => pct(p.probeMs, 0.99), ms, '< 50 ms'),
+    row('probe lease requests timed', (p) => p.probeMs.length, (x) => String(Math.round(x))),
     ['results sent / acknowledged / stored (all rounds)', ...[saturatedRounds, pacedRounds].map((r) => `${total(r, (p) => p.sent)} / ${total(r, (p) => p.acked)} / ${total(r, (p) => p.stored)}`), ''],
     ['results lost (acknowledged but not stored)', ...[saturatedRounds, pacedRounds].map((r) => `${total(r, (p) => p.acked - p.stored)}`), '0'],
     ['full-data predictor builds for every device after the campaign, s', ...[0, 1].map((k) => {

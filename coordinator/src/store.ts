@@ -85,6 +85,7 @@ export class Store {
   /** Tasks out on leases: in memory, for this connection's process only (leases.ts says why). */
   private readonly leases = new Leases();
   private readonly statements = new Map<string, Database.Statement>();
+  private readonly protocols = new Map<string, WireMeasurementProtocol>();
   /** Called after the commit that finished a campaign (its last task done or failed). */
   onCampaignDone?: (campaignId: string) => void;
 
@@ -228,7 +229,8 @@ export class Store {
       this.db.prepare("INSERT INTO campaigns (id, name, protocol, state, created_at, purpose) VALUES (?, ?, ?, 'running', ?, ?)")
         .run(id, input.name, JSON.stringify(input.protocol), now, input.purpose ?? 'profile');
       const insert = this.sql("INSERT INTO tasks (campaign_id, device_id, config, state) VALUES (?, ?, ?, 'pending')");
-      for (const d of input.deviceIds) for (const c of input.configs) insert.run(id, d, JSON.stringify(c));
+      const configs = input.configs.map((c) => JSON.stringify(c)); // once per config, not per task
+      for (const d of input.deviceIds) for (const c of configs) insert.run(id, d, c);
       return this.getCampaign(id);
     })();
   }
@@ -280,19 +282,27 @@ export class Store {
     // Through the (device_id, state, id) index only: a filter on campaign_id here lets SQLite pick the
     // campaign index and walk every pending task of the whole fleet's campaign. Tasks this device
     // already holds are pending in the store too: read past them.
+    // Rows as arrays (id, campaign, config): a quarter cheaper than objects, and every lease request reads them.
     const pending = this.sql("SELECT id, campaign_id, config FROM tasks INDEXED BY tasks_by_device WHERE device_id = ? AND state = 'pending' ORDER BY id LIMIT ?")
-      .all(deviceId, capacity + this.leases.heldBy(deviceId)) as { id: number; campaign_id: string; config: string }[];
-    const free = pending.filter((r) => !this.leases.isLeased(r.id));
-    const first = free[0];
-    if (!first) return undefined;
-    const rows = free.filter((r) => r.campaign_id === first.campaign_id).slice(0, capacity); // one campaign (one protocol) per lease
+      .raw(true).all(deviceId, capacity + this.leases.heldBy(deviceId)) as [number, string, string][];
+    const free = pending.filter((r) => !this.leases.isLeased(r[0]));
+    const campaignId = free[0]?.[1];
+    if (campaignId === undefined) return undefined;
+    const rows = free.filter((r) => r[1] === campaignId).slice(0, capacity); // one campaign (one protocol) per lease
     const leaseId = randomUUID();
     const expiresAt = Date.now() + leaseMs;
-    this.leases.add({ leaseId, deviceId, campaignId: first.campaign_id, taskIds: rows.map((r) => r.id), expiresAt });
+    this.leases.add({ leaseId, deviceId, campaignId, taskIds: rows.map((r) => r[0]), expiresAt });
     return {
-      leaseId, campaignId: first.campaign_id, protocol: this.getCampaign(first.campaign_id).protocol, expiresAt,
-      tasks: rows.map((r) => ({ taskId: r.id, config: JSON.parse(r.config) })),
+      leaseId, campaignId, protocol: this.campaignProtocol(campaignId), expiresAt,
+      tasks: rows.map(([taskId, , config]) => ({ taskId, config: JSON.parse(config) })),
     };
+  }
+
+  /** A campaign's measurement protocol, read once: it never changes, and every lease carries it. */
+  private campaignProtocol(campaignId: string): WireMeasurementProtocol {
+    let protocol = this.protocols.get(campaignId);
+    if (!protocol) this.protocols.set(campaignId, (protocol = this.getCampaign(campaignId).protocol));
+    return protocol;
   }
 
   /** Hands a device's leased tasks back (its agent dropped): they go to the next lease. */
