@@ -77,7 +77,7 @@ export async function handleApi(c: Coordinator, req: IncomingMessage, res: Serve
       if (method === 'POST' && !id) {
         admin();
         const body = await readBody(req, CreateCampaign);
-        const campaign = c.store.createCampaign({
+        const campaign = await c.store.createCampaignInSteps({
           name: body.name, configs: validateConfigs(body.configs), deviceIds: body.deviceIds, protocol: body.protocol ?? DEFAULT_CAMPAIGN_PROTOCOL,
         });
         return json(res, 201, campaign);

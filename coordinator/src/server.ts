@@ -113,6 +113,7 @@ export class Coordinator {
 
   static async start(options: CoordinatorOptions): Promise<Coordinator> {
     const c = new Coordinator(options);
+    for (const id of c.store.interruptedCreations) c.log(`campaign ${id} was still being created when the coordinator stopped; cancelled (what it measured stays)`);
     // Leases live in memory, so a new process starts with none. An agent that reconnects with finished
     // work still has it accepted (results are taken for pending tasks too, first one wins).
     if (options.starterPool) {

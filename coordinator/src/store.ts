@@ -51,7 +51,21 @@ const MIGRATIONS: string[] = [
    CREATE TABLE fusion_rules (device_id TEXT PRIMARY KEY REFERENCES devices(id), rules TEXT NOT NULL, timings TEXT NOT NULL, measured_at INTEGER NOT NULL);`,
   // Leases moved to memory (leases.ts): tasks an older coordinator left 'leased' are pending again.
   `UPDATE tasks SET state = 'pending', lease_id = NULL, lease_expires_at = NULL WHERE state = 'leased';`,
+  // A large campaign is created in steps (createCampaignInSteps), as 'creating' until its last task is in.
+  // SQLite cannot change a CHECK in place: the table is rebuilt (foreign keys are off while migrating).
+  `CREATE TABLE campaigns_v6 (
+     id TEXT PRIMARY KEY, name TEXT NOT NULL, protocol TEXT NOT NULL,
+     state TEXT NOT NULL CHECK (state IN ('creating', 'running', 'done', 'cancelled')),
+     created_at INTEGER NOT NULL, finished_at INTEGER, purpose TEXT NOT NULL DEFAULT 'profile');
+   INSERT INTO campaigns_v6 (id, name, protocol, state, created_at, finished_at, purpose)
+     SELECT id, name, protocol, state, created_at, finished_at, purpose FROM campaigns;
+   DROP TABLE campaigns;
+   ALTER TABLE campaigns_v6 RENAME TO campaigns;
+   CREATE INDEX campaigns_by_name ON campaigns(name);`,
 ];
+
+/** Tasks per transaction when a campaign is created in steps: each step holds the event loop for tens of ms, not seconds. */
+export const CAMPAIGN_STEP_TASKS = 5_000;
 
 const hash = (secret: string) => createHash('sha256').update(secret).digest('hex');
 const secret = (prefix: string) => `${prefix}_${randomBytes(24).toString('base64url')}`;
@@ -69,7 +83,8 @@ export interface Device { id: string; fingerprint: Fingerprint; enrolledAt: numb
  * starter-pool data, or measurements that check predictions (never trained or fitted on).
  */
 export type CampaignPurpose = 'profile' | 'adaptation' | 'starter-pool' | 'check';
-export interface Campaign { id: string; name: string; protocol: WireMeasurementProtocol; state: 'running' | 'done' | 'cancelled'; createdAt: number; finishedAt: number | null; purpose: CampaignPurpose }
+export interface CampaignInput { name: string; configs: WireKernelConfig[]; deviceIds: string[]; protocol: WireMeasurementProtocol; purpose?: CampaignPurpose }
+export interface Campaign { id: string; name: string; protocol: WireMeasurementProtocol; state: 'creating' | 'running' | 'done' | 'cancelled'; createdAt: number; finishedAt: number | null; purpose: CampaignPurpose }
 export interface Lease { leaseId: string; campaignId: string; protocol: WireMeasurementProtocol; expiresAt: number; tasks: { taskId: number; config: WireKernelConfig }[] }
 export interface DeviceProgress { deviceId: string; pending: number; leased: number; done: number; failed: number; cancelled: number }
 export interface StoredMeasurement { taskId: number; campaignId: string; deviceId: string; kernelType: string; latencyMs: number; measurement: unknown; receivedAt: number }
@@ -108,9 +123,32 @@ export class Store {
     this.db.pragma('synchronous = NORMAL');
     // The coordinator checkpoints from a worker thread (checkpointer.ts); other users keep SQLite's default.
     if (options.autoCheckpoint === false) this.db.pragma('wal_autocheckpoint = 0');
-    this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
+    // Off while migrating: a table rebuild drops a table that others reference. Checked before going on.
+    this.db.pragma('foreign_keys = OFF');
     this.migrate();
+    const broken = this.db.pragma('foreign_key_check') as unknown[];
+    if (broken.length > 0) throw new Error(`the database has ${broken.length} broken reference(s) after migrating (PRAGMA foreign_key_check)`);
+    this.db.pragma('foreign_keys = ON');
+    this.interruptedCreations = this.cancelInterruptedCreations();
+  }
+
+  /** Campaigns a previous process was still creating when it stopped (cancelled on open; their measurements stay). */
+  readonly interruptedCreations: string[] = [];
+
+  private cancelInterruptedCreations(): string[] {
+    const ids = (this.db.prepare("SELECT id FROM campaigns WHERE state = 'creating'").all() as { id: string }[]).map((r) => r.id);
+    for (const id of ids) this.cancelCreation(id);
+    return ids;
+  }
+
+  /** A campaign that will never be complete: its tasks not yet measured are cancelled, the measured ones stay. */
+  private cancelCreation(id: string): void {
+    this.db.transaction(() => {
+      this.db.prepare("UPDATE tasks SET state = 'cancelled' WHERE campaign_id = ? AND state = 'pending'").run(id);
+      this.db.prepare("UPDATE campaigns SET state = 'cancelled', finished_at = ? WHERE id = ?").run(Date.now(), id);
+      this.leases.drop((l) => l.campaignId === id);
+    })();
   }
 
   private migrate(): void {
@@ -216,23 +254,70 @@ export class Store {
   // --- campaigns and leases ---------------------------------------------------------------
 
   /** A campaign: every config on every device, one task each, inserted in one transaction. */
-  createCampaign(input: { name: string; configs: WireKernelConfig[]; deviceIds: string[]; protocol: WireMeasurementProtocol; purpose?: CampaignPurpose }): Campaign {
+  createCampaign(input: CampaignInput): Campaign {
+    const steps = this.campaignSteps(input, Number.POSITIVE_INFINITY);
+    const id = this.db.transaction(() => {
+      const first = steps.next();
+      steps.next();
+      return first.value as string;
+    })();
+    return this.getCampaign(id);
+  }
+
+  /**
+   * The same campaign, inserted CAMPAIGN_STEP_TASKS tasks per transaction with the event loop free
+   * in between (100,000 tasks in one transaction held the coordinator's thread for 0.6 s: no lease
+   * answered, no result stored). It is 'creating' until its last task is in, so it cannot finish
+   * early; its tasks are leased as they arrive. A process that stops half-way leaves it 'creating',
+   * and the next open cancels it (interruptedCreations).
+   */
+  async createCampaignInSteps(input: CampaignInput, stepTasks = CAMPAIGN_STEP_TASKS): Promise<Campaign> {
+    if (input.configs.length * input.deviceIds.length <= stepTasks) return this.createCampaign(input);
+    const steps = this.campaignSteps(input, stepTasks);
+    const id = this.db.transaction(() => steps.next().value as string)();
+    try {
+      for (;;) {
+        await new Promise((resolve) => setImmediate(resolve));
+        if (this.db.transaction(() => steps.next().done)()) break;
+      }
+    } catch (error) {
+      if (this.db.open) this.cancelCreation(id);
+      throw error;
+    }
+    return this.getCampaign(id);
+  }
+
+  /**
+   * Campaign creation as steps, each to run in a transaction of its own: the first validates and
+   * inserts the campaign (yielding its id), each next one inserts up to `stepTasks` tasks, the last
+   * marks it running. With an infinite step: everything in two steps.
+   */
+  private *campaignSteps(input: CampaignInput, stepTasks: number): Generator<string | undefined, void> {
     if (input.configs.length === 0) throw new StoreError('INVALID', 'a campaign needs at least one kernel config');
     if (input.deviceIds.length === 0) throw new StoreError('INVALID', 'a campaign needs at least one device');
-    return this.db.transaction(() => {
-      for (const d of input.deviceIds) {
-        const device = this.getDevice(d);
-        if (device.revoked) throw new StoreError('INVALID', `device ${d} is revoked`);
+    for (const d of input.deviceIds) {
+      const device = this.getDevice(d);
+      if (device.revoked) throw new StoreError('INVALID', `device ${d} is revoked`);
+    }
+    const id = `cmp_${randomBytes(6).toString('hex')}`;
+    this.db.prepare("INSERT INTO campaigns (id, name, protocol, state, created_at, purpose) VALUES (?, ?, ?, 'creating', ?, ?)")
+      .run(id, input.name, JSON.stringify(input.protocol), Date.now(), input.purpose ?? 'profile');
+    yield id;
+    const insert = this.sql("INSERT INTO tasks (campaign_id, device_id, config, state) VALUES (?, ?, ?, 'pending')");
+    const configs = input.configs.map((c) => JSON.stringify(c)); // once per config, not per task
+    let inStep = 0;
+    for (const d of input.deviceIds) {
+      for (const c of configs) {
+        if (inStep === stepTasks) {
+          yield undefined;
+          inStep = 0;
+        }
+        insert.run(id, d, c);
+        inStep++;
       }
-      const id = `cmp_${randomBytes(6).toString('hex')}`;
-      const now = Date.now();
-      this.db.prepare("INSERT INTO campaigns (id, name, protocol, state, created_at, purpose) VALUES (?, ?, ?, 'running', ?, ?)")
-        .run(id, input.name, JSON.stringify(input.protocol), now, input.purpose ?? 'profile');
-      const insert = this.sql("INSERT INTO tasks (campaign_id, device_id, config, state) VALUES (?, ?, ?, 'pending')");
-      const configs = input.configs.map((c) => JSON.stringify(c)); // once per config, not per task
-      for (const d of input.deviceIds) for (const c of configs) insert.run(id, d, c);
-      return this.getCampaign(id);
-    })();
+    }
+    // The step that gets here inserted at least one task, so it cannot be complete yet.
+    this.db.prepare("UPDATE campaigns SET state = 'running' WHERE id = ? AND state = 'creating'").run(id);
   }
 
   getCampaign(id: string): Campaign {
@@ -248,6 +333,7 @@ export class Store {
   cancelCampaign(id: string): Campaign {
     return this.db.transaction(() => {
       const c = this.getCampaign(id);
+      if (c.state === 'creating') throw new StoreError('INVALID', `campaign ${id} is still being created; cancel it once it is running`);
       if (c.state !== 'running') throw new StoreError('INVALID', `campaign ${id} is already ${c.state}`);
       this.db.prepare("UPDATE tasks SET state = 'cancelled', lease_id = NULL WHERE campaign_id = ? AND state IN ('pending', 'leased')").run(id);
       this.db.prepare("UPDATE campaigns SET state = 'cancelled', finished_at = ? WHERE id = ?").run(Date.now(), id);

@@ -33,10 +33,10 @@ describe('store', () => {
     const path = join(dir(), 'db.sqlite');
     const s1 = new Store(path);
     expect(s1.db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(s1.db.pragma('user_version', { simple: true })).toBe(5);
+    expect(s1.db.pragma('user_version', { simple: true })).toBe(6);
     s1.close();
     const s2 = new Store(path); // reopening does not re-run migrations
-    expect(s2.db.pragma('user_version', { simple: true })).toBe(5);
+    expect(s2.db.pragma('user_version', { simple: true })).toBe(6);
     s2.close();
   });
 
@@ -94,6 +94,61 @@ describe('store', () => {
     expect(reopened.db.prepare("SELECT state FROM tasks WHERE id = ?").get(last)).toEqual({ state: 'pending' });
     expect(reopened.leaseTasks(a.deviceId, 3, 60_000)!.tasks.map((t) => t.taskId)).toEqual([last]);
     reopened.close();
+  });
+
+  it('creates a large campaign in steps: creating, leasable meanwhile, running with every task at the end', async () => {
+    const { store, a, b } = setup();
+    const configs = Array.from({ length: 10 }, (_, i) => ({ type: 'relu', HW: 4 + i, CIN: 8 }));
+    const creating = store.createCampaignInSteps({ name: 'big', configs, deviceIds: [a.deviceId, b.deviceId], protocol }, 6);
+    const id = store.listCampaigns().find((c) => c.name === 'big')!.id;
+    expect(store.getCampaign(id).state).toBe('creating');
+    expect(() => store.cancelCampaign(id)).toThrow(/still being created/);
+    await new Promise((resolve) => setImmediate(resolve));
+    // The first step is in: device a's first tasks go out while the rest are still being inserted.
+    expect(store.taskCounts(id).tasks).toBe(6);
+    const lease = store.leaseTasks(b.deviceId, 4, 60_000)!; // b's tasks of campaign 'c' come first
+    store.recordResults(a.deviceId, lease.tasks.map((t) => ({ taskId: t.taskId, leaseId: lease.leaseId, measurement: measurement(t.config) })));
+    expect(store.getCampaign(id).state).toBe('creating');
+    const campaign = await creating;
+    expect(campaign).toMatchObject({ id, state: 'running' });
+    expect(store.taskCounts(id).tasks).toBe(20);
+    // Task order is config order per device, as with a campaign made in one transaction.
+    const rows = store.db.prepare('SELECT device_id, config FROM tasks WHERE campaign_id = ? ORDER BY id').all(id) as { device_id: string; config: string }[];
+    expect(rows.map((r) => [r.device_id, JSON.parse(r.config).HW])).toEqual([a, b].flatMap((d) => configs.map((c) => [d.deviceId, c.HW])));
+    // Small campaigns still go in one transaction.
+    expect((await store.createCampaignInSteps({ name: 'small', configs: configs.slice(0, 2), deviceIds: [a.deviceId], protocol }, 6)).state).toBe('running');
+  });
+
+  it('cancels a campaign whose creation a stopped process left half-done, and keeps what it measured', async () => {
+    const { store, a, campaign: earlier } = setup();
+    const ahead = store.leaseTasks(a.deviceId, 3, 60_000)!; // device a's tasks of the earlier campaign come first
+    store.recordResults(a.deviceId, ahead.tasks.map((t) => ({ taskId: t.taskId, leaseId: ahead.leaseId, measurement: measurement(t.config) })));
+    const configs = Array.from({ length: 30 }, (_, i) => ({ type: 'relu', HW: 4 + i, CIN: 8 }));
+    const creating = store.createCampaignInSteps({ name: 'big', configs, deviceIds: [a.deviceId], protocol }, 5);
+    const id = store.listCampaigns().find((c) => c.name === 'big')!.id;
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    const lease = store.leaseTasks(a.deviceId, 3, 60_000)!; // some of what is in so far
+    expect(lease.campaignId).toBe(id);
+    store.recordResults(a.deviceId, lease.tasks.map((t) => ({ taskId: t.taskId, leaseId: lease.leaseId, measurement: measurement(t.config) })));
+    const file = store.db.name;
+    store.close(); // the process stops between two steps
+    await expect(creating).rejects.toThrow(/not open/);
+
+    const reopened = new Store(file);
+    expect(reopened.interruptedCreations).toEqual([id]);
+    expect(reopened.getCampaign(id).state).toBe('cancelled');
+    const states = Object.fromEntries((reopened.db.prepare('SELECT state, COUNT(*) n FROM tasks WHERE campaign_id = ? GROUP BY state').all(id) as { state: string; n: number }[])
+      .map((r) => [r.state, r.n]));
+    expect(states.done).toBe(lease.tasks.length);
+    expect(states.pending).toBeUndefined();
+    expect(states.cancelled).toBeGreaterThan(0);
+    expect(lease.tasks.length + states.cancelled).toBeLessThan(30);
+    expect(reopened.taskCounts(id).measurements).toBe(lease.tasks.length);
+    expect(reopened.getCampaign(earlier.id).state).toBe('running'); // other campaigns untouched
+    expect(reopened.taskCounts(earlier.id).measurements).toBe(3);
+    reopened.close();
+    expect(new Store(file).interruptedCreations).toEqual([]); // once
   });
 
   it('re-issues expired leases', () => {

@@ -147,7 +147,7 @@ export const campaignCommand: CommandModule<object, Args<CampaignArgs>> = {
       const c = await client.request<Campaign & { progress: DeviceProgress[] }>('GET', `/api/campaigns/${encodeURIComponent(a.id)}`);
       if (a.json) console.log(JSON.stringify(c, null, a.watch ? 0 : 2));
       else console.log(`${c.id} (${c.name}): ${c.state}\n${progressTable(c.progress)}\n`);
-      if (!a.watch || c.state !== 'running') return;
+      if (!a.watch || (c.state !== 'running' && c.state !== 'creating')) return;
       await new Promise((r) => setTimeout(r, 2000));
     }
   },

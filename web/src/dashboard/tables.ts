@@ -30,8 +30,9 @@ export function devicesTable(devices: DeviceRow[]): HTMLElement {
 /** Running campaigns first, then the latest finished ones; starter-pool imports are folded into one line. */
 export function campaignsTable(campaigns: CampaignRow[], onChange: () => void): HTMLElement {
   const pool = campaigns.filter((c) => c.purpose === 'starter-pool');
-  const shown = [...campaigns.filter((c) => c.purpose !== 'starter-pool' && c.state === 'running'),
-    ...campaigns.filter((c) => c.purpose !== 'starter-pool' && c.state !== 'running').slice(-10).reverse()];
+  const active = (c: CampaignRow) => c.state === 'running' || c.state === 'creating';
+  const shown = [...campaigns.filter((c) => c.purpose !== 'starter-pool' && active(c)),
+    ...campaigns.filter((c) => c.purpose !== 'starter-pool' && !active(c)).slice(-10).reverse()];
   const rows = shown.map((c) => {
     const finished = c.done + c.failed + c.cancelled;
     const cancel = adminToken() && c.state === 'running'
