@@ -192,6 +192,16 @@ async function main(): Promise<void> {
     buildSeconds.push(await buildsSettled());
     console.error(`round ${r}/${ROUNDS}: saturation ${Math.round(saturatedRounds.at(-1)!.acked / saturatedRounds.at(-1)!.seconds)} results/s; paced p99 dispatch ${pct(pacedRounds.at(-1)!.dispatchMs, 0.99).toFixed(1)} ms`);
   }
+  // What an open dashboard costs the coordinator (it polls this every 2 s), on the store the rounds left.
+  const overviewMs: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    const res = await fetch(`${http}/api/overview`);
+    if (!res.ok) throw new Error(`/api/overview: ${res.status}`);
+    await res.arrayBuffer();
+    overviewMs.push(performance.now() - t);
+  }
+  const storedTotal = [...saturatedRounds, ...pacedRounds].reduce((a, p) => a + p.stored, 0);
   for (const s of sockets) s.close();
   probeProcess.send('stop');
   coordinator.kill('SIGTERM');
@@ -245,6 +255,7 @@ async function main(): Promise<void> {
     ['RSS idle → all agents connected → after the first saturation phase', `${(rssBefore / 1024).toFixed(0)} → ${(rssConnected / 1024).toFixed(0)} → ${(rssAfter / 1024).toFixed(0)} MiB`],
     ['per connection (connected − idle) / agents', `${((rssConnected - rssBefore) / AGENTS).toFixed(1)} KiB`],
     ['connect + enrol all agents', `${connectS.toFixed(1)} s`],
+    [`GET /api/overview (the dashboard's poll) with ${storedTotal.toLocaleString('en')} measurements stored, median of 5`, `${median(overviewMs).toFixed(1)} ms`],
   ]);
   report.write();
   for (const p of [...saturatedRounds, ...pacedRounds]) if (p.acked !== p.stored || p.stored !== p.tasks) process.exitCode = 1;

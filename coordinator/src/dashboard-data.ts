@@ -12,31 +12,47 @@ const MAX_SIMILARITY_KERNELS = 300;
 /** The similarity matrix needs this many kernels in common with a source's predictors to mean anything. */
 const MIN_SIMILARITY_KERNELS = 20;
 
+/**
+ * Task counts of finished campaigns, per coordinator: they never change again (a late result for a
+ * cancelled task is not taken), and counting them anew every 2 s would walk every task ever made.
+ */
+const finishedCounts = new WeakMap<Coordinator, Map<string, Record<string, number>>>();
+
+/** Runs on the coordinator's thread every 2 s per open dashboard: nothing in it may grow with the store's history. */
 export function overview(c: Coordinator) {
-  const db = c.store.db;
   const online = new Set(c.onlineDevices());
-  const since = Date.now() - RATE_WINDOW_MS;
   const leased = c.store.outstandingLeases();
-  const names = new Map(c.store.listCampaigns().map((k) => [k.id, k.name]));
-  const measured = db.prepare(`SELECT device_id, COUNT(*) n, SUM(CASE WHEN json_extract(measurement, '$.drift.flagged') = 1 THEN 1 ELSE 0 END) drift
-    FROM measurements GROUP BY device_id`).all() as { device_id: string; n: number; drift: number }[];
-  const counts = db.prepare('SELECT campaign_id, state, COUNT(*) n FROM tasks GROUP BY campaign_id, state').all() as { campaign_id: string; state: string; n: number }[];
-  const recent = db.prepare('SELECT campaign_id, COUNT(*) n FROM measurements WHERE received_at >= ? GROUP BY campaign_id').all(since) as { campaign_id: string; n: number }[];
-  const recentBy = new Map(recent.map((r) => [r.campaign_id, r.n]));
-  const measuredBy = new Map(measured.map((r) => [r.device_id, r]));
-  const predictorTypes = new Map<string, number>();
-  for (const p of c.predictors.latestPredictors()) predictorTypes.set(p.deviceId, (predictorTypes.get(p.deviceId) ?? 0) + 1);
+  const leasedByDevice = new Map<string, typeof leased>();
+  const leasedByCampaign = new Map<string, number>();
+  for (const l of leased) {
+    leasedByDevice.set(l.deviceId, [...(leasedByDevice.get(l.deviceId) ?? []), l]);
+    leasedByCampaign.set(l.campaignId, (leasedByCampaign.get(l.campaignId) ?? 0) + l.tasks);
+  }
+  const allCampaigns = c.store.listCampaigns();
+  const names = new Map(allCampaigns.map((k) => [k.id, k.name]));
+  const measuredBy = c.store.measurementCounts();
+  const recentBy = c.store.resultsSince(Date.now() - RATE_WINDOW_MS);
+  let cache = finishedCounts.get(c);
+  if (!cache) finishedCounts.set(c, (cache = new Map()));
+  const stateCounts = (k: (typeof allCampaigns)[number]) => {
+    const known = cache.get(k.id);
+    if (known) return { ...known };
+    const counts = c.store.taskStates(k.id);
+    if (k.state === 'done' || k.state === 'cancelled') cache.set(k.id, counts);
+    return { ...counts };
+  };
+  const predictorTypes = c.predictors.predictorTypeCounts();
   const devices = c.store.listDevices().map((d) => ({
     id: d.id, origin: d.origin, online: online.has(d.id), revoked: d.revoked, enrolledAt: d.enrolledAt, lastSeenAt: d.lastSeenAt, fingerprint: d.fingerprint,
-    working: leased.filter((l) => l.deviceId === d.id).map((l) => ({ campaignId: l.campaignId, name: names.get(l.campaignId) ?? l.campaignId, leased: l.tasks })),
-    measurements: measuredBy.get(d.id)?.n ?? 0,
-    driftFlagged: measuredBy.get(d.id)?.drift ?? 0,
+    working: (leasedByDevice.get(d.id) ?? []).map((l) => ({ campaignId: l.campaignId, name: names.get(l.campaignId) ?? l.campaignId, leased: l.tasks })),
+    measurements: measuredBy.get(d.id)?.measured ?? 0,
+    driftFlagged: measuredBy.get(d.id)?.driftFlagged ?? 0,
     predictorTypes: predictorTypes.get(d.id) ?? 0,
   }));
-  const campaigns = c.store.listCampaigns().map((k) => {
-    const by = Object.fromEntries(counts.filter((r) => r.campaign_id === k.id).map((r) => [r.state, r.n])) as Record<string, number>;
+  const campaigns = allCampaigns.map((k) => {
+    const by = stateCounts(k);
     // Leased tasks are pending in the store (leases live in memory).
-    const out = leased.filter((l) => l.campaignId === k.id).reduce((a, l) => a + l.tasks, 0);
+    const out = leasedByCampaign.get(k.id) ?? 0;
     by.pending = (by.pending ?? 0) - out;
     by.leased = out;
     const total = Object.values(by).reduce((a, b) => a + b, 0);

@@ -95,6 +95,7 @@ export class PredictorStore {
         const id = task.run(campaignId, deviceId, JSON.stringify(r.config)).lastInsertRowid;
         m.run(id, campaignId, deviceId, r.config.type, r.latencyMs, JSON.stringify(r.measurement), measuredAt);
       }
+      this.store.countMeasurements(deviceId, rows.length, rows.filter((r) => (r.measurement as { drift?: { flagged?: boolean } }).drift?.flagged).length);
       return true;
     })();
   }
@@ -183,6 +184,12 @@ export class PredictorStore {
     const rows = this.db.prepare(`SELECT p.* FROM predictors p JOIN (SELECT device_id, kernel_type, MAX(version) version FROM predictors GROUP BY device_id, kernel_type) l
       USING (device_id, kernel_type, version) WHERE (@device IS NULL OR p.device_id = @device) ORDER BY p.device_id, p.kernel_type`).all({ device: deviceId ?? null }) as PredictorRow[];
     return rows.map(toPredictor);
+  }
+
+  /** Kernel types each device has a predictor for (from the key alone: no predictor is read). */
+  predictorTypeCounts(): Map<string, number> {
+    const rows = this.db.prepare('SELECT device_id, COUNT(DISTINCT kernel_type) n FROM predictors GROUP BY device_id').all() as { device_id: string; n: number }[];
+    return new Map(rows.map((r) => [r.device_id, r.n]));
   }
 
   getPredictor(deviceId: string, kernelType: string, version?: number): StoredPredictor {

@@ -33,10 +33,10 @@ describe('store', () => {
     const path = join(dir(), 'db.sqlite');
     const s1 = new Store(path);
     expect(s1.db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(s1.db.pragma('user_version', { simple: true })).toBe(6);
+    expect(s1.db.pragma('user_version', { simple: true })).toBe(7);
     s1.close();
     const s2 = new Store(path); // reopening does not re-run migrations
-    expect(s2.db.pragma('user_version', { simple: true })).toBe(6);
+    expect(s2.db.pragma('user_version', { simple: true })).toBe(7);
     s2.close();
   });
 
@@ -149,6 +149,35 @@ describe('store', () => {
     expect(reopened.taskCounts(earlier.id).measurements).toBe(3);
     reopened.close();
     expect(new Store(file).interruptedCreations).toEqual([]); // once
+  });
+
+  it('counts measurements per device with every insert (drift flags too, resends once) and backfills the counts on upgrade', () => {
+    const { store, a, b, campaign } = setup();
+    const recount = () => new Map((store.db.prepare(`SELECT device_id, COUNT(*) n, SUM(CASE WHEN json_extract(measurement, '$.drift.flagged') = 1 THEN 1 ELSE 0 END) d
+      FROM measurements GROUP BY device_id`).all() as { device_id: string; n: number; d: number }[]).map((r) => [r.device_id, { measured: r.n, driftFlagged: r.d }]));
+    const lease = store.leaseTasks(a.deviceId, 3, 60_000)!;
+    const items = lease.tasks.map((t, i) => ({
+      taskId: t.taskId, leaseId: lease.leaseId,
+      measurement: { ...measurement(t.config), drift: { ratioBefore: 1, ratioAfter: i === 0 ? 1.3 : 1, flagged: i === 0 } },
+    }));
+    const before = Date.now();
+    store.recordResults(a.deviceId, items);
+    store.recordResults(a.deviceId, items); // a resend after a lost ack
+    const other = store.leaseTasks(b.deviceId, 1, 60_000)!;
+    store.recordResults(b.deviceId, [{ taskId: other.tasks[0]!.taskId, leaseId: other.leaseId, error: 'crashed' }]); // a failure is no measurement
+    expect(store.measurementCounts()).toEqual(new Map([[a.deviceId, { measured: 3, driftFlagged: 1 }]]));
+    expect(store.measurementCounts()).toEqual(recount());
+    expect(store.taskStates(campaign.id)).toEqual({ done: 3, failed: 1, pending: 2 });
+    expect(store.resultsSince(before)).toEqual(new Map([[campaign.id, 3]]));
+    expect(store.resultsSince(Date.now() + 1000)).toEqual(new Map());
+
+    // A store from before the counters: they are filled from what it holds.
+    store.db.exec('DROP TABLE device_measurements; PRAGMA user_version = 6');
+    const file = store.db.name;
+    store.close();
+    const upgraded = new Store(file);
+    expect(upgraded.measurementCounts()).toEqual(new Map([[a.deviceId, { measured: 3, driftFlagged: 1 }]]));
+    upgraded.close();
   });
 
   it('re-issues expired leases', () => {
