@@ -180,6 +180,29 @@ describe('store', () => {
     upgraded.close();
   });
 
+  it('leases from its in-memory pending tasks exactly what the store holds: in task order, one campaign per lease, after a reopen too', () => {
+    const { store, a, campaign: first } = setup();
+    const second = store.createCampaign({ name: 'd', configs: [{ type: 'relu', HW: 32, CIN: 8 }, { type: 'add', HW: 4, CIN: 8 }], deviceIds: [a.deviceId], protocol });
+    const stored = () => (store.db.prepare("SELECT id, campaign_id, config FROM tasks WHERE device_id = ? AND state = 'pending' ORDER BY id").all(a.deviceId) as
+      { id: number; campaign_id: string; config: string }[]).map((r) => ({ taskId: r.id, campaignId: r.campaign_id, config: JSON.parse(r.config) }));
+    const expected = stored();
+    const l1 = store.leaseTasks(a.deviceId, 10, 60_000)!;
+    expect(l1.campaignId).toBe(first.id);
+    expect(l1.tasks).toEqual(expected.filter((t) => t.campaignId === first.id).map(({ taskId, config }) => ({ taskId, config })));
+    const l2 = store.leaseTasks(a.deviceId, 1, 60_000)!;
+    expect(l2).toMatchObject({ campaignId: second.id, tasks: [{ taskId: expected[3]!.taskId, config: expected[3]!.config }] });
+    store.recordResults(a.deviceId, l1.tasks.slice(0, 2).map((t) => ({ taskId: t.taskId, leaseId: l1.leaseId, measurement: measurement(t.config) })));
+    const file = store.db.name;
+    store.close();
+    // A new process: no leases, the store's pending tasks reloaded.
+    const reopened = new Store(file);
+    const again = reopened.leaseTasks(a.deviceId, 10, 60_000)!;
+    expect(again.tasks.map((t) => t.taskId)).toEqual([expected[2]!.taskId]);
+    expect(reopened.leaseTasks(a.deviceId, 10, 60_000)!.tasks.map((t) => t.taskId)).toEqual(expected.slice(3).map((t) => t.taskId));
+    expect(reopened.leaseTasks(a.deviceId, 10, 60_000)).toBeUndefined();
+    reopened.close();
+  });
+
   it('re-issues expired leases', () => {
     const { store, a } = setup();
     const first = store.leaseTasks(a.deviceId, 3, 60_000)!;
