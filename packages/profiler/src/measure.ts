@@ -14,22 +14,29 @@ export interface TimedRuns {
 }
 
 /**
+ * Runs `session` (and `baseline` after each run) until both the protocol's warm-up run count and
+ * time are reached; a slow kernel is capped at a quarter of maxMs so one huge config cannot stall a
+ * campaign. Returns the number of runs.
+ */
+export async function warmUp(session: TimedSession, p: MeasurementProtocol, baseline?: TimedSession): Promise<number> {
+  const warmCap = Math.max(p.warmupMs, p.maxMs / 4);
+  const warmStart = performance.now();
+  let runs = 0;
+  for (;;) {
+    await session.run();
+    await baseline?.run();
+    runs++;
+    const elapsed = performance.now() - warmStart;
+    if ((runs >= p.warmupRuns && elapsed >= p.warmupMs) || elapsed >= warmCap) return runs;
+  }
+}
+
+/**
  * Times `session`. With a `baseline` session, every timed run is paired with a baseline run right
  * after it, and convergence is judged on the paired differences: noise that both share cancels.
  */
 export async function timeRuns(session: TimedSession, p: MeasurementProtocol, baseline?: TimedSession): Promise<TimedRuns> {
-  // Warm-up ends once both the run count and the time are reached; a slow kernel is capped at a
-  // quarter of maxMs so one huge config cannot stall a campaign.
-  const warmCap = Math.max(p.warmupMs, p.maxMs / 4);
-  const warmStart = performance.now();
-  let warmupRuns = 0;
-  for (;;) {
-    await session.run();
-    await baseline?.run();
-    warmupRuns++;
-    const elapsed = performance.now() - warmStart;
-    if ((warmupRuns >= p.warmupRuns && elapsed >= p.warmupMs) || elapsed >= warmCap) break;
-  }
+  const warmupRuns = await warmUp(session, p, baseline);
   const samples: number[] = [];
   const base: number[] = [];
   const judged = baseline ? [] as number[] : samples;

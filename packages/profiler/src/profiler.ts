@@ -1,7 +1,7 @@
 // The kernel profiler: what one kernel costs inside a network on one runtime configuration.
 import { buildKernelModel, buildNullModel, buildTrivialChainModel, compactConfig, kernelCost, resolveConfig, type BuiltModel, type KernelConfig, type Shape } from '@litepred/kernels';
 import { createBackend, type Backend } from './backends/index.js';
-import { timeRuns } from './measure.js';
+import { timeRuns, warmUp } from './measure.js';
 import { nodeRole, reordersInsideKernel, splitRun } from './ort-profile.js';
 import { median, summarize, type Statistic, type Stats } from './stats.js';
 import {
@@ -188,8 +188,18 @@ export class KernelProfiler {
   private async measureStandalone(config: KernelConfig, scrubBytes: number, protocol: MeasurementProtocol): Promise<Measurement> {
     const compact = compactConfig(resolveConfig(config));
     const model = buildKernelModel(compact, { scrubBytes });
-    const t0 = performance.now();
     const byProfile = this.method === 'node-profile';
+    // ORT profiles every run of a profiling session, warm-up too, and for a small kernel a profiled
+    // run costs twice a plain one and its profile more than the run: the protocol's warm-up *time*
+    // (20 ms: hundreds of runs of a small kernel) goes to a plain session of the same model, as
+    // clocks and caches carry over; its warm-up *count* runs on the profiling session itself (its
+    // own arena and first-run work).
+    let plainWarmupRuns = 0;
+    if (byProfile && protocol.warmupMs > 0) {
+      const plain = await this.backend.open(model, { profileNodes: false });
+      try { plainWarmupRuns = await warmUp(plain, { ...protocol, warmupRuns: 1 }); } finally { await plain.close(); }
+    }
+    const t0 = performance.now();
     const session = await this.backend.open(model, { profileNodes: byProfile });
     const sessionCreateMs = performance.now() - t0;
     // Without a node profile, each kernel run is paired with a run of a model that has the same
@@ -199,7 +209,7 @@ export class KernelProfiler {
     let runs;
     let profile;
     try {
-      runs = await timeRuns(session, protocol, baseline);
+      runs = await timeRuns(session, byProfile ? { ...protocol, warmupMs: 0 } : protocol, baseline);
     } finally {
       profile = await session.close();
       await baseline?.close();
@@ -236,7 +246,7 @@ export class KernelProfiler {
       boundary,
       profileNodeOverheadUs: profile ? this.nodeOverheadUs : undefined,
       method: profile ? 'node-profile' : 'paired-null-difference',
-      warmupRuns: runs.warmupRuns,
+      warmupRuns: plainWarmupRuns + runs.warmupRuns,
       converged: runs.converged,
       sessionCreateMs,
       runtime: this.runtime,
