@@ -23,10 +23,10 @@ export function overview(c: Coordinator) {
   const online = new Set(c.onlineDevices());
   const leased = c.store.outstandingLeases();
   const leasedByDevice = new Map<string, typeof leased>();
-  const leasedByCampaign = new Map<string, number>();
   for (const l of leased) {
-    leasedByDevice.set(l.deviceId, [...(leasedByDevice.get(l.deviceId) ?? []), l]);
-    leasedByCampaign.set(l.campaignId, (leasedByCampaign.get(l.campaignId) ?? 0) + l.tasks);
+    let held = leasedByDevice.get(l.deviceId);
+    if (!held) leasedByDevice.set(l.deviceId, (held = []));
+    held.push(l);
   }
   const allCampaigns = c.store.listCampaigns();
   const names = new Map(allCampaigns.map((k) => [k.id, k.name]));
@@ -36,10 +36,10 @@ export function overview(c: Coordinator) {
   if (!cache) finishedCounts.set(c, (cache = new Map()));
   const stateCounts = (k: (typeof allCampaigns)[number]) => {
     const known = cache.get(k.id);
-    if (known) return { ...known };
+    if (known) return known;
     const counts = c.store.taskStates(k.id);
     if (k.state === 'done' || k.state === 'cancelled') cache.set(k.id, counts);
-    return { ...counts };
+    return counts;
   };
   const predictorTypes = c.predictors.predictorTypeCounts();
   const devices = c.store.listDevices().map((d) => ({
@@ -51,10 +51,6 @@ export function overview(c: Coordinator) {
   }));
   const campaigns = allCampaigns.map((k) => {
     const by = stateCounts(k);
-    // Leased tasks are pending in the store (leases live in memory).
-    const out = leasedByCampaign.get(k.id) ?? 0;
-    by.pending = (by.pending ?? 0) - out;
-    by.leased = out;
     const total = Object.values(by).reduce((a, b) => a + b, 0);
     const finished = (by.done ?? 0) + (by.failed ?? 0) + (by.cancelled ?? 0);
     const ratePerS = (recentBy.get(k.id) ?? 0) / (RATE_WINDOW_MS / 1000);

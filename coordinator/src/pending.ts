@@ -48,13 +48,6 @@ export class PendingTasks {
     this.configs.delete(campaignId);
   }
 
-  /** Pending tasks held, all devices together. */
-  get size(): number {
-    let n = 0;
-    for (const tasks of this.byDevice.values()) n += tasks.size;
-    return n;
-  }
-
   private config(campaignId: string, json: string): WireKernelConfig {
     let byText = this.configs.get(campaignId);
     if (!byText) this.configs.set(campaignId, (byText = new Map()));

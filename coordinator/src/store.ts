@@ -93,12 +93,15 @@ export class Store {
 
   private cancelInterruptedCreations(): string[] {
     const ids = (this.db.prepare("SELECT id FROM campaigns WHERE state = 'creating'").all() as { id: string }[]).map((r) => r.id);
-    for (const id of ids) this.cancelCreation(id);
+    for (const id of ids) this.markCancelled(id);
     return ids;
   }
 
-  /** A campaign that will never be complete: its tasks not yet measured are cancelled, the measured ones stay. */
-  private cancelCreation(id: string): void {
+  /**
+   * A campaign that will never be complete: its tasks not yet measured are cancelled (the measured
+   * ones stay), nothing of it stays leased or leasable. In a transaction of its own, or the caller's.
+   */
+  private markCancelled(id: string): void {
     this.db.transaction(() => {
       this.db.prepare("UPDATE tasks SET state = 'cancelled' WHERE campaign_id = ? AND state = 'pending'").run(id);
       this.db.prepare("UPDATE campaigns SET state = 'cancelled', finished_at = ? WHERE id = ?").run(Date.now(), id);
@@ -247,7 +250,7 @@ export class Store {
         if (done) break;
       }
     } catch (error) {
-      if (this.db.open) this.cancelCreation(id);
+      if (this.db.open) this.markCancelled(id);
       throw error;
     }
     return this.getCampaign(id);
@@ -297,17 +300,11 @@ export class Store {
   }
 
   cancelCampaign(id: string): Campaign {
-    const cancelled = this.db.transaction(() => {
-      const c = this.getCampaign(id);
-      if (c.state === 'creating') throw new StoreError('INVALID', `campaign ${id} is still being created; cancel it once it is running`);
-      if (c.state !== 'running') throw new StoreError('INVALID', `campaign ${id} is already ${c.state}`);
-      this.db.prepare("UPDATE tasks SET state = 'cancelled', lease_id = NULL WHERE campaign_id = ? AND state IN ('pending', 'leased')").run(id);
-      this.db.prepare("UPDATE campaigns SET state = 'cancelled', finished_at = ? WHERE id = ?").run(Date.now(), id);
-      return this.getCampaign(id);
-    })();
-    this.leases.drop((l) => l.campaignId === id);
-    this.pending.removeCampaign(id);
-    return cancelled;
+    const c = this.getCampaign(id);
+    if (c.state === 'creating') throw new StoreError('INVALID', `campaign ${id} is still being created; cancel it once it is running`);
+    if (c.state !== 'running') throw new StoreError('INVALID', `campaign ${id} is already ${c.state}`);
+    this.markCancelled(id);
+    return this.getCampaign(id);
   }
 
   progress(campaignId: string): DeviceProgress[] {
@@ -438,10 +435,19 @@ export class Store {
     return new Map(rows.map((r) => [r.device_id, { measured: r.measured, driftFlagged: r.drift_flagged }]));
   }
 
-  /** Task counts by state for one campaign (through the campaign index: cost grows with that campaign only). */
+  /**
+   * Task counts by state for one campaign (through the campaign index: cost grows with that campaign
+   * only). Leased tasks are pending in the store and counted as leased here, as in progress().
+   */
   taskStates(campaignId: string): Record<string, number> {
     const rows = this.sql('SELECT state, COUNT(*) n FROM tasks WHERE campaign_id = ? GROUP BY state').all(campaignId) as { state: string; n: number }[];
-    return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+    const states: Record<string, number> = Object.fromEntries(rows.map((r) => [r.state, r.n]));
+    const leased = this.leases.outstanding().filter((l) => l.campaignId === campaignId).reduce((a, l) => a + l.tasks, 0);
+    if (leased > 0) {
+      states.pending = (states.pending ?? 0) - leased;
+      states.leased = leased;
+    }
+    return states;
   }
 
   /**

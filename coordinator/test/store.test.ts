@@ -168,6 +168,8 @@ describe('store', () => {
     expect(store.measurementCounts()).toEqual(new Map([[a.deviceId, { measured: 3, driftFlagged: 1 }]]));
     expect(store.measurementCounts()).toEqual(recount());
     expect(store.taskStates(campaign.id)).toEqual({ done: 3, failed: 1, pending: 2 });
+    store.leaseTasks(b.deviceId, 1, 60_000); // leased tasks are pending in the store, leased in the counts
+    expect(store.taskStates(campaign.id)).toEqual({ done: 3, failed: 1, pending: 1, leased: 1 });
     expect(store.resultsSince(before)).toEqual(new Map([[campaign.id, 3]]));
     expect(store.resultsSince(Date.now() + 1000)).toEqual(new Map());
 

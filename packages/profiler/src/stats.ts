@@ -46,9 +46,8 @@ export function median(samples: readonly number[]): number {
  */
 export function quantizedMedian(sorted: readonly number[], step: number): number {
   const n = sorted.length;
-  const m = percentile(sorted, 0.5);
-  if (n === 0 || !(step > 0)) return m;
-  // The median sample's own step: the lattice value nearest the plain median that samples sit on.
+  if (n === 0 || !(step > 0)) return percentile(sorted, 0.5);
+  // The median sample's own step (it counts itself, so `at` is at least 1).
   const centre = sorted[Math.floor((n - 1) / 2)]!;
   let below = 0;
   let at = 0;
@@ -56,7 +55,6 @@ export function quantizedMedian(sorted: readonly number[], step: number): number
     if (x < centre - step / 2) below++;
     else if (x < centre + step / 2) at++;
   }
-  if (at === 0) return m;
   const within = (n / 2 - below) / at;
   return centre - step / 2 + Math.min(1, Math.max(0, within)) * step;
 }
