@@ -11,19 +11,24 @@ export interface PendingTask {
   campaignId: string;
   /** Shared by every task of the campaign with the same config, and frozen: leases hand it out as is. */
   config: WireKernelConfig;
+  /** JSON.stringify(config), done once per config: lease frames are assembled from it (encodeLease). */
+  configJson: string;
 }
+
+/** One per distinct config of a campaign, shared by its tasks. */
+type SharedConfig = Pick<PendingTask, 'config' | 'configJson'>;
 
 export class PendingTasks {
   /** Per device, task id -> task; a Map iterates in insertion order, and ids only ever grow. */
   private readonly byDevice = new Map<string, Map<number, PendingTask>>();
   /** Per campaign, one frozen object per distinct config text. */
-  private readonly configs = new Map<string, Map<string, WireKernelConfig>>();
+  private readonly configs = new Map<string, Map<string, SharedConfig>>();
 
   /** Adds a task; ids must arrive in increasing order per device (AUTOINCREMENT, or ORDER BY id). */
   add(deviceId: string, taskId: number, campaignId: string, configJson: string): void {
     let tasks = this.byDevice.get(deviceId);
     if (!tasks) this.byDevice.set(deviceId, (tasks = new Map()));
-    tasks.set(taskId, { campaignId, config: this.config(campaignId, configJson) });
+    tasks.set(taskId, { campaignId, ...this.config(campaignId, configJson) });
   }
 
   /** A device's pending tasks in task order. */
@@ -48,11 +53,14 @@ export class PendingTasks {
     this.configs.delete(campaignId);
   }
 
-  private config(campaignId: string, json: string): WireKernelConfig {
+  private config(campaignId: string, json: string): SharedConfig {
     let byText = this.configs.get(campaignId);
     if (!byText) this.configs.set(campaignId, (byText = new Map()));
-    let config = byText.get(json);
-    if (!config) byText.set(json, (config = Object.freeze(JSON.parse(json) as WireKernelConfig)));
-    return config;
+    let shared = byText.get(json);
+    if (!shared) {
+      const config = Object.freeze(JSON.parse(json) as WireKernelConfig);
+      byText.set(json, (shared = { config, configJson: JSON.stringify(config) }));
+    }
+    return shared;
   }
 }

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
-  CloseCode, encode, ErrorCode, MAX_FRAME_BYTES, parseAgentMessage, PROTOCOL_VERSION, type CoordinatorMessage, type Fingerprint, type WireMeasurementProtocol,
+  CloseCode, encode, encodeLease, ErrorCode, MAX_FRAME_BYTES, parseAgentMessage, PROTOCOL_VERSION, type CoordinatorMessage, type Fingerprint, type WireMeasurementProtocol,
 } from '@litepred/protocol';
 import { AdaptationRunner } from './adaptation.js';
 import { PredictorBuilds } from './build-worker.js';
@@ -239,8 +239,9 @@ export class Coordinator {
     }
   }
 
-  private send(ws: WebSocket, message: CoordinatorMessage): void {
-    if (ws.readyState === ws.OPEN) ws.send(encode(message));
+  /** A message, or a frame already encoded (leases: encodeLease). */
+  private send(ws: WebSocket, message: CoordinatorMessage | string): void {
+    if (ws.readyState === ws.OPEN) ws.send(typeof message === 'string' ? message : encode(message));
   }
 
   private fail(conn: Connection, code: string, message: string): void {
@@ -259,7 +260,7 @@ export class Coordinator {
       if (this.stopping) return this.fail(conn, ErrorCode.SHUTTING_DOWN, 'the coordinator is stopping');
       const lease = this.store.leaseTasks(deviceId, msg.capacity, this.leaseMs);
       if (!lease) return this.send(conn.ws, { type: 'idle', retryMs: 1000 });
-      return this.send(conn.ws, { type: 'lease', ...lease });
+      return this.send(conn.ws, encodeLease(lease, lease.tasks));
     }
     if (msg.type === 'results') {
       this.ingest.add(deviceId, msg.items, ({ acked, rejected }) => {

@@ -34,7 +34,8 @@ type NewTask = [string, number, string];
 
 export interface CampaignInput { name: string; configs: WireKernelConfig[]; deviceIds: string[]; protocol: WireMeasurementProtocol; purpose?: CampaignPurpose }
 export interface Campaign { id: string; name: string; protocol: WireMeasurementProtocol; state: 'creating' | 'running' | 'done' | 'cancelled'; createdAt: number; finishedAt: number | null; purpose: CampaignPurpose }
-export interface Lease { leaseId: string; campaignId: string; protocol: WireMeasurementProtocol; expiresAt: number; tasks: { taskId: number; config: WireKernelConfig }[] }
+/** A lease as the store hands it out; each task's config comes serialised too (encodeLease). */
+export interface Lease { leaseId: string; campaignId: string; protocol: WireMeasurementProtocol; expiresAt: number; tasks: { taskId: number; config: WireKernelConfig; configJson: string }[] }
 export interface DeviceProgress { deviceId: string; pending: number; leased: number; done: number; failed: number; cancelled: number }
 export interface StoredMeasurement { taskId: number; campaignId: string; deviceId: string; kernelType: string; latencyMs: number; measurement: unknown; receivedAt: number }
 
@@ -333,11 +334,12 @@ export class Store {
     // The device's pending tasks in order, past those it holds already; one campaign (one protocol) per lease.
     let campaignId: string | undefined;
     const tasks: Lease['tasks'] = [];
+    const held = this.leases.heldBy(deviceId);
     for (const [taskId, task] of this.pending.of(deviceId)) {
-      if (this.leases.isLeased(taskId)) continue;
+      if (held.has(taskId)) continue;
       campaignId ??= task.campaignId;
       if (task.campaignId !== campaignId) break;
-      tasks.push({ taskId, config: task.config });
+      tasks.push({ taskId, config: task.config, configJson: task.configJson });
       if (tasks.length === capacity) break;
     }
     if (campaignId === undefined) return undefined;
@@ -413,7 +415,7 @@ export class Store {
       for (const c of touched) if (this.finishIfComplete(c)) finished.push(c);
     })();
     for (const taskId of closed) {
-      this.leases.settle(taskId);
+      this.leases.settle(deviceId, taskId);
       this.pending.remove(deviceId, taskId);
     }
     for (const [c, n] of storedBy) this.countRecent(c, n, now);

@@ -190,7 +190,7 @@ describe('store', () => {
     const expected = stored();
     const l1 = store.leaseTasks(a.deviceId, 10, 60_000)!;
     expect(l1.campaignId).toBe(first.id);
-    expect(l1.tasks).toEqual(expected.filter((t) => t.campaignId === first.id).map(({ taskId, config }) => ({ taskId, config })));
+    expect(l1.tasks).toEqual(expected.filter((t) => t.campaignId === first.id).map(({ taskId, config }) => ({ taskId, config, configJson: JSON.stringify(config) })));
     const l2 = store.leaseTasks(a.deviceId, 1, 60_000)!;
     expect(l2).toMatchObject({ campaignId: second.id, tasks: [{ taskId: expected[3]!.taskId, config: expected[3]!.config }] });
     store.recordResults(a.deviceId, l1.tasks.slice(0, 2).map((t) => ({ taskId: t.taskId, leaseId: l1.leaseId, measurement: measurement(t.config) })));

@@ -38,3 +38,20 @@ export const parseCoordinatorMessage = (raw: string | Buffer): Parsed<Coordinato
 
 /** Serialises a message; typed so only valid shapes compile. */
 export const encode = (message: AgentMessage | CoordinatorMessage): string => JSON.stringify(message);
+
+type LeaseMessage = Extract<CoordinatorMessage, { type: 'lease' }>;
+
+/** A lease's task with its config already serialised (JSON.stringify of the config). */
+export interface EncodedTask { taskId: number; configJson: string }
+
+/**
+ * The text encode() gives for this lease, assembled from configs serialised beforehand: a
+ * coordinator serialises each distinct config of a campaign once instead of in every lease (when
+ * 1,000 agents ask at once, the last answer waits for all the others).
+ */
+export function encodeLease(lease: Omit<LeaseMessage, 'type' | 'tasks'>, tasks: readonly EncodedTask[]): string {
+  const head = JSON.stringify({ type: 'lease', leaseId: lease.leaseId, campaignId: lease.campaignId, protocol: lease.protocol, expiresAt: lease.expiresAt });
+  let body = '';
+  for (const t of tasks) body += `${body ? ',' : ''}{"taskId":${JSON.stringify(t.taskId)},"config":${t.configJson}}`;
+  return `${head.slice(0, -1)},"tasks":[${body}]}`;
+}

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { encode, encodeLease, parseCoordinatorMessage, type WireKernelConfig } from '@litepred/protocol';
+
+describe('encodeLease', () => {
+  const protocol = { warmupRuns: 10, warmupMs: 20, minRuns: 30, maxRuns: 1000, maxMs: 2000, targetPrecision: 0.02 };
+  const configs: WireKernelConfig[] = [
+    { type: 'conv-bn-relu', HW: 56, CIN: 32, COUT: 64, KERNEL_SIZE: 3, STRIDES: 2 },
+    { type: 'relu', HW: 7, CIN: 3 },
+  ];
+  const lease = { leaseId: '6f0c5b9e-1b2a-4a8e-9d1e-0b6a2c3d4e5f', campaignId: 'c"ampaign\\1', protocol, expiresAt: 1_796_000_000_123 };
+
+  it('gives the same text as encode() of the same lease', () => {
+    const tasks = configs.map((config, i) => ({ taskId: 10 + i, config }));
+    const text = encodeLease(lease, tasks.map((t) => ({ taskId: t.taskId, configJson: JSON.stringify(t.config) })));
+    expect(text).toBe(encode({ type: 'lease', ...lease, tasks }));
+  });
+
+  it('is a lease the agent side parses back to the same message', () => {
+    const text = encodeLease(lease, [{ taskId: 3, configJson: JSON.stringify(configs[0]) }]);
+    const parsed = parseCoordinatorMessage(text);
+    expect(parsed).toEqual({ ok: true, message: { type: 'lease', ...lease, tasks: [{ taskId: 3, config: configs[0] }] } });
+  });
+});
