@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
-import { idleRetryDelay } from '@litepred/agent-core';
-import { encode, PROTOCOL_VERSION, type CoordinatorMessage, type WireMeasurement } from '@litepred/protocol';
-import { measurementFor, simulatedFingerprint } from './fleet-fixtures.js';
+import { encode, PROTOCOL_VERSION, type CoordinatorMessage } from '@litepred/protocol';
+import { SimulatedAgents, type Start } from './fleet-agents.js';
+import { simulatedFingerprint } from './fleet-fixtures.js';
 import { median, Report } from './report.js';
 
 const args = process.argv.slice(2);
@@ -37,15 +37,6 @@ const dir = mkdtempSync(join(tmpdir(), 'litepred-bench-fleet-'));
 const db = join(dir, 'fleet.sqlite');
 
 const fingerprint = simulatedFingerprint('simulated');
-
-const encoded = new Map<string, string>();
-/** A config's measurement as JSON, encoded once (the same JSON.stringify an agent's encode() does). */
-function encodedMeasurement(config: WireMeasurement['config']): string {
-  const key = JSON.stringify(config);
-  let json = encoded.get(key);
-  if (!json) encoded.set(key, (json = JSON.stringify(measurementFor(config, fingerprint))));
-  return json;
-}
 
 function rssKiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
@@ -82,7 +73,14 @@ async function main(): Promise<void> {
   const tConnect = performance.now();
   for (let i = 0; i < AGENTS; i += 50) {
     await Promise.all(Array.from({ length: Math.min(50, AGENTS - i) }, () => new Promise<void>((resolve, reject) => {
-      const s = new WebSocket(ws, { headers: { authorization: `Bearer ${token}`, 'x-litepred-protocol': String(PROTOCOL_VERSION) } });
+      const s = new WebSocket(ws, {
+        headers: { authorization: `Bearer ${token}`, 'x-litepred-protocol': String(PROTOCOL_VERSION) },
+        // An all-zero masking key: ws then skips XOR-ing every byte in JS (no bufferutil here), which
+        // for 77 kB results frames was a good share of the simulator's CPU, taken from the coordinator
+        // it shares two cores with. Frames stay masked on the wire and the coordinator unmasks them as
+        // any other; real agents pay for their masking on their own devices.
+        generateMask: (mask: Buffer) => void mask.fill(0),
+      });
       s.once('open', () => s.send(encode({ type: 'hello', v: PROTOCOL_VERSION, fingerprint, agentVersion: 'bench' })));
       s.once('message', (d) => {
         const m = JSON.parse(d.toString()) as CoordinatorMessage;
@@ -112,59 +110,9 @@ async function main(): Promise<void> {
   const configs = Array.from({ length: TASKS_PER_DEVICE }, (_, i) => ({ type: 'conv-bn-relu', HW: 7 + (i % 50), CIN: 16, COUT: 32, KERNEL_SIZE: 3, STRIDES: 1 }));
   const fast = { warmupRuns: 1, warmupMs: 0, minRuns: 1, maxRuns: 1, maxMs: 1, targetPrecision: 1 };
 
-  /**
-   * One campaign over every agent. Each agent asks for a lease of `capacity`, waits `paceMs` (the
-   * time a real agent spends measuring), answers every task, and asks again after the ack.
-   * `start`: 'together', every agent's first request in the same instant; 'spread', first requests
-   * spread over one pace (agents that started at different times); 'polling', agents already idle and
-   * polling as agent-core does (every retryMs ±50%, idleRetryDelay) when the campaign is created.
-   */
-  async function phase(name: string, tasksPerDevice: number, capacity: number, paceMs: number, start: 'together' | 'spread' | 'polling') {
-    const dispatchMs: number[] = [];
-    /** The same, without each agent's first request (all 1,000 of which arrive at the same moment). */
-    const laterDispatchMs: number[] = [];
-    /** Each agent's first request: sent → the lease made by the coordinator (its clock, to the ms). */
-    const firstCoordinatorMs: number[] = [];
-    const acked = new Set<number>();
-    let sent = 0;
-    /** When the campaign was wholly created: a polling agent told 'idle' for a request sent before then goes on polling. */
-    let createdAt = Infinity;
-    const asks: (() => void)[] = [];
-    const done = Promise.all(sockets.map((s) => new Promise<void>((resolve) => {
-      let askedAt = 0;
-      let askedWall = 0;
-      let leases = 0;
-      const ask = () => { askedAt = performance.now(); askedWall = Date.now(); s.send(encode({ type: 'lease.request', capacity })); };
-      const onMessage = (d: Buffer) => {
-        const m = JSON.parse(d.toString()) as CoordinatorMessage;
-        if (m.type === 'lease') {
-          const now = performance.now();
-          dispatchMs.push(now - askedAt);
-          if (leases > 0) laterDispatchMs.push(now - askedAt);
-          else firstCoordinatorMs.push(m.expiresAt - LEASE_MS - askedWall);
-          leases++;
-          sent += m.tasks.length;
-          // Frames assembled from pre-encoded measurements: the simulator must not be what limits the rate.
-          const answer = () => s.send(`{"type":"results","items":[${m.tasks.map((t) =>
-            `{"taskId":${t.taskId},"leaseId":"${m.leaseId}","measurement":${encodedMeasurement(t.config)}}`).join(',')}]}`);
-          if (paceMs > 0) setTimeout(answer, paceMs); else answer();
-        } else if (m.type === 'ack') {
-          for (const id of m.taskIds) acked.add(id);
-          ask();
-        } else if (m.type === 'idle') {
-          if (start !== 'polling' || (leases > 0 && askedAt > createdAt)) {
-            s.off('message', onMessage);
-            return resolve();
-          }
-          setTimeout(ask, idleRetryDelay(m.retryMs));
-        } else if (m.type === 'error') {
-          console.error(`coordinator error: ${m.code}: ${m.message}`);
-        }
-      };
-      s.on('message', onMessage);
-      asks.push(ask);
-    })));
-    if (start === 'polling') for (const ask of asks) ask();
+  /** One campaign over every agent (fleet-agents.ts says how they behave), with the probes' campaign beside it. */
+  async function phase(name: string, tasksPerDevice: number, capacity: number, paceMs: number, start: Start) {
+    const agents = new SimulatedAgents(sockets, fingerprint, { capacity, paceMs, start, leaseMs: LEASE_MS });
     // Polling agents: two retry periods, so that every agent is in its own phase of the retry cycle.
     if (start === 'polling') await new Promise((r) => setTimeout(r, 2_000));
     const probeCampaign = await post('/api/campaigns', { name: `${name} (probes)`, configs: probeConfigs, deviceIds: probeIds, protocol: fast }) as { id: string };
@@ -181,10 +129,8 @@ async function main(): Promise<void> {
     const wallStart = Date.now();
     // Polling agents start on the first tasks in while the campaign is still being created.
     const t0 = start === 'polling' ? tCreate : performance.now();
-    createdAt = performance.now();
-    if (start === 'together') for (const ask of asks) ask();
-    if (start === 'spread') for (const ask of asks) setTimeout(ask, Math.random() * paceMs);
-    await done;
+    agents.begin();
+    const timings = await agents.done;
     const seconds = (performance.now() - t0) / 1000;
     loopDelay.disable();
     const wallEnd = Date.now();
@@ -193,7 +139,7 @@ async function main(): Promise<void> {
     const simulatorLagP99Ms = loopDelay.percentile(99) / 1e6;
     const status = await (await fetch(`${http}/api/campaigns/${campaign.id}`)).json() as { progress: { done: number }[] };
     const stored = status.progress.reduce((sum, p) => sum + p.done, 0);
-    return { createS, duringCreateMs: duringCreate(), dispatchMs, laterDispatchMs, firstCoordinatorMs, probeMs, simulatorLagP99Ms, acked: acked.size, sent, stored, seconds, tasks: tasksPerDevice * AGENTS };
+    return { ...timings, acked: timings.acked.size, createS, duringCreateMs: duringCreate(), probeMs, simulatorLagP99Ms, stored, seconds, tasks: tasksPerDevice * AGENTS };
   }
 
   /** Seconds until the coordinator has built the full-data predictors a finished campaign asks for (in its worker). */
@@ -245,6 +191,8 @@ async function main(): Promise<void> {
     'lease request waits behind the whole fleet\'s backlog. It starts two ways: **all at once**, every agent\'s first request sent in the same instant ' +
     '(the worst case: nothing in a real fleet synchronises its agents like that), and **from polling**, the agents already idle and asking every ' +
     'second ±50% as agent-core\'s agents do (`idleRetryDelay`) when the campaign is created, which is how a campaign starts on a real fleet. ' +
+    'Ingest is counted from the end of the campaign\'s creation, or from its start when the agents poll (they start on its first tasks ' +
+    'while the rest are inserted, and the last of them only asks up to 1.5 s later), to the last result acknowledged. ' +
     `**Paced**: 40 tasks per device, leases of 8, each answered ${(PACE_MS / 1000).toFixed(1)} s later (as an agent ` +
     `measuring 8 kernels of ${(PACE_MS / 8).toFixed(0)} ms would): about ${Math.round((AGENTS * 8) / (PACE_MS / 1000)).toLocaleString('en')} results/s offered.`);
   report.text(`Dispatch latency is timed three ways: by the simulated agents (request sent to lease read, in the simulator's process, so its own event-loop lag is in it: ` +
