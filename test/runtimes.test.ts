@@ -4,7 +4,7 @@ import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { buildKernelModel, buildNetworkModel, exampleConfig, kernelTypes, type BuiltModel } from '@litepred/kernels';
 import { mobileNetV2 } from '@litepred/spaces';
-import { KernelProfiler, measureWithDriftChecks, REFERENCE_KERNEL } from '@litepred/profiler';
+import { KernelProfiler, measureInRounds, measureWithDriftChecks, REFERENCE_KERNEL } from '@litepred/profiler';
 
 type Ort = typeof ortNode;
 const runtimes: [string, Ort, string][] = [['onnxruntime-node', ortNode, 'cpu'], ['onnxruntime-web (wasm)', ortWeb as unknown as Ort, 'wasm']];
@@ -94,6 +94,26 @@ describe('KernelProfiler on onnxruntime-node', () => {
     const strict = [];
     for await (const item of measureWithDriftChecks(profiler, [exampleConfig('relu')], { threshold: -1 })) strict.push(item);
     expect(strict[0]!.measurement!.drift!.flagged).toBe(true);
+  });
+
+  it('measures in rounds interleaved across the kernels, keeps each one\'s fastest round, and does not retry a bad config', async () => {
+    const measured: string[] = [];
+    const counting = Object.create(profiler) as KernelProfiler;
+    counting.measure = (config, protocol) => { measured.push(config.type); return profiler.measure(config, protocol); };
+    const out = await measureInRounds(counting, [exampleConfig('relu'), { type: 'add', HW: 0, CIN: 8 }, exampleConfig('bn')], 3);
+    expect(measured).toEqual(['relu', 'add', 'bn', 'relu', 'bn', 'relu', 'bn']);
+    expect(out[1]!.error?.message).toMatch(/HW: must be positive/);
+    for (const item of [out[0]!, out[2]!]) {
+      const rounds = item.measurement!.roundLatenciesMs!;
+      expect(rounds).toHaveLength(3);
+      expect(item.measurement!.latencyMs).toBe(Math.min(...rounds));
+    }
+    await expect(measureInRounds(profiler, [exampleConfig('relu')], 0)).rejects.toThrow(/rounds: must be a positive integer/);
+    // The protocol's rounds reach the drift-checked path an agent measures its leases with.
+    const viaDrift = [];
+    for await (const item of measureWithDriftChecks(profiler, [exampleConfig('relu'), exampleConfig('add')], { protocol: { rounds: 2 } })) viaDrift.push(item);
+    expect(viaDrift.map((i) => i.measurement!.roundLatenciesMs!.length)).toEqual([2, 2]);
+    expect(viaDrift[0]!.measurement!.drift).toBeDefined();
   });
 
   it('times a whole model and the bare run overhead', async () => {

@@ -31,6 +31,10 @@ describe('litepred CLI', () => {
     expect(result.measurement.config).toEqual({ type: 'relu', HW: 14, CIN: 16 });
     expect(result.measurement.runtime.backend).toBe('ort-node');
     expect(result.measurement.latencyMs).toBeGreaterThanOrEqual(0);
+    // In rounds: the fastest of two measurements, with both rounds' latencies.
+    const rounds = JSON.parse(litepred('profile', '--kernel', 'relu', '--set', 'HW=14', '--set', 'CIN=16', '--json', '--rounds', '2', ...QUICK).stdout)[0].measurement;
+    expect(rounds.roundLatenciesMs).toHaveLength(2);
+    expect(rounds.latencyMs).toBe(Math.min(...rounds.roundLatenciesMs));
   });
 
   it('refuses bad input with one clear line and exit code 2', () => {
@@ -43,6 +47,7 @@ describe('litepred CLI', () => {
     expect(litepred('profile', '--kernel', 'relu', '--set', 'HW=8', '--set', 'CIN=8', '--set', 'FOO=1').stderr).toMatch(/unknown field\(s\) FOO/);
     expect(litepred('profile').stderr).toMatch(/give --kernel TYPE/);
     expect(litepred('profile', '--kernel', 'relu', '--set', 'HW=8', '--set', 'CIN=8', '--max-runs', '2', '--min-runs', '5').stderr).toMatch(/--max-runs \(2\) is below --min-runs \(5\)/);
+    expect(litepred('profile', '--kernel', 'relu', '--set', 'HW=8', '--set', 'CIN=8', '--rounds', '0').stderr).toMatch(/--rounds: must be a positive integer \(got 0\)/);
     expect(litepred('frobnicate').code).toBe(2);
   });
 

@@ -30,6 +30,12 @@ export interface MeasurementProtocol {
   /** Time cap on the timed runs of one kernel. */
   maxMs: number;
   targetPrecision: number;
+  /**
+   * Measurements of each kernel, in rounds interleaved across the kernels measured together
+   * (measureWithDriftChecks: a drift window, an agent's lease); the fastest round is kept. A burst
+   * of load on a shared machine then spoils one round of a kernel, not its label. 1: one measurement.
+   */
+  rounds?: number;
 }
 
 export const DEFAULT_PROTOCOL: MeasurementProtocol = {
@@ -39,6 +45,7 @@ export const DEFAULT_PROTOCOL: MeasurementProtocol = {
   maxRuns: 1000,
   maxMs: 2000,
   targetPrecision: 0.02,
+  rounds: 1,
 };
 
 /**
@@ -100,4 +107,6 @@ export interface Measurement {
   runtime: RuntimeInfo;
   measuredAt: string;
   drift?: DriftInfo;
+  /** With protocol.rounds > 1: latencyMs of every round, in order; this measurement is the fastest of them. */
+  roundLatenciesMs?: number[];
 }

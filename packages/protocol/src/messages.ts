@@ -43,6 +43,8 @@ export const MeasurementProtocolSchema = z.object({
   maxRuns: positiveInt.max(100_000),
   maxMs: z.number().positive().max(3_600_000),
   targetPrecision: z.number().positive().max(1),
+  /** Measurements per kernel, interleaved across a lease's kernels; the fastest is kept (absent: 1). */
+  rounds: positiveInt.max(20).optional(),
 });
 
 /** A kernel config on the wire: a type and integer fields (the kernel library validates the rest). */
@@ -71,6 +73,7 @@ export const MeasurementSchema = z.object({
   runtime: RuntimeOptionsSchema.extend({ runtimeVersion: z.string(), executionProvider: z.string() }),
   measuredAt: z.string(),
   drift: z.object({ ratioBefore: z.number(), ratioAfter: z.number(), flagged: z.boolean() }).optional(),
+  roundLatenciesMs: z.array(z.number()).min(2).max(20).optional(),
 });
 
 /**

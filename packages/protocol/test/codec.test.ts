@@ -21,3 +21,16 @@ describe('encodeLease', () => {
     expect(parsed).toEqual({ ok: true, message: { type: 'lease', ...lease, tasks: [{ taskId: 3, config: configs[0] }] } });
   });
 });
+
+describe('measurement protocol rounds', () => {
+  const base = { type: 'lease', leaseId: 'l1', campaignId: 'c1', expiresAt: 1, tasks: [{ taskId: 1, config: { type: 'relu', HW: 8, CIN: 8 } }] };
+  const protocol = { warmupRuns: 1, warmupMs: 0, minRuns: 10, maxRuns: 40, maxMs: 200, targetPrecision: 0.05 };
+
+  it('is optional, and a positive integer up to 20 when given', () => {
+    expect(parseCoordinatorMessage(JSON.stringify({ ...base, protocol })).ok).toBe(true);
+    expect(parseCoordinatorMessage(JSON.stringify({ ...base, protocol: { ...protocol, rounds: 3 } }))).toMatchObject({ ok: true, message: { protocol: { rounds: 3 } } });
+    for (const rounds of [0, 1.5, 21]) {
+      expect(parseCoordinatorMessage(JSON.stringify({ ...base, protocol: { ...protocol, rounds } }))).toMatchObject({ ok: false, error: expect.stringMatching(/^lease: protocol\.rounds: /) });
+    }
+  });
+});
