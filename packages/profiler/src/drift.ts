@@ -88,15 +88,11 @@ export async function measureInRounds(profiler: KernelProfiler, configs: readonl
   Promise<{ config: KernelConfig; measurement?: Measurement; error?: Error }[]> {
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`rounds: must be a positive integer (got ${rounds})`);
   const results: { config: KernelConfig; measurement?: Measurement; error?: Error; latencies: number[] }[] = configs.map((config) => ({ config, latencies: [] }));
-  // The warm-up *time* (clocks and caches up after idling) is spent once, in the first round: by the
-  // next, the machine has been measuring without a pause. Each round still warms up its own session
-  // (the warm-up count). Later rounds then cost a session and their runs, not 20 ms more each.
-  const later = { ...protocol, warmupMs: 0 };
   for (let r = 0; r < rounds; r++) {
     for (const item of results) {
       if (item.error) continue;
       try {
-        const m = await profiler.measure(item.config, r === 0 ? protocol : later);
+        const m = await profiler.measure(item.config, protocol);
         item.latencies.push(m.latencyMs);
         if (!item.measurement || m.latencyMs < item.measurement.latencyMs) item.measurement = m;
       } catch (error) {
