@@ -87,10 +87,6 @@ async function retest(): Promise<void> {
     }
     process.stderr.write(`retest in rounds ${Math.min(i + 20, kernels.length)}/${kernels.length}\r`);
   }
-  const share = (stat: (m: Measurement) => number, tol: number, keep = (_: number) => true) => {
-    const idx = a.map((_, i) => i).filter(keep);
-    return idx.filter((i) => relDiff(stat(a[i]!), stat(b[i]!)) <= tol).length / idx.length;
-  };
   report.text('## 1. Test-retest agreement');
   report.text(`${kernels.length} distinct kernels sampled from 60 MobileNetV2/V3- and ResNet-style networks, each measured twice, ` +
     'interleaved in blocks of 20 (block A pass, then block B pass), each kernel measurement right after one of the fixed reference kernel. ' +
@@ -100,28 +96,24 @@ async function retest(): Promise<void> {
     'the fastest round kept, A pass then B pass per block.');
   const bigEnough = (i: number) => a[i]!.kernel.median >= 0.02;
   const small = a.filter((m) => m.kernel.median < 0.02).length;
+  /** Share of kernels whose two values (pass A's, pass B's) agree within tol, over those `keep` selects. */
+  const agree = (x: (i: number) => number, y: (i: number) => number, tol: number, keep = (_: number) => true) => {
+    const idx = kernels.map((_, i) => i).filter(keep);
+    return pct(idx.filter((i) => relDiff(x(i), y(i)) <= tol).length / idx.length);
+  };
+  const rowPair = (label: string, x: (i: number) => number, y: (i: number) => number) => [
+    [label, 'all', kernels.length, agree(x, y, 0.05), agree(x, y, 0.1)],
+    [label, '≥ 20 µs', kernels.length - small, agree(x, y, 0.05, bigEnough), agree(x, y, 0.1, bigEnough)],
+  ];
+  const st = profiler.statistic;
   const rows: (string | number)[][] = [];
   for (const stat of ['median', 'iqm', 'q1mean', 'min'] as const) {
-    const label = stat + (stat === profiler.statistic ? ' (default)' : '');
-    rows.push([label, 'all', kernels.length, pct(share((m) => m.kernel[stat], 0.05)), pct(share((m) => m.kernel[stat], 0.1))]);
-    rows.push([label, '≥ 20 µs', kernels.length - small, pct(share((m) => m.kernel[stat], 0.05, bigEnough)), pct(share((m) => m.kernel[stat], 0.1, bigEnough))]);
+    rows.push(...rowPair(stat + (stat === st ? ' (default)' : ''), (i) => a[i]!.kernel[stat], (i) => b[i]!.kernel[stat]));
   }
-  const st = profiler.statistic;
-  const roundsShare = (tol: number, keep = (_: number) => true) => {
-    const idx = roundsA.map((_, i) => i).filter(keep);
-    return pct(idx.filter((i) => relDiff(roundsA[i]!.kernel[st], roundsB[i]!.kernel[st]) <= tol).length / idx.length);
-  };
-  rows.push([`${st}, fastest of ${ROUNDS} rounds of 10 runs`, 'all', kernels.length, roundsShare(0.05), roundsShare(0.1)]);
-  rows.push([`${st}, fastest of ${ROUNDS} rounds of 10 runs`, '≥ 20 µs', kernels.length - small, roundsShare(0.05, bigEnough), roundsShare(0.1, bigEnough)]);
-  const refShare = (tol: number) => pct(refA.filter((r, i) => relDiff(r.kernel[st], refB[i]!.kernel[st]) <= tol).length / refA.length);
-  rows.push([`reference kernel, ${st}`, 'the same config each time', refA.length, refShare(0.05), refShare(0.1)]);
-  const normalized = (m: Measurement, i: number, refs: Measurement[]) => m.kernel[st] / refs[i]!.kernel[st];
-  const normShare = (tol: number, keep = (_: number) => true) => {
-    const idx = a.map((_, i) => i).filter(keep);
-    return pct(idx.filter((i) => relDiff(normalized(a[i]!, i, refA), normalized(b[i]!, i, refB)) <= tol).length / idx.length);
-  };
-  rows.push([`${st} ÷ reference's`, 'all', kernels.length, normShare(0.05), normShare(0.1)]);
-  rows.push([`${st} ÷ reference's`, '≥ 20 µs', kernels.length - small, normShare(0.05, bigEnough), normShare(0.1, bigEnough)]);
+  rows.push(...rowPair(`${st}, fastest of ${ROUNDS} rounds of 10 runs`, (i) => roundsA[i]!.kernel[st], (i) => roundsB[i]!.kernel[st]));
+  const ref = (refs: Measurement[]) => (i: number) => refs[i]!.kernel[st];
+  rows.push([`reference kernel, ${st}`, 'the same config each time', refA.length, agree(ref(refA), ref(refB), 0.05), agree(ref(refA), ref(refB), 0.1)]);
+  rows.push(...rowPair(`${st} ÷ reference's`, (i) => a[i]!.kernel[st] / refA[i]!.kernel[st], (i) => b[i]!.kernel[st] / refB[i]!.kernel[st]));
   report.table(['statistic', 'kernels', 'count', 'within ±5%', 'within ±10%'], rows);
   const refMs = [...refA, ...refB].map((r) => r.kernel[st]).sort((x, y) => x - y);
   report.text(`The reference kernel (${JSON.stringify(REFERENCE_KERNEL)}) ranged ${refMs[0]!.toFixed(4)}–${refMs[refMs.length - 1]!.toFixed(4)} ms ` +
@@ -151,7 +143,7 @@ async function overhead(): Promise<void> {
   const kernels = sampledKernels(60, 11);
   const profiler = await KernelProfiler.create();
   const ratios: number[] = [];
-  /** Each kernel's run time (ms, the bare loop's mean per run, warm-up included) beside its ratio. */
+  /** Each kernel's time per run beside its ratio: its nodes, reorders and sink (ms, from the profiler's measurement). */
   const perRunMs: number[] = [];
   let profTotal = 0;
   let bareTotal = 0;

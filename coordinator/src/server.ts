@@ -51,10 +51,12 @@ const RESULTS_PREFIX = '{"type":"results"';
 const RESULTS_PREFIX_BYTES = Buffer.from(RESULTS_PREFIX);
 /**
  * Results frames handled per event-loop turn (a frame holds at most 256 results): a lease request
- * waits at most about this many. 2 rather than 4, with ingest batches of 128 rather than 1,024 and
- * campaigns created 1,000 tasks per step rather than 5,000: bench:fleet, saturation started from
- * polling agents, 2 runs of 2 rounds each way, p99 dispatch 38.4 and 43.4 ms vs 70.4 and 53.0 ms
- * (probe agents 12.9 and 15.7 vs 29.8 and 36.8 ms), ingest within the runs' noise.
+ * waits at most about this many. Chosen with ingest batches (ingest.ts) and campaign creation steps
+ * (store.ts) in three A/Bs in bench:fleet, saturation started from polling agents, 2 runs of 2
+ * rounds each way, p99 dispatch: batches 256 and steps 2,000 against the former 1,024 and 5,000
+ * (4 frames a turn), 49.5/54.8 vs 79.2/77.3 ms; then 128, 1,000 and 2 frames a turn against that,
+ * 38.4/43.4 vs 70.4/53.0 ms (probe agents 12.9/15.7 vs 29.8/36.8); batches of 256 with the rest as
+ * now did no better than 128. Ingest stayed within the runs' noise.
  */
 const FRAMES_PER_TURN = 2;
 /** Beyond this many waiting frames, results are handled as they are read: the queue stays bounded. */

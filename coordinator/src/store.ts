@@ -52,6 +52,7 @@ export class Store {
   /** Every device's pending tasks, for lease requests (pending.ts); changed after each commit that changes them. */
   private readonly pending = new PendingTasks();
   private readonly statements = new Map<string, Database.Statement>();
+  /** Protocols of campaigns with tasks to lease, read once each (campaignProtocol); forgotten when a campaign ends. */
   private readonly protocols = new Map<string, WireMeasurementProtocol>();
   /** Measurements stored per campaign and second, for the last RECENT_SECONDS (resultsSince). */
   private readonly recent = new Map<string, Map<number, number>>();
@@ -109,6 +110,7 @@ export class Store {
     })();
     this.leases.drop((l) => l.campaignId === id);
     this.pending.removeCampaign(id);
+    this.protocols.delete(id);
   }
 
   private migrate(): void {
@@ -419,7 +421,10 @@ export class Store {
       this.pending.remove(deviceId, taskId);
     }
     for (const [c, n] of storedBy) this.countRecent(c, n, now);
-    for (const c of finished) this.pending.campaignFinished(c);
+    for (const c of finished) {
+      this.pending.campaignFinished(c);
+      this.protocols.delete(c); // nothing of it is leased again
+    }
     for (const c of finished) this.onCampaignDone?.(c);
     return { acked, rejected };
   }

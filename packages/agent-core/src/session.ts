@@ -69,7 +69,6 @@ export interface SessionStatus {
   message?: string;
 }
 
-/** A refusal that retrying cannot fix: a revoked credential, a bad token, another protocol version. */
 /**
  * When an idle agent asks again: the coordinator's retryMs, spread by ±50%. Agents that went idle
  * together (a campaign ended) would otherwise poll in lockstep and all arrive in the same instant
@@ -79,6 +78,7 @@ export function idleRetryDelay(retryMs: number, random: () => number = Math.rand
   return Math.round(retryMs * (0.5 + random()));
 }
 
+/** A refusal that retrying cannot fix: a revoked credential, a bad token, another protocol version. */
 export class AgentFatalError extends Error {}
 
 type Lease = Extract<CoordinatorMessage, { type: 'lease' }>;
