@@ -146,10 +146,10 @@ describe('HTTP API', () => {
   it('rejects a campaign with a bad kernel config, naming it', async () => {
     const res = await fetch(`${c.address.http}/api/campaigns`, {
       method: 'POST', headers: { authorization: `Bearer ${c.newAdminToken}` },
-      body: JSON.stringify({ name: 'bad', deviceIds: [deviceId], configs: [{ type: 'relu', HW: 4, CIN: 8 }, { type: 'conv-bn', HW: 4, CIN: 8, COUT: 8, KERNEL_SIZE: 4, STRIDES: 1 }] }),
+      body: JSON.stringify({ name: 'bad', deviceIds: [deviceId], configs: [{ type: 'relu', HW: 4, CIN: 8 }, { type: 'conv-bn', HW: 4, CIN: 8, COUT: 8, KERNEL_SIZE: 6, STRIDES: 1 }] }),
     });
     expect(res.status).toBe(400);
-    expect((await res.json()).error).toMatch(/configs\[1\]: KERNEL_SIZE: must be odd/);
+    expect((await res.json()).error).toMatch(/configs\[1\]: KERNEL_SIZE: 6 is larger than the padded input/);
     expect(c.store.listCampaigns()).toHaveLength(1);
   });
 });

@@ -24,6 +24,20 @@ describe.each(runtimes)('%s', (_name, ort, ep) => {
     expect(await outputShapes(ort, ep, model)).toEqual(model.outputs.map((o) => [...o.shape]));
   });
 
+  it.each([
+    { type: 'conv-bn-relu', HW: 45, W: 80, CIN: 16, COUT: 24, KERNEL_SIZE: 7, STRIDES: 2 },
+    { type: 'conv-bn', HW: 64, CIN: 3, COUT: 24, KERNEL_SIZE: 4, STRIDES: 4 },
+    { type: 'dwconv-bn-sigmoid', HW: 14, W: 21, CIN: 32, KERNEL_SIZE: 5, STRIDES: 1, DILATION: 2 },
+    { type: 'maxpool', HW: 45, W: 80, CIN: 8, KERNEL_SIZE: 3, STRIDES: 2 },
+    { type: 'se', HW: 12, W: 16, CIN: 64, CMID: 16 },
+    { type: 'mul', HW: 12, W: 16, CIN: 64, BCAST: 1 },
+    { type: 'add', HW: 12, CIN: 64, BCAST: 2 },
+    { type: 'prelu', HW: 9, W: 4, CIN: 8 },
+  ])('runs rectangular, dilated and broadcast configs with the output shape of the formula: $type', async (config) => {
+    const model = buildKernelModel(config, { outputs: 'full' });
+    expect(await outputShapes(ort, ep, model)).toEqual(model.outputs.map((o) => [...o.shape]));
+  });
+
   it('runs a whole network built from the same kernels', async () => {
     const net = mobileNetV2(7);
     const model = buildNetworkModel(net.layers, net.inputShape);

@@ -1,7 +1,7 @@
 // The JSON HTTP API: everything the CLI does. Reads are open (the dashboard is read-only without a
 // credential); anything that changes the store needs the admin token.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ModelError } from '@litepred/predictor';
+import { ModelError, StalePredictorError } from '@litepred/predictor';
 import { z } from 'zod';
 import { compactConfig, resolveConfig } from '@litepred/kernels';
 import { KernelConfigSchema, MeasurementProtocolSchema, PROTOCOL_VERSION, type WireKernelConfig } from '@litepred/protocol';
@@ -104,6 +104,7 @@ export async function handleApi(c: Coordinator, req: IncomingMessage, res: Serve
   } catch (error) {
     if (error instanceof HttpError) return json(res, error.status, { error: error.message });
     if (error instanceof ModelError) return json(res, 400, { error: `model: ${error.message}` });
+    if (error instanceof StalePredictorError) return json(res, 409, { error: error.message });
     if (error instanceof StoreError) return json(res, error.code === 'NOT_FOUND' ? 404 : error.code === 'UNAUTHORIZED' ? 401 : 400, { error: error.message });
     throw error;
   }

@@ -4,7 +4,8 @@
 import type { KernelConfig } from '@litepred/kernels';
 import { seededRng } from '@litepred/nn';
 import {
-  composedLatency, decomposeModel, FUSION_PAIRS, type FusionRules, exportStoredPredictor, fitComposition, metrics, predictDecomposed, predictorFromData, RooflinePredictor, typeSums,
+  BN_FOLD_RULE, composedLatency, decomposeModel, FUSION_PAIRS, type FusionRules, exportStoredPredictor, fitComposition, isStalePredictor, metrics, predictDecomposed, predictorFromData,
+  RooflinePredictor, runtimeFusionRules, typeSums,
   type Composition, type KernelLatencyPredictor, type Metrics, type ModelPrediction, type PoolDevice, type PredictorData, type PredictorMetadata,
 } from '@litepred/predictor';
 import { buildArchitectureModel, getSpace, kernelsOf, sampleArchitecture } from '@litepred/spaces';
@@ -58,7 +59,10 @@ export class PredictorService {
       const samples = rows.map((r) => ({ config: r.config as KernelConfig, latencyMs: Math.max(r.latencyMs, 1e-3) }));
       if (samples.length < MIN_FULL_DATA_SAMPLES) continue;
       const previous = latest.get(type);
-      if (previous?.provenance.method === 'full-data' && previous.provenance.measurements === samples.length) { unchanged.push(type); continue; }
+      if (previous?.provenance.method === 'full-data' && previous.provenance.measurements === samples.length && !isStalePredictor(previous.data as PredictorData)) {
+        unchanged.push(type);
+        continue;
+      }
       const r = seededRng(11);
       const order = samples.map((s) => [r(), s] as const).sort((a, b) => a[0] - b[0]).map(([, s]) => s);
       const cut = Math.floor(order.length * 0.8);
@@ -96,10 +100,12 @@ export class PredictorService {
     { composition: Composition; heldOut?: Metrics } | undefined {
     const overheadMs = this.predictors.runOverheadMs(deviceId);
     // The kernels predict() will see: the space's own list, or with the device's fusion rules the model's decomposition.
+    // (The batch-norm rule alone changes nothing here: the spaces list each kernel as their models have it.)
     const fusionRules = this.fusionRulesFor(deviceId, predictors);
+    const split = fusionRules && Object.keys(fusionRules).some((rule) => rule !== BN_FOLD_RULE);
     const kernels = (space: string, seed: number) => {
       const arch = sampleArchitecture(getSpace(space), seed);
-      return fusionRules ? decomposeModel(buildArchitectureModel(arch).bytes, { fusionRules }) : kernelsOf(arch);
+      return split ? decomposeModel(buildArchitectureModel(arch).bytes, { fusionRules }) : kernelsOf(arch);
     };
     const usable = models.map((m) => ({ sums: typeSums(kernels(m.space, m.seed), predictors), measuredMs: m.latencyMs }))
       .filter((m): m is { sums: Map<string, number>; measuredMs: number } => m.sums !== undefined);
@@ -117,8 +123,10 @@ export class PredictorService {
    */
   fusionRulesFor(deviceId: string, predictors: ReadonlyMap<string, unknown> = this.loaded(deviceId)): FusionRules | undefined {
     const rules = this.predictors.fusionRules(deviceId);
-    if (!rules) return undefined;
-    return Object.fromEntries(FUSION_PAIRS.filter((p) => rules[p.name] === false && predictors.has(p.first) && predictors.has(p.second)).map((p) => [p.name, false]));
+    const runtime = runtimeFusionRules(this.store.getDevice(deviceId).fingerprint.runtime);
+    if (!rules && Object.keys(runtime).length === 0) return undefined;
+    const measured = FUSION_PAIRS.filter((p) => rules?.[p.name] === false && predictors.has(p.first) && predictors.has(p.second)).map((p) => [p.name, false]);
+    return { ...runtime, ...Object.fromEntries(measured) };
   }
 
   /** The newest predictor of each kernel type of a device, ready to predict. */

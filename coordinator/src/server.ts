@@ -6,6 +6,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import {
   CloseCode, encode, encodeLease, ErrorCode, MAX_FRAME_BYTES, parseAgentMessage, PROTOCOL_VERSION, type CoordinatorMessage, type Fingerprint, type WireMeasurementProtocol,
 } from '@litepred/protocol';
+import { isStalePredictor, type PredictorData } from '@litepred/predictor';
 import { AdaptationRunner } from './adaptation.js';
 import { PredictorBuilds } from './build-worker.js';
 import { DEFAULT_CAMPAIGN_PROTOCOL, handleApi } from './api.js';
@@ -128,6 +129,10 @@ export class Coordinator {
       const imported = importStarterPool(options.starterPool, c.predictors);
       if (imported.length) c.log(`starter pool: imported ${imported.join(', ')}`);
       for (const d of c.store.listDevices().filter((x) => x.origin === 'starter-pool')) c.service.buildFullData(d.id);
+    }
+    // Full-data predictors trained on a feature vector the kernel library has since extended are rebuilt from their measurements.
+    for (const d of c.store.listDevices().filter((x) => x.origin !== 'starter-pool')) {
+      if (c.predictors.latestPredictors(d.id).some((p) => p.provenance.method === 'full-data' && isStalePredictor(p.data as PredictorData))) c.service.buildFullData(d.id);
     }
     c.adaptations.resumeAll();
     await new Promise<void>((resolve, reject) => {

@@ -28,24 +28,24 @@ def conv(type_, hw, cin, cout, k, s):
     params = cout * (k * k * cin + 1)
     o = out_hw(hw, k, s)
     return type_, {"HW": hw, "CIN": cin, "COUT": cout, "KERNEL_SIZE": k, "STRIDES": s, "GROUPS": 1,
-                   "FLOPS": 2 * o * o * params / 1e6, "PARAMS": params / 1e6,
+                   "W": hw, "DILATION": 1, "FLOPS": 2 * o * o * params / 1e6, "PARAMS": params / 1e6,
                    "ACTIVATION_MB": 4 * (cin * hw * hw + cout * o * o) / 2**20}
 
 
 def dwconv(type_, hw, cin, k, s):
     params = cin * (k * k + 1)
     o = out_hw(hw, k, s)
-    return type_, {"HW": hw, "CIN": cin, "KERNEL_SIZE": k, "STRIDES": s,
+    return type_, {"HW": hw, "CIN": cin, "KERNEL_SIZE": k, "STRIDES": s, "W": hw, "DILATION": 1,
                    "FLOPS": 2 * o * o * params / 1e6, "PARAMS": params / 1e6,
                    "ACTIVATION_MB": 4 * (cin * hw * hw + cin * o * o) / 2**20}
 
 
 def add(hw, cin):
-    return "add", {"HW": hw, "CIN": cin, "FLOPS": cin * hw * hw / 1e6, "PARAMS": 0.0, "ACTIVATION_MB": 4 * 3 * cin * hw * hw / 2**20}
+    return "add", {"HW": hw, "CIN": cin, "W": hw, "BCAST": 0, "FLOPS": cin * hw * hw / 1e6, "PARAMS": 0.0, "ACTIVATION_MB": 4 * 3 * cin * hw * hw / 2**20}
 
 
 def global_avgpool(hw, cin):
-    return "global-avgpool", {"HW": hw, "CIN": cin, "FLOPS": cin * hw * hw / 1e6, "PARAMS": 0.0, "ACTIVATION_MB": 4 * (cin * hw * hw + cin) / 2**20}
+    return "global-avgpool", {"HW": hw, "CIN": cin, "W": hw, "FLOPS": cin * hw * hw / 1e6, "PARAMS": 0.0, "ACTIVATION_MB": 4 * (cin * hw * hw + cin) / 2**20}
 
 
 def fc(cin, cout):

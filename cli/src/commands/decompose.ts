@@ -38,7 +38,7 @@ export const decomposeCommand: CommandModule<object, DecomposeArgs> = {
     }
     console.log(formatTable(['kernel type', 'kernels', 'MFLOPs'], [...byType].map(([t, e]) => [t, e.count, e.mflops.toFixed(1)])));
     const glue = Object.entries(d.coverage.glue).map(([op, n]) => `${op} x${n}`).join(', ') || 'none';
-    console.log(`\n${d.kernels.length} kernels covering ${(100 * d.coverage.flopsShare).toFixed(1)}% of the FLOPs; glue (no latency term): ${glue}`);
+    console.log(`\n${d.kernels.length} kernels covering ${(100 * d.coverage.flopsShare).toFixed(1)}% of the FLOPs and ${(100 * d.coverage.nodeShare).toFixed(1)}% of the compute nodes; glue (no latency term): ${glue}; ${d.coverage.folded} nodes folded at load`);
     for (const u of d.coverage.unsupported) console.log(`not covered: ${u.op} x${u.count} (${(u.flops / 1e6).toFixed(1)} MFLOPs)${u.reasons.length ? `: ${u.reasons.join('; ')}` : ''}`);
     if (d.coverage.guessedShapes.length) console.log(`shapes not inferred for: ${d.coverage.guessedShapes.join(', ')} (taken from the model or guessed)`);
   },

@@ -12,6 +12,7 @@ import { ARCHITECTURE_ROUNDS, saveIdentity, type Identity } from '@litepred/agen
 import { Coordinator, DEFAULT_CAMPAIGN_PROTOCOL, loadFleetConfig } from '@litepred/coordinator';
 import { architectureOf, architectureTask } from '@litepred/protocol';
 import { buildArchitectureModel, getSpace, SEARCH_SPACES, sampleArchitecture } from '@litepred/spaces';
+import { isStalePredictor, type PredictorData } from '@litepred/predictor';
 import { formatTable } from '../table.js';
 import { describeAdaptation } from './predictors.js';
 
@@ -63,8 +64,11 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
       say(`   ${known ? 'reconnected' : 'enrolled'} as ${deviceId}`);
 
       // 3. Adapt, or reuse the adaptation a previous run finished.
-      let adaptation = c.predictors.listAdaptations({ deviceId }).reverse()
+      // Predictors trained on an older kernel feature vector cannot predict: adapt again then.
+      const stale = c.predictors.latestPredictors(deviceId).some((p) => isStalePredictor(p.data as PredictorData));
+      let adaptation = stale ? undefined : c.predictors.listAdaptations({ deviceId }).reverse()
         .find((x) => x.state === 'done' && x.options.budget === a.budget && x.options.models === a['adapt-models']);
+      if (stale) say('3. The device\'s predictors were built for an older kernel vocabulary: adapting again');
       if (adaptation) say(`3. Reusing adaptation ${adaptation.id} of ${new Date(adaptation.createdAt).toISOString()} (budget ${a.budget})`);
       else {
         const running = c.predictors.listAdaptations({ deviceId, state: 'running' })[0];

@@ -157,7 +157,7 @@ export const predictCommand: CommandModule<object, Args<{ model: string; device:
     console.log(formatTable(a.kernels ? ['kernel type', 'config', 'ms'] : ['kernel type', 'kernels', 'ms'], rows));
     console.log(`\n${a.model} on ${p.deviceId}: ${p.latencyMs.toFixed(3)} ms (kernels ${(p.latencyMs - p.overheadMs).toFixed(3)} ms + run overhead ${p.overheadMs.toFixed(3)} ms)` +
       (p.composition ? `; kernel times are in-network (the device's composition from ${p.composition.models} whole models)` : '; no composition yet: kernel times are standalone'));
-    console.log(`coverage: ${p.kernels.length} kernels, ${(100 * p.coverage.flopsShare).toFixed(1)}% of the model's FLOPs`);
+    console.log(`coverage: ${p.kernels.length} kernels, ${(100 * p.coverage.flopsShare).toFixed(1)}% of the model's FLOPs, ${(100 * p.coverage.nodeShare).toFixed(1)}% of its compute nodes`);
     for (const u of p.coverage.unsupported) console.log(`not covered: ${u.op} x${u.count} (${(u.flops / 1e6).toFixed(1)} MFLOPs)${u.reasons.length ? `: ${u.reasons.join('; ')}` : ''}`);
     if (p.missingPredictors.length) console.error(`litepred: ${p.deviceId} has no predictor for ${p.missingPredictors.join(', ')}; those kernels are not in the total (adapt the device, or profile those types)`);
   },

@@ -1,15 +1,20 @@
 // Kernel configurations: flat records of named integer fields, named as in nn-Meter and LitePred
-// (HW, CIN, COUT, KERNEL_SIZE, STRIDES) so their CSV tables load as they are.
+// (HW, CIN, COUT, KERNEL_SIZE, STRIDES) so their CSV tables load as they are. HW is the height;
+// W, where given, the width (real networks run on rectangular inputs; nn-Meter's tables are square).
 import type { GraphBuilder, Shape } from './graph.js';
 
 export const CONFIG_FIELDS = [
   'HW', 'CIN', 'COUT', 'KERNEL_SIZE', 'STRIDES', 'CIN1', 'CIN2', 'CIN3', 'CIN4', 'GROUPS', 'L', 'HEADS',
+  'W', 'DILATION', 'CMID', 'BCAST',
 ] as const;
 export type ConfigField = (typeof CONFIG_FIELDS)[number];
 
 export type KernelConfig = { readonly type: string } & { readonly [F in ConfigField]?: number };
 
-/** A validated config: every field present, 0 where the kernel type does not use it. */
+/**
+ * A validated config: every field present, 0 where the kernel type does not use it. W is always
+ * the real width (HW where the config leaves it out).
+ */
 export type ResolvedConfig = { readonly type: string } & { readonly [F in ConfigField]: number };
 
 export type KernelFamily = 'conv' | 'dwconv' | 'fc' | 'pooling' | 'elementwise' | 'block' | 'transformer';
@@ -28,7 +33,8 @@ export interface KernelSpec {
   readonly family: KernelFamily;
   readonly summary: string;
   readonly required: readonly ConfigField[];
-  readonly optional?: Partial<Record<ConfigField, number>>;
+  /** Optional fields and their defaults: a number, or another field whose value it takes (W defaults to HW). */
+  readonly optional?: Partial<Record<ConfigField, number | ConfigField>>;
   /** Activation inputs, in order. Shapes are NCHW, or [1, L, C] for transformer kernels. */
   inputShapes(c: ResolvedConfig): Shape[];
   outputShapes(c: ResolvedConfig): Shape[];

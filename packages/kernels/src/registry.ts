@@ -61,7 +61,10 @@ export function resolveConfig(config: KernelConfig | Record<string, unknown>, op
     resolved[field] = v;
   };
   for (const field of spec.required) take(field);
-  for (const [field, fallback] of Object.entries(spec.optional ?? {})) take(field as ConfigField, fallback);
+  for (const [field, fallback] of Object.entries(spec.optional ?? {})) {
+    take(field as ConfigField, typeof fallback === 'number' ? fallback : 0);
+    if (typeof fallback === 'string' && resolved[field] === 0) resolved[field] = resolved[fallback]!;
+  }
   const c = resolved as ResolvedConfig;
   spec.check?.(c);
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
@@ -82,6 +85,8 @@ export function compactConfig(c: ResolvedConfig): KernelConfig {
   const spec = getKernelSpec(c.type);
   const out: Record<string, number | string> = { type: c.type };
   for (const f of spec.required) out[f] = c[f];
-  for (const [f, fallback] of Object.entries(spec.optional ?? {}) as [ConfigField, number][]) if (c[f] !== fallback) out[f] = c[f];
+  for (const [f, fallback] of Object.entries(spec.optional ?? {}) as [ConfigField, number | ConfigField][]) {
+    if (c[f] !== (typeof fallback === 'number' ? fallback : c[fallback])) out[f] = c[f];
+  }
   return out as KernelConfig;
 }

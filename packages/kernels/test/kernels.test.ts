@@ -10,7 +10,13 @@ const NN_METER_TYPES = [
   'fc', 'fc-relu', 'maxpool', 'avgpool', 'global-avgpool', 'se', 'hswish', 'swish', 'relu', 'bn', 'bn-relu',
   'add', 'add-relu', 'concat', 'split', 'channelshuffle',
 ];
-const VIT_TYPES = ['matmul', 'token-add', 'layernorm', 'softmax', 'gelu', 'mhsa'];
+const VIT_TYPES = ['matmul', 'bmm', 'reduce', 'token-add', 'layernorm', 'softmax', 'gelu', 'mhsa'];
+/** What real networks add: every conv with and without batch norm, with every activation FusedConv takes, the other activations and binary ops. */
+const CONV_ACTS = ['', '-relu', '-relu6', '-hswish', '-hsigmoid', '-sigmoid', '-tanh', '-leakyrelu'];
+const REAL_NETWORK_TYPES = [
+  ...['conv', 'conv-bn', 'dwconv', 'dwconv-bn'].flatMap((base) => CONV_ACTS.map((a) => base + a)),
+  'relu6', 'hsigmoid', 'sigmoid', 'tanh', 'leakyrelu', 'prelu', 'mish', 'mul', 'sub', 'div', 'max', 'min',
+];
 
 function rejects(config: Record<string, unknown>, field: string, message: RegExp) {
   let error: unknown;
@@ -21,8 +27,8 @@ function rejects(config: Record<string, unknown>, field: string, message: RegExp
 }
 
 describe('kernel registry', () => {
-  it("has nn-Meter's builder set and the vision-transformer kernels", () => {
-    expect(new Set(kernelTypes())).toEqual(new Set([...NN_METER_TYPES, ...VIT_TYPES]));
+  it("has nn-Meter's builder set, the vision-transformer kernels and what real networks add", () => {
+    expect(new Set(kernelTypes())).toEqual(new Set([...NN_METER_TYPES, ...VIT_TYPES, ...REAL_NETWORK_TYPES]));
   });
 
   it.each(kernelTypes())('%s builds a valid ONNX model whose declared graph matches the formulas', (type) => {
@@ -65,8 +71,9 @@ describe('FLOPs and params', () => {
 
   it("put LitePred's conv features first, FLOPS and PARAMS in millions", () => {
     const c = { type: 'conv-bn-relu', HW: 56, CIN: 24, COUT: 144, KERNEL_SIZE: 1, STRIDES: 1 };
-    expect(featureNames('conv-bn-relu')).toEqual(['HW', 'CIN', 'COUT', 'KERNEL_SIZE', 'STRIDES', 'FLOPS', 'PARAMS', 'GROUPS']);
-    expect(featureVector(c)).toEqual([56, 24, 144, 1, 1, kernelCost(c).flops / 1e6, kernelCost(c).params / 1e6, 1]);
+    expect(featureNames('conv-bn-relu')).toEqual(['HW', 'CIN', 'COUT', 'KERNEL_SIZE', 'STRIDES', 'FLOPS', 'PARAMS', 'GROUPS', 'W', 'DILATION']);
+    // W is the real width: HW where the config leaves it out.
+    expect(featureVector(c)).toEqual([56, 24, 144, 1, 1, kernelCost(c).flops / 1e6, kernelCost(c).params / 1e6, 1, 56, 1]);
   });
 
   it('build grouped convolutions, with GROUPS left out of the canonical form when it is 1', () => {
@@ -76,6 +83,37 @@ describe('FLOPs and params', () => {
     expect(compactConfig(grouped)).toMatchObject({ GROUPS: 2 });
     expect(compactConfig(resolveConfig({ type: 'conv-bn', HW: 8, CIN: 16, COUT: 32, KERNEL_SIZE: 1, STRIDES: 1 }))).not.toHaveProperty('GROUPS');
     rejects({ type: 'conv-bn', HW: 8, CIN: 16, COUT: 30, KERNEL_SIZE: 1, STRIDES: 1, GROUPS: 4 }, 'COUT', /not divisible by GROUPS/);
+  });
+});
+
+describe('shapes real networks have', () => {
+  it('take W as the width, default HW, and leave it out of the canonical form when square', () => {
+    const rect = { type: 'conv-bn-relu', HW: 180, W: 320, CIN: 3, COUT: 64, KERNEL_SIZE: 7, STRIDES: 2 };
+    expect(getKernelSpec('conv-bn-relu').outputShapes(resolveConfig(rect))).toEqual([[1, 64, 90, 160]]);
+    expect(kernelCost(rect).flops).toBe(2 * 90 * 160 * 64 * (49 * 3 + 1));
+    expect(compactConfig(resolveConfig(rect))).toMatchObject({ W: 320 });
+    expect(compactConfig(resolveConfig({ ...rect, W: 180 }))).not.toHaveProperty('W');
+    expect(resolveConfig({ type: 'relu', HW: 7, CIN: 8 }).W).toBe(7);
+  });
+
+  it("pad non-overlapping and even windows with nothing (patchify stems), odd ones 'same' times the dilation", () => {
+    const stem = resolveConfig({ type: 'conv-bn', HW: 224, CIN: 3, COUT: 40, KERNEL_SIZE: 4, STRIDES: 4 });
+    expect(getKernelSpec('conv-bn').outputShapes(stem)).toEqual([[1, 40, 56, 56]]);
+    const dilated = resolveConfig({ type: 'dwconv-bn-relu', HW: 28, CIN: 8, KERNEL_SIZE: 3, STRIDES: 1, DILATION: 2 });
+    expect(getKernelSpec('dwconv-bn-relu').outputShapes(dilated)).toEqual([[1, 8, 28, 28]]);
+    const model = onnxProto.onnx.ModelProto.decode(buildKernelModel(compactConfig(dilated)).bytes);
+    const conv = model.graph!.node.find((n) => n.opType === 'Conv')!;
+    expect(conv.attribute.find((a) => a.name === 'pads')!.ints.map(Number)).toEqual([2, 2, 2, 2]);
+    expect(conv.attribute.find((a) => a.name === 'dilations')!.ints.map(Number)).toEqual([2, 2]);
+  });
+
+  it('broadcast the second input of a binary op per channel or as a scalar', () => {
+    expect(getKernelSpec('mul').inputShapes(resolveConfig({ type: 'mul', HW: 14, W: 10, CIN: 96, BCAST: 1 }))).toEqual([[1, 96, 14, 10], [1, 96, 1, 1]]);
+    expect(getKernelSpec('div').inputShapes(resolveConfig({ type: 'div', HW: 14, CIN: 96, BCAST: 2 }))).toEqual([[1, 96, 14, 14], [1, 1, 1, 1]]);
+  });
+
+  it('take the SE squeeze width where given', () => {
+    expect(kernelCost({ type: 'se', HW: 7, CIN: 96, CMID: 24 }).params).toBe(24 * 97 + 96 * 25);
   });
 });
 
@@ -100,9 +138,14 @@ describe('config validation names the field', () => {
     rejects({ type: 'mhsa', L: 16, CIN: 100, HEADS: 3 }, 'CIN', /HEADS/);
   });
 
-  it('rejects a kernel larger than its padded input, and even conv kernels', () => {
+  it('rejects a kernel larger than its padded input, in either dimension, dilated or not', () => {
     rejects({ type: 'maxpool', HW: 2, CIN: 8, KERNEL_SIZE: 3, STRIDES: 3 }, 'KERNEL_SIZE', /larger than the padded input/);
-    rejects({ type: 'conv-bn', HW: 8, CIN: 8, COUT: 8, KERNEL_SIZE: 4, STRIDES: 1 }, 'KERNEL_SIZE', /odd/);
+    rejects({ type: 'conv-bn', HW: 8, CIN: 8, COUT: 8, KERNEL_SIZE: 4, STRIDES: 1, W: 3 }, 'KERNEL_SIZE', /W 3/);
+    rejects({ type: 'dwconv-bn', HW: 4, CIN: 8, KERNEL_SIZE: 3, STRIDES: 3, DILATION: 2 }, 'KERNEL_SIZE', /dilated 2x/);
+  });
+
+  it('rejects a broadcast code it does not know', () => {
+    rejects({ type: 'mul', HW: 8, CIN: 8, BCAST: 3 }, 'BCAST', /must be 0/);
   });
 
   it('rejects tensors beyond the memory cap', () => {

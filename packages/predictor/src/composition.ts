@@ -6,6 +6,7 @@
 // fitted model has gets the one factor that fits all types at once.
 import type { KernelConfig } from '@litepred/kernels';
 import type { Decomposition } from './decompose/decompose.js';
+import { predictorFor } from './fusion.js';
 import type { KernelLatencyPredictor } from './model-latency.js';
 import { solve } from './roofline-predictor.js';
 
@@ -30,9 +31,13 @@ export interface Composition {
 export function typeSums(d: Decomposition | readonly KernelConfig[], predictors: ReadonlyMap<string, KernelLatencyPredictor>): Map<string, number> | undefined {
   const sums = new Map<string, number>();
   const byType = new Map<string, KernelConfig[]>();
-  for (const config of 'kernels' in d ? d.kernels.map((k) => k.config) : d) byType.set(config.type, [...(byType.get(config.type) ?? []), config]);
+  for (const config of 'kernels' in d ? d.kernels.map((k) => k.config) : d) {
+    const list = byType.get(config.type);
+    if (list) list.push(config);
+    else byType.set(config.type, [config]);
+  }
   for (const [type, configs] of byType) {
-    const p = predictors.get(type);
+    const p = predictorFor(predictors, type, 'kernels' in d ? d.foldsBatchNorm : true);
     if (!p) return undefined;
     sums.set(type, p.predict(configs).reduce((s, v) => s + v, 0));
   }

@@ -1,6 +1,6 @@
 // nn-Meter's fusion-rule detection: time op1, op2 and op1->op2 on the device; the pair runs fused
 // when T1 + T2 - T12 > alpha * min(T1, T2). The rules found per device steer decomposition.
-import type { KernelConfig } from '@litepred/kernels';
+import { convTypeName, convTypeParts, type KernelConfig } from '@litepred/kernels';
 
 export interface FusionPair {
   name: string;
@@ -22,6 +22,20 @@ export const FUSION_PAIRS: readonly FusionPair[] = [
 /** Pair name -> fused on this device. Pairs not named count as fused (what ONNX Runtime does on CPU). */
 export type FusionRules = Readonly<Record<string, boolean>>;
 
+/**
+ * The rule for batch norm after a conv: folded into the conv's weights (then a conv with and
+ * without batch norm are one kernel), or run as a node of its own.
+ */
+export const BN_FOLD_RULE = 'conv+bn';
+
+/**
+ * What a runtime configuration says about fusion before anything is measured: ONNX Runtime folds
+ * batch norm into the conv before it at every graph optimization level but 'disabled'.
+ */
+export function runtimeFusionRules(runtime: { graphOptimizationLevel: string }): FusionRules {
+  return runtime.graphOptimizationLevel === 'disabled' ? { [BN_FOLD_RULE]: false } : {};
+}
+
 /** The three configs to time for a pair: op1, op2 on op1's output shape, and op1->op2 as one kernel. */
 export function fusionProbe(pair: FusionPair, shape: { HW: number; CIN: number; COUT?: number; KERNEL_SIZE?: number }): [KernelConfig, KernelConfig, KernelConfig] {
   const { HW, CIN } = shape;
@@ -39,4 +53,16 @@ export function isFused(t1: number, t2: number, t12: number, alpha = 0.5): boole
 /** The rule name of `act` after a `first` kernel (a FusionPair's name: conv-bn+relu, add+relu, ...). */
 export function ruleFor(first: string, act: string): string {
   return `${first}+${act}`;
+}
+
+/**
+ * The predictor for a kernel type: its own, or where the runtime folds batch norm into convs, its
+ * conv twin's (a device's predictors may have been measured as conv-relu or as conv-bn-relu; on
+ * such a runtime both are the same kernel).
+ */
+export function predictorFor<T>(predictors: ReadonlyMap<string, T>, type: string, foldsBatchNorm = true): T | undefined {
+  const own = predictors.get(type);
+  if (own !== undefined || !foldsBatchNorm) return own;
+  const p = convTypeParts(type);
+  return p ? predictors.get(convTypeName(p.base, !p.bn, p.act)) : undefined;
 }

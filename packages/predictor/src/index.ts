@@ -12,3 +12,4 @@ export * from './export.js';
 export * from './adapt-device.js';
 export * from './stored.js';
 export * from './composition.js';
+export { StalePredictorError } from './standardise.js';

@@ -1,6 +1,7 @@
 // A whole model's latency: the sum of its kernels' predictions plus a per-model overhead, with
 // what is not covered said out loud.
 import type { KernelConfig } from '@litepred/kernels';
+import { predictorFor } from './fusion.js';
 import { factorOf, type Composition } from './composition.js';
 import { decomposeModel, type Coverage, type Decomposition } from './decompose/decompose.js';
 
@@ -27,14 +28,18 @@ export function predictModel(bytes: Uint8Array, predictors: ReadonlyMap<string, 
 }
 
 /** The same from a decomposition already made (a NAS loop decomposes each candidate once). */
-export function predictDecomposed({ kernels, coverage }: Decomposition, predictors: ReadonlyMap<string, KernelLatencyPredictor>,
+export function predictDecomposed({ kernels, coverage, foldsBatchNorm }: Decomposition, predictors: ReadonlyMap<string, KernelLatencyPredictor>,
   options: { overheadMs?: number; composition?: Composition } = {}): ModelPrediction {
   const byType = new Map<string, number[]>();
-  kernels.forEach((k, i) => byType.set(k.config.type, [...(byType.get(k.config.type) ?? []), i]));
+  kernels.forEach((k, i) => {
+    const list = byType.get(k.config.type);
+    if (list) list.push(i);
+    else byType.set(k.config.type, [i]);
+  });
   const predicted = new Array<number | null>(kernels.length).fill(null);
   const missing: string[] = [];
   for (const [type, idx] of byType) {
-    const p = predictors.get(type);
+    const p = predictorFor(predictors, type, foldsBatchNorm);
     if (!p) { missing.push(type); continue; }
     const factor = factorOf(options.composition, type);
     p.predict(idx.map((i) => kernels[i]!.config)).forEach((ms, j) => (predicted[idx[j]!] = ms * factor));

@@ -1,6 +1,17 @@
 // The input scaling both predictors use: log1p of the kernel's feature vector, standardised with
 // statistics of the training set (kept with the predictor, and applied by its ONNX export too).
-import { featureVector, type KernelConfig } from '@litepred/kernels';
+import { featureNames, featureVector, type KernelConfig } from '@litepred/kernels';
+
+/**
+ * A stored predictor trained on a feature vector the kernel library no longer gives (a field was
+ * added to its kernel type): it cannot predict until it is rebuilt from its measurements.
+ */
+export class StalePredictorError extends Error {
+  constructor(readonly kernelType: string, trained: number) {
+    super(`the ${kernelType} predictor was trained on ${trained} features; the kernel library now gives ${featureNames(kernelType).length} (${featureNames(kernelType).join(', ')}): rebuild it (a campaign's full-data build, or adapt the device again)`);
+    this.name = 'StalePredictorError';
+  }
+}
 
 export interface Standardiser {
   mean: number[];
@@ -24,5 +35,7 @@ export function fitStandardiser(configs: readonly KernelConfig[]): Standardiser 
 }
 
 export function standardise(s: Standardiser, c: KernelConfig): number[] {
-  return logFeatures(c).map((v, j) => (v - s.mean[j]!) / s.std[j]!);
+  const features = logFeatures(c);
+  if (features.length !== s.mean.length) throw new StalePredictorError(c.type, s.mean.length);
+  return features.map((v, j) => (v - s.mean[j]!) / s.std[j]!);
 }

@@ -33,6 +33,13 @@ export function predictorFromData(data: PredictorData): KernelLatencyPredictor {
   return base(data);
 }
 
+/** Whether stored predictor data was trained on another feature vector than its kernel type has now (StalePredictorError). */
+export function isStalePredictor(data: PredictorData): boolean {
+  const b = data.kind === 'recalibrated' ? data.source : data;
+  const trained = b.kind === 'roofline' ? b.residual.mean.length : b.mean.length;
+  return trained !== featureNames(b.kernelType).length;
+}
+
 /** The stored JSON of a transferred predictor. */
 export function recalibratedData(source: BasePredictorData, sourceDevice: string, calibration: Calibration): RecalibratedPredictorData {
   return { kind: 'recalibrated', kernelType: source.kernelType, sourceDevice, source, a: calibration.a, b: calibration.b };

@@ -1,7 +1,7 @@
 // Fusion patterns as exporters (PyTorch, tf2onnx) write them, built node by node.
 import { describe, expect, it } from 'vitest';
 import { attr, GraphBuilder, type Shape } from '@litepred/kernels';
-import { decomposeModel, FUSION_PAIRS, fusionProbe, isFused, ruleFor } from '@litepred/predictor';
+import { BN_FOLD_RULE, decomposeModel, FUSION_PAIRS, fusionProbe, isFused, ruleFor } from '@litepred/predictor';
 
 function model(inputShape: Shape, build: (g: GraphBuilder, x: string) => [string, Shape]): Uint8Array {
   const g = new GraphBuilder();
@@ -24,7 +24,7 @@ describe('fusion patterns', () => {
       const clip = g.op('Clip', [g.op('Add', [c, g.scalar('three', 3)]), g.scalar('lo', 0), g.scalar('hi', 6)]);
       return [g.op('Div', [g.op('Mul', [c, clip]), g.scalar('six', 6)]), [1, 16, 16, 16]];
     });
-    expect(decomposeModel(bytes).kernels).toEqual([{ config: { type: 'conv-hswish', HW: 16, CIN: 8, COUT: 16, KERNEL_SIZE: 3, STRIDES: 1 }, nodes: expect.any(Array) }]);
+    expect(decomposeModel(bytes).kernels).toEqual([{ config: { type: 'conv-bn-hswish', HW: 16, CIN: 8, COUT: 16, KERNEL_SIZE: 3, STRIDES: 1 }, nodes: expect.any(Array) }]);
   });
 
   it('hswish written as x * HardSigmoid(x) after batch norm fuses too; x * Sigmoid(x) alone is swish', () => {
@@ -78,7 +78,9 @@ describe('fusion rules', () => {
       const c = g.op('Relu', [conv(g, x, 8, 8)]);
       return [g.op('Relu', [g.op('Add', [c, x])]), [1, 8, 16, 16]];
     });
-    expect(types(bytes)).toEqual(['conv-relu', 'add-relu']);
+    // A conv without batch norm runs as the kernel with it where the runtime folds batch norm (the default), as itself where it does not.
+    expect(types(bytes)).toEqual(['conv-bn-relu', 'add-relu']);
+    expect(decomposeModel(bytes, { fusionRules: { [BN_FOLD_RULE]: false } }).kernels.map((k) => k.config.type)).toEqual(['conv-relu', 'add-relu']);
     const apart = decomposeModel(bytes, { fusionRules: { 'conv-bn+relu': false, 'add+relu': false } });
     expect(apart.kernels.map((k) => k.config.type)).toEqual(['conv-bn', 'relu', 'add', 'relu']);
   });

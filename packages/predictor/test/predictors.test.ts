@@ -60,7 +60,7 @@ describe('exported predictor files', () => {
     expect(onnx.length).toBeGreaterThan(100);
     expect(metadata).toMatchObject({
       formatVersion: 1, kernelType: 'conv-bn-relu', kind: 'roofline', trainingSamples: 120, device: { id: 'dev_1' },
-      input: { name: 'features', columns: ['HW', 'CIN', 'COUT', 'KERNEL_SIZE', 'STRIDES', 'FLOPS', 'PARAMS', 'GROUPS', 'ACTIVATION_MB'] },
+      input: { name: 'features', columns: ['HW', 'CIN', 'COUT', 'KERNEL_SIZE', 'STRIDES', 'FLOPS', 'PARAMS', 'GROUPS', 'W', 'DILATION', 'ACTIVATION_MB'] },
       output: { name: 'latency_ms', unit: 'ms' },
     });
   });

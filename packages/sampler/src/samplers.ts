@@ -2,11 +2,12 @@
 // prior, and uniform. Every config they return has passed the kernel library's validation.
 import { readFileSync } from 'node:fs';
 import { compactConfig, resolveConfig, type KernelConfig } from '@litepred/kernels';
-import { Mlp, seededRng, weightedSampler, type Rng } from '@litepred/nn';
+import { Mlp, seededRng, type Rng } from '@litepred/nn';
 import { familyOf, type Family, type FamilyName } from './families.js';
 import { unscaleAndSnap, type FeatureScale } from './scaling.js';
 import { decodeSamples } from './vae.js';
 import { priorRows } from './prior.js';
+import { drawExtras } from './extras.js';
 
 export type SamplerKind = 'vae' | 'prior' | 'uniform';
 export const SAMPLER_KINDS: readonly SamplerKind[] = ['vae', 'prior', 'uniform'];
@@ -69,20 +70,11 @@ export function uniformRows(family: Family, scales: readonly FeatureScale[]): Ro
   };
 }
 
-/** HEADS for an mhsa config: drawn by training frequency among the head counts that divide CIN. */
-function extrasFor(type: string, model: VaeModel | undefined, r: Rng, row: number[], family: Family): Record<string, number> {
-  const heads = model?.extras.HEADS;
-  if (type !== 'mhsa' || !heads) return {};
-  const cin = row[family.features.findIndex((f) => f.name === 'CIN')]!;
-  const fits = heads.values.map((h, i) => (cin % h === 0 ? heads.weights[i]! : 0));
-  return fits.some((w) => w > 0) ? { HEADS: heads.values[weightedSampler(fits, r)()]! } : { HEADS: 1 };
-}
-
 /**
  * `n` valid configs of kernel type `type` from `source`. Candidates the kernel library rejects
  * are drawn again (up to 50 rounds); a source that cannot produce valid configs fails clearly.
  */
-export function sampleWith(type: string, n: number, source: RowSource, r: Rng, name: string, model?: VaeModel): SampleResult {
+export function sampleWith(type: string, n: number, source: RowSource, r: Rng, name: string, model?: VaeModel, real = true): SampleResult {
   if (!Number.isInteger(n) || n < 1) throw new Error(`n must be a positive integer (got ${n})`);
   const family = familyOf(type);
   const configs: KernelConfig[] = [];
@@ -91,7 +83,8 @@ export function sampleWith(type: string, n: number, source: RowSource, r: Rng, n
     if (round === 50) throw new Error(`the ${name} sampler gave only ${configs.length} valid ${type} configs of ${n} after ${rejected} rejections`);
     for (const row of source(n - configs.length, r)) {
       try {
-        configs.push(compactConfig(resolveConfig(family.config(type, row, extrasFor(type, model, r, row, family)))));
+        const base = family.config(type, row);
+        configs.push(compactConfig(resolveConfig({ ...base, ...drawExtras(type, base, r, model?.extras.HEADS, real) })));
       } catch {
         rejected++;
       }
@@ -100,12 +93,20 @@ export function sampleWith(type: string, n: number, source: RowSource, r: Rng, n
   return { configs, rejected };
 }
 
-/** `n` valid configs of kernel type `type` from the shipped VAE, nn-Meter's prior, or uniform; seeded. */
-export function sampleConfigs(type: string, n: number, options: { sampler: SamplerKind; seed: number; modelsDir?: URL }): SampleResult {
+/**
+ * `n` valid configs of kernel type `type` from the shipped VAE, nn-Meter's prior, or uniform; seeded.
+ * `realShapes` (default on) also draws what the family's features leave out and real networks
+ * have (extras.ts: rectangular inputs, dilation, broadcast operands, SE widths); off, configs are
+ * square and undilated as the search spaces' are.
+ */
+export function sampleConfigs(type: string, n: number, options: { sampler: SamplerKind; seed: number; modelsDir?: URL; realShapes?: boolean }): SampleResult {
   const family = familyOf(type);
-  if (options.sampler === 'prior') return sampleWith(type, n, (count, r) => priorRows(family.name, type, count, r), seededRng(options.seed), 'prior');
+  const real = options.realShapes ?? true;
+  if (options.sampler === 'prior') {
+    return sampleWith(type, n, (count, r) => priorRows(family.name, type, count, r), seededRng(options.seed), 'prior', undefined, real);
+  }
   const model = loadVaeModel(family.name, options.modelsDir);
   const source = options.sampler === 'vae' ? vaeRows(model) : uniformRows(family, model.scales);
-  return sampleWith(type, n, source, seededRng(options.seed), options.sampler, model);
+  return sampleWith(type, n, source, seededRng(options.seed), options.sampler, model, real);
 }
 

@@ -105,6 +105,20 @@ describe('sampleConfigs', () => {
     }
   });
 
+  it('draws what real networks add to the family features: rectangular inputs, dilation, broadcast operands, SE widths', () => {
+    const convs = sampleConfigs('conv-bn-relu', 400, { sampler: 'vae', seed: 3 }).configs;
+    const rectangular = convs.filter((c) => c.W !== undefined).length / convs.length;
+    expect(rectangular).toBeGreaterThan(0.15);
+    expect(rectangular).toBeLessThan(0.35);
+    expect(convs.some((c) => c.DILATION === 2)).toBe(true);
+    const muls = sampleConfigs('mul', 200, { sampler: 'vae', seed: 3 }).configs;
+    expect(new Set(muls.map((c) => c.BCAST ?? 0))).toEqual(new Set([0, 1, 2]));
+    expect(sampleConfigs('se', 100, { sampler: 'vae', seed: 3 }).configs.some((c) => c.CMID !== undefined)).toBe(true);
+    for (const c of sampleConfigs('bmm', 50, { sampler: 'vae', seed: 3 }).configs) expect(c.HEADS).toBeGreaterThan(0);
+    const square = sampleConfigs('conv-bn-relu', 200, { sampler: 'vae', seed: 3, realShapes: false }).configs;
+    expect(square.every((c) => c.W === undefined && c.DILATION === undefined)).toBe(true);
+  });
+
   it('says clearly what it cannot do', () => {
     expect(() => sampleConfigs('mhsa', 5, { sampler: 'prior', seed: 1 })).toThrow(/nn-Meter's prior has no transformer kernels/);
     expect(() => sampleConfigs('conv-bn-gelu', 5, { sampler: 'vae', seed: 1 })).toThrow(/unknown kernel type/);

@@ -1,7 +1,7 @@
 // Fully connected and pooling kernels.
 import { attr } from '../graph.js';
 import type { KernelSpec, ResolvedConfig } from '../config.js';
-import { requireFits, windowOut } from './common.js';
+import { nchw, requireFits, spatial, WIDTH, windowOut, windowPad } from './common.js';
 
 function fcSpec(type: 'fc' | 'fc-relu'): KernelSpec {
   return {
@@ -20,9 +20,8 @@ function fcSpec(type: 'fc' | 'fc-relu'): KernelSpec {
   };
 }
 
-/** Non-overlapping windows (k == stride) take no padding; overlapping odd windows pad 'same'. */
-const poolPad = (c: ResolvedConfig) => (c.KERNEL_SIZE === c.STRIDES || c.KERNEL_SIZE % 2 === 0 ? 0 : (c.KERNEL_SIZE - 1) >> 1);
-const poolOut = (c: ResolvedConfig) => windowOut(c.HW, c.KERNEL_SIZE, c.STRIDES, poolPad(c));
+const poolPad = (c: ResolvedConfig) => windowPad(c.KERNEL_SIZE, c.STRIDES);
+const poolOut = (c: ResolvedConfig) => spatial(c).map((s) => windowOut(s, c.KERNEL_SIZE, c.STRIDES, poolPad(c))) as [number, number];
 
 function poolSpec(type: 'maxpool' | 'avgpool'): KernelSpec {
   return {
@@ -30,11 +29,12 @@ function poolSpec(type: 'maxpool' | 'avgpool'): KernelSpec {
     family: 'pooling',
     summary: type === 'maxpool' ? 'max pooling' : 'average pooling',
     required: ['HW', 'CIN', 'KERNEL_SIZE', 'STRIDES'],
-    inputShapes: (c) => [[1, c.CIN, c.HW, c.HW]],
-    outputShapes: (c) => [[1, c.CIN, poolOut(c), poolOut(c)]],
+    optional: WIDTH,
+    inputShapes: (c) => [nchw(c)],
+    outputShapes: (c) => [[1, c.CIN, ...poolOut(c)]],
     params: () => 0,
-    flops: (c) => c.CIN * poolOut(c) * poolOut(c) * c.KERNEL_SIZE * c.KERNEL_SIZE,
-    check: (c) => requireFits(c.HW, c.KERNEL_SIZE, poolPad(c)),
+    flops: (c) => c.CIN * poolOut(c)[0] * poolOut(c)[1] * c.KERNEL_SIZE * c.KERNEL_SIZE,
+    check: (c) => requireFits(c, c.KERNEL_SIZE, poolPad(c)),
     emit(g, [x], c) {
       const p = poolPad(c);
       return [g.op(type === 'maxpool' ? 'MaxPool' : 'AveragePool', [x!], {
@@ -50,10 +50,11 @@ const globalAvgPool: KernelSpec = {
   family: 'pooling',
   summary: 'global average pooling',
   required: ['HW', 'CIN'],
-  inputShapes: (c) => [[1, c.CIN, c.HW, c.HW]],
+  optional: WIDTH,
+  inputShapes: (c) => [nchw(c)],
   outputShapes: (c) => [[1, c.CIN, 1, 1]],
   params: () => 0,
-  flops: (c) => c.CIN * c.HW * c.HW,
+  flops: (c) => c.CIN * c.HW * c.W,
   emit: (g, [x]) => [g.op('GlobalAveragePool', [x!])],
 };
 

@@ -1,38 +1,55 @@
 // Element-wise and data-movement kernels on NCHW activations, and the squeeze-and-excitation block.
 import { attr } from '../graph.js';
 import { KernelConfigError, type KernelSpec, type ResolvedConfig } from '../config.js';
-import { emitActivation, emitBatchNorm, emitConv, requireDivisible, seMidChannels, type Activation } from './common.js';
+import {
+  ACTIVATION_FLOPS, ACTIVATIONS, emitActivation, emitBatchNorm, emitConv, nchw, requireDivisible, seMidChannels, WIDTH, type Activation,
+} from './common.js';
 
-const nchw = (c: ResolvedConfig, channels = c.CIN) => [1, channels, c.HW, c.HW];
-const elements = (c: ResolvedConfig) => c.CIN * c.HW * c.HW;
+const elements = (c: ResolvedConfig) => c.CIN * c.HW * c.W;
 
-/** One-input element-wise kernel of HW, CIN; `flopsPerElement` as nn-Meter counts them. */
+/** One-input element-wise kernel of HW, CIN (and W); `flopsPerElement` as nn-Meter counts them. */
 function unary(type: string, summary: string, flopsPerElement: number, paramsOf: (c: ResolvedConfig) => number,
   emit: KernelSpec['emit']): KernelSpec {
   return {
-    type, family: 'elementwise', summary, required: ['HW', 'CIN'],
+    type, family: 'elementwise', summary, required: ['HW', 'CIN'], optional: WIDTH,
     inputShapes: (c) => [nchw(c)], outputShapes: (c) => [nchw(c)],
     params: paramsOf, flops: (c) => flopsPerElement * elements(c), emit,
   };
 }
 
-const activation = (act: Activation): KernelSpec['emit'] => (g, [x]) => [emitActivation(g, x!, act)];
+const activation = (act: Activation): KernelSpec['emit'] => (g, [x], c) => [emitActivation(g, x!, act, c.CIN)];
 
-function binaryAdd(type: 'add' | 'add-relu'): KernelSpec {
+/**
+ * How the second input of a binary kernel broadcasts: 0 the same shape as the first, 1 one value
+ * per channel ([1, C, 1, 1]: an SE gate, a layer scale), 2 one value for the whole tensor.
+ */
+export const BROADCASTS = ['same shape', 'per channel', 'scalar'] as const;
+const secondShape = (c: ResolvedConfig): number[] => (c.BCAST === 0 ? nchw(c) : c.BCAST === 1 ? [1, c.CIN, 1, 1] : [1, 1, 1, 1]);
+
+const BINARY_OPS = { add: 'Add', mul: 'Mul', sub: 'Sub', div: 'Div', max: 'Max', min: 'Min' } as const;
+export type BinaryOp = keyof typeof BINARY_OPS;
+export const BINARY_TYPES = Object.keys(BINARY_OPS) as BinaryOp[];
+
+function binary(op: BinaryOp, relu = false): KernelSpec {
   return {
-    type, family: 'elementwise', summary: type === 'add' ? 'residual add' : 'residual add + relu', required: ['HW', 'CIN'],
-    inputShapes: (c) => [nchw(c), nchw(c)], outputShapes: (c) => [nchw(c)],
-    params: () => 0, flops: (c) => (type === 'add' ? 1 : 2) * elements(c),
+    type: relu ? `${op}-relu` : op, family: 'elementwise',
+    summary: `element-wise ${op}${relu ? ' + relu' : ''} (BCAST: ${BROADCASTS.map((b, i) => `${i} ${b}`).join(', ')})`,
+    required: ['HW', 'CIN'], optional: { ...WIDTH, BCAST: 0 },
+    inputShapes: (c) => [nchw(c), secondShape(c)], outputShapes: (c) => [nchw(c)],
+    params: () => 0, flops: (c) => (relu ? 2 : 1) * elements(c),
+    check(c) {
+      if (c.BCAST > 2) throw new KernelConfigError('BCAST', `must be 0 (${BROADCASTS[0]}), 1 (${BROADCASTS[1]}) or 2 (${BROADCASTS[2]}); got ${c.BCAST}`);
+    },
     emit(g, [a, b]) {
-      const y = g.op('Add', [a!, b!]);
-      return [type === 'add' ? y : g.op('Relu', [y])];
+      const y = g.op(BINARY_OPS[op], [a!, b!]);
+      return [relu ? g.op('Relu', [y]) : y];
     },
   };
 }
 
 const concat: KernelSpec = {
   type: 'concat', family: 'elementwise', summary: 'channel concat of 2 to 4 inputs (CIN1..CIN4)',
-  required: ['HW', 'CIN1', 'CIN2'], optional: { CIN3: 0, CIN4: 0 },
+  required: ['HW', 'CIN1', 'CIN2'], optional: { CIN3: 0, CIN4: 0, ...WIDTH },
   inputShapes: (c) => [c.CIN1, c.CIN2, c.CIN3, c.CIN4].filter((n) => n > 0).map((n) => nchw(c, n)),
   outputShapes: (c) => [nchw(c, c.CIN1 + c.CIN2 + c.CIN3 + c.CIN4)],
   params: () => 0, flops: () => 0,
@@ -43,7 +60,7 @@ const concat: KernelSpec = {
 };
 
 const split: KernelSpec = {
-  type: 'split', family: 'elementwise', summary: 'split channels in two halves (ShuffleNetV2)', required: ['HW', 'CIN'],
+  type: 'split', family: 'elementwise', summary: 'split channels in two halves (ShuffleNetV2)', required: ['HW', 'CIN'], optional: WIDTH,
   inputShapes: (c) => [nchw(c)], outputShapes: (c) => [nchw(c, c.CIN / 2), nchw(c, c.CIN / 2)],
   params: () => 0, flops: () => 0,
   check: (c) => requireDivisible('CIN', c.CIN, 2, 'the 2 halves of the split'),
@@ -52,25 +69,29 @@ const split: KernelSpec = {
 
 const channelShuffle: KernelSpec = {
   type: 'channelshuffle', family: 'elementwise', summary: 'channel shuffle: reshape, transpose, reshape',
-  required: ['HW', 'CIN'], optional: { GROUPS: 2 },
+  required: ['HW', 'CIN'], optional: { GROUPS: 2, ...WIDTH },
   inputShapes: (c) => [nchw(c)], outputShapes: (c) => [nchw(c)],
   params: () => 0, flops: () => 0,
   check: (c) => requireDivisible('CIN', c.CIN, c.GROUPS, 'GROUPS'),
   emit(g, [x], c) {
-    const grouped = g.op('Reshape', [x!, g.int64s('shape', [1, c.GROUPS, c.CIN / c.GROUPS, c.HW, c.HW])]);
+    const grouped = g.op('Reshape', [x!, g.int64s('shape', [1, c.GROUPS, c.CIN / c.GROUPS, c.HW, c.W])]);
     const swapped = g.op('Transpose', [grouped], { perm: attr.ints([0, 2, 1, 3, 4]) });
-    return [g.op('Reshape', [swapped, g.int64s('shape', [1, c.CIN, c.HW, c.HW])])];
+    return [g.op('Reshape', [swapped, g.int64s('shape', [1, c.CIN, c.HW, c.W])])];
   },
 };
 
+/** The SE block's squeeze width: CMID where the config gives it, else nn-Meter's rule. */
+const seMid = (c: ResolvedConfig) => c.CMID || seMidChannels(c.CIN);
+
 const squeezeExcite: KernelSpec = {
-  type: 'se', family: 'block', summary: 'squeeze-and-excitation: pool, 1x1 conv, relu, 1x1 conv, hsigmoid, scale',
-  required: ['HW', 'CIN'],
+  type: 'se', family: 'block',
+  summary: 'squeeze-and-excitation: pool, 1x1 conv, relu, 1x1 conv, hsigmoid, scale (CMID: the squeeze width)',
+  required: ['HW', 'CIN'], optional: { ...WIDTH, CMID: 0 },
   inputShapes: (c) => [nchw(c)], outputShapes: (c) => [nchw(c)],
-  params: (c) => { const m = seMidChannels(c.CIN); return m * (c.CIN + 1) + c.CIN * (m + 1); },
-  flops: (c) => { const m = seMidChannels(c.CIN); return elements(c) + 2 * (m * (c.CIN + 1) + c.CIN * (m + 1)) + 2 * elements(c); },
+  params: (c) => { const m = seMid(c); return m * (c.CIN + 1) + c.CIN * (m + 1); },
+  flops: (c) => { const m = seMid(c); return elements(c) + 2 * (m * (c.CIN + 1) + c.CIN * (m + 1)) + 2 * elements(c); },
   emit(g, [x], c) {
-    const mid = seMidChannels(c.CIN);
+    const mid = seMid(c);
     const pooled = g.op('GlobalAveragePool', [x!]);
     const squeezed = g.op('Relu', [emitConv(g, pooled, c.CIN, mid, 1, 1)]);
     const gate = emitActivation(g, emitConv(g, squeezed, mid, c.CIN, 1, 1), 'hsigmoid');
@@ -80,11 +101,13 @@ const squeezeExcite: KernelSpec = {
 
 const bnParams = (c: ResolvedConfig) => 4 * c.CIN;
 
+/** Activations with an element-wise kernel of their own on NCHW activations (GELU's is on tokens). */
+export const UNARY_ACTIVATIONS: readonly Activation[] = ACTIVATIONS.filter((a) => a !== 'gelu');
+
 export const elementwiseSpecs: KernelSpec[] = [
-  unary('relu', 'relu', 1, () => 0, activation('relu')),
-  unary('hswish', 'hard swish', 4, () => 0, activation('hswish')),
-  unary('swish', 'swish: x * sigmoid(x)', 5, () => 0, activation('swish')),
+  ...UNARY_ACTIVATIONS.map((act) => unary(act, act === 'swish' ? 'swish: x * sigmoid(x)' : act, ACTIVATION_FLOPS[act],
+    act === 'prelu' ? (c) => c.CIN : () => 0, activation(act))),
   unary('bn', 'batch norm', 2, bnParams, (g, [x], c) => [emitBatchNorm(g, x!, c.CIN)]),
   unary('bn-relu', 'batch norm + relu', 3, bnParams, (g, [x], c) => [g.op('Relu', [emitBatchNorm(g, x!, c.CIN)])]),
-  binaryAdd('add'), binaryAdd('add-relu'), concat, split, channelShuffle, squeezeExcite,
+  ...BINARY_TYPES.map((op) => binary(op)), binary('add', true), concat, split, channelShuffle, squeezeExcite,
 ];

@@ -54,6 +54,32 @@ const mhsa: KernelSpec = {
   },
 };
 
+/**
+ * A batched product of two activations, [1, HEADS, L, CIN] @ [1, HEADS, CIN, COUT]: attention's
+ * q k^T and scores v where an exporter writes them out (SDPA, LeViT, MobileViT) rather than as
+ * the whole block `mhsa` matches.
+ */
+const bmm: KernelSpec = {
+  type: 'bmm', family: 'transformer', summary: 'batched MatMul of two activations: HEADS products of [L, CIN] by [CIN, COUT]',
+  required: ['HEADS', 'L', 'CIN', 'COUT'],
+  inputShapes: (c) => [[1, c.HEADS, c.L, c.CIN], [1, c.HEADS, c.CIN, c.COUT]], outputShapes: (c) => [[1, c.HEADS, c.L, c.COUT]],
+  params: () => 0, flops: (c) => 2 * c.HEADS * c.L * c.CIN * c.COUT,
+  emit: (g, [a, b]) => [g.op('MatMul', [a!, b!])],
+};
+
+/**
+ * A reduction of each token over its CIN values, [1, L, CIN] -> [1, L, 1] (ReduceMean): what a
+ * normalisation's mean or norm costs. Reductions over other axes, and ReduceL2/Sum/Max, read as
+ * many values per output and map onto it.
+ */
+const reduce: KernelSpec = {
+  type: 'reduce', family: 'transformer', summary: 'reduction over the last axis: ReduceMean of [1, L, CIN] to [1, L, 1]',
+  required: ['L', 'CIN'],
+  inputShapes: (c) => [tokens(c)], outputShapes: (c) => [tokens(c, 1)],
+  params: () => 0, flops: (c) => tokenElements(c),
+  emit: (g, [x]) => [g.op('ReduceMean', [x!, g.int64s('axes', [-1])], { keepdims: attr.int(1) })],
+};
+
 /** The residual add of a transformer block, on [1, L, CIN] tokens. */
 const tokenAdd: KernelSpec = {
   type: 'token-add', family: 'transformer', summary: 'residual add of two token tensors', required: ['L', 'CIN'],
@@ -63,7 +89,7 @@ const tokenAdd: KernelSpec = {
 };
 
 export const transformerSpecs: KernelSpec[] = [
-  matmul, tokenAdd,
+  matmul, bmm, reduce, tokenAdd,
   tokenUnary('layernorm', 'layer norm over the embedding axis', 8, (c) => 2 * c.CIN, (g, [x], c) =>
     [g.op('LayerNormalization', [x!, g.weight('ln_scale', [c.CIN], 'positive'), g.weight('ln_bias', [c.CIN])], { axis: attr.int(-1) })]),
   tokenUnary('softmax', 'softmax over the last axis (attention scores as [1, H*L, L])', 5, () => 0,
