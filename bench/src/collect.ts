@@ -10,18 +10,10 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { compactConfig, resolveConfig } from '@litepred/kernels';
-import { KernelProfiler, type RuntimeOptions } from '@litepred/profiler';
+import { KernelProfiler } from '@litepred/profiler';
 import { sampleConfigs } from '@litepred/sampler';
 import { buildArchitectureModel, kernelsOf, sampleArchitecture, SEARCH_SPACES, spaceKernelTypes } from '@litepred/spaces';
-
-export const RUNTIMES: Record<string, RuntimeOptions> = {
-  'node-t1-all': { backend: 'ort-node', threads: 1, graphOptimizationLevel: 'all' },
-  'node-t2-all': { backend: 'ort-node', threads: 2, graphOptimizationLevel: 'all' },
-  'node-t1-basic': { backend: 'ort-node', threads: 1, graphOptimizationLevel: 'basic' },
-  'node-t1-disabled': { backend: 'ort-node', threads: 1, graphOptimizationLevel: 'disabled' },
-  'web-t1': { backend: 'ort-web', threads: 1, graphOptimizationLevel: 'all' },
-  'web-t2': { backend: 'ort-web', threads: 2, graphOptimizationLevel: 'all' },
-};
+import { RUNTIMES } from './runtimes.js';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);

@@ -1,0 +1,135 @@
+// npm run bench:real-models -- [--runtimes node-t1-all,node-t2-all,web-t1] [--rounds 3] [--http-repeats 30]
+// The real-architecture corpus (test/model-corpus: 31 timm networks nobody here built) against the
+// product: how much of each model its kernel types cover; its end-to-end latency on each local
+// runtime configuration, measured in interleaved rounds (the fastest round's median, as
+// bench:collect times the pool's architectures); the latency the coordinator predicts for it with
+// that configuration's full-data predictors (the starter pool device of the same runtime, its
+// composition included), through the same code POST /api/devices/:id/predict runs; which kernel
+// types of the model that device has no predictor for; how many of the corpus's kernels fall
+// outside the ranges the pool's configs were sampled from; and how long a prediction takes over HTTP.
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { gunzipSync } from 'node:zlib';
+import { getKernelSpec, kernelCost, resolveConfig, type BuiltModel, type ConfigField, type KernelConfig } from '@litepred/kernels';
+import { Coordinator, STARTER_POOL_DIR } from '@litepred/coordinator';
+import { decomposeModel, loadGraph } from '@litepred/predictor';
+import { KernelProfiler } from '@litepred/profiler';
+import { RUNTIMES } from './runtimes.js';
+import { median, pct, Report } from './report.js';
+
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1]! : fallback;
+};
+const NAMES = arg('runtimes', 'node-t1-all,node-t2-all,web-t1').split(',');
+const ROUNDS = Number(arg('rounds', '3'));
+const HTTP_REPEATS = Number(arg('http-repeats', '30'));
+for (const n of NAMES) if (!RUNTIMES[n]) throw new Error(`unknown runtime '${n}'; known: ${Object.keys(RUNTIMES).join(', ')}`);
+
+const CORPUS = new URL('../../test/model-corpus/', import.meta.url);
+const corpus = readdirSync(CORPUS).filter((f) => f.endsWith('.onnx.gz')).sort().map((file) => {
+  const bytes = new Uint8Array(gunzipSync(readFileSync(new URL(file, CORPUS))));
+  const g = loadGraph(bytes);
+  const model: BuiltModel = { bytes, inputs: [{ name: g.input.name, shape: g.input.shape }], outputs: [{ name: g.output, shape: g.shapes.get(g.output) ?? [] }] };
+  return { name: file.replace(/\.onnx\.gz$/, ''), bytes, model, nodes: g.nodes.length, decomposition: decomposeModel(bytes) };
+});
+
+const report = new Report('real-models', 'Real models: coverage, measured and predicted latency',
+  `npm run bench:real-models -- --runtimes ${NAMES.join(',')} --rounds ${ROUNDS} --http-repeats ${HTTP_REPEATS}`);
+
+// 1. Coverage: decomposition as the coordinator does it for a runtime that folds batch norm.
+report.text('## Coverage');
+report.text('Share of each model\'s FLOPs and compute nodes (glue and nodes folded at load left out) that kernel types cover, with the default fusion rules (ONNX Runtime above `disabled`).');
+report.table(['model', 'nodes', 'kernels', 'FLOPs covered', 'compute nodes covered', 'not covered'], corpus.map((m) => [
+  m.name, m.nodes, m.decomposition.kernels.length, pct(m.decomposition.coverage.flopsShare), pct(m.decomposition.coverage.nodeShare),
+  m.decomposition.coverage.unsupported.map((u) => `${u.op} x${u.count}`).join(', ') || '-',
+]));
+
+// 2. The corpus's kernels against the configs the pool was sampled from.
+const poolConfigs = new Map<string, KernelConfig[]>();
+for (const line of readFileSync(new URL('node-t1-all.jsonl', STARTER_POOL_DIR), 'utf8').split('\n').filter(Boolean)) {
+  const l = JSON.parse(line) as { kind?: string; config?: KernelConfig };
+  if (l.kind === 'kernel' && l.config) poolConfigs.set(l.config.type, [...(poolConfigs.get(l.config.type) ?? []), l.config]);
+}
+const byType = new Map<string, { kernels: number; flops: number; outside: number; fields: Set<string> }>();
+let totalFlops = 0;
+for (const k of corpus.flatMap((m) => m.decomposition.kernels)) {
+  const type = k.config.type;
+  const e = byType.get(type) ?? { kernels: 0, flops: 0, outside: 0, fields: new Set<string>() };
+  e.kernels++;
+  const flops = kernelCost(k.config).flops;
+  e.flops += flops;
+  totalFlops += flops;
+  const pool = poolConfigs.get(type);
+  if (pool) {
+    const c = resolveConfig(k.config);
+    const spec = getKernelSpec(type);
+    const fields = [...spec.required, ...Object.keys(spec.optional ?? {})] as ConfigField[];
+    const out = fields.filter((f) => {
+      const values = pool.map((p) => resolveConfig(p)[f]);
+      return c[f] < Math.min(...values) || c[f] > Math.max(...values);
+    });
+    if (out.length) e.outside++;
+    out.forEach((f) => e.fields.add(f));
+  }
+  byType.set(type, e);
+}
+report.text('## The corpus\'s kernels against the pool\'s configs');
+report.text('Per kernel type the corpus decomposes into: its kernels and share of the corpus\'s FLOPs; whether the starter pool measured the type (node-t1-all); and how many of its kernels have a field outside the range of the pool\'s configs of that type (square and undilated in the current pool, so any W or DILATION is outside).');
+report.table(['kernel type', 'kernels', 'share of FLOPs', 'in the pool', 'kernels outside its ranges', 'fields outside'],
+  [...byType].sort((a, b) => b[1].flops - a[1].flops).map(([t, e]) => [t, e.kernels, pct(e.flops / totalFlops), poolConfigs.has(t) ? 'yes' : 'no',
+    poolConfigs.has(t) ? `${e.outside} (${pct(e.outside / e.kernels)})` : '-', [...e.fields].join(', ') || '-']));
+
+// 3. Measured end to end and predicted, per runtime configuration.
+const dir = mkdtempSync(join(tmpdir(), 'litepred-real-models-'));
+const c = await Coordinator.start({ database: join(dir, 'store.sqlite'), port: 0, starterPool: STARTER_POOL_DIR.pathname, log: () => undefined });
+const CHUNK = 8;
+const summary: (string | number)[][] = [];
+for (const name of NAMES) {
+  const profiler = await KernelProfiler.create({ runtime: RUNTIMES[name]! });
+  const measured: number[] = [];
+  for (let i = 0; i < corpus.length; i += CHUNK) {
+    const chunk = corpus.slice(i, i + CHUNK);
+    const timed = await profiler.timeInRounds(chunk.map((m) => () => m.model), ROUNDS, { maxMs: 2000 });
+    timed.forEach((t, j) => {
+      if ('error' in t) throw new Error(`${chunk[j]!.name} on ${name}: ${t.error.message}`);
+      measured.push(Math.min(...t.roundMedians));
+    });
+    process.stderr.write(`${name}: ${Math.min(i + CHUNK, corpus.length)}/${corpus.length} models timed\n`);
+  }
+  const device = `pool-${name}`;
+  const rows = corpus.map((m, i) => {
+    const p = c.service.predict(device, m.bytes);
+    const missingFlops = p.kernels.filter((k) => k.predictedMs === null).reduce((s, k) => s + kernelCost(k.config).flops, 0);
+    const allFlops = p.kernels.reduce((s, k) => s + kernelCost(k.config).flops, 0);
+    const error = p.latencyMs / measured[i]! - 1;
+    return { name: m.name, measured: measured[i]!, predicted: p.latencyMs, error, missing: p.missingPredictors, predictedShare: allFlops ? 1 - missingFlops / allFlops : 1 };
+  });
+  report.text(`## ${name}: measured end to end vs predicted (${device}'s full-data predictors and composition)`);
+  report.text(`Measured: the fastest of ${ROUNDS} interleaved rounds of 10 runs (models in chunks of ${CHUNK}, opened together). Predicted: kernel predictions x the device's composition + its run overhead; kernels of a type the device has no predictor for count as nothing in the total, and their share of the model's FLOPs is given.`);
+  report.table(['model', 'measured ms', 'predicted ms', 'error', 'FLOPs with a predictor', 'no predictor for'],
+    rows.map((r) => [r.name, r.measured, r.predicted, `${r.error >= 0 ? '+' : ''}${pct(r.error)}`, pct(r.predictedShare), r.missing.join(', ') || '-']));
+  const complete = rows.filter((r) => r.missing.length === 0);
+  const within = (rs: typeof rows) => rs.filter((r) => Math.abs(r.error) <= 0.1).length;
+  summary.push([name, `${within(rows)}/${rows.length}`, `${within(complete)}/${complete.length}`, pct(median(rows.map((r) => Math.abs(r.error))))]);
+}
+report.text('## Summary');
+report.text('Models within ±10% of their measured end-to-end latency (target: ≥ 90% of the corpus on each configuration), over all models and over the models whose every kernel type has a predictor; median |error|.');
+report.table(['runtime', 'within ±10%, all', 'within ±10%, every type predicted', 'median |error|'], summary);
+
+// 4. Prediction through the HTTP API.
+const probe = corpus.reduce((best, m) => (Math.abs(m.nodes - 100) < Math.abs(best.nodes - 100) ? m : best));
+const times: number[] = [];
+for (let i = 0; i < HTTP_REPEATS + 3; i++) {
+  const t0 = performance.now();
+  const res = await fetch(`${c.address.http}/api/devices/pool-node-t1-all/predict`, { method: 'POST', body: new Blob([probe.bytes]), headers: { 'content-type': 'application/octet-stream' } });
+  await res.json();
+  if (i >= 3) times.push(performance.now() - t0);
+}
+times.sort((a, b) => a - b);
+report.text('## Prediction over HTTP');
+report.text(`POST /api/devices/pool-node-t1-all/predict with ${probe.name} (${probe.nodes} nodes, ${probe.bytes.length} bytes), ${HTTP_REPEATS} times after 3 warm-up requests, one at a time from this process: median ${median(times).toFixed(1)} ms, slowest ${times.at(-1)!.toFixed(1)} ms (target ≤ 50 ms for a 100-node model).`);
+await c.stop();
+report.write();
