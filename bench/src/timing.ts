@@ -1,4 +1,4 @@
-// npm run bench:timing -- [--parts retest,overhead,memory,composition] [--networks 21]
+// npm run bench:timing -- [--parts calibration,labels,retest,overhead,memory,composition] [--networks 21]
 // Can the profiler's numbers be trusted? Test-retest agreement, overhead against a bare loop,
 // memory over thousands of kernels, and whether kernel latencies add up to network latencies.
 import { performance } from 'node:perf_hooks';
@@ -13,7 +13,7 @@ const arg = (name: string, fallback: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
 };
-const parts = new Set(arg('parts', 'calibration,retest,overhead,memory,composition').split(','));
+const parts = new Set(arg('parts', 'calibration,labels,retest,overhead,memory,composition').split(','));
 const networkCount = Number(arg('networks', '21'));
 /** Rounds per kernel in the retest's rounds rows (protocol.rounds). */
 const ROUNDS = 3;
@@ -34,7 +34,9 @@ function sampledKernels(n: number, seed = 7): KernelConfig[] {
 /** Relative difference of two measurements; two zeros agree. */
 const relDiff = (a: number, b: number) => (a === b ? 0 : Math.abs(a - b) / ((a + b) / 2));
 
-const report = new Report('timing', 'Timing benchmark: can the kernel measurements be trusted?', `npm run bench:timing -- ${args.join(' ')}`.trim());
+// A run of some parts writes a report of its own (timing-labels.md, ...), leaving the full run's in place.
+const ALL_PARTS = ['calibration', 'labels', 'retest', 'overhead', 'memory', 'composition'];
+const report = new Report(ALL_PARTS.every((p) => parts.has(p)) ? 'timing' : `timing-${[...parts].join('-')}`, 'Timing benchmark: can the kernel measurements be trusted?', `npm run bench:timing -- ${args.join(' ')}`.trim());
 report.text('Runtime: onnxruntime-node 1.30.0, CPU EP, 1 intra-op thread, graph optimization `all` unless a section says otherwise. ' +
   'Kernel latency = the kernel\'s in-model time: on onnxruntime-node the per-run sum of the kernel\'s own nodes in ORT\'s per-node profile ' +
   '(layout reorders at the standalone model\'s edges and the output sink are recorded apart); on onnxruntime-web (wasm) the paired difference ' +
@@ -53,6 +55,46 @@ async function calibration(): Promise<void> {
     'that come from memory rather than cache (a conv with 5.3 MB of weights on a 4x4 input, timed hot and after a 64 MB in-graph cache scrub), ' +
     'given as the bandwidth it amounts to.');
   report.table(['backend', 'method', 'profiler cost per node µs', 'cold weights as GB/s'], rows);
+}
+
+/**
+ * Labels of kernels near the timer's resolution: each kernel measured twice by a profiler that
+ * labels it from one copy (ORT's node profile, as the starter pool was measured) and twice by one
+ * that times copies of a small kernel end to end against a null model (replication; the default),
+ * interleaved (single, replicated, single, replicated), test-retest by size.
+ */
+async function labels(): Promise<void> {
+  const kernels = sampledKernels(200, 11);
+  const single = await KernelProfiler.create({ replicationSpanMs: 0 });
+  const replicated = await KernelProfiler.create({ coldWeightMsPerByte: single.coldWeightMsPerByte });
+  const rows: { s: [number, number]; r: [number, number]; copies: number; ms: [number, number] }[] = [];
+  for (const [i, k] of kernels.entries()) {
+    const t: number[] = [];
+    const m: Measurement[] = [];
+    for (const p of [single, replicated, single, replicated]) {
+      const t0 = performance.now();
+      m.push(await p.measure(k));
+      t.push(performance.now() - t0);
+    }
+    rows.push({ s: [m[0]!.latencyMs, m[2]!.latencyMs], r: [m[1]!.latencyMs, m[3]!.latencyMs], copies: m[1]!.copies ?? 1, ms: [t[0]! + t[2]!, t[1]! + t[3]!] });
+    process.stderr.write(`labels ${i + 1}/${kernels.length}\r`);
+  }
+  report.text('## Labels of small kernels: one copy vs replicated');
+  report.text(`${kernels.length} distinct kernels of sampled MobileNetV2/V3- and ResNet-style networks (seed 11), each measured four times, interleaved: ` +
+    'one copy (ORT\'s node profile, as the starter pool was measured: `replicationSpanMs: 0`), replicated (the default: a kernel under 100 µs is timed again as enough copies ' +
+    'of itself in one model, chained where its output has its input\'s shape, to span 100 µs, end to end against a null model with the same inputs, per copy), one copy, replicated. ' +
+    'Size bucket by the larger of the first single and the first replicated label. Agreement = |a − b| / mean(a, b); two zeros agree.');
+  const buckets: [string, number, number][] = [['under 10 µs', 0, 0.01], ['10–100 µs', 0.01, 0.1], ['over 100 µs', 0.1, Infinity]];
+  const share = (xs: typeof rows, f: (x: (typeof rows)[number]) => boolean) => (xs.length ? pct(xs.filter(f).length / xs.length) : '-');
+  report.table(['kernels', 'count', 'one copy: within ±5%', 'within ±10%', 'replicated: within ±5%', 'within ±10%', 'labels of 0 (one copy / replicated)', 'median copies', 'replicated / one copy, median', 'measuring time, replicated / one copy'],
+    buckets.map(([label, lo, hi]) => {
+      const xs = rows.filter((x) => { const v = Math.max(x.s[0], x.r[0]); return v >= lo && v < hi; });
+      const zeros = (k: 's' | 'r') => xs.filter((x) => x[k][0] === 0 || x[k][1] === 0).length;
+      return [label, xs.length, share(xs, (x) => relDiff(...x.s) <= 0.05), share(xs, (x) => relDiff(...x.s) <= 0.1),
+        share(xs, (x) => relDiff(...x.r) <= 0.05), share(xs, (x) => relDiff(...x.r) <= 0.1), `${zeros('s')} / ${zeros('r')}`,
+        xs.length ? median(xs.map((x) => x.copies)) : '-', xs.length ? median(xs.map((x) => (x.r[0] + x.r[1]) / Math.max(1e-9, x.s[0] + x.s[1]))).toFixed(3) : '-',
+        xs.length ? (median(xs.map((x) => x.ms[1])) / median(xs.map((x) => x.ms[0]))).toFixed(2) : '-'];
+    }));
 }
 
 async function retest(): Promise<void> {
@@ -258,6 +300,7 @@ async function compositionBoth(): Promise<void> {
 }
 
 if (parts.has('calibration')) await calibration();
+if (parts.has('labels')) await labels();
 if (parts.has('retest')) await retest();
 if (parts.has('overhead')) await overhead();
 if (parts.has('memory')) await memory();

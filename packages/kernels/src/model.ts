@@ -23,6 +23,30 @@ export interface KernelModelOptions extends ValidateOptions {
    * initializer so the optimizer cannot fold the read away. Default 0: no scrub.
    */
   scrubBytes?: number;
+  /**
+   * Copies of the kernel in one model (default 1), so a kernel near the timer's resolution is
+   * timed over a span many steps long and labelled per copy (`replication`).
+   */
+  copies?: number;
+}
+
+/**
+ * How a model holds several copies of a kernel: a chain (each copy reads the one before; the
+ * kernel's output has its first input's shape), side by side on the same inputs (each copy has
+ * weights of its own, so the runtime cannot merge them as common subexpressions), or side by side
+ * on inputs of their own (a weightless kernel: on shared inputs the copies would be one node after
+ * common-subexpression elimination). A channel shuffle is never chained: two in a row are
+ * transposes the optimizer cancels.
+ */
+export function replication(config: KernelConfig): 'chain' | 'shared-inputs' | 'own-inputs' {
+  return replicationOf(resolveConfig(config));
+}
+
+function replicationOf(c: ResolvedConfig): 'chain' | 'shared-inputs' | 'own-inputs' {
+  const spec = getKernelSpec(c.type);
+  const [inShape, outShapes] = [spec.inputShapes(c)[0]!, spec.outputShapes(c)];
+  if (outShapes.length === 1 && outShapes[0]!.join() === inShape.join() && c.type !== 'channelshuffle') return 'chain';
+  return spec.params(c) > 0 ? 'shared-inputs' : 'own-inputs';
 }
 
 /** The name prefix of the cache-scrub node, so profilers can leave it out of the kernel's time. */
@@ -48,11 +72,28 @@ export function buildKernelModel(config: KernelConfig, options: KernelModelOptio
   const c = resolveConfig(config, options);
   const spec = getKernelSpec(c.type);
   const g = new GraphBuilder(options.seed);
-  const inputs = spec.inputShapes(c).map((shape, i) => ({ name: g.input(`input_${i}`, shape), shape }));
+  const shapes = spec.inputShapes(c);
+  const inputs = shapes.map((shape, i) => ({ name: g.input(`input_${i}`, shape), shape }));
   // Emitted first, so the sequential executor runs it before the kernel.
   const scrubbed = options.scrubBytes ? scrub(g, options.scrubBytes) : undefined;
-  const outNames = spec.emit(g, inputs.map((i) => i.name), c);
-  const outShapes = spec.outputShapes(c);
+  const copies = options.copies ?? 1;
+  if (!Number.isInteger(copies) || copies < 1) throw new Error(`copies: a positive whole number, not ${copies}`);
+  const mode = copies > 1 ? replicationOf(c) : 'shared-inputs';
+  const single = spec.outputShapes(c);
+  let outNames: string[] = [];
+  let outShapes: Shape[] = [];
+  let feeds = inputs.map((i) => i.name);
+  for (let k = 0; k < copies; k++) {
+    if (mode === 'own-inputs' && k > 0) feeds = shapes.map((shape, i) => { inputs.push({ name: g.input(`input_${i}_copy${k}`, shape), shape }); return inputs.at(-1)!.name; });
+    const out = spec.emit(g, feeds, c);
+    if (mode === 'chain') {
+      feeds = [out[0]!, ...feeds.slice(1)];
+      [outNames, outShapes] = [out, single];
+    } else {
+      outNames.push(...out);
+      outShapes.push(...single);
+    }
+  }
   const outputs: BuiltModel['outputs'] = [];
   if ((options.outputs ?? 'sink') === 'full') {
     outNames.forEach((name, i) => { g.output(name, outShapes[i]!); outputs.push({ name, shape: outShapes[i]! }); });

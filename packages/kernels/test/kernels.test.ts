@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import onnxProto from 'onnx-proto';
 import {
-  buildKernelModel, buildNullModel, compactConfig, exampleConfig, featureNames, featureVector, getKernelSpec, kernelCost, kernelTypes, KernelConfigError, resolveConfig,
+  buildKernelModel, buildNullModel, compactConfig, exampleConfig, featureNames, featureVector, getKernelSpec, kernelCost, kernelTypes, KernelConfigError, replication, resolveConfig,
 } from '@litepred/kernels';
 
 const NN_METER_TYPES = [
@@ -172,6 +172,35 @@ describe('measurement helpers', () => {
   it('builds a null model with the same inputs and nothing but the sink', () => {
     const model = onnxProto.onnx.ModelProto.decode(buildNullModel([[1, 8, 4, 4], [1, 8, 4, 4]]).bytes);
     expect(model.graph!.node.map((n) => n.opType)).toEqual(['Slice', 'Slice', 'Sum']);
+  });
+});
+
+describe('copies of a kernel in one model', () => {
+  const count = (bytes: Uint8Array, op: string) => onnxProto.onnx.ModelProto.decode(bytes).graph!.node.filter((n) => n.opType === op).length;
+
+  it('chains copies where the output has the input\'s shape, with one input', () => {
+    const c = { type: 'relu', HW: 4, CIN: 8 };
+    expect(replication(c)).toBe('chain');
+    const m = buildKernelModel(c, { copies: 5 });
+    expect(count(m.bytes, 'Relu')).toBe(5);
+    expect(m.inputs).toHaveLength(1);
+  });
+
+  it('puts copies with weights side by side on the same inputs, weightless ones on inputs of their own', () => {
+    const conv = { type: 'conv-bn', HW: 8, CIN: 8, COUT: 16, KERNEL_SIZE: 3, STRIDES: 2 };
+    expect(replication(conv)).toBe('shared-inputs');
+    const m = buildKernelModel(conv, { copies: 3 });
+    expect(count(m.bytes, 'Conv')).toBe(3);
+    expect(m.inputs).toHaveLength(1);
+    const pool = { type: 'maxpool', HW: 8, CIN: 8, KERNEL_SIZE: 2, STRIDES: 2 };
+    expect(replication(pool)).toBe('own-inputs');
+    expect(buildKernelModel(pool, { copies: 3 }).inputs).toHaveLength(3);
+    // Two shuffles in a row are transposes an optimizer cancels: never chained.
+    expect(replication({ type: 'channelshuffle', HW: 4, CIN: 8 })).toBe('own-inputs');
+  });
+
+  it('refuses a copy count that is not a positive whole number', () => {
+    expect(() => buildKernelModel({ type: 'relu', HW: 4, CIN: 8 }, { copies: 0 })).toThrow(/copies/);
   });
 });
 

@@ -1,5 +1,7 @@
 // The kernel profiler: what one kernel costs inside a network on one runtime configuration.
-import { buildKernelModel, buildNullModel, buildTrivialChainModel, compactConfig, kernelCost, resolveConfig, type BuiltModel, type KernelConfig, type Shape } from '@litepred/kernels';
+import {
+  buildKernelModel, buildNullModel, buildTrivialChainModel, compactConfig, getKernelSpec, kernelCost, replication, resolveConfig, type BuiltModel, type KernelConfig, type Shape,
+} from '@litepred/kernels';
 import { createBackend, type Backend } from './backends/index.js';
 import { timeRuns, warmUp } from './measure.js';
 import { nodeRole, reordersInsideKernel, splitRun } from './ort-profile.js';
@@ -20,6 +22,42 @@ export interface ProfilerOptions {
   method?: Measurement['method'];
   /** Skip the cold-weight calibration and use this cost per weight byte (ms); 0 turns the term off. */
   coldWeightMsPerByte?: number;
+  /**
+   * A kernel faster than this (ms) is measured again as copies of itself in one model, enough
+   * copies to span it, and labelled per copy: near the timer's 1 µs step a single kernel's time
+   * has no relative precision. Default REPLICATION_SPAN_MS (100 steps); 0 turns it off.
+   */
+  replicationSpanMs?: number;
+}
+
+/** 100 steps of ORT's 1 µs node profile. */
+export const REPLICATION_SPAN_MS = 0.1;
+/** At most this many copies: a kernel of a few nanoseconds is labelled from a span shorter than the target, not from thousands of nodes. */
+export const MAX_COPIES = 128;
+
+/**
+ * Copies side by side on inputs of their own (replication 'own-inputs') read this many input bytes
+ * at most together, so their inputs stay in cache from run to run as a single kernel's input does
+ * (125 copies of a 113 KB global pool read from memory and took twice as long each).
+ */
+export const MAX_REPLICA_INPUT_BYTES = 512 * 1024;
+
+/**
+ * How many copies of a kernel of `ms` span `spanMs` (1: none needed), at most MAX_COPIES and, for
+ * copies on inputs of their own of `inputBytes` each, at most MAX_REPLICA_INPUT_BYTES together.
+ */
+export function copiesFor(ms: number, spanMs: number, ownInputBytes = 0): number {
+  if (!(spanMs > 0) || ms >= spanMs) return 1;
+  const cap = ownInputBytes > 0 ? Math.min(MAX_COPIES, Math.floor(MAX_REPLICA_INPUT_BYTES / ownInputBytes)) : MAX_COPIES;
+  const want = Math.ceil(spanMs / Math.max(ms, spanMs / MAX_COPIES));
+  return cap < 2 ? 1 : Math.min(cap, Math.max(2, want));
+}
+
+/** Statistics of a sum of `copies` copies as statistics of one. */
+function perCopy(s: Stats, copies: number): Stats {
+  const out = { ...s };
+  for (const k of Object.keys(out) as (keyof Stats)[]) if (k !== 'n') out[k] = s[k] / copies;
+  return out;
 }
 
 /**
@@ -50,6 +88,7 @@ export class KernelProfiler {
   readonly protocol: MeasurementProtocol;
   readonly statistic: Statistic;
   readonly method: Measurement['method'];
+  readonly replicationSpanMs: number;
   /** What ORT's profiler adds to each node's duration on this device (µs); see calibrateNodeOverhead. */
   nodeOverheadUs = 0;
   /** Extra time per weight byte when weights come from memory, as inside a network (ms/byte). */
@@ -59,6 +98,7 @@ export class KernelProfiler {
     this.runtime = backend.info;
     this.protocol = protocol;
     this.statistic = options.statistic ?? DEFAULT_STATISTIC;
+    this.replicationSpanMs = options.replicationSpanMs ?? REPLICATION_SPAN_MS;
     this.method = options.method ?? (backend.hasNodeProfile ? 'node-profile' : 'paired-null-difference');
     if (this.method === 'node-profile' && !backend.hasNodeProfile) {
       throw new Error(`method: ${backend.info.backend} has no per-node profile; use paired-null-difference`);
@@ -175,7 +215,15 @@ export class KernelProfiler {
    * campaign carries its own).
    */
   async measure(config: KernelConfig, protocol?: Partial<MeasurementProtocol>): Promise<Measurement> {
-    const m = await this.measureStandalone(config, 0, protocol ? { ...this.protocol, ...protocol } : this.protocol);
+    const p = protocol ? { ...this.protocol, ...protocol } : this.protocol;
+    let m = await this.measureStandalone(config, 0, p);
+    // A kernel near the timer's resolution: copies of it timed end to end against a null model with
+    // the same inputs, per copy. ORT's node profile adds ~5 µs of its own to every node and labels
+    // such kernels 0 (a relu over 3,136 values: 0.00 µs profiled, 0.43-0.46 µs this way).
+    const c = resolveConfig(m.config);
+    const own = replication(m.config) === 'own-inputs' ? 4 * getKernelSpec(c.type).inputShapes(c).reduce((s, shape) => s + shape.reduce((a, b) => a * b, 1), 0) : 0;
+    const copies = copiesFor(m.kernel.median, this.replicationSpanMs, own);
+    if (copies > 1) m = await this.measureStandalone(config, 0, p, copies, 'paired-null-difference');
     const coldWeightsMs = this.coldWeightMsPerByte * 4 * kernelCost(m.config).params;
     m.boundary.coldWeightsMs = coldWeightsMs;
     // A kernel that adds next to nothing can come out a hair below zero as a difference of two noisy
@@ -185,10 +233,11 @@ export class KernelProfiler {
   }
 
   /** The kernel timed on its own (weights hot unless scrubBytes evicts them before every run). */
-  private async measureStandalone(config: KernelConfig, scrubBytes: number, protocol: MeasurementProtocol): Promise<Measurement> {
+  private async measureStandalone(config: KernelConfig, scrubBytes: number, protocol: MeasurementProtocol, copies = 1,
+    method: Measurement['method'] = this.method): Promise<Measurement> {
     const compact = compactConfig(resolveConfig(config));
-    const model = buildKernelModel(compact, { scrubBytes });
-    const byProfile = this.method === 'node-profile';
+    const model = buildKernelModel(compact, { scrubBytes, copies });
+    const byProfile = method === 'node-profile';
     // ORT profiles every run of a profiling session, warm-up too, and for a small kernel a profiled
     // run costs twice a plain one and its profile more than the run: the protocol's warm-up *time*
     // (20 ms: hundreds of runs of a small kernel) goes to a plain session of the same model, as
@@ -223,7 +272,7 @@ export class KernelProfiler {
       if (timedRuns.length !== runs.samples.length) throw new Error(`ORT profile has ${profile.length} runs, expected ${runs.warmupRuns + runs.samples.length}`);
       const timed = timedRuns.map((r) => splitRun(r, this.nodeOverheadUs));
       const inside = timedRuns.filter(reordersInsideKernel).length > timedRuns.length / 2;
-      kernelSamples = timed.map((r) => r.kernel + (inside ? r['reorder-in'] + r['reorder-out'] : 0));
+      kernelSamples = timed.map((r) => (r.kernel + (inside ? r['reorder-in'] + r['reorder-out'] : 0)) / copies);
       boundary = {
         reorderInMs: inside ? 0 : median(timed.map((r) => r['reorder-in'])),
         reorderOutMs: inside ? 0 : median(timed.map((r) => r['reorder-out'])),
@@ -236,7 +285,8 @@ export class KernelProfiler {
       kernelSamples = runs.samples.map((s, i) => s - base[i]!);
       boundary = { reorderInMs: 0, reorderOutMs: 0, sinkMs: 0, runOverheadMs: median(base), coldWeightsMs: 0 };
     }
-    const kernel: Stats = profile ? summarize(kernelSamples, ORT_PROFILE_STEP_MS) : differenceStats(summarize(runs.samples), summarize(runs.baseline!), kernelSamples);
+    const kernel: Stats = profile ? summarize(kernelSamples, ORT_PROFILE_STEP_MS / copies)
+      : perCopy(differenceStats(summarize(runs.samples), summarize(runs.baseline!), kernelSamples), copies);
     return {
       config: compact,
       latencyMs: kernel[this.statistic],
@@ -251,6 +301,7 @@ export class KernelProfiler {
       sessionCreateMs,
       runtime: this.runtime,
       measuredAt: new Date().toISOString(),
+      ...(copies > 1 ? { copies } : {}),
     };
   }
 }

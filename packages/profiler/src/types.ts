@@ -109,4 +109,9 @@ export interface Measurement {
   drift?: DriftInfo;
   /** With protocol.rounds > 1: latencyMs of every round, in order; this measurement is the fastest of them. */
   roundLatenciesMs?: number[];
+  /**
+   * A kernel near the timer's resolution is timed as this many copies in one model and labelled
+   * per copy (kernel statistics per copy; `wall` and `boundary` are the whole model's).
+   */
+  copies?: number;
 }

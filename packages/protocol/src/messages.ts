@@ -74,6 +74,7 @@ export const MeasurementSchema = z.object({
   measuredAt: z.string(),
   drift: z.object({ ratioBefore: z.number(), ratioAfter: z.number(), flagged: z.boolean() }).optional(),
   roundLatenciesMs: z.array(z.number()).min(2).max(20).optional(),
+  copies: z.number().int().min(2).max(1024).optional(),
 });
 
 /**

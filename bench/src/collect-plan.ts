@@ -1,0 +1,64 @@
+// What bench:collect measures on a runtime configuration: every kernel type of the kernel library
+// as that runtime runs it (where it folds batch norm into convs, a conv with and without one is one
+// kernel: only the -bn types), 1,000 VAE-sampled configs of each of the 12 types that carry the
+// most FLOPs in the seven search spaces and 300 of every other type, drawn with the shapes real
+// networks add (rectangular inputs, dilation, broadcast operands). The same configs on every
+// runtime configuration (seeds by the type's name), so they can be compared kernel by kernel.
+import { foldedConvType, kernelCost, kernelTypes, type KernelConfig } from '@litepred/kernels';
+import type { RuntimeOptions } from '@litepred/profiler';
+import { sampleConfigs } from '@litepred/sampler';
+import { kernelsOf, sampleArchitecture, SEARCH_SPACES } from '@litepred/spaces';
+
+export const MAJOR_TYPES = 12;
+export const MAJOR_COUNT = 1000;
+export const MINOR_COUNT = 300;
+/** Architectures per search space the FLOPs ranking is taken over. */
+const RANKING_ARCHITECTURES = 20;
+
+export const foldsBatchNorm = (runtime: Pick<RuntimeOptions, 'graphOptimizationLevel'>) => runtime.graphOptimizationLevel !== 'disabled';
+
+/** The kernel types a runtime configuration runs as distinct kernels. */
+export function collectionTypes(runtime: Pick<RuntimeOptions, 'graphOptimizationLevel'>): string[] {
+  return kernelTypes().filter((t) => !foldsBatchNorm(runtime) || foldedConvType(t) === t);
+}
+
+/** FLOPs per kernel type (conv types folded) over sampled architectures of the seven search spaces, most first. */
+export function spaceFlopsByType(): [string, number][] {
+  const flops = new Map<string, number>();
+  for (const space of SEARCH_SPACES) {
+    for (let seed = 1; seed <= RANKING_ARCHITECTURES; seed++) {
+      for (const c of kernelsOf(sampleArchitecture(space, seed))) {
+        const type = foldedConvType(c.type);
+        flops.set(type, (flops.get(type) ?? 0) + kernelCost(c).flops);
+      }
+    }
+  }
+  return [...flops].sort((a, b) => b[1] - a[1]);
+}
+
+/** Configs to measure per type on a runtime configuration: MAJOR_COUNT for the top types by space FLOPs, MINOR_COUNT for the rest. */
+export function collectionCounts(runtime: Pick<RuntimeOptions, 'graphOptimizationLevel'>): Map<string, number> {
+  const major = new Set(spaceFlopsByType().slice(0, MAJOR_TYPES).map(([t]) => t));
+  // A major type's unfolded twin (conv-relu where batch norm is not folded) is as major.
+  return new Map(collectionTypes(runtime).map((t) => [t, major.has(foldedConvType(t)) ? MAJOR_COUNT : MINOR_COUNT]));
+}
+
+/** A stable seed per kernel type: the same configs on every runtime configuration and in every run. */
+function seedOf(type: string): number {
+  let h = 2166136261;
+  for (const ch of type) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
+  return 10_000 + (h % 1_000_000);
+}
+
+/**
+ * The kernel configs to measure, keyed as the pool stores them, interleaved across types (a run cut
+ * short has some of every type); `scale` shrinks every count (a quick run).
+ */
+export function collectionPlan(runtime: Pick<RuntimeOptions, 'graphOptimizationLevel'>, scale = 1): { key: string; config: KernelConfig }[] {
+  const byType = [...collectionCounts(runtime)].map(([type, n]) => sampleConfigs(type, Math.max(1, Math.round(n * scale)), { sampler: 'vae', seed: seedOf(type) }).configs);
+  const plan: { key: string; config: KernelConfig }[] = [];
+  for (let i = 0; plan.length < byType.reduce((s, c) => s + c.length, 0); i++) {
+    for (const configs of byType) if (i < configs.length) plan.push({ key: JSON.stringify(configs[i]), config: configs[i]! });
+  }
+  return plan;
+}
