@@ -1,25 +1,31 @@
-// npm run bench:collect -- [--runtimes node-t1-all,web-t1] [--kernels 40] [--models 30] [--minutes 60] [--retest] [--rounds 5]
-// Measures the data the transfer benchmark and the starter pool are built from, on this machine:
-// for each runtime configuration (a "device"), VAE-sampled configs of every kernel type the
-// search spaces use, and whole architectures from the spaces, end to end. Appends JSONL to
-// coordinator/starter-pool/<runtime>.jsonl (the starter pool) and skips what is there, so it resumes where it stopped.
-// Each runtime configuration runs in a process of its own (onnxruntime-web's thread count is
-// process-wide) and one after another, so measurements do not disturb each other.
+// npm run bench:collect -- [--runtimes node-t1-all,node-t2-all,node-t1-disabled,web-t1] [--scale 1] [--models 30]
+//   [--minutes 600] [--rounds 3] [--retest] [--out coordinator/starter-pool-next]
+// Measures a pool on this machine: for each runtime configuration (a "device"), VAE-sampled
+// configs of every kernel type as that runtime runs it (collect-plan.ts: 1,000 each of the 12
+// types with the most FLOPs in the search spaces, 300 of every other type; --scale shrinks them),
+// then whole architectures from the spaces, end to end. Appends to <out>/<runtime>.jsonl.gz (one
+// gzip member per batch of lines) and skips what is there, so it resumes where it stopped. Each
+// runtime configuration runs in a process of its own (onnxruntime-web's thread count is
+// process-wide) and one after another, so measurements do not disturb each other. Shows progress,
+// rate and ETA; writes the throughput to docs/benchmarks/collect.md.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compactConfig, resolveConfig } from '@litepred/kernels';
+import { gzipSync } from 'node:zlib';
+import { readPoolFile } from '@litepred/coordinator';
 import { KernelProfiler } from '@litepred/profiler';
-import { sampleConfigs } from '@litepred/sampler';
-import { buildArchitectureModel, kernelsOf, sampleArchitecture, SEARCH_SPACES, spaceKernelTypes } from '@litepred/spaces';
+import { buildArchitectureModel, kernelsOf, sampleArchitecture, SEARCH_SPACES } from '@litepred/spaces';
+import { collectionPlan } from './collect-plan.js';
+import { pct, Report } from './report.js';
 import { RUNTIMES } from './runtimes.js';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1]! : fallback;
 };
-const KERNELS = Number(arg('kernels', '40'));
+const SCALE = Number(arg('scale', '1'));
 const MODELS = Number(arg('models', '30'));
 const RETEST = process.argv.includes('--retest');
 /**
@@ -28,17 +34,14 @@ const RETEST = process.argv.includes('--retest');
  * one round of a model, not its every run, and the minimum of the round medians drops it.
  * Records: kind model-rounds (model-rounds-retest with --retest), latencyMs = that minimum.
  */
-const ROUNDS = Number(arg('rounds', '1'));
+const ROUNDS = Number(arg('rounds', '3'));
 /** What the starter pool's rounds were timed with (KernelProfiler.timeInRounds: 3 warm-up and 10 timed runs a round). */
 const ROUND_PROTOCOL = { maxMs: 1000 };
 const CHUNK = 14;
-const DIR = new URL('../../coordinator/starter-pool/', import.meta.url);
-
-/** The kernel configs every runtime measures: per kernel type of the spaces, VAE samples (same seeds everywhere). */
-export function kernelPlan(perType: number): { key: string; config: ReturnType<typeof compactConfig> }[] {
-  return spaceKernelTypes().flatMap((type, t) => sampleConfigs(type, perType, { sampler: 'vae', seed: 1000 + t }).configs
-    .map((c) => compactConfig(resolveConfig(c))).map((config) => ({ key: JSON.stringify(config), config })));
-}
+const ROOT = new URL('../../', import.meta.url);
+const OUT = resolve(fileURLToPath(ROOT), arg('out', 'coordinator/starter-pool-next'));
+/** Lines per gzip member: small enough that a stop loses little, large enough to compress. */
+const BATCH = 50;
 
 /**
  * Whole architectures: the same seeds for every runtime, spaces interleaved. `retest` measures
@@ -51,48 +54,88 @@ export function modelPlan(perSpace: number, retest = false, rounds = 1): { key: 
 
 const modelOf = (m: { space: string; seed: number }) => sampleArchitecture(SEARCH_SPACES.find((s) => s.name === m.space)!, m.seed);
 
-function done(file: URL): Set<string> {
-  if (!existsSync(file)) return new Set();
-  return new Set(readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { key?: string }).key ?? ''));
+/** Appends JSON lines to a .jsonl.gz file a batch at a time. */
+class GzLines {
+  private pending: string[] = [];
+  constructor(private readonly file: string) {}
+  write(o: object): void {
+    this.pending.push(JSON.stringify(o));
+    if (this.pending.length >= BATCH) this.flush();
+  }
+  flush(): void {
+    if (this.pending.length === 0) return;
+    appendFileSync(this.file, gzipSync(this.pending.join('\n') + '\n'));
+    this.pending = [];
+  }
 }
 
-async function measureRuntime(name: string, deadline: number): Promise<void> {
-  const file = new URL(`${name}.jsonl`, DIR);
-  const have = done(file);
-  const write = (o: object) => appendFileSync(file, JSON.stringify(o) + '\n');
+/** A progress line on stderr: count, rate, share of the wall time spent in timed runs, ETA. */
+function progress(name: string, what: string, done: number, total: number, started: number, timedMs: number): void {
+  const s = (performance.now() - started) / 1000;
+  const rate = done / s;
+  const eta = rate > 0 ? (total - done) / rate : Infinity;
+  const line = `${name}: ${done}/${total} ${what} (${pct(done / total)}), ${rate.toFixed(1)}/s, timed runs ${pct(timedMs / 1000 / s)} of the wall time, ETA ${Number.isFinite(eta) ? `${Math.floor(eta / 60)} min ${Math.round(eta % 60)} s` : '-'}`;
+  process.stderr.write(process.stderr.isTTY ? `\r${line}   ` : `${line}\n`);
+}
+
+interface Throughput { runtime: string; kernels: number; seconds: number; timedSeconds: number; replicated: number }
+
+async function measureRuntime(name: string, deadline: number): Promise<Throughput> {
+  mkdirSync(OUT, { recursive: true });
+  const file = resolve(OUT, `${name}.jsonl.gz`);
+  const have = new Set(existsSync(file) ? readPoolFile(file).map((l) => String(l.key ?? '')) : []);
+  const out = new GzLines(file);
   const profiler = await KernelProfiler.create({ runtime: RUNTIMES[name]! });
   if (!have.has('device')) {
-    write({ key: 'device', runtime: profiler.runtime, cpu: cpus()[0]?.model, cores: cpus().length, memoryBytes: totalmem(), measuredAt: new Date().toISOString() });
+    out.write({ key: 'device', runtime: profiler.runtime, cpu: cpus()[0]?.model, cores: cpus().length, memoryBytes: totalmem(), measuredAt: new Date().toISOString() });
   }
-  const kernels = RETEST || ROUNDS > 1 ? [] : kernelPlan(KERNELS).filter((k) => !have.has(k.key));
+  const kernels = RETEST ? [] : collectionPlan(RUNTIMES[name]!, SCALE).filter((k) => !have.has(k.key));
   const models = modelPlan(MODELS, RETEST, ROUNDS).filter((m) => !have.has(m.key));
-  let n = 0;
-  for (const k of kernels) {
-    if (Date.now() > deadline) break;
-    const m = await profiler.measure(k.config);
-    const { n: runs, median, iqm, p10, p90 } = m.kernel;
-    write({ key: k.key, kind: 'kernel', config: k.config, latencyMs: m.latencyMs, kernel: { runs, median, iqm, p10, p90 }, wallMedian: m.wall.median, boundary: m.boundary });
-    if (++n % 100 === 0) process.stderr.write(`${name}: ${n}/${kernels.length} kernels\n`);
+  const started = performance.now();
+  let [n, timedMs, replicated, lastShown] = [0, 0, 0, 0];
+  try {
+    for (const k of kernels) {
+      if (Date.now() > deadline) break;
+      const m = await profiler.measure(k.config);
+      const { n: runs, median, iqm, p10, p90 } = m.kernel;
+      out.write({ key: k.key, kind: 'kernel', config: k.config, latencyMs: m.latencyMs, kernel: { runs, median, iqm, p10, p90 }, wallMedian: m.wall.median, boundary: m.boundary,
+        method: m.method, ...(m.copies ? { copies: m.copies } : {}) });
+      timedMs += m.wall.n * m.wall.median;
+      if (m.copies) replicated++;
+      n++;
+      if (performance.now() - lastShown > 2000 || n === kernels.length) {
+        progress(name, 'kernels', n, kernels.length, started, timedMs);
+        lastShown = performance.now();
+      }
+    }
+    const seconds = (performance.now() - started) / 1000;
+    if (ROUNDS > 1) await measureInRounds(profiler, models, deadline, out, name);
+    else await measureOnce(profiler, models, deadline, out, name);
+    return { runtime: name, kernels: n, seconds, timedSeconds: timedMs / 1000, replicated };
+  } finally {
+    out.flush();
+    if (process.stderr.isTTY) process.stderr.write('\n');
   }
-  if (ROUNDS > 1) return measureInRounds(profiler, models, deadline, write, name);
-  n = 0;
-  for (const m of models) {
+}
+
+async function measureOnce(profiler: KernelProfiler, models: ReturnType<typeof modelPlan>, deadline: number, out: GzLines, name: string): Promise<void> {
+  for (const [i, m] of models.entries()) {
     if (Date.now() > deadline) break;
     const arch = modelOf(m);
     const stats = await profiler.measureModel(buildArchitectureModel(arch));
-    write({ key: m.key, kind: m.key.endsWith('#2') ? 'model-retest' : 'model', space: m.space, seed: m.seed, kernels: kernelsOf(arch).length, latencyMs: stats.median, stats: { runs: stats.n, median: stats.median, iqm: stats.iqm, p10: stats.p10, p90: stats.p90 } });
-    if (++n % 10 === 0) process.stderr.write(`${name}: ${n}/${models.length} models\n`);
+    out.write({ key: m.key, kind: m.key.endsWith('#2') ? 'model-retest' : 'model', space: m.space, seed: m.seed, kernels: kernelsOf(arch).length, latencyMs: stats.median, stats: { runs: stats.n, median: stats.median, iqm: stats.iqm, p10: stats.p10, p90: stats.p90 } });
+    if ((i + 1) % 10 === 0) process.stderr.write(`${name}: ${i + 1}/${models.length} models\n`);
   }
 }
 
-async function measureInRounds(profiler: KernelProfiler, models: ReturnType<typeof modelPlan>, deadline: number, write: (o: object) => void, name: string): Promise<void> {
+async function measureInRounds(profiler: KernelProfiler, models: ReturnType<typeof modelPlan>, deadline: number, out: GzLines, name: string): Promise<void> {
   for (let c = 0; c < models.length && Date.now() < deadline; c += CHUNK) {
     const chunk = models.slice(c, c + CHUNK).map((m) => ({ ...m, arch: modelOf(m) }));
     const timed = await profiler.timeInRounds(chunk.map((m) => () => buildArchitectureModel(m.arch)), ROUNDS, ROUND_PROTOCOL);
     for (const [i, m] of chunk.entries()) {
       const t = timed[i]!;
       if ('error' in t) throw t.error;
-      write({ key: m.key, kind: m.key.endsWith('#2') ? 'model-rounds-retest' : 'model-rounds', space: m.space, seed: m.seed, kernels: kernelsOf(m.arch).length, latencyMs: Math.min(...t.roundMedians), roundMedians: t.roundMedians });
+      out.write({ key: m.key, kind: m.key.endsWith('#2') ? 'model-rounds-retest' : 'model-rounds', space: m.space, seed: m.seed, kernels: kernelsOf(m.arch).length, latencyMs: Math.min(...t.roundMedians), roundMedians: t.roundMedians });
     }
     process.stderr.write(`${name}: ${Math.min(c + CHUNK, models.length)}/${models.length} models (${ROUNDS} rounds)\n`);
   }
@@ -100,19 +143,28 @@ async function measureInRounds(profiler: KernelProfiler, models: ReturnType<type
 
 const only = arg('runtime', '');
 if (only) {
-  mkdirSync(DIR, { recursive: true });
-  await measureRuntime(only, Number(arg('deadline', String(Date.now() + 3600_000))));
+  const t = await measureRuntime(only, Number(arg('deadline', String(Date.now() + 3600_000))));
+  console.log(JSON.stringify(t));
 } else {
-  const names = arg('runtimes', Object.keys(RUNTIMES).join(',')).split(',');
+  const names = arg('runtimes', 'node-t1-all,node-t2-all,node-t1-disabled,web-t1').split(',');
   for (const n of names) if (!RUNTIMES[n]) throw new Error(`unknown runtime '${n}'; known: ${Object.keys(RUNTIMES).join(', ')}`);
-  const minutes = Number(arg('minutes', '60'));
+  const minutes = Number(arg('minutes', '600'));
   const started = Date.now();
+  const results: Throughput[] = [];
   for (const [i, name] of names.entries()) {
     // An equal share of what is left, so a late runtime is not starved by an early one.
     const deadline = Date.now() + (started + minutes * 60_000 - Date.now()) / (names.length - i);
     process.stderr.write(`${name}: until ${new Date(deadline).toISOString()}\n`);
-    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--runtime', name, '--deadline', String(deadline),
-      '--kernels', String(KERNELS), '--models', String(MODELS), '--rounds', String(ROUNDS), ...(RETEST ? ['--retest'] : [])], { stdio: 'inherit' });
+    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--runtime', name, '--deadline', String(deadline), '--out', OUT,
+      '--scale', String(SCALE), '--models', String(MODELS), '--rounds', String(ROUNDS), ...(RETEST ? ['--retest'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
     if (r.status !== 0) process.stderr.write(`${name}: exited with ${r.status}\n`);
+    const last = r.stdout.toString().trim().split('\n').at(-1);
+    if (last?.startsWith('{')) results.push(JSON.parse(last) as Throughput);
   }
+  const report = new Report('collect', 'Pool collection throughput', `npm run bench:collect -- ${process.argv.slice(2).join(' ')}`.trim());
+  report.text(`Into ${OUT}. Kernels per second over this run's kernel measurements (each: validation, model build, session, warm-up, timed runs, profile read; a kernel under 100 µs is measured a second time as copies of itself), ` +
+    'and the share of that wall time spent inside the timed session.run calls (timed runs × their median wall time): the physical floor.');
+  report.table(['runtime', 'kernels measured', 'wall s', 'kernels/s', 'timed runs, share of wall', 'replicated (under 100 µs)'],
+    results.map((t) => [t.runtime, t.kernels, t.seconds.toFixed(0), (t.kernels / t.seconds).toFixed(2), pct(t.timedSeconds / t.seconds), pct(t.replicated / Math.max(1, t.kernels))]));
+  report.write();
 }

@@ -4,6 +4,7 @@
 // whole architectures timed end to end on the same configurations (their compositions).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { architectureTask, type Fingerprint } from '@litepred/protocol';
 import type { PoolMeasurement, PredictorStore } from './predictor-store.js';
 
@@ -11,13 +12,26 @@ export const STARTER_POOL_DIR = new URL('../starter-pool/', import.meta.url);
 
 interface DeviceLine { key: 'device'; runtime: Fingerprint['runtime'] & { runtimeVersion: string; executionProvider: string }; cpu?: string; cores?: number; memoryBytes?: number; measuredAt: string }
 
+/** A pool file's name without its extension (`node-t1-all` of node-t1-all.jsonl or .jsonl.gz), or undefined for another file. */
+export const poolFileName = (file: string) => /^(.+)\.jsonl(\.gz)?$/.exec(file)?.[1];
+
+/**
+ * The records of a pool file: JSON lines, plain (.jsonl) or gzipped (.jsonl.gz, which bench:collect
+ * appends to as one gzip member per batch of lines; gunzip reads the members as one stream).
+ */
+export function readPoolFile(path: string): Record<string, any>[] {
+  const raw = readFileSync(path);
+  const text = (path.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
+  return text.split('\n').filter(Boolean).map((l, i) => {
+    try { return JSON.parse(l) as Record<string, any>; } catch (e) { throw new Error(`${path}:${i + 1}: not JSON (${(e as Error).message})`); }
+  });
+}
+
 /** Imports every configuration not yet in the store; returns the device ids imported now. */
 export function importStarterPool(dir: string, predictors: PredictorStore): string[] {
   const imported: string[] = [];
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort()) {
-    const lines = readFileSync(join(dir, file), 'utf8').split('\n').filter(Boolean).map((l, i) => {
-      try { return JSON.parse(l); } catch (e) { throw new Error(`${file}:${i + 1}: not JSON (${(e as Error).message})`); }
-    });
+  for (const file of readdirSync(dir).filter((f) => poolFileName(f) !== undefined).sort()) {
+    const lines = readPoolFile(join(dir, file));
     const device = lines.find((l) => l.key === 'device') as DeviceLine | undefined;
     if (!device) throw new Error(`${file}: no device line`);
     const fingerprint: Fingerprint = {
@@ -33,7 +47,7 @@ export function importStarterPool(dir: string, predictors: PredictorStore): stri
       const config = architectureTask(l.space, l.seed);
       rows.push({ config, latencyMs: l.latencyMs, measurement: { kind: 'model', config, latencyMs: l.latencyMs, roundMedians: l.roundMedians ?? [l.latencyMs], kernels: l.kernels } });
     }
-    const id = `pool-${file.replace(/\.jsonl$/, '')}`;
+    const id = `pool-${poolFileName(file)}`;
     if (predictors.importStarterDevice(id, fingerprint, rows, Date.parse(device.measuredAt))) imported.push(id);
   }
   return imported;
