@@ -9,7 +9,7 @@
 // process-wide) and one after another, so measurements do not disturb each other. Shows progress,
 // rate and ETA; writes the throughput to docs/benchmarks/collect.md.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -83,7 +83,10 @@ interface Throughput { runtime: string; kernels: number; seconds: number; timedS
 async function measureRuntime(name: string, deadline: number): Promise<Throughput> {
   mkdirSync(OUT, { recursive: true });
   const file = resolve(OUT, `${name}.jsonl.gz`);
-  const have = new Set(existsSync(file) ? readPoolFile(file).map((l) => String(l.key ?? '')) : []);
+  const existing = existsSync(file) ? readPoolFile(file) : [];
+  // A run stopped mid-write left a member cut short: write the complete lines again, so what is appended next is readable.
+  if (existing.truncated) writeFileSync(file, gzipSync(existing.map((l) => JSON.stringify(l)).join('\n') + '\n'));
+  const have = new Set(existing.map((l) => String(l.key ?? '')));
   const out = new GzLines(file);
   const profiler = await KernelProfiler.create({ runtime: RUNTIMES[name]! });
   if (!have.has('device')) {

@@ -4,7 +4,7 @@
 // whole architectures timed end to end on the same configurations (their compositions).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { architectureTask, type Fingerprint } from '@litepred/protocol';
 import type { PoolMeasurement, PredictorStore } from './predictor-store.js';
 
@@ -17,14 +17,33 @@ export const poolFileName = (file: string) => /^(.+)\.jsonl(\.gz)?$/.exec(file)?
 
 /**
  * The records of a pool file: JSON lines, plain (.jsonl) or gzipped (.jsonl.gz, which bench:collect
- * appends to as one gzip member per batch of lines; gunzip reads the members as one stream).
+ * appends to as one gzip member per batch of lines; gunzip reads the members as one stream). A
+ * collector stopped in the middle of a write leaves a last line or member cut short: that part is
+ * left out (`truncated` says so), every complete line before it is read.
  */
-export function readPoolFile(path: string): Record<string, any>[] {
+export function readPoolFile(path: string): Record<string, any>[] & { truncated?: boolean } {
   const raw = readFileSync(path);
-  const text = (path.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
-  return text.split('\n').filter(Boolean).map((l, i) => {
+  let truncated = false;
+  let buffer = raw;
+  if (path.endsWith('.gz')) {
+    try {
+      buffer = gunzipSync(raw);
+    } catch {
+      buffer = gunzipSync(raw, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+      truncated = true;
+    }
+  }
+  const text = buffer.toString('utf8');
+  const lines = text.split('\n');
+  if (text.length > 0 && !text.endsWith('\n')) {
+    lines.pop();
+    truncated = true;
+  }
+  const records = lines.filter(Boolean).map((l, i) => {
     try { return JSON.parse(l) as Record<string, any>; } catch (e) { throw new Error(`${path}:${i + 1}: not JSON (${(e as Error).message})`); }
-  });
+  }) as Record<string, any>[] & { truncated?: boolean };
+  if (truncated) records.truncated = true;
+  return records;
 }
 
 /** Imports every configuration not yet in the store; returns the device ids imported now. */

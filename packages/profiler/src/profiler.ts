@@ -30,6 +30,9 @@ export interface ProfilerOptions {
   replicationSpanMs?: number;
 }
 
+/** Paired runs of the estimate that decides whether a kernel is replicated. */
+const QUICK_RUNS = 10;
+
 /** 100 steps of ORT's 1 µs node profile. */
 export const REPLICATION_SPAN_MS = 0.1;
 /** At most this many copies: a kernel of a few nanoseconds is labelled from a span shorter than the target, not from thousands of nodes. */
@@ -216,14 +219,25 @@ export class KernelProfiler {
    */
   async measure(config: KernelConfig, protocol?: Partial<MeasurementProtocol>): Promise<Measurement> {
     const p = protocol ? { ...this.protocol, ...protocol } : this.protocol;
-    let m = await this.measureStandalone(config, 0, p);
-    // A kernel near the timer's resolution: copies of it timed end to end against a null model with
-    // the same inputs, per copy. ORT's node profile adds ~5 µs of its own to every node and labels
-    // such kernels 0 (a relu over 3,136 values: 0.00 µs profiled, 0.43-0.46 µs this way).
-    const c = resolveConfig(m.config);
-    const own = replication(m.config) === 'own-inputs' ? 4 * getKernelSpec(c.type).inputShapes(c).reduce((s, shape) => s + shape.reduce((a, b) => a * b, 1), 0) : 0;
-    const copies = copiesFor(m.kernel.median, this.replicationSpanMs, own);
-    if (copies > 1) m = await this.measureStandalone(config, 0, p, copies, 'paired-null-difference');
+    const compact = compactConfig(resolveConfig(config));
+    // A kernel near the timer's resolution is timed as copies of itself, end to end against a null
+    // model with the same inputs, per copy. ORT's node profile adds ~5 µs of its own to every node
+    // and labels such kernels 0 (a relu over 3,136 values: 0.00 µs profiled, 0.43-0.46 µs this way).
+    // A quick paired estimate first says which kernels those are, so they skip the profiled session.
+    const c = resolveConfig(compact);
+    const own = replication(compact) === 'own-inputs' ? 4 * getKernelSpec(c.type).inputShapes(c).reduce((s, shape) => s + shape.reduce((a, b) => a * b, 1), 0) : 0;
+    let copies = 1;
+    let m: Measurement | undefined;
+    if (this.replicationSpanMs > 0) {
+      copies = copiesFor(await this.quickEstimate(compact, p), this.replicationSpanMs, own);
+      if (copies === 1) m = await this.measureStandalone(compact, 0, p, 1, this.method, true);
+    } else {
+      m = await this.measureStandalone(compact, 0, p);
+    }
+    // The estimate said it spans the target and the measurement says it does not: replicate after all.
+    if (m && this.replicationSpanMs > 0) copies = copiesFor(m.kernel.median, this.replicationSpanMs, own);
+    if (copies > 1) m = await this.measureStandalone(compact, 0, p, copies, 'paired-null-difference', this.replicationSpanMs > 0);
+    if (!m) throw new Error('unreachable: no measurement');
     const coldWeightsMs = this.coldWeightMsPerByte * 4 * kernelCost(m.config).params;
     m.boundary.coldWeightsMs = coldWeightsMs;
     // A kernel that adds next to nothing can come out a hair below zero as a difference of two noisy
@@ -233,8 +247,26 @@ export class KernelProfiler {
   }
 
   /** The kernel timed on its own (weights hot unless scrubBytes evicts them before every run). */
+  /**
+   * A kernel's time from a few plain runs paired with runs of a null model with the same inputs,
+   * after the protocol's warm-up time (which a measurement right after it needs no more): enough to
+   * tell a kernel under the replication span from one over it.
+   */
+  private async quickEstimate(config: KernelConfig, protocol: MeasurementProtocol): Promise<number> {
+    const model = buildKernelModel(config);
+    const session = await this.backend.open(model, { profileNodes: false });
+    const baseline = await this.backend.open(buildNullModel(model.inputs.map((i) => i.shape)), { profileNodes: false });
+    try {
+      const runs = await timeRuns(session, { ...protocol, warmupRuns: 1, minRuns: QUICK_RUNS, maxRuns: QUICK_RUNS, maxMs: protocol.maxMs / 4 }, baseline);
+      return Math.max(0, median(runs.samples) - median(runs.baseline!));
+    } finally {
+      await session.close();
+      await baseline.close();
+    }
+  }
+
   private async measureStandalone(config: KernelConfig, scrubBytes: number, protocol: MeasurementProtocol, copies = 1,
-    method: Measurement['method'] = this.method): Promise<Measurement> {
+    method: Measurement['method'] = this.method, warm = false): Promise<Measurement> {
     const compact = compactConfig(resolveConfig(config));
     const model = buildKernelModel(compact, { scrubBytes, copies });
     const byProfile = method === 'node-profile';
@@ -244,7 +276,7 @@ export class KernelProfiler {
     // clocks and caches carry over; its warm-up *count* runs on the profiling session itself (its
     // own arena and first-run work).
     let plainWarmupRuns = 0;
-    if (byProfile && protocol.warmupMs > 0) {
+    if (byProfile && protocol.warmupMs > 0 && !warm) {
       const plain = await this.backend.open(model, { profileNodes: false });
       try { plainWarmupRuns = await warmUp(plain, { ...protocol, warmupRuns: 1 }); } finally { await plain.close(); }
     }
@@ -258,7 +290,8 @@ export class KernelProfiler {
     let runs;
     let profile;
     try {
-      runs = await timeRuns(session, byProfile ? { ...protocol, warmupMs: 0 } : protocol, baseline);
+      // After the plain warm-up (or the quick estimate, `warm`), the warm-up count alone: clocks and caches carry over.
+      runs = await timeRuns(session, byProfile || warm ? { ...protocol, warmupMs: 0 } : protocol, baseline);
     } finally {
       profile = await session.close();
       await baseline?.close();
