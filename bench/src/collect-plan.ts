@@ -9,6 +9,12 @@ import type { RuntimeOptions } from '@litepred/profiler';
 import { sampleConfigs } from '@litepred/sampler';
 import { kernelsOf, sampleArchitecture, SEARCH_SPACES } from '@litepred/spaces';
 
+/**
+ * Half of a type's configs from LitePred's VAE (the search spaces' distribution: what NAS
+ * candidates are made of), half from the broad sampler (the ranges deployed networks use: the
+ * spaces' transformer kernels, for one, all have 197 tokens).
+ */
+export const VAE_SHARE = 0.5;
 export const MAJOR_TYPES = 12;
 export const MAJOR_COUNT = 1000;
 export const MINOR_COUNT = 300;
@@ -55,7 +61,14 @@ function seedOf(type: string): number {
  * short has some of every type); `scale` shrinks every count (a quick run).
  */
 export function collectionPlan(runtime: Pick<RuntimeOptions, 'graphOptimizationLevel'>, scale = 1): { key: string; config: KernelConfig }[] {
-  const byType = [...collectionCounts(runtime)].map(([type, n]) => sampleConfigs(type, Math.max(1, Math.round(n * scale)), { sampler: 'vae', seed: seedOf(type) }).configs);
+  const byType = [...collectionCounts(runtime)].map(([type, n]) => {
+    const count = Math.max(2, Math.round(n * scale));
+    const vae = sampleConfigs(type, Math.ceil(count * VAE_SHARE), { sampler: 'vae', seed: seedOf(type) }).configs;
+    const broad = sampleConfigs(type, count - vae.length, { sampler: 'broad', seed: seedOf(type) + 1 }).configs;
+    // Alternate the two, and keep each config once.
+    const seen = new Set<string>();
+    return vae.flatMap((c, i) => [c, broad[i]]).filter((c): c is KernelConfig => c !== undefined && !seen.has(JSON.stringify(c)) && !!seen.add(JSON.stringify(c)));
+  });
   const plan: { key: string; config: KernelConfig }[] = [];
   for (let i = 0; plan.length < byType.reduce((s, c) => s + c.length, 0); i++) {
     for (const configs of byType) if (i < configs.length) plan.push({ key: JSON.stringify(configs[i]), config: configs[i]! });

@@ -15,7 +15,7 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
     .option('kernel', { type: 'string', demandOption: true, describe: 'kernel type (see litepred kernels list)' })
     .option('n', { type: 'number', default: 100, describe: 'number of configs' })
     .option('seed', { type: 'number', default: 1, describe: 'random seed: the same seed gives the same configs' })
-    .option('sampler', { choices: SAMPLER_KINDS, default: 'vae' as SamplerKind, describe: 'vae (LitePred), prior (nn-Meter), uniform' })
+    .option('sampler', { choices: SAMPLER_KINDS, default: 'vae' as SamplerKind, describe: 'vae (LitePred: the search spaces), prior (nn-Meter), uniform, broad (the ranges deployed networks use)' })
     .option('out', { type: 'string', describe: 'write a .csv or .jsonl file (litepred profile and campaign create read both)' })
     .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
     .example('$0 sample --kernel conv-bn-relu --n 500 --out conv.csv', '500 VAE-sampled conv-bn-relu configs'),

@@ -1,7 +1,7 @@
 // The fields a family's feature vector (what the VAE and the prior model) leaves out, drawn per
-// config: the width of a rectangular input, a dilation, how a binary op's second operand
-// broadcasts, an SE block's squeeze width, attention's head count, and which of attention's two
-// products a bmm is. The shares are what the real-architecture corpus and common exporters show:
+// config: the width of a rectangular input, a dilation, groups, how a binary op's second operand
+// broadcasts, an SE block's squeeze width, a concat's third and fourth inputs, attention's head
+// count, and which of attention's two products a bmm is. The shares are what the real-architecture corpus and common exporters show:
 // most inputs square, a quarter not; dilation rare; broadcast operands common (SE scales, layer
 // scales, biases).
 import { getKernelSpec, type ConfigField } from '@litepred/kernels';
@@ -15,6 +15,10 @@ export const RECTANGULAR_SHARE = 0.25;
 export const DILATED_SHARE = 0.05;
 /** Shares of BCAST 0 (same shape), 1 (per channel) and 2 (scalar). */
 export const BROADCAST_WEIGHTS = [0.5, 0.35, 0.15] as const;
+/** Share of convolutions drawn grouped (where a group width divides their channels). */
+export const GROUPED_SHARE = 0.15;
+const GROUP_WIDTHS = [8, 16, 24, 32, 48, 64] as const;
+const BMM_HEADS = [1, 2, 3, 4, 6, 8, 12, 16] as const;
 /** SE squeeze widths as a fraction of CIN (timm's EfficientNets squeeze the block's input: CIN/24 of the expanded width); undefined: nn-Meter's rule. */
 const SE_RATIOS = [undefined, 1 / 4, 1 / 8, 1 / 16, 1 / 24] as const;
 
@@ -38,14 +42,28 @@ export function drawExtras(type: string, fields: Partial<Record<ConfigField, num
   const cin = fields.CIN ?? 1;
   if (type === 'mhsa') out.HEADS = heads(cin, headsTable, r);
   if (type === 'bmm') {
-    // q k^T ([L, d] by [d, L]) or scores v ([L, L] by [L, d]), d the head width.
-    const h = heads(cin, headsTable, r);
+    // q k^T ([L, d] by [d, L]) or scores v ([L, L] by [L, d]), d the head width; any head count
+    // (attention blocks of deployed networks have 1 to 16).
+    const h = real ? BMM_HEADS[Math.floor(r() * BMM_HEADS.length)]! : heads(cin, headsTable, r);
     const [l, d] = [fields.L ?? 1, Math.max(1, Math.round(cin / h))];
     Object.assign(out, { HEADS: h }, r() < 0.5 ? { CIN: d, COUT: l } : { CIN: l, COUT: d });
   }
   if (!real) return out;
   if ('W' in optional && fields.HW && r() < RECTANGULAR_SHARE) out.W = Math.max(1, Math.round(fields.HW * ASPECTS[Math.floor(r() * ASPECTS.length)]!));
   if ('DILATION' in optional && r() < DILATED_SHARE) out.DILATION = 2;
+  if ('GROUPS' in optional && type !== 'channelshuffle' && r() < GROUPED_SHARE) {
+    // A group width as RegNet and ResNeXt use them; kept where it divides both channel counts.
+    const width = GROUP_WIDTHS[Math.floor(r() * GROUP_WIDTHS.length)]!;
+    const groups = cin / width;
+    if (Number.isInteger(groups) && groups > 1 && (fields.COUT ?? cin) % groups === 0) out.GROUPS = groups;
+  }
+  if (type === 'concat' && fields.CIN1 && fields.CIN2 && r() < 0.4) {
+    // Three or four inputs (MixNet's and Inception-style branches), the same channels in all.
+    const total = fields.CIN1 + fields.CIN2;
+    const parts = r() < 0.6 ? 3 : 4;
+    const each = Math.max(1, Math.round(total / parts));
+    Object.assign(out, { CIN1: each, CIN2: each, CIN3: each, ...(parts === 4 ? { CIN4: each } : {}) });
+  }
   if ('BCAST' in optional) out.BCAST = weightedSampler([...BROADCAST_WEIGHTS], r)();
   if ('CMID' in optional) {
     const ratio = SE_RATIOS[Math.floor(r() * SE_RATIOS.length)];

@@ -6,3 +6,5 @@ export * from './prior.js';
 export * from './samplers.js';
 export * from './divergence.js';
 export * from './train.js';
+export * from './broad.js';
+export * from './extras.js';

@@ -1,16 +1,24 @@
 // The three config samplers behind one interface: the VAE (LitePred), nn-Meter's per-dimension
 // prior, and uniform. Every config they return has passed the kernel library's validation.
 import { readFileSync } from 'node:fs';
-import { compactConfig, resolveConfig, type KernelConfig } from '@litepred/kernels';
+import { compactConfig, kernelCost, resolveConfig, type KernelConfig } from '@litepred/kernels';
 import { Mlp, seededRng, type Rng } from '@litepred/nn';
 import { familyOf, type Family, type FamilyName } from './families.js';
 import { unscaleAndSnap, type FeatureScale } from './scaling.js';
 import { decodeSamples } from './vae.js';
 import { priorRows } from './prior.js';
 import { drawExtras } from './extras.js';
+import { broadRows } from './broad.js';
 
-export type SamplerKind = 'vae' | 'prior' | 'uniform';
-export const SAMPLER_KINDS: readonly SamplerKind[] = ['vae', 'prior', 'uniform'];
+export type SamplerKind = 'vae' | 'prior' | 'uniform' | 'broad';
+export const SAMPLER_KINDS: readonly SamplerKind[] = ['vae', 'prior', 'uniform', 'broad'];
+
+/**
+ * Configs over this many FLOPs are drawn again: the largest layers of deployed vision networks are
+ * under 1 GFLOP (a ViT-B MLP matmul 0.93, a ResNet-50 3x3 conv 0.23), and a 100-GFLOP kernel
+ * would hold a measuring agent for minutes.
+ */
+export const MAX_SAMPLED_FLOPS = 4e9;
 
 /** A family's trained decoder and what it needs to turn samples into configs (models/<family>.json). */
 export interface VaeModel {
@@ -84,7 +92,9 @@ export function sampleWith(type: string, n: number, source: RowSource, r: Rng, n
     for (const row of source(n - configs.length, r)) {
       try {
         const base = family.config(type, row);
-        configs.push(compactConfig(resolveConfig({ ...base, ...drawExtras(type, base, r, model?.extras.HEADS, real) })));
+        const config = compactConfig(resolveConfig({ ...base, ...drawExtras(type, base, r, model?.extras.HEADS, real) }));
+        if (kernelCost(config).flops > MAX_SAMPLED_FLOPS) throw new Error('too large');
+        configs.push(config);
       } catch {
         rejected++;
       }
@@ -94,7 +104,8 @@ export function sampleWith(type: string, n: number, source: RowSource, r: Rng, n
 }
 
 /**
- * `n` valid configs of kernel type `type` from the shipped VAE, nn-Meter's prior, or uniform; seeded.
+ * `n` valid configs of kernel type `type` from the shipped VAE, nn-Meter's prior, uniform over the
+ * VAE's training ranges, or broad (deployed networks' ranges, broad.ts); seeded.
  * `realShapes` (default on) also draws what the family's features leave out and real networks
  * have (extras.ts: rectangular inputs, dilation, broadcast operands, SE widths); off, configs are
  * square and undilated as the search spaces' are.
@@ -106,7 +117,7 @@ export function sampleConfigs(type: string, n: number, options: { sampler: Sampl
     return sampleWith(type, n, (count, r) => priorRows(family.name, type, count, r), seededRng(options.seed), 'prior', undefined, real);
   }
   const model = loadVaeModel(family.name, options.modelsDir);
-  const source = options.sampler === 'vae' ? vaeRows(model) : uniformRows(family, model.scales);
+  const source = options.sampler === 'vae' ? vaeRows(model) : options.sampler === 'broad' ? broadRows(family) : uniformRows(family, model.scales);
   return sampleWith(type, n, source, seededRng(options.seed), options.sampler, model, real);
 }
 

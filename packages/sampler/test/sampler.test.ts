@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { kernelTypes, resolveConfig } from '@litepred/kernels';
+import { kernelCost, kernelTypes, resolveConfig } from '@litepred/kernels';
 import { Mlp, seededRng } from '@litepred/nn';
 import {
-  binnedKl, FAMILIES, familyOf, fitScales, inverseTransformSample, loadVaeModel, sampleConfigs, scaleRow, spaceConfigs,
+  binnedKl, FAMILIES, familyOf, fitScales, inverseTransformSample, loadVaeModel, MAX_SAMPLED_FLOPS, sampleConfigs, scaleRow, spaceConfigs,
   trainVae, typesOf, unscaleAndSnap, vaeLoss, type FamilyName,
 } from '@litepred/sampler';
 
@@ -78,7 +78,7 @@ describe('families', () => {
 });
 
 describe('sampleConfigs', () => {
-  const cases = kernelTypes().flatMap((type) => (['vae', 'uniform', 'prior'] as const)
+  const cases = kernelTypes().flatMap((type) => (['vae', 'uniform', 'prior', 'broad'] as const)
     .filter((sampler) => !(sampler === 'prior' && familyOf(type).name === 'transformer'))
     .map((sampler) => [type, sampler] as const));
 
@@ -117,6 +117,15 @@ describe('sampleConfigs', () => {
     for (const c of sampleConfigs('bmm', 50, { sampler: 'vae', seed: 3 }).configs) expect(c.HEADS).toBeGreaterThan(0);
     const square = sampleConfigs('conv-bn-relu', 200, { sampler: 'vae', seed: 3, realShapes: false }).configs;
     expect(square.every((c) => c.W === undefined && c.DILATION === undefined)).toBe(true);
+  });
+
+  it('broad: token kernels over the token counts deployed networks have, not only the search spaces\' 197, and nothing of over MAX_SAMPLED_FLOPS', () => {
+    const vae = sampleConfigs('matmul', 200, { sampler: 'vae', seed: 2 }).configs.map((c) => c.L!);
+    const broad = sampleConfigs('matmul', 200, { sampler: 'broad', seed: 2 }).configs.map((c) => c.L!);
+    expect(Math.max(...vae) - Math.min(...vae)).toBeLessThan(10);
+    expect(Math.min(...broad)).toBeLessThan(16);
+    expect(Math.max(...broad)).toBeGreaterThan(1024);
+    for (const c of sampleConfigs('conv-bn-relu', 300, { sampler: 'broad', seed: 2 }).configs) expect(kernelCost(c).flops).toBeLessThanOrEqual(MAX_SAMPLED_FLOPS);
   });
 
   it('says clearly what it cannot do', () => {
