@@ -56,6 +56,21 @@ function seedOf(type: string): number {
   return 10_000 + (h % 1_000_000);
 }
 
+/** Up to `count` configs of `type` none of which is in `seen` (which they join), drawing again with new seeds while duplicates fall out. */
+function distinct(type: string, count: number, sampler: 'vae' | 'broad', seed: number, seen: Set<string>): KernelConfig[] {
+  const out: KernelConfig[] = [];
+  for (let round = 0; out.length < count && round < 20; round++) {
+    for (const c of sampleConfigs(type, Math.ceil((count - out.length) * 1.3) + 5, { sampler, seed: seed + 7919 * round }).configs) {
+      const key = JSON.stringify(c);
+      if (out.length < count && !seen.has(key)) {
+        seen.add(key);
+        out.push(c);
+      }
+    }
+  }
+  return out;
+}
+
 /**
  * The kernel configs to measure, keyed as the pool stores them, interleaved across types (a run cut
  * short has some of every type); `scale` shrinks every count (a quick run).
@@ -63,11 +78,11 @@ function seedOf(type: string): number {
 export function collectionPlan(runtime: Pick<RuntimeOptions, 'graphOptimizationLevel'>, scale = 1): { key: string; config: KernelConfig }[] {
   const byType = [...collectionCounts(runtime)].map(([type, n]) => {
     const count = Math.max(2, Math.round(n * scale));
-    const vae = sampleConfigs(type, Math.ceil(count * VAE_SHARE), { sampler: 'vae', seed: seedOf(type) }).configs;
-    const broad = sampleConfigs(type, count - vae.length, { sampler: 'broad', seed: seedOf(type) + 1 }).configs;
-    // Alternate the two, and keep each config once.
     const seen = new Set<string>();
-    return vae.flatMap((c, i) => [c, broad[i]]).filter((c): c is KernelConfig => c !== undefined && !seen.has(JSON.stringify(c)) && !!seen.add(JSON.stringify(c)));
+    const vae = distinct(type, Math.ceil(count * VAE_SHARE), 'vae', seedOf(type), seen);
+    // The broad sampler makes up what the VAE could not draw distinct (its values are snapped to the spaces' own).
+    const broad = distinct(type, count - vae.length, 'broad', seedOf(type) + 1, seen);
+    return Array.from({ length: Math.max(vae.length, broad.length) }, (_, i) => [vae[i], broad[i]]).flat().filter((c): c is KernelConfig => c !== undefined);
   });
   const plan: { key: string; config: KernelConfig }[] = [];
   for (let i = 0; plan.length < byType.reduce((s, c) => s + c.length, 0); i++) {
