@@ -10,7 +10,7 @@ import onnxProto from 'onnx-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildKernelModel } from '@litepred/kernels';
 import { Coordinator, STARTER_POOL_DIR } from '@litepred/coordinator';
-import { decomposeModel, type ModelPrediction } from '@litepred/predictor';
+import { decomposeModel, stripWeights, type ModelPrediction } from '@litepred/predictor';
 import { CLI, tempDir } from './helpers/fleet.js';
 
 const { onnx } = onnxProto;
@@ -57,6 +57,15 @@ describe('the real-architecture corpus', () => {
     expect(d.coverage.flopsShare).toBeGreaterThanOrEqual(0.98);
     expect(d.coverage.nodeShare).toBeGreaterThanOrEqual(0.95);
     for (const k of d.kernels) expect(() => buildKernelModel(k.config)).not.toThrow();
+  });
+
+  it('decomposes a model sent without its weights\' values exactly as the whole model (what litepred predict sends)', () => {
+    for (const file of corpus) {
+      const bytes = modelOf(file);
+      const stripped = stripWeights(bytes);
+      expect(decomposeModel(stripped), file).toEqual(decomposeModel(bytes));
+      if (bytes.length > 1e6) expect(stripped.length, file).toBeLessThan(bytes.length / 20);
+    }
   });
 
   it('reads non-square inputs as H and W, and a model with batch norm folded as the kernels the runtime runs', () => {

@@ -7,14 +7,14 @@
 // composition included), through the same code POST /api/devices/:id/predict runs; which kernel
 // types of the model that device has no predictor for; how many of the corpus's kernels fall
 // outside the ranges the pool's configs were sampled from; and how long a prediction takes over HTTP.
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { gunzipSync } from 'node:zlib';
 import { getKernelSpec, kernelCost, resolveConfig, type BuiltModel, type ConfigField, type KernelConfig } from '@litepred/kernels';
 import { Coordinator, STARTER_POOL_DIR } from '@litepred/coordinator';
-import { decomposeModel, loadGraph } from '@litepred/predictor';
+import { decomposeModel, loadGraph, stripWeights } from '@litepred/predictor';
 import { KernelProfiler } from '@litepred/profiler';
 import { RUNTIMES } from './runtimes.js';
 import { median, pct, Report } from './report.js';
@@ -119,18 +119,32 @@ report.text('## Summary');
 report.text('Models within ±10% of their measured end-to-end latency (target: ≥ 90% of the corpus on each configuration), over all models and over the models whose every kernel type has a predictor; median |error|.');
 report.table(['runtime', 'within ±10%, all', 'within ±10%, every type predicted', 'median |error|'], summary);
 
-// 4. Prediction through the HTTP API.
+// 4. Prediction through the HTTP API, from a process of its own (as the CLI asks): one request at a time.
 const probe = corpus.reduce((best, m) => (Math.abs(m.nodes - 100) < Math.abs(best.nodes - 100) ? m : best));
-const times: number[] = [];
-for (let i = 0; i < HTTP_REPEATS + 3; i++) {
-  const t0 = performance.now();
-  const res = await fetch(`${c.address.http}/api/devices/pool-node-t1-all/predict`, { method: 'POST', body: new Blob([probe.bytes]), headers: { 'content-type': 'application/octet-stream' } });
-  await res.json();
-  if (i >= 3) times.push(performance.now() - t0);
+const probeFile = join(dir, 'probe.onnx');
+writeFileSync(probeFile, probe.bytes);
+const client = `const [url, file, n] = process.argv.slice(1); const body = require('fs').readFileSync(file); const times = [];
+for (let i = 0; i < Number(n) + 3; i++) { const t0 = performance.now();
+  const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } }); await res.json();
+  if (i >= 3) times.push(performance.now() - t0); }
+console.log(JSON.stringify(times));`;
+async function timeRequests(file: string): Promise<number[]> {
+  const child = spawn(process.execPath, ['--input-type=commonjs', '-e', `(async () => { ${client} })()`, `${c.address.http}/api/devices/pool-node-t1-all/predict`, file, String(HTTP_REPEATS)]);
+  let printed = '';
+  child.stdout.on('data', (d: Buffer) => { printed += d.toString(); });
+  await new Promise((resolve) => child.on('exit', resolve));
+  return (JSON.parse(printed) as number[]).sort((a, b) => a - b);
 }
-times.sort((a, b) => a - b);
+const stripped = stripWeights(probe.bytes);
+const strippedFile = join(dir, 'probe-stripped.onnx');
+writeFileSync(strippedFile, stripped);
+const [whole, light] = [await timeRequests(probeFile), await timeRequests(strippedFile)];
 report.text('## Prediction over HTTP');
-report.text(`POST /api/devices/pool-node-t1-all/predict with ${probe.name} (${probe.nodes} nodes, ${probe.bytes.length} bytes), ${HTTP_REPEATS} times after 3 warm-up requests, one at a time from this process: median ${median(times).toFixed(1)} ms, slowest ${times.at(-1)!.toFixed(1)} ms (target ≤ 50 ms for a 100-node model).`);
+report.text(`POST /api/devices/pool-node-t1-all/predict with ${probe.name} (${probe.nodes} nodes), ${HTTP_REPEATS} times after 3 warm-up requests, one at a time from a client process of its own (target ≤ 50 ms for a 100-node model):`);
+report.table(['body', 'bytes', 'median ms', 'slowest ms'], [
+  ['the whole model (as curl sends it)', probe.bytes.length, median(whole).toFixed(1), whole.at(-1)!.toFixed(1)],
+  ['without the weights\' values (as litepred predict sends it: stripWeights)', stripped.length, median(light).toFixed(1), light.at(-1)!.toFixed(1)],
+]);
 report.write();
 // Coordinator.stop() left this process with nothing to run and its promise pending (exit code 13
 // before the report was written); stop, or give up after 5 s, and exit.

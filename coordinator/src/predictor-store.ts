@@ -69,6 +69,9 @@ const DONE_TASKS_OF_DEVICE = `tasks t INDEXED BY tasks_by_device JOIN measuremen
   WHERE t.device_id = ? AND t.state = 'done'`;
 
 export class PredictorStore {
+  /** runOverheadMs per device, with the measurement count it was read at. */
+  private readonly overheads = new Map<string, { measured: number; ms: number }>();
+
   constructor(private readonly store: Store) {}
 
   private get db() { return this.store.db; }
@@ -162,9 +165,16 @@ export class PredictorStore {
 
   /** What session.run costs a device beyond its kernels (the median over its kernel measurements); 0 when unknown. */
   runOverheadMs(deviceId: string): number {
+    // Every prediction asks; reading it means a JSON field of every measurement of the device, so
+    // it is kept until the device's measurement counter moves.
+    const measured = (this.db.prepare('SELECT measured FROM device_measurements WHERE device_id = ?').get(deviceId) as { measured: number } | undefined)?.measured ?? -1;
+    const cached = this.overheads.get(deviceId);
+    if (cached?.measured === measured) return cached.ms;
     const values = (this.db.prepare(`SELECT json_extract(m.measurement, '$.boundary.runOverheadMs') v FROM ${DONE_TASKS_OF_DEVICE} AND v IS NOT NULL`)
       .all(deviceId) as { v: number }[]).map((r) => r.v).sort((a, b) => a - b);
-    return values.length ? values[Math.floor(values.length / 2)]! : 0;
+    const ms = values.length ? values[Math.floor(values.length / 2)]! : 0;
+    this.overheads.set(deviceId, { measured, ms });
+    return ms;
   }
 
   // --- predictors -------------------------------------------------------------------------

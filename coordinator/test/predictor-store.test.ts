@@ -70,4 +70,23 @@ describe('predictor store', () => {
     expect(store.findCampaign('adapt x: probe')?.id).toBe(campaign.id);
     expect(store.campaignResults(campaign.id)).toMatchObject([{ state: 'done', latencyMs: 0.01 }]);
   });
+
+  it('keeps a device\'s run overhead until it has new measurements, then reads it again', () => {
+    const store = new Store(path());
+    const ps = new PredictorStore(store);
+    const { token } = store.createEnrolmentToken();
+    const { deviceId } = store.enrolDevice(token, fingerprint);
+    const measure = (ms: number) => {
+      store.createCampaign({ name: `c${ms}`, configs: [{ type: 'relu', HW: 8, CIN: ms }], deviceIds: [deviceId], protocol });
+      const lease = store.leaseTasks(deviceId, 1, 60_000)!;
+      store.recordResults(deviceId, [{ taskId: lease.tasks[0]!.taskId, leaseId: lease.leaseId,
+        measurement: { config: { type: 'relu', HW: 8, CIN: ms }, latencyMs: 0.01, boundary: { runOverheadMs: ms / 100 } } as never }]);
+    };
+    measure(8);
+    expect(ps.runOverheadMs(deviceId)).toBe(0.08);
+    expect(ps.runOverheadMs(deviceId)).toBe(0.08);
+    measure(16);
+    measure(24);
+    expect(ps.runOverheadMs(deviceId)).toBe(0.16);
+  });
 });

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import type { Adaptation } from '@litepred/coordinator';
-import type { ModelPrediction, PredictorMetadata } from '@litepred/predictor';
+import { stripWeights, type ModelPrediction, type PredictorMetadata } from '@litepred/predictor';
 import { Client, withClientOptions, type ClientArgs } from '../client.js';
 import { formatTable } from '../table.js';
 import { parseShape } from './decompose.js';
@@ -148,7 +148,8 @@ export const predictCommand: CommandModule<object, Args<{ model: string; device:
     let bytes: Uint8Array;
     try { bytes = readFileSync(a.model); } catch (e) { throw new Error(`cannot read ${a.model}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`); }
     const q = a['input-shape'] ? `?inputShape=${parseShape(a['input-shape']).join(',')}` : '';
-    const p = await Client.from(a).request<Prediction>('POST', `/api/devices/${encodeURIComponent(a.device)}/predict${q}`, new Uint8Array(bytes));
+    // The coordinator reads the graph, dims and small constants, not the weights' values: leave those here.
+    const p = await Client.from(a).request<Prediction>('POST', `/api/devices/${encodeURIComponent(a.device)}/predict${q}`, stripWeights(new Uint8Array(bytes)));
     if (p.missingPredictors.length) process.exitCode = 1;
     if (a.json) return console.log(JSON.stringify(p, null, 2));
     const rows = a.kernels

@@ -13,3 +13,4 @@ export * from './adapt-device.js';
 export * from './stored.js';
 export * from './composition.js';
 export { StalePredictorError } from './standardise.js';
+export * from './decompose/strip.js';
