@@ -88,6 +88,8 @@ async function measureRuntime(name: string, deadline: number): Promise<Throughpu
   if (existing.truncated) writeFileSync(file, gzipSync(existing.map((l) => JSON.stringify(l)).join('\n') + '\n'));
   const have = new Set(existing.map((l) => String(l.key ?? '')));
   const out = new GzLines(file);
+  // Stopped from outside (Ctrl-C, a kill): what is measured goes to the file first.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { out.flush(); process.exit(130); });
   const profiler = await KernelProfiler.create({ runtime: RUNTIMES[name]! });
   if (!have.has('device')) {
     out.write({ key: 'device', runtime: profiler.runtime, cpu: cpus()[0]?.model, cores: cpus().length, memoryBytes: totalmem(), measuredAt: new Date().toISOString() });

@@ -5,7 +5,7 @@ import type { KernelConfig } from '@litepred/kernels';
 import { seededRng } from '@litepred/nn';
 import {
   BN_FOLD_RULE, composedLatency, decomposeModel, FUSION_PAIRS, type FusionRules, exportStoredPredictor, fitComposition, isStalePredictor, metrics, predictDecomposed, predictorFromData,
-  RooflinePredictor, runtimeFusionRules, typeSums,
+  predictorFor, RooflinePredictor, runtimeFusionRules, typeSums,
   type Composition, type KernelLatencyPredictor, type Metrics, type ModelPrediction, type PoolDevice, type PredictorData, type PredictorMetadata,
 } from '@litepred/predictor';
 import { buildArchitectureModel, getSpace, kernelsOf, sampleArchitecture } from '@litepred/spaces';
@@ -161,8 +161,10 @@ export class PredictorService {
     const decomposition = decomposeModel(model, { inputShape, fusionRules });
     const composition = this.predictors.latestComposition(deviceId)?.data as Composition | undefined;
     const prediction = predictDecomposed(decomposition, predictors, { overheadMs: this.predictors.runOverheadMs(deviceId), composition });
-    const used = new Set(decomposition.kernels.map((k) => k.config.type));
-    return { deviceId, versions: Object.fromEntries(stored.filter((p) => used.has(p.kernelType)).map((p) => [p.kernelType, p.version])), ...prediction, ...(fusionRules ? { fusionRules } : {}) };
+    // The stored predictor each kernel type was predicted by (a conv type's twin where batch norm folds).
+    const byType = new Map(stored.map((p) => [p.kernelType, p]));
+    const used = [...new Set(decomposition.kernels.map((k) => k.config.type))].map((t) => predictorFor(byType, t, decomposition.foldsBatchNorm)).filter((p) => p !== undefined);
+    return { deviceId, versions: Object.fromEntries(used.map((p) => [p.kernelType, p.version])), ...prediction, ...(fusionRules ? { fusionRules } : {}) };
   }
 
   /** One predictor as ONNX + metadata. */

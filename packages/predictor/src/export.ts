@@ -4,6 +4,8 @@ import { exportMlpOnnx, exportRooflineOnnx, onnxInputs, PREDICTOR_INPUT, PREDICT
 import type { Metrics } from './metrics.js';
 import type { MlpPredictorData } from './mlp-predictor.js';
 import type { RooflinePredictorData } from './roofline-predictor.js';
+import type { GbdtPredictorData } from './gbdt.js';
+import { exportGbdtOnnx } from './gbdt-onnx.js';
 import { featureNames } from '@litepred/kernels';
 
 export const PREDICTOR_FORMAT_VERSION = 1;
@@ -11,7 +13,7 @@ export const PREDICTOR_FORMAT_VERSION = 1;
 export interface PredictorMetadata {
   formatVersion: typeof PREDICTOR_FORMAT_VERSION;
   kernelType: string;
-  kind: MlpPredictorData['kind'] | RooflinePredictorData['kind'] | 'recalibrated';
+  kind: MlpPredictorData['kind'] | RooflinePredictorData['kind'] | GbdtPredictorData['kind'] | 'recalibrated';
   /** ONNX input `features` [batch, inputs.length] in this column order; FLOPS and PARAMS in millions. */
   input: { name: string; columns: string[] };
   output: { name: string; unit: 'ms' };
@@ -26,11 +28,11 @@ export interface PredictorMetadata {
   transfer?: { sourceDevice: string; sourceKind: string; a: number; b: number };
 }
 
-export function exportPredictor(p: MlpPredictorData | RooflinePredictorData,
+export function exportPredictor(p: MlpPredictorData | RooflinePredictorData | GbdtPredictorData,
   about: { device: { id: string; fingerprint: unknown }; trainingSamples: number; metrics?: Metrics; createdAt?: string; version?: number }): { onnx: Uint8Array; metadata: PredictorMetadata } {
   const features = featureNames(p.kernelType);
   return {
-    onnx: p.kind === 'roofline' ? exportRooflineOnnx(p, features) : exportMlpOnnx(p),
+    onnx: p.kind === 'roofline' ? exportRooflineOnnx(p, features) : p.kind === 'gbdt' ? exportGbdtOnnx(p) : exportMlpOnnx(p),
     metadata: {
       formatVersion: PREDICTOR_FORMAT_VERSION, kernelType: p.kernelType, kind: p.kind,
       input: { name: PREDICTOR_INPUT, columns: onnxInputs(p, features) }, output: { name: PREDICTOR_OUTPUT, unit: 'ms' },

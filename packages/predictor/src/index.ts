@@ -14,3 +14,5 @@ export * from './stored.js';
 export * from './composition.js';
 export { StalePredictorError } from './standardise.js';
 export * from './decompose/strip.js';
+export * from './gbdt.js';
+export * from './gbdt-onnx.js';

@@ -2,6 +2,7 @@
 // without this project: input `features` [batch, F] (the kernel's feature vector, as
 // featureVector gives it), output `latency_ms` [batch, 1].
 import onnxProto from 'onnx-proto';
+import type { GbdtPredictorData } from './gbdt.js';
 import type { MlpPredictorData } from './mlp-predictor.js';
 import type { RooflinePredictorData } from './roofline-predictor.js';
 
@@ -26,7 +27,12 @@ const ints = (name: string, values: number[]): onnxProto.onnx.ITensorProto =>
 /** A transferred predictor's map onto the new device: ms = exp(a) · source_ms^b (transfer.ts). */
 export interface Calibration { a: number; b: number }
 
-function encode(name: string, nodes: onnxProto.onnx.INodeProto[], inits: onnxProto.onnx.ITensorProto[], inputWidth: number, calibration?: Calibration): Uint8Array {
+/**
+ * A predictor graph as ONNX bytes: `nodes` end in PREDICTOR_OUTPUT; with a calibration, the
+ * transfer's map follows them. `opsets` adds operator domains (ai.onnx.ml for tree ensembles).
+ */
+export function encodePredictorGraph(name: string, nodes: onnxProto.onnx.INodeProto[], inits: onnxProto.onnx.ITensorProto[], inputWidth: number,
+  calibration?: Calibration, opsets: onnxProto.onnx.IOperatorSetIdProto[] = []): Uint8Array {
   if (calibration) {
     // The source graph ends in `source_ms`; the calibration follows it, as RecalibratedPredictor does.
     for (const n of nodes) {
@@ -42,14 +48,14 @@ function encode(name: string, nodes: onnxProto.onnx.INodeProto[], inits: onnxPro
     inits.push(floats('cal_floor', [], [1e-9]), floats('cal_a', [], [calibration.a]), floats('cal_b', [], [calibration.b]));
   }
   return onnx.ModelProto.encode({
-    irVersion: 9, opsetImport: [{ domain: '', version: 20 }], producerName: 'litepred',
+    irVersion: 9, opsetImport: [{ domain: '', version: 20 }, ...opsets], producerName: 'litepred',
     graph: { name, node: nodes, initializer: inits, input: [io(PREDICTOR_INPUT, inputWidth)], output: [io(PREDICTOR_OUTPUT, 1)] },
   }).finish();
 }
 
-/** The feature columns an exported predictor reads, in order (the ONNX input's width). */
-export function onnxInputs(p: MlpPredictorData | RooflinePredictorData, features: readonly string[]): string[] {
-  return p.kind === 'roofline' ? [...features, 'ACTIVATION_MB'] : [...features];
+/** The feature columns an exported predictor reads, in order (the ONNX input's width): a roofline (or trees on one) also reads activation MB. */
+export function onnxInputs(p: MlpPredictorData | RooflinePredictorData | GbdtPredictorData, features: readonly string[]): string[] {
+  return p.kind === 'roofline' || (p.kind === 'gbdt' && p.prior) ? [...features, 'ACTIVATION_MB'] : [...features];
 }
 
 /**
@@ -83,7 +89,7 @@ export function exportRooflineOnnx(p: RooflinePredictorData, features: readonly 
     ints('start', [0]), ints('end', [F]), ints('axis', [1]),
     floats('mean', [F], p.residual.mean), floats('std', [F], p.residual.std), floats('beta', [F, 1], p.residual.beta), floats('bias', [], [p.residual.bias]),
   ];
-  return encode(`${p.kernelType}_roofline_predictor`, nodes, inits, F + 1, calibration);
+  return encodePredictorGraph(`${p.kernelType}_roofline_predictor`, nodes, inits, F + 1, calibration);
 }
 
 export function exportMlpOnnx(p: MlpPredictorData, calibration?: Calibration): Uint8Array {
@@ -109,5 +115,5 @@ export function exportMlpOnnx(p: MlpPredictorData, calibration?: Calibration): U
     else if (l.activation === 'leaky-relu') op('LeakyRelu', [pre], out, [{ name: 'alpha', type: onnx.AttributeProto.AttributeType.FLOAT, f: 0.3 }]);
     else if (l.activation !== 'linear') throw new Error(`no ONNX export for activation ${l.activation}`);
   });
-  return encode(`${p.kernelType}_predictor`, nodes, inits, F, calibration);
+  return encodePredictorGraph(`${p.kernelType}_predictor`, nodes, inits, F, calibration);
 }

@@ -8,8 +8,10 @@ import type { KernelLatencyPredictor } from './model-latency.js';
 import { exportMlpOnnx, exportRooflineOnnx, onnxInputs, PREDICTOR_INPUT, PREDICTOR_OUTPUT, type Calibration } from './onnx-export.js';
 import { RooflinePredictor, type RooflinePredictorData } from './roofline-predictor.js';
 import { RecalibratedPredictor } from './transfer.js';
+import { GbdtPredictor, type GbdtPredictorData } from './gbdt.js';
+import { exportGbdtOnnx } from './gbdt-onnx.js';
 
-export type BasePredictorData = MlpPredictorData | RooflinePredictorData;
+export type BasePredictorData = MlpPredictorData | RooflinePredictorData | GbdtPredictorData;
 
 export interface RecalibratedPredictorData extends Calibration {
   kind: 'recalibrated';
@@ -24,6 +26,7 @@ export type PredictorData = BasePredictorData | RecalibratedPredictorData;
 function base(data: BasePredictorData): KernelLatencyPredictor {
   if (data.kind === 'roofline') return RooflinePredictor.fromJSON(data);
   if (data.kind === 'litepred-mlp') return MlpPredictor.fromJSON(data);
+  if (data.kind === 'gbdt') return GbdtPredictor.fromJSON(data);
   throw new Error(`unknown predictor kind ${String((data as { kind: unknown }).kind)}`);
 }
 
@@ -36,7 +39,7 @@ export function predictorFromData(data: PredictorData): KernelLatencyPredictor {
 /** Whether stored predictor data was trained on another feature vector than its kernel type has now (StalePredictorError). */
 export function isStalePredictor(data: PredictorData): boolean {
   const b = data.kind === 'recalibrated' ? data.source : data;
-  const trained = b.kind === 'roofline' ? b.residual.mean.length : b.mean.length;
+  const trained = b.kind === 'roofline' ? b.residual.mean.length : b.kind === 'gbdt' ? b.features.length : b.mean.length;
   return trained !== featureNames(b.kernelType).length;
 }
 
@@ -53,7 +56,7 @@ export function exportStoredPredictor(data: PredictorData,
   const source = data.source;
   const exported = exportPredictor(source, about);
   return {
-    onnx: source.kind === 'roofline' ? exportRooflineOnnx(source, features, data) : exportMlpOnnx(source, data),
+    onnx: source.kind === 'roofline' ? exportRooflineOnnx(source, features, data) : source.kind === 'gbdt' ? exportGbdtOnnx(source, data) : exportMlpOnnx(source, data),
     metadata: {
       ...exported.metadata, kind: 'recalibrated',
       input: { name: PREDICTOR_INPUT, columns: onnxInputs(source, features) }, output: { name: PREDICTOR_OUTPUT, unit: 'ms' },
