@@ -5,7 +5,7 @@ import type { KernelConfig } from '@litepred/kernels';
 import { seededRng } from '@litepred/nn';
 import {
   BN_FOLD_RULE, composedLatency, decomposeModel, FUSION_PAIRS, type FusionRules, exportStoredPredictor, fitComposition, isStalePredictor, metrics, predictDecomposed, predictorFromData,
-  predictorFor, RooflinePredictor, runtimeFusionRules, typeSums,
+  GbdtPredictor, predictorFor, RooflinePredictor, runtimeFusionRules, typeSums,
   type Composition, type KernelLatencyPredictor, type Metrics, type ModelPrediction, type PoolDevice, type PredictorData, type PredictorMetadata,
 } from '@litepred/predictor';
 import { buildArchitectureModel, getSpace, kernelsOf, sampleArchitecture } from '@litepred/spaces';
@@ -17,7 +17,14 @@ export const MIN_FULL_DATA_SAMPLES = 6;
 /** Held-out kernels faster than this are not judged: ±10% of a few µs is timer noise. */
 export const MIN_JUDGED_MS = 0.01;
 
-const FULL_DATA_KINDS = new Set(['roofline', 'litepred-mlp']);
+const FULL_DATA_KINDS = new Set(['roofline', 'litepred-mlp', 'gbdt']);
+/**
+ * Boosted trees (on a roofline prior) are tried for a type whose held-out set is at least this
+ * large (a pool of ~200 kernels of the type), and kept where they get TREE_MARGIN more of it
+ * within ±10% than the roofline: a dozen held-out kernels cannot tell the two apart.
+ */
+export const MIN_TREE_HELD_OUT = 40;
+export const TREE_MARGIN = 0.05;
 /** Fewer whole models than this give no composition (it has a factor per kernel type). */
 export const MIN_COMPOSITION_MODELS = 6;
 
@@ -35,7 +42,8 @@ export class PredictorService {
 
   /**
    * Full-data predictors for every kernel type the device has enough distinct configs of: metrics
-   * on a seeded 20% held out, then the stored predictor trained on everything. A type whose latest
+   * on a seeded 20% held out (the roofline's, or boosted trees' where enough is held out to choose
+   * them: MIN_TREE_HELD_OUT), then the chosen kind trained on everything. A type whose latest
    * full-data predictor was built from the same number of measurements is left as it is.
    */
   buildFullData(deviceId: string): { built: string[]; unchanged: string[] } {
@@ -69,11 +77,19 @@ export class PredictorService {
       const [train, test] = [order.slice(0, cut), order.slice(cut)];
       const judged = test.filter((s) => s.latencyMs >= MIN_JUDGED_MS);
       const scored = judged.length >= 3 ? judged : test;
-      const m = metrics(RooflinePredictor.train(type, train).predict(scored.map((s) => s.config)), scored.map((s) => s.latencyMs));
-      const predictor = RooflinePredictor.train(type, samples);
+      const [configs, truth] = [scored.map((s) => s.config), scored.map((s) => s.latencyMs)];
+      let m = metrics(RooflinePredictor.train(type, train).predict(configs), truth);
+      const candidates: Record<string, number> = { roofline: m.within10 };
+      let kind: 'roofline' | 'gbdt' = 'roofline';
+      if (scored.length >= MIN_TREE_HELD_OUT) {
+        const trees = metrics(GbdtPredictor.train(type, train).predict(configs), truth);
+        candidates.gbdt = trees.within10;
+        if (trees.within10 >= m.within10 + TREE_MARGIN) [kind, m] = ['gbdt', trees];
+      }
+      const predictor = kind === 'gbdt' ? GbdtPredictor.train(type, samples) : RooflinePredictor.train(type, samples);
       loaded.set(type, predictor);
-      items.push({ deviceId, kernelType: type, kind: 'roofline', data: predictor.toJSON(), trainingSamples: samples.length,
-        metrics: { ...m }, provenance: { method: 'full-data', measurements: samples.length, heldOut: scored.length } });
+      items.push({ deviceId, kernelType: type, kind, data: predictor.toJSON(), trainingSamples: samples.length,
+        metrics: { ...m }, provenance: { method: 'full-data', measurements: samples.length, heldOut: scored.length, candidates } });
       built.push(type);
     }
     const models = this.predictors.architectureMeasurements(deviceId, { purposes: ['profile', 'starter-pool'] });

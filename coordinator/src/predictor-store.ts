@@ -7,7 +7,7 @@ import type { CampaignPurpose, Store } from './store.js';
 import { StoreError } from './store.js';
 
 export type PredictorProvenance =
-  | { method: 'full-data'; measurements: number; heldOut: number }
+  | { method: 'full-data'; measurements: number; heldOut: number; candidates?: Record<string, number> }
   | { method: 'adapted'; adaptationId: string; sourceDevice: string; measurements: number };
 
 export interface StoredPredictor {
