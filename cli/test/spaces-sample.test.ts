@@ -71,6 +71,18 @@ describe('litepred sample', () => {
     expect(JSON.parse(r.stdout)).toHaveLength(3);
   });
 
+  it('prints a table of configs whose optional fields differ (W, BCAST from the broad sampler), and writes them as a CSV profile reads', () => {
+    const table = litepred('sample', '--kernel', 'mul', '--n', '6', '--sampler', 'broad', '--seed', '2');
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/HW +CIN +W +BCAST/);
+    expect(table.stdout).toMatch(/ -/);
+    const out = join(mkdtempSync(join(tmpdir(), 'litepred-sample-')), 'mul.csv');
+    expect(litepred('sample', '--kernel', 'mul', '--n', '6', '--sampler', 'broad', '--seed', '2', '--out', out).code).toBe(0);
+    const r = litepred('profile', '--file', out, '--json', '--min-runs', '3', '--max-runs', '5', '--max-ms', '50', '--warmup-runs', '1');
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { config: { W?: number } }[]).some((m) => m.config.W !== undefined)).toBe(true);
+  });
+
   it('refuses an unknown kernel, a bad n, and prior sampling of transformer kernels', () => {
     expect(litepred('sample', '--kernel', 'conv-bn-gelu').stderr).toMatch(/unknown kernel type 'conv-bn-gelu'/);
     expect(litepred('sample', '--kernel', 'fc', '--n', '0').stderr).toMatch(/n must be a positive integer/);

@@ -1,7 +1,7 @@
 // `litepred sample`: kernel configs from the VAE (LitePred), nn-Meter's prior, or uniform.
 import { writeFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
-import { getKernelSpec } from '@litepred/kernels';
+import { CONFIG_FIELDS, getKernelSpec } from '@litepred/kernels';
 import { familyOf, SAMPLER_KINDS, sampleConfigs, type SamplerKind } from '@litepred/sampler';
 import { formatConfigs } from '../config-files.js';
 import { formatTable } from '../table.js';
@@ -27,8 +27,10 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
     const note = `${configs.length} ${a.kernel} configs from the ${a.sampler} sampler (${familyOf(a.kernel).name} family, seed ${a.seed}); ${rejected} candidates rejected by validation`;
     if (a.json) return console.log(JSON.stringify(a.out ? { out: a.out, count: configs.length, rejected } : configs));
     if (a.out) return console.log(`${note}; written to ${a.out}`);
-    const fields = Object.keys(configs[0]!).filter((k) => k !== 'type');
-    console.log(formatTable(fields, configs.map((c) => fields.map((f) => (c as unknown as Record<string, number>)[f]!))));
+    // Optional fields (W, DILATION, BCAST, ...) appear in some configs only: a column for each field any has, '-' where one leaves it out.
+    const present = new Set(configs.flatMap((c) => Object.keys(c)));
+    const fields = CONFIG_FIELDS.filter((f) => present.has(f));
+    console.log(formatTable(fields, configs.map((c) => fields.map((f) => c[f] ?? '-'))));
     console.log(`\n${note}`);
   },
 };
