@@ -52,6 +52,23 @@ describe('fleet commands', () => {
     expect(r.stdout).toMatch(new RegExp(`${deviceId}\\s+offline\\s+Board CPU\\s+4\\s+ort-node 1.30.0 \\(cpu\\)\\s+2\\s+all`));
   });
 
+  it('samples every kernel type as the device runs it, or only the search spaces\' types', async () => {
+    const all = await litepred('campaign', 'create', '--sample', '1', '--device', deviceId, '--json');
+    expect(all.code).toBe(0);
+    const allId = JSON.parse(all.stdout).id as string;
+    const typesOf = (id: string) => new Set((c.store.db.prepare("SELECT DISTINCT json_extract(config, '$.type') t FROM tasks WHERE campaign_id = ?").all(id) as { t: string }[]).map((r) => r.t));
+    const types = typesOf(allId);
+    // The device folds batch norm (opt level all): conv types with batch norm only, and the new vocabulary.
+    expect(types.has('conv-bn-relu')).toBe(true);
+    expect(types.has('conv-relu')).toBe(false);
+    expect(types.has('bmm')).toBe(true);
+    const spaces = await litepred('campaign', 'create', '--sample', '1', '--types', 'spaces', '--device', deviceId, '--json');
+    const spacesTypes = typesOf(JSON.parse(spaces.stdout).id as string);
+    expect(spacesTypes.has('bmm')).toBe(false);
+    expect(spacesTypes.size).toBeLessThan(types.size);
+    for (const id of [allId, JSON.parse(spaces.stdout).id as string]) expect((await litepred('campaign', 'cancel', id)).code).toBe(0);
+  });
+
   it('creates a campaign from a file, shows its progress, cancels it', async () => {
     const file = join(dir, 'configs.csv');
     writeFileSync(file, 'HW,CIN,COUT,KERNEL_SIZE,STRIDES\n14,16,32,3,1\n7,32,64,1,1\n');

@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import QRCode from 'qrcode';
 import type { Argv, CommandModule } from 'yargs';
-import type { KernelConfig } from '@litepred/kernels';
+import { foldedConvType, kernelTypes, type KernelConfig } from '@litepred/kernels';
 import { Coordinator, loadFleetConfig, type Campaign, type Device, type DeviceProgress } from '@litepred/coordinator';
 import { adminTokenFile, Client, withClientOptions, type ClientArgs } from '../client.js';
 import { sampleConfigs } from '@litepred/sampler';
@@ -101,7 +101,7 @@ function progressTable(progress: DeviceProgress[]): string {
   }));
 }
 
-interface CampaignArgs { action: string; id?: string; name?: string; file?: string; kernel?: string; sample?: number; seed: number; device: string[]; 'all-devices': boolean; watch: boolean }
+interface CampaignArgs { action: string; id?: string; name?: string; file?: string; kernel?: string; sample?: number; types: 'all' | 'spaces'; seed: number; device: string[]; 'all-devices': boolean; watch: boolean }
 
 export const campaignCommand: CommandModule<object, Args<CampaignArgs>> = {
   command: 'campaign <action> [id]',
@@ -112,7 +112,9 @@ export const campaignCommand: CommandModule<object, Args<CampaignArgs>> = {
     .option('name', { type: 'string', describe: 'create: a name' })
     .option('file', { type: 'string', describe: 'create: kernel configs (.csv, .json, .jsonl)' })
     .option('kernel', { type: 'string', describe: 'create: kernel type for file rows without one (with --sample: only this type)' })
-    .option('sample', { type: 'number', describe: 'create: instead of --file, N VAE-sampled configs of every kernel type the search spaces use' })
+    .option('sample', { type: 'number', describe: 'create: instead of --file, N VAE-sampled configs of each kernel type (--types)' })
+    .option('types', { choices: ['all', 'spaces'] as const, default: 'all' as const,
+      describe: 'create --sample: every kernel type as the devices run it (conv types with batch norm only, unless a device runs at opt level disabled), or only those the search spaces use' })
     .option('seed', { type: 'number', default: 1, describe: 'create --sample: sampler seed' })
     .option('device', { type: 'string', array: true, default: [] as string[], describe: 'create: a device id (repeat for several)' })
     .option('all-devices', { type: 'boolean', default: false, describe: 'create: every enrolled, unrevoked device' })
@@ -123,11 +125,15 @@ export const campaignCommand: CommandModule<object, Args<CampaignArgs>> = {
     if (a.action === 'create') {
       if (!a.file === (a.sample === undefined)) throw new Error('campaign create needs --file with kernel configs, or --sample N (not both)');
       if (a.sample !== undefined && !(Number.isInteger(a.sample) && a.sample > 0)) throw new Error(`--sample: a positive whole number of configs per kernel type, not ${a.sample}`);
-      const configs: KernelConfig[] = a.file ? loadConfigFile(a.file, a.kernel).configs
-        : (a.kernel ? [a.kernel] : spaceKernelTypes()).flatMap((t, i) => sampleConfigs(t, a.sample!, { sampler: 'vae', seed: a.seed * 1000 + i }).configs);
       let deviceIds = a.device;
-      if (a['all-devices']) deviceIds = (await client.request<Device[]>('GET', '/api/devices')).filter((d) => !d.revoked).map((d) => d.id);
+      const devices = a['all-devices'] || a.sample !== undefined ? await client.request<Device[]>('GET', '/api/devices') : [];
+      if (a['all-devices']) deviceIds = devices.filter((d) => !d.revoked).map((d) => d.id);
       if (deviceIds.length === 0) throw new Error('name the devices: --device ID (repeat) or --all-devices');
+      // Where every device folds batch norm into convs, a conv with and without it is one kernel: sample the -bn types only.
+      const folding = deviceIds.every((id) => devices.find((d) => d.id === id)?.fingerprint.runtime.graphOptimizationLevel !== 'disabled');
+      const types = a.kernel ? [a.kernel] : a.types === 'spaces' ? spaceKernelTypes() : kernelTypes().filter((t) => !folding || foldedConvType(t) === t);
+      const configs: KernelConfig[] = a.file ? loadConfigFile(a.file, a.kernel).configs
+        : types.flatMap((t, i) => sampleConfigs(t, a.sample!, { sampler: 'vae', seed: a.seed * 1000 + i }).configs);
       const c = await client.request<Campaign>('POST', '/api/campaigns', { name: a.name ?? a.file ?? `${a.sample} VAE samples per kernel type`, configs, deviceIds });
       print(a.json, c, () => `${c.id}: ${configs.length} kernel configs on ${deviceIds.length} device(s). Follow it: litepred campaign status ${c.id} --watch\n` +
         'Each device that finishes gets full-data predictors and joins the pool (litepred predictor list).');
