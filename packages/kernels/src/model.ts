@@ -7,6 +7,8 @@ export interface BuiltModel {
   bytes: Uint8Array;
   inputs: { name: string; shape: Shape }[];
   outputs: { name: string; shape: Shape }[];
+  /** A kernel model's one-element Slice sinks, one per output of each copy (its null model has as many). */
+  sinks?: number;
 }
 
 export interface KernelModelOptions extends ValidateOptions {
@@ -95,7 +97,8 @@ export function buildKernelModel(config: KernelConfig, options: KernelModelOptio
     }
   }
   const outputs: BuiltModel['outputs'] = [];
-  if ((options.outputs ?? 'sink') === 'full') {
+  const sinking = (options.outputs ?? 'sink') !== 'full';
+  if (!sinking) {
     outNames.forEach((name, i) => { g.output(name, outShapes[i]!); outputs.push({ name, shape: outShapes[i]! }); });
   } else {
     const sinks = outNames.map((name, i) => sink(g, name, outShapes[i]!));
@@ -106,7 +109,7 @@ export function buildKernelModel(config: KernelConfig, options: KernelModelOptio
     outputs.push({ name, shape });
   }
   if (scrubbed) g.output(scrubbed, []);
-  return { bytes: g.encode(c.type), inputs, outputs };
+  return { bytes: g.encode(c.type), inputs, outputs, ...(sinking ? { sinks: outNames.length } : {}) };
 }
 
 /**
@@ -220,11 +223,14 @@ export function buildNetworkModel(layers: readonly NetworkLayer[], inputShape: S
  * A model that takes the given inputs and does nothing but sink them: what session.run costs
  * with these inputs and no kernel. Used to calibrate run overhead where no node profile exists.
  */
-export function buildNullModel(inputShapes: readonly Shape[], options: { scrubBytes?: number } = {}): BuiltModel {
+export function buildNullModel(inputShapes: readonly Shape[], options: { scrubBytes?: number; sinks?: number } = {}): BuiltModel {
   const g = new GraphBuilder();
   const inputs = inputShapes.map((shape, i) => ({ name: g.input(`input_${i}`, shape), shape }));
   if (options.scrubBytes) g.output(scrub(g, options.scrubBytes), []);
-  const sinks = inputs.map((i) => sink(g, i.name, i.shape));
+  // As many sinks as the kernel model it is paired with (taken from the inputs in turn): a sink is a
+  // node the executor runs, and 128 concats of 4 inputs end in 128 sinks, not 512.
+  const count = options.sinks ?? inputs.length;
+  const sinks = Array.from({ length: count }, (_, k) => inputs[k % inputs.length]!).map((i) => sink(g, i.name, i.shape));
   const name = sinks.length === 1 ? sinks[0]! : g.node('Sum', sinks, {}, 1, SINK_PREFIX)[0]!;
   const shape = inputShapes[0]!.map(() => 1);
   g.output(name, shape);

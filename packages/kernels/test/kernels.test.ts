@@ -169,9 +169,14 @@ describe('measurement helpers', () => {
     expect(model.graph!.input.map((i) => i.name)).toContain(buffer!.name);
   });
 
-  it('builds a null model with the same inputs and nothing but the sink', () => {
+  it('builds a null model with the same inputs and nothing but the sink, as many sinks as the kernel model it pairs with', () => {
     const model = onnxProto.onnx.ModelProto.decode(buildNullModel([[1, 8, 4, 4], [1, 8, 4, 4]]).bytes);
     expect(model.graph!.node.map((n) => n.opType)).toEqual(['Slice', 'Slice', 'Sum']);
+    const concats = buildKernelModel({ type: 'concat', HW: 2, CIN1: 4, CIN2: 4, CIN3: 4 }, { copies: 5 });
+    expect(concats.sinks).toBe(5);
+    const paired = onnxProto.onnx.ModelProto.decode(buildNullModel(concats.inputs.map((i) => i.shape), { sinks: concats.sinks }).bytes);
+    expect(paired.graph!.node.filter((n) => n.opType === 'Slice')).toHaveLength(5);
+    expect(paired.graph!.input).toHaveLength(15);
   });
 });
 

@@ -32,6 +32,11 @@ describe('replicated labels on onnxruntime-node', () => {
     const pool = await profiler.measure({ type: 'maxpool', HW: 8, CIN: 8, KERNEL_SIZE: 2, STRIDES: 2 });
     expect(pool.copies).toBeGreaterThan(1);
     expect(pool.latencyMs).toBeGreaterThan(0);
+    // More inputs than outputs: the null model ends in as many sinks as the copies' outputs, not one per input
+    // (with one per input it cost more than the concats and labelled them 0).
+    const concat = await profiler.measure({ type: 'concat', HW: 2, CIN1: 4, CIN2: 4, CIN3: 4, CIN4: 4 });
+    expect(concat.copies).toBeGreaterThan(1);
+    expect(concat.latencyMs).toBeGreaterThan(0);
   });
 
   it('leaves a kernel that spans the target alone, and replicates nothing when told not to', async () => {
