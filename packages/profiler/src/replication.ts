@@ -1,0 +1,34 @@
+// Kernels near the timer's resolution are timed as copies of themselves (see the README): how
+// many copies, and their statistics as one copy's.
+import type { Stats } from './stats.js';
+
+/** 100 steps of ORT's 1 µs node profile. */
+export const REPLICATION_SPAN_MS = 0.1;
+/** At most this many copies: a kernel of a few nanoseconds is labelled from a span shorter than the target, not from thousands of nodes. */
+export const MAX_COPIES = 128;
+
+/**
+ * Copies side by side on inputs of their own (replication 'own-inputs') read this many input bytes
+ * at most together, so their inputs stay in cache from run to run as a single kernel's input does
+ * (125 copies of a 113 KB global pool read from memory and took twice as long each).
+ */
+export const MAX_REPLICA_INPUT_BYTES = 512 * 1024;
+
+/**
+ * How many copies of a kernel of `ms` span `spanMs` (1: none needed), at most MAX_COPIES and, for
+ * copies on inputs of their own of `inputBytes` each, at most MAX_REPLICA_INPUT_BYTES together.
+ */
+export function copiesFor(ms: number, spanMs: number, ownInputBytes = 0): number {
+  if (!(spanMs > 0) || ms >= spanMs) return 1;
+  const cap = ownInputBytes > 0 ? Math.min(MAX_COPIES, Math.floor(MAX_REPLICA_INPUT_BYTES / ownInputBytes)) : MAX_COPIES;
+  const want = Math.ceil(spanMs / Math.max(ms, spanMs / MAX_COPIES));
+  return cap < 2 ? 1 : Math.min(cap, Math.max(2, want));
+}
+
+/** Statistics of a sum of `copies` copies as statistics of one. */
+export function perCopy(s: Stats, copies: number): Stats {
+  const out = { ...s };
+  for (const k of Object.keys(out) as (keyof Stats)[]) if (k !== 'n') out[k] = s[k] / copies;
+  return out;
+}
+
