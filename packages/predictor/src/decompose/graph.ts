@@ -1,6 +1,6 @@
-// An ONNX model as a plain graph with every tensor's shape: the input to decomposition. Shapes
-// are inferred here for the operators vision models use; the user gives the input shape where
-// the model leaves dimensions dynamic.
+// An ONNX model as a plain graph with every tensor's shape: the input to decomposition. It is read
+// node by node: constants folded (fold.ts), shapes inferred (shapes.ts); the user gives the input
+// shape where the model leaves dimensions dynamic.
 import onnxProto from 'onnx-proto';
 import { foldValues, MAX_TRACKED_ELEMENTS } from './fold.js';
 import { inferShapes } from './shapes.js';
