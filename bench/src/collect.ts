@@ -1,5 +1,7 @@
 // npm run bench:collect -- [--runtimes node-t1-all,node-t2-all,node-t1-disabled,web-t1] [--scale 1] [--models 30]
 //   [--minutes 600] [--rounds 3] [--retest] [--out coordinator/starter-pool-next]
+// Every 40th kernel of the plan is measured a second time 20 kernels later (kind kernel-retest): the
+// test-retest ceiling the predictors' accuracy is judged against.
 // Measures a pool on this machine: for each runtime configuration (a "device"), VAE-sampled
 // configs of every kernel type as that runtime runs it (collect-plan.ts: 1,000 each of the 12
 // types with the most FLOPs in the search spaces, 300 of every other type; --scale shrinks them),
@@ -15,6 +17,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { readPoolFile } from '@litepred/coordinator';
+import type { KernelConfig } from '@litepred/kernels';
 import { KernelProfiler } from '@litepred/profiler';
 import { buildArchitectureModel, kernelsOf, sampleArchitecture, SEARCH_SPACES } from '@litepred/spaces';
 import { collectionPlan } from './collect-plan.js';
@@ -40,6 +43,10 @@ const ROUND_PROTOCOL = { maxMs: 1000 };
 const CHUNK = 14;
 const ROOT = new URL('../../', import.meta.url);
 const OUT = resolve(fileURLToPath(ROOT), arg('out', 'coordinator/starter-pool-next'));
+/** Every this many kernels of the plan one is measured a second time (the test-retest ceiling: 600 of 24,000)... */
+const RETEST_EVERY = 40;
+/** ...this many kernels after its first measurement. */
+const RETEST_LAG = 20;
 /** Lines per gzip member: small enough that a stop loses little, large enough to compress. */
 const BATCH = 50;
 
@@ -94,25 +101,40 @@ async function measureRuntime(name: string, deadline: number): Promise<Throughpu
   if (!have.has('device')) {
     out.write({ key: 'device', runtime: profiler.runtime, cpu: cpus()[0]?.model, cores: cpus().length, memoryBytes: totalmem(), measuredAt: new Date().toISOString() });
   }
-  const kernels = RETEST ? [] : collectionPlan(RUNTIMES[name]!, SCALE).filter((k) => !have.has(k.key));
+  const plan = RETEST ? [] : collectionPlan(RUNTIMES[name]!, SCALE);
+  const kernels = plan.filter((k) => !have.has(k.key));
+  // The ceiling: every RETEST_EVERY-th kernel of the plan measured a second time, RETEST_LAG kernels
+  // later (the machine's drift over that span included), as kind kernel-retest with key '#2'.
+  const retests = plan.filter((_, i) => i % RETEST_EVERY === 0).filter((k) => !have.has(`${k.key}#2`));
+  const retestAfter = new Map(retests.map((k) => [plan[Math.min(plan.length - 1, plan.indexOf(k) + RETEST_LAG)]!.key, k]));
   const models = modelPlan(MODELS, RETEST, ROUNDS).filter((m) => !have.has(m.key));
   const started = performance.now();
   let [n, timedMs, replicated, lastShown] = [0, 0, 0, 0];
+  const measureKernel = async (k: { key: string; config: KernelConfig }, kind: 'kernel' | 'kernel-retest') => {
+    const m = await profiler.measure(k.config);
+    const { n: runs, median, iqm, p10, p90 } = m.kernel;
+    out.write({ key: kind === 'kernel' ? k.key : `${k.key}#2`, kind, config: k.config, latencyMs: m.latencyMs, kernel: { runs, median, iqm, p10, p90 }, wallMedian: m.wall.median,
+      boundary: m.boundary, method: m.method, ...(m.copies ? { copies: m.copies } : {}) });
+    timedMs += m.wall.n * m.wall.median;
+    if (m.copies) replicated++;
+  };
   try {
     for (const k of kernels) {
       if (Date.now() > deadline) break;
-      const m = await profiler.measure(k.config);
-      const { n: runs, median, iqm, p10, p90 } = m.kernel;
-      out.write({ key: k.key, kind: 'kernel', config: k.config, latencyMs: m.latencyMs, kernel: { runs, median, iqm, p10, p90 }, wallMedian: m.wall.median, boundary: m.boundary,
-        method: m.method, ...(m.copies ? { copies: m.copies } : {}) });
-      timedMs += m.wall.n * m.wall.median;
-      if (m.copies) replicated++;
+      await measureKernel(k, 'kernel');
       n++;
+      const again = retestAfter.get(k.key);
+      if (again && (have.has(again.key) || kernels.includes(again))) {
+        await measureKernel(again, 'kernel-retest');
+        retests.splice(retests.indexOf(again), 1);
+      }
       if (performance.now() - lastShown > 2000 || n === kernels.length) {
         progress(name, 'kernels', n, kernels.length, started, timedMs);
         lastShown = performance.now();
       }
     }
+    // Retests whose lag fell in an earlier run (or whose kernel did): measured now, against that run's label.
+    for (const k of retests) if (Date.now() < deadline && (have.has(k.key) || n === kernels.length)) await measureKernel(k, 'kernel-retest');
     const seconds = (performance.now() - started) / 1000;
     if (ROUNDS > 1) await measureInRounds(profiler, models, deadline, out, name);
     else await measureOnce(profiler, models, deadline, out, name);
