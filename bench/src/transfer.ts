@@ -9,7 +9,10 @@
 // Then: which similarity measure picks the pool device that transfers best.
 // Reads coordinator/starter-pool/ (npm run bench:collect). Predictors: roofline (the MLP needs more
 // data per type than was collected; see the note in the report).
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { poolFileName, readPoolFile } from '@litepred/coordinator';
 import type { KernelConfig } from '@litepred/kernels';
 import { seededRng } from '@litepred/nn';
 import {
@@ -28,7 +31,10 @@ const HELD_OUT = Number(arg('held-out', '20'));
 const SHRINK = arg('shrink', '');
 const WEIGHTED = !process.argv.includes('--unweighted');
 const HYBRID = !process.argv.includes('--transfer-only');
-const DIR = new URL('../../coordinator/starter-pool/', import.meta.url);
+/** Held-out kernels of at least 10 µs: below that, ORT's microsecond profile makes ±10% a coin toss. */
+const MIN_MS = 0.01;
+// --pool DIR: another pool (bench:collect --out), .jsonl or .jsonl.gz files.
+const DIR = arg('pool', '') ? new URL(`file://${resolve(arg('pool', ''))}/`) : new URL('../../coordinator/starter-pool/', import.meta.url);
 
 interface Device {
   name: string;
@@ -40,6 +46,8 @@ interface Device {
   retest: Map<string, number>;
   /** How the end-to-end times were taken: in interleaved rounds (bench:collect --rounds) or once each. */
   modelMethod: string;
+  /** Kernels measured twice in the collection (kind kernel-retest): the share of pairs of at least MIN_MS within ±10%, and how many pairs. */
+  kernelCeiling?: { within10: number; pairs: number };
 }
 
 /** End-to-end records of one method, keyed by architecture (space-seed). */
@@ -48,8 +56,8 @@ function modelRecords(lines: { kind: string; key: string; space: string; seed: n
 }
 
 function load(): Device[] {
-  return readdirSync(DIR).filter((f) => f.endsWith('.jsonl')).sort().map((file) => {
-    const lines = readFileSync(new URL(file, DIR), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return readdirSync(DIR).filter((f) => poolFileName(f) !== undefined).sort().map((file) => {
+    const lines = readPoolFile(fileURLToPath(new URL(file, DIR))) as { kind: string; key: string; config: KernelConfig; latencyMs: number; space: string; seed: number; boundary?: { runOverheadMs?: number }; runtime?: unknown }[];
     const kernels = new Map<string, Sample[]>();
     const overheads: number[] = [];
     for (const l of lines.filter((x) => x.kind === 'kernel')) {
@@ -63,8 +71,12 @@ function load(): Device[] {
     const once = modelRecords(lines, 'model');
     const useRounds = rounds.length >= 0.95 * once.length && rounds.length > 0;
     const retest = modelRecords(lines, useRounds ? 'model-rounds-retest' : 'model-retest');
+    const first = new Map(lines.filter((x) => x.kind === 'kernel').map((x) => [x.key, x.latencyMs]));
+    const pairs = lines.filter((x) => x.kind === 'kernel-retest' && first.has(x.key.slice(0, -2)))
+      .map((x) => [first.get(x.key.slice(0, -2))!, x.latencyMs] as const).filter(([a, b]) => Math.max(a, b) >= MIN_MS);
+    const kernelCeiling = pairs.length ? { within10: metrics(pairs.map(([, b]) => b), pairs.map(([a]) => a)).within10, pairs: pairs.length } : undefined;
     return {
-      name: file.replace(/\.jsonl$/, ''), runtime: lines.find((x) => x.key === 'device')?.runtime, kernels,
+      name: poolFileName(file)!, runtime: lines.find((x) => x.key === 'device')?.runtime, kernels, ...(kernelCeiling ? { kernelCeiling } : {}),
       overheadMs: overheads.length ? median(overheads) : 0, models: useRounds ? rounds : once,
       retest: new Map(retest.map((x) => [x.key, x.latencyMs])), modelMethod: useRounds ? 'rounds' : 'once',
     };
@@ -118,9 +130,6 @@ function deviceTransfer(target: Device, perType: number): Map<string, KernelLate
   }
   return out;
 }
-
-/** Held-out kernels of at least 10 µs: below that, ORT's microsecond profile makes ±10% a coin toss. */
-const MIN_MS = 0.01;
 
 function kernelShare(target: Device, predictors: Map<string, KernelLatencyPredictor>): number {
   const held = common.flatMap((t) => split(target.kernels.get(t)!).held).filter((s) => s.latencyMs >= MIN_MS);
@@ -183,7 +192,8 @@ const rows: (string | number)[][] = [];
 const results: { device: string; budget: number; by: Record<string, { kernels: number; models?: number; composed?: number }> }[] = [];
 for (const target of devices) {
   for (const budget of BUDGETS) {
-    const cells: (string | number)[] = [target.name, budget];
+    const ceiling = target.kernelCeiling ? `${pct(target.kernelCeiling.within10)} (${target.kernelCeiling.pairs})` : '-';
+    const cells: (string | number)[] = [target.name, budget, ceiling];
     const by: (typeof results)[number]['by'] = {};
     for (const method of ['transfer', 'transfer-per-type', 'scratch', 'full'] as Method[]) {
       const p = predictorsFor(target, budget, method);
@@ -199,7 +209,7 @@ for (const target of devices) {
   }
   process.stderr.write(`${target.name} done\n`);
 }
-report.table(['held-out device', 'budget', 'transfer: kernels ±10%', 'transfer: models ±10%', `+ composition (${COMPOSITION_MODELS} models)`, 'per type: kernels',
+report.table(['held-out device', 'budget', 'kernel test-retest within ±10% (pairs)', 'transfer: kernels ±10%', 'transfer: models ±10%', `+ composition (${COMPOSITION_MODELS} models)`, 'per type: kernels',
   'scratch: kernels', 'scratch: models', `+ composition (${COMPOSITION_MODELS})`, 'full: kernels', 'full: models', '+ composition (all fitting half)'], rows);
 
 // Against the targets and the published figures.
