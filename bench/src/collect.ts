@@ -43,7 +43,7 @@ const ROUND_PROTOCOL = { maxMs: 1000 };
 const CHUNK = 14;
 const ROOT = new URL('../../', import.meta.url);
 const OUT = resolve(fileURLToPath(ROOT), arg('out', 'coordinator/starter-pool-next'));
-/** Every this many kernels of the plan one is measured a second time (the test-retest ceiling: 600 of 24,000)... */
+/** Every this many kernels of the plan one is measured a second time (the test-retest ceiling: 615 of 24,600)... */
 const RETEST_EVERY = 40;
 /** ...this many kernels after its first measurement. */
 const RETEST_LAG = 20;

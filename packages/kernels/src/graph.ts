@@ -99,6 +99,13 @@ export class GraphBuilder {
     return name;
   }
 
+  /** A small float vector initializer (Resize scales). */
+  floats(prefix: string, values: readonly number[]): string {
+    const name = this.name(prefix);
+    this.initializers.push({ name, dims: [values.length], dataType: onnx.TensorProto.DataType.FLOAT, floatData: [...values] });
+    return name;
+  }
+
   /** A float scalar initializer (Clip bounds, scale factors). */
   scalar(prefix: string, value: number): string {
     const name = this.name(prefix);

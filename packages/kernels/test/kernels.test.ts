@@ -15,7 +15,7 @@ const VIT_TYPES = ['matmul', 'bmm', 'reduce', 'token-add', 'layernorm', 'softmax
 const CONV_ACTS = ['', '-relu', '-relu6', '-hswish', '-hsigmoid', '-sigmoid', '-tanh', '-leakyrelu'];
 const REAL_NETWORK_TYPES = [
   ...['conv', 'conv-bn', 'dwconv', 'dwconv-bn'].flatMap((base) => CONV_ACTS.map((a) => base + a)),
-  'relu6', 'hsigmoid', 'sigmoid', 'tanh', 'leakyrelu', 'prelu', 'mish', 'mul', 'sub', 'div', 'max', 'min',
+  'relu6', 'hsigmoid', 'sigmoid', 'tanh', 'leakyrelu', 'prelu', 'mish', 'mul', 'sub', 'div', 'max', 'min', 'transpose', 'resize',
 ];
 
 function rejects(config: Record<string, unknown>, field: string, message: RegExp) {
@@ -214,8 +214,8 @@ describe('params against the built model', () => {
     const c = resolveConfig(exampleConfig(type));
     const graph = onnxProto.onnx.ModelProto.decode(buildKernelModel(exampleConfig(type)).bytes).graph!;
     const FLOAT = onnxProto.onnx.TensorProto.DataType.FLOAT;
-    // Float tensors with at least one dimension; scalars (Clip bounds, the attention scale) are not parameters.
-    const weights = graph.initializer.filter((t) => t.dataType === FLOAT && t.dims.length > 0)
+    // Float tensors with at least one dimension; scalars (Clip bounds, the attention scale) and Resize's scales are not parameters.
+    const weights = graph.initializer.filter((t) => t.dataType === FLOAT && t.dims.length > 0 && !t.name!.startsWith('scales'))
       .reduce((sum, t) => sum + t.dims.reduce((p: number, d) => p * Number(d), 1), 0);
     const spec = getKernelSpec(type);
     // nn-Meter counts a conv's params only: batch norm folds into the conv at inference.

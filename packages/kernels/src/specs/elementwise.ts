@@ -99,6 +99,28 @@ const squeezeExcite: KernelSpec = {
   },
 };
 
+/**
+ * Data movement real networks pay for: the channels-last permute ConvNeXt- and EdgeNeXt-style
+ * blocks run around their layer norms ([1, C, H, W] -> [1, H, W, C]), and nearest-neighbour
+ * upsampling by 2 (feature pyramids, decoders). Measured so the pool has them; decomposition still
+ * counts a Transpose as glue and reports a Resize as uncovered (the next step).
+ */
+const transpose: KernelSpec = {
+  type: 'transpose', family: 'elementwise', summary: 'channels-last permute: [1, C, H, W] to [1, H, W, C] (a copy)',
+  required: ['HW', 'CIN'], optional: WIDTH,
+  inputShapes: (c) => [nchw(c)], outputShapes: (c) => [[1, c.HW, c.W, c.CIN]],
+  params: () => 0, flops: () => 0,
+  emit: (g, [x]) => [g.op('Transpose', [x!], { perm: attr.ints([0, 2, 3, 1]) })],
+};
+
+const resize: KernelSpec = {
+  type: 'resize', family: 'elementwise', summary: 'nearest-neighbour upsampling by 2: [1, C, H, W] to [1, C, 2H, 2W]',
+  required: ['HW', 'CIN'], optional: WIDTH,
+  inputShapes: (c) => [nchw(c)], outputShapes: (c) => [[1, c.CIN, 2 * c.HW, 2 * c.W]],
+  params: () => 0, flops: (c) => 4 * elements(c),
+  emit: (g, [x]) => [g.op('Resize', [x!, '', g.floats('scales', [1, 1, 2, 2])], { mode: attr.string('nearest') })],
+};
+
 const bnParams = (c: ResolvedConfig) => 4 * c.CIN;
 
 /** Activations with an element-wise kernel of their own on NCHW activations (GELU's is on tokens). */
@@ -109,5 +131,5 @@ export const elementwiseSpecs: KernelSpec[] = [
     act === 'prelu' ? (c) => c.CIN : () => 0, activation(act))),
   unary('bn', 'batch norm', 2, bnParams, (g, [x], c) => [emitBatchNorm(g, x!, c.CIN)]),
   unary('bn-relu', 'batch norm + relu', 3, bnParams, (g, [x], c) => [g.op('Relu', [emitBatchNorm(g, x!, c.CIN)])]),
-  ...BINARY_TYPES.map((op) => binary(op)), binary('add', true), concat, split, channelShuffle, squeezeExcite,
+  ...BINARY_TYPES.map((op) => binary(op)), binary('add', true), concat, split, channelShuffle, squeezeExcite, transpose, resize,
 ];
