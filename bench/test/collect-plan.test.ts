@@ -1,0 +1,38 @@
+// What bench:collect measures per runtime configuration.
+import { describe, expect, it } from 'vitest';
+import { foldedConvType, kernelTypes, resolveConfig } from '@litepred/kernels';
+import { collectionCounts, collectionPlan, MAJOR_COUNT, MAJOR_TYPES, MINOR_COUNT, spaceFlopsByType } from '../src/collect-plan.js';
+
+describe('the collection plan', () => {
+  it('has every kernel type as the runtime runs it: -bn conv types only where batch norm folds, both forms at disabled', () => {
+    const folding = collectionCounts({ graphOptimizationLevel: 'all' });
+    const disabled = collectionCounts({ graphOptimizationLevel: 'disabled' });
+    expect(disabled.size).toBe(kernelTypes().length);
+    expect([...folding.keys()].every((t) => foldedConvType(t) === t)).toBe(true);
+    expect(folding.has('conv-relu')).toBe(false);
+    expect(disabled.has('conv-relu')).toBe(true);
+  });
+
+  it('gives the types with the most FLOPs in the search spaces the large count, every other type the small one', () => {
+    const counts = collectionCounts({ graphOptimizationLevel: 'all' });
+    const major = spaceFlopsByType().slice(0, MAJOR_TYPES).map(([t]) => t);
+    expect(major).toContain('conv-bn-relu');
+    for (const [t, n] of counts) expect(n).toBe(major.includes(t) ? MAJOR_COUNT : MINOR_COUNT);
+  });
+
+  it('draws that many distinct valid configs per type, the same on every runtime configuration, interleaved across types', () => {
+    const scale = 0.04;
+    const plan = collectionPlan({ graphOptimizationLevel: 'all' }, scale);
+    const counts = collectionCounts({ graphOptimizationLevel: 'all' });
+    const byType = new Map<string, Set<string>>();
+    for (const k of plan) {
+      expect(() => resolveConfig(k.config)).not.toThrow();
+      byType.set(k.config.type, (byType.get(k.config.type) ?? new Set()).add(k.key));
+    }
+    for (const [t, n] of counts) expect(byType.get(t)?.size, t).toBe(Math.max(2, Math.round(n * scale)));
+    // The first kernels measured already span the types: a run cut short has some of every one.
+    expect(new Set(plan.slice(0, counts.size).map((k) => k.config.type)).size).toBe(counts.size);
+    const again = collectionPlan({ graphOptimizationLevel: 'all' }, scale).map((k) => k.key);
+    expect(again).toEqual(plan.map((k) => k.key));
+  });
+});
