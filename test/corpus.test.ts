@@ -77,6 +77,10 @@ describe('the real-architecture corpus', () => {
     // Where the runtime does not fold it (graph optimization 'disabled'), they are what the model has.
     const unfolded = decomposeModel(modelOf('resnet18-224x224.onnx.gz'), { fusionRules: { 'conv+bn': false } });
     expect(new Set(unfolded.kernels.map((k) => k.config.type))).toContain('conv-relu');
+    // ConvNeXt's permutes to channels-last and back around each layer norm are copies, kernels of their own.
+    const convnext = decomposeModel(modelOf('convnext_atto-224x224.onnx.gz')).kernels.filter((k) => k.config.type === 'transpose');
+    expect(convnext.length).toBe(34);
+    expect(convnext[0]!.config).toEqual({ type: 'transpose', HW: 56, CIN: 40 });
   });
 
   it('predicts every corpus model through the HTTP API and the CLI, with no 5xx and the same coverage', async () => {

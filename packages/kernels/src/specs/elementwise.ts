@@ -102,8 +102,8 @@ const squeezeExcite: KernelSpec = {
 /**
  * Data movement real networks pay for: the channels-last permute ConvNeXt- and EdgeNeXt-style
  * blocks run around their layer norms ([1, C, H, W] -> [1, H, W, C]), and nearest-neighbour
- * upsampling by 2 (feature pyramids, decoders). Measured so the pool has them; decomposition still
- * counts a Transpose as glue and reports a Resize as uncovered (the next step).
+ * upsampling by 2 (feature pyramids, decoders). Decomposition maps a channels-first/last Transpose to
+ * the first (any other Transpose is glue); a Resize it still reports as uncovered (the next step).
  */
 const transpose: KernelSpec = {
   type: 'transpose', family: 'elementwise', summary: 'channels-last permute: [1, C, H, W] to [1, H, W, C] (a copy)',

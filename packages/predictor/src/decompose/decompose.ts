@@ -6,7 +6,7 @@ import { loadGraph, ModelError, type OnnxNode } from './graph.js';
 import { GraphIndex } from './match.js';
 import type { Match } from './fields.js';
 import { conv, globalPool, pool } from './patterns-conv.js';
-import { batchNorm, binary, channelShuffle, concat, split, unary } from './patterns-elementwise.js';
+import { batchNorm, binary, channelShuffle, concat, split, transpose, unary } from './patterns-elementwise.js';
 import { gemm, layerNormNode, layerNormWrittenOut, matMul, reduction, softmax } from './patterns-transformer.js';
 import { BN_FOLD_RULE, ruleFor, type FusionRules } from '../fusion.js';
 
@@ -129,6 +129,7 @@ function matchAt(ix: GraphIndex, n: OnnxNode): Match {
     case 'Concat': return concat(ix, n);
     case 'Split': return split(ix, n);
     case 'Reshape': return channelShuffle(ix, n);
+    case 'Transpose': return transpose(ix, n);
     case 'Softmax': return softmax(ix, n);
     case 'LayerNormalization': return layerNormNode(ix, n);
   }

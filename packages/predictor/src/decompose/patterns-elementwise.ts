@@ -86,3 +86,17 @@ export function channelShuffle(ix: GraphIndex, n: OnnxNode): Match {
   if (!isImage(x) || grouped.length !== 5 || !back || (t!.attrs.perm as number[]).join() !== '0,2,1,3,4' || ix.shape(back.outputs[0]!).join() !== x.join()) return undefined;
   return { config: { type: 'channelshuffle', ...imageFields(x), ...(grouped[1] !== 2 ? { GROUPS: grouped[1]! } : {}) }, nodes: [n, t!, back] };
 }
+
+/**
+ * A permute between channels-first and channels-last images (ConvNeXt- and EdgeNeXt-style blocks
+ * around their layer norms): a copy of the whole tensor, the `transpose` kernel. Any other
+ * Transpose (tokens, heads) is glue.
+ */
+export function transpose(ix: GraphIndex, n: OnnxNode): Match {
+  const x = ix.shape(n.inputs[0]!);
+  const perm = ((n.attrs.perm as number[] | undefined) ?? []).join();
+  if (x.length !== 4 || x[0] !== 1) return undefined;
+  if (perm === '0,2,3,1') return { config: { type: 'transpose', ...imageFields(x) }, nodes: [n] };
+  if (perm === '0,3,1,2') return { config: { type: 'transpose', ...imageFields([1, x[3]!, x[1]!, x[2]!]) }, nodes: [n] };
+  return undefined;
+}
