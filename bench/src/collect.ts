@@ -112,6 +112,11 @@ async function measureRuntime(name: string, deadline: number): Promise<Throughpu
   let [n, timedMs, replicated, lastShown] = [0, 0, 0, 0];
   const measureKernel = async (k: { key: string; config: KernelConfig }, kind: 'kernel' | 'kernel-retest') => {
     const m = await profiler.measure(k.config);
+    // A zero is not a measurement: left out of the pool (and said), so a rerun measures it again.
+    if (!(m.latencyMs > 0)) {
+      process.stderr.write(`${name}: ${k.key} came out ${m.latencyMs} ms (${m.method}, ${m.copies ?? 1} copies); not stored\n`);
+      return;
+    }
     const { n: runs, median, iqm, p10, p90 } = m.kernel;
     out.write({ key: kind === 'kernel' ? k.key : `${k.key}#2`, kind, config: k.config, latencyMs: m.latencyMs, kernel: { runs, median, iqm, p10, p90 }, wallMedian: m.wall.median,
       boundary: m.boundary, method: m.method, ...(m.copies ? { copies: m.copies } : {}) });

@@ -45,4 +45,10 @@ export interface KernelSpec {
   check?(c: ResolvedConfig): void;
   /** Emits the kernel's nodes consuming `inputs`; returns its output tensor names. */
   emit(g: GraphBuilder, inputs: readonly string[], c: ResolvedConfig): string[];
+  /**
+   * 'flatten': the sink flattens the output before taking its first element. ONNX Runtime's
+   * transpose optimizer moves a Transpose past a Slice, so a kernel that ends in one would be timed
+   * on one element; it cannot move it past a Reshape to one dimension.
+   */
+  readonly sink?: 'flatten';
 }

@@ -9,6 +9,8 @@ export interface BuiltModel {
   outputs: { name: string; shape: Shape }[];
   /** A kernel model's one-element Slice sinks, one per output of each copy (its null model has as many). */
   sinks?: number;
+  /** Its sinks flatten the output first (KernelSpec.sink); the null model paired with it must too. */
+  flatSinks?: boolean;
 }
 
 export interface KernelModelOptions extends ValidateOptions {
@@ -64,7 +66,11 @@ function scrub(g: GraphBuilder, bytes: number): string {
 /** The name given to the Slice sink node, so profilers can tell it from the kernel's own nodes. */
 export const SINK_PREFIX = 'litepred_sink';
 
-function sink(g: GraphBuilder, name: string, shape: Shape): string {
+function sink(g: GraphBuilder, name: string, shape: Shape, flatten = false): string {
+  if (flatten) {
+    const flat = g.node('Reshape', [name, g.int64s(`${SINK_PREFIX}_flat`, [-1])], {}, 1, SINK_PREFIX)[0]!;
+    return g.node('Slice', [flat, g.int64s(`${SINK_PREFIX}_start`, [0]), g.int64s(`${SINK_PREFIX}_end`, [1])], {}, 1, SINK_PREFIX)[0]!;
+  }
   const zeros = shape.map(() => 0);
   const ones = shape.map(() => 1);
   return g.node('Slice', [name, g.int64s(`${SINK_PREFIX}_start`, zeros), g.int64s(`${SINK_PREFIX}_end`, ones)], {}, 1, SINK_PREFIX)[0]!;
@@ -101,15 +107,16 @@ export function buildKernelModel(config: KernelConfig, options: KernelModelOptio
   if (!sinking) {
     outNames.forEach((name, i) => { g.output(name, outShapes[i]!); outputs.push({ name, shape: outShapes[i]! }); });
   } else {
-    const sinks = outNames.map((name, i) => sink(g, name, outShapes[i]!));
-    const rank = outShapes[0]!.length;
+    const flatten = spec.sink === 'flatten';
+    const sinks = outNames.map((name, i) => sink(g, name, outShapes[i]!, flatten));
+    const rank = flatten ? 1 : outShapes[0]!.length;
     const name = sinks.length === 1 ? sinks[0]! : g.node('Sum', sinks, {}, 1, SINK_PREFIX)[0]!;
     const shape = Array.from({ length: rank }, () => 1);
     g.output(name, shape);
     outputs.push({ name, shape });
   }
   if (scrubbed) g.output(scrubbed, []);
-  return { bytes: g.encode(c.type), inputs, outputs, ...(sinking ? { sinks: outNames.length } : {}) };
+  return { bytes: g.encode(c.type), inputs, outputs, ...(sinking ? { sinks: outNames.length, ...(spec.sink === 'flatten' ? { flatSinks: true } : {}) } : {}) };
 }
 
 /**
@@ -223,16 +230,16 @@ export function buildNetworkModel(layers: readonly NetworkLayer[], inputShape: S
  * A model that takes the given inputs and does nothing but sink them: what session.run costs
  * with these inputs and no kernel. Used to calibrate run overhead where no node profile exists.
  */
-export function buildNullModel(inputShapes: readonly Shape[], options: { scrubBytes?: number; sinks?: number } = {}): BuiltModel {
+export function buildNullModel(inputShapes: readonly Shape[], options: { scrubBytes?: number; sinks?: number; flatten?: boolean } = {}): BuiltModel {
   const g = new GraphBuilder();
   const inputs = inputShapes.map((shape, i) => ({ name: g.input(`input_${i}`, shape), shape }));
   if (options.scrubBytes) g.output(scrub(g, options.scrubBytes), []);
   // As many sinks as the kernel model it is paired with (taken from the inputs in turn): a sink is a
   // node the executor runs, and 128 concats of 4 inputs end in 128 sinks, not 512.
   const count = options.sinks ?? inputs.length;
-  const sinks = Array.from({ length: count }, (_, k) => inputs[k % inputs.length]!).map((i) => sink(g, i.name, i.shape));
+  const sinks = Array.from({ length: count }, (_, k) => inputs[k % inputs.length]!).map((i) => sink(g, i.name, i.shape, options.flatten));
   const name = sinks.length === 1 ? sinks[0]! : g.node('Sum', sinks, {}, 1, SINK_PREFIX)[0]!;
-  const shape = inputShapes[0]!.map(() => 1);
+  const shape = options.flatten ? [1] : inputShapes[0]!.map(() => 1);
   g.output(name, shape);
   return { bytes: g.encode('null'), inputs, outputs: [{ name, shape }] };
 }

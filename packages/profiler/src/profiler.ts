@@ -226,7 +226,7 @@ export class KernelProfiler {
   private async quickEstimate(config: KernelConfig, protocol: MeasurementProtocol): Promise<number> {
     const model = buildKernelModel(config);
     const session = await this.backend.open(model, { profileNodes: false });
-    const baseline = await this.backend.open(buildNullModel(model.inputs.map((i) => i.shape), { sinks: model.sinks }), { profileNodes: false });
+    const baseline = await this.backend.open(buildNullModel(model.inputs.map((i) => i.shape), { sinks: model.sinks, flatten: model.flatSinks }), { profileNodes: false });
     try {
       const runs = await timeRuns(session, { ...protocol, warmupRuns: 1, minRuns: QUICK_RUNS, maxRuns: QUICK_RUNS, maxMs: protocol.maxMs / 4 }, baseline);
       return Math.max(0, median(runs.samples) - median(runs.baseline!));
@@ -257,7 +257,7 @@ export class KernelProfiler {
     // Without a node profile, each kernel run is paired with a run of a model that has the same
     // inputs (and scrub) and no kernel: the difference is what the kernel adds.
     const baseline = byProfile ? undefined
-      : await this.backend.open(buildNullModel(model.inputs.map((i) => i.shape), { scrubBytes, sinks: model.sinks }), { profileNodes: false });
+      : await this.backend.open(buildNullModel(model.inputs.map((i) => i.shape), { scrubBytes, sinks: model.sinks, flatten: model.flatSinks }), { profileNodes: false });
     let runs;
     let profile;
     try {

@@ -39,6 +39,15 @@ describe('replicated labels on onnxruntime-node', () => {
     expect(concat.latencyMs).toBeGreaterThan(0);
   });
 
+  it('times a transpose on its whole input: the optimizer cannot move it past the sink', async () => {
+    // With a Slice right after it, ORT's transpose optimizer moved the Transpose past the Slice and
+    // ran it on one element: 1.2 MB permutes came out 0 ms.
+    const profiler = await KernelProfiler.create({ protocol: quick, coldWeightMsPerByte: 0 });
+    const m = await profiler.measure({ type: 'transpose', HW: 56, CIN: 96 });
+    expect(m.copies).toBeUndefined();
+    expect(m.latencyMs).toBeGreaterThan(0);
+  });
+
   it('leaves a kernel that spans the target alone, and replicates nothing when told not to', async () => {
     const big = { type: 'conv-bn-relu', HW: 56, CIN: 64, COUT: 64, KERNEL_SIZE: 3, STRIDES: 1 };
     const profiler = await KernelProfiler.create({ protocol: quick, coldWeightMsPerByte: 0 });

@@ -111,6 +111,7 @@ const transpose: KernelSpec = {
   inputShapes: (c) => [nchw(c)], outputShapes: (c) => [[1, c.HW, c.W, c.CIN]],
   params: () => 0, flops: () => 0,
   emit: (g, [x]) => [g.op('Transpose', [x!], { perm: attr.ints([0, 2, 3, 1]) })],
+  sink: 'flatten',
 };
 
 const resize: KernelSpec = {
