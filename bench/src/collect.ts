@@ -1,7 +1,10 @@
 // npm run bench:collect -- [--runtimes node-t1-all,node-t2-all,node-t1-disabled,web-t1] [--scale 1] [--models 30]
 //   [--minutes 600] [--rounds 3] [--retest] [--out coordinator/starter-pool-next]
-// Every 40th kernel of the plan is measured a second time 20 kernels later (kind kernel-retest): the
-// test-retest ceiling the predictors' accuracy is judged against.
+// Every 40th kernel of the plan is measured a second time 20 kernels later (kind kernel-retest) and
+// another 2,000 kernels later, about ten minutes (kernel-retest-late): the test-retest ceilings the
+// predictors' accuracy is judged against. Every 50 kernels (and between chunks of architectures) a
+// fixed set of reference kernels is timed (kind reference): the machine's drift, which the pool's
+// readers divide out (coordinator/src/pool-drift.ts).
 // Measures a pool on this machine: for each runtime configuration (a "device"), VAE-sampled
 // configs of every kernel type as that runtime runs it (collect-plan.ts: 1,000 each of the 12
 // types with the most FLOPs in the search spaces, 300 of every other type; --scale shrinks them),
@@ -21,6 +24,7 @@ import type { KernelConfig } from '@litepred/kernels';
 import { KernelProfiler } from '@litepred/profiler';
 import { buildArchitectureModel, kernelsOf, sampleArchitecture, SEARCH_SPACES } from '@litepred/spaces';
 import { collectionPlan } from './collect-plan.js';
+import { poolCeilings, type Ceiling } from './pool-ceiling.js';
 import { pct, Report } from './report.js';
 import { RUNTIMES } from './runtimes.js';
 
@@ -43,10 +47,27 @@ const ROUND_PROTOCOL = { maxMs: 1000 };
 const CHUNK = 14;
 const ROOT = new URL('../../', import.meta.url);
 const OUT = resolve(fileURLToPath(ROOT), arg('out', 'coordinator/starter-pool-next'));
-/** Every this many kernels of the plan one is measured a second time (the test-retest ceiling: 615 of 24,600)... */
-const RETEST_EVERY = 40;
-/** ...this many kernels after its first measurement. */
-const RETEST_LAG = 20;
+/**
+ * Every `every`-th kernel of the plan (from `offset`) is measured a second time `lag` kernels after
+ * its first measurement: 615 of 24,600 at each lag. Seconds apart, the pair shares the machine's
+ * state of the moment; ten minutes apart, it does not, and only the drift correction brings them
+ * together (the ceiling a held-out kernel of the pool can be predicted to).
+ */
+const RETESTS = [
+  { kind: 'kernel-retest', suffix: '#2', every: 40, offset: 0, lag: 20 },
+  { kind: 'kernel-retest-late', suffix: '#late', every: 40, offset: 20, lag: 2000 },
+] as const;
+/** Kernels between two reference checks. */
+const REFERENCE_EVERY = 50;
+/**
+ * The reference kernels, timed together at every check: compute-bound, depthwise and memory-bound,
+ * as a slower machine does not slow every kind of kernel alike.
+ */
+const REFERENCES: KernelConfig[] = [
+  { type: 'conv-bn-relu', HW: 28, CIN: 32, COUT: 64, KERNEL_SIZE: 3, STRIDES: 1 },
+  { type: 'dwconv-bn-relu', HW: 56, CIN: 96, KERNEL_SIZE: 3, STRIDES: 1 },
+  { type: 'add', HW: 56, CIN: 64 },
+];
 /** Lines per gzip member: small enough that a stop loses little, large enough to compress. */
 const BATCH = 50;
 
@@ -85,7 +106,7 @@ function progress(name: string, what: string, done: number, total: number, start
   process.stderr.write(process.stderr.isTTY ? `\r${line}   ` : `${line}\n`);
 }
 
-interface Throughput { runtime: string; kernels: number; seconds: number; timedSeconds: number; replicated: number }
+interface Throughput { runtime: string; kernels: number; seconds: number; timedSeconds: number; replicated: number; ceilings: Ceiling[] }
 
 async function measureRuntime(name: string, deadline: number): Promise<Throughput> {
   mkdirSync(OUT, { recursive: true });
@@ -103,14 +124,25 @@ async function measureRuntime(name: string, deadline: number): Promise<Throughpu
   }
   const plan = RETEST ? [] : collectionPlan(RUNTIMES[name]!, SCALE);
   const kernels = plan.filter((k) => !have.has(k.key));
-  // The ceiling: every RETEST_EVERY-th kernel of the plan measured a second time, RETEST_LAG kernels
-  // later (the machine's drift over that span included), as kind kernel-retest with key '#2'.
-  const retests = plan.filter((_, i) => i % RETEST_EVERY === 0).filter((k) => !have.has(`${k.key}#2`));
-  const retestAfter = new Map(retests.map((k) => [plan[Math.min(plan.length - 1, plan.indexOf(k) + RETEST_LAG)]!.key, k]));
+  const index = new Map(plan.map((k, i) => [k.key, i]));
+  type Retest = { key: string; config: KernelConfig; kind: (typeof RETESTS)[number]['kind']; suffix: string; after: string };
+  const retests: Retest[] = RETESTS.flatMap((r) => plan.filter((_, i) => i % r.every === r.offset)
+    .map((k) => ({ ...k, kind: r.kind, suffix: r.suffix, after: plan[Math.min(plan.length - 1, index.get(k.key)! + r.lag)]!.key })))
+    .filter((k) => !have.has(`${k.key}${k.suffix}`));
+  const retestAfter = new Map<string, Retest[]>();
+  for (const r of retests) retestAfter.set(r.after, [...(retestAfter.get(r.after) ?? []), r]);
   const models = modelPlan(MODELS, RETEST, ROUNDS).filter((m) => !have.has(m.key));
   const started = performance.now();
-  let [n, timedMs, replicated, lastShown] = [0, 0, 0, 0];
-  const measureKernel = async (k: { key: string; config: KernelConfig }, kind: 'kernel' | 'kernel-retest') => {
+  let [n, timedMs, replicated, lastShown, checks] = [0, 0, 0, 0, 0];
+  const runId = Date.now().toString(36);
+  const referenceCheck = async () => {
+    for (const [i, config] of REFERENCES.entries()) {
+      const m = await profiler.measure(config);
+      out.write({ key: `reference:${runId}:${checks}:${i}`, kind: 'reference', config, latencyMs: m.latencyMs, method: m.method, ...(m.copies ? { copies: m.copies } : {}) });
+    }
+    checks++;
+  };
+  const measureKernel = async (k: { key: string; config: KernelConfig }, kind: 'kernel' | Retest['kind'], suffix = '') => {
     const m = await profiler.measure(k.config);
     // A zero is not a measurement: left out of the pool (and said), so a rerun measures it again.
     if (!(m.latencyMs > 0)) {
@@ -118,32 +150,40 @@ async function measureRuntime(name: string, deadline: number): Promise<Throughpu
       return;
     }
     const { n: runs, median, iqm, p10, p90 } = m.kernel;
-    out.write({ key: kind === 'kernel' ? k.key : `${k.key}#2`, kind, config: k.config, latencyMs: m.latencyMs, kernel: { runs, median, iqm, p10, p90 }, wallMedian: m.wall.median,
+    out.write({ key: `${k.key}${suffix}`, kind, config: k.config, latencyMs: m.latencyMs, kernel: { runs, median, iqm, p10, p90 }, wallMedian: m.wall.median,
       boundary: m.boundary, method: m.method, ...(m.copies ? { copies: m.copies } : {}) });
     timedMs += m.wall.n * m.wall.median;
     if (m.copies) replicated++;
   };
+  const done = new Set<string>();
   try {
+    if (kernels.length || retests.length || models.length) await referenceCheck();
     for (const k of kernels) {
       if (Date.now() > deadline) break;
       await measureKernel(k, 'kernel');
+      done.add(k.key);
       n++;
-      const again = retestAfter.get(k.key);
-      if (again && (have.has(again.key) || kernels.includes(again))) {
-        await measureKernel(again, 'kernel-retest');
+      for (const again of retestAfter.get(k.key) ?? []) {
+        if (!have.has(again.key) && !done.has(again.key)) continue;
+        await measureKernel(again, again.kind, again.suffix);
         retests.splice(retests.indexOf(again), 1);
       }
+      if (n % REFERENCE_EVERY === 0) await referenceCheck();
       if (performance.now() - lastShown > 2000 || n === kernels.length) {
         progress(name, 'kernels', n, kernels.length, started, timedMs);
         lastShown = performance.now();
       }
     }
     // Retests whose lag fell in an earlier run (or whose kernel did): measured now, against that run's label.
-    for (const k of retests) if (Date.now() < deadline && (have.has(k.key) || n === kernels.length)) await measureKernel(k, 'kernel-retest');
+    for (const k of retests) {
+      if (Date.now() < deadline && (have.has(k.key) || done.has(k.key))) await measureKernel(k, k.kind, k.suffix);
+    }
+    await referenceCheck();
     const seconds = (performance.now() - started) / 1000;
-    if (ROUNDS > 1) await measureInRounds(profiler, models, deadline, out, name);
+    if (ROUNDS > 1) await measureInRounds(profiler, models, deadline, out, name, referenceCheck);
     else await measureOnce(profiler, models, deadline, out, name);
-    return { runtime: name, kernels: n, seconds, timedSeconds: timedMs / 1000, replicated };
+    out.flush();
+    return { runtime: name, kernels: n, seconds, timedSeconds: timedMs / 1000, replicated, ceilings: poolCeilings(readPoolFile(file)) };
   } finally {
     out.flush();
     if (process.stderr.isTTY) process.stderr.write('\n');
@@ -160,7 +200,8 @@ async function measureOnce(profiler: KernelProfiler, models: ReturnType<typeof m
   }
 }
 
-async function measureInRounds(profiler: KernelProfiler, models: ReturnType<typeof modelPlan>, deadline: number, out: GzLines, name: string): Promise<void> {
+async function measureInRounds(profiler: KernelProfiler, models: ReturnType<typeof modelPlan>, deadline: number, out: GzLines, name: string,
+  referenceCheck: () => Promise<void>): Promise<void> {
   for (let c = 0; c < models.length && Date.now() < deadline; c += CHUNK) {
     const chunk = models.slice(c, c + CHUNK).map((m) => ({ ...m, arch: modelOf(m) }));
     const timed = await profiler.timeInRounds(chunk.map((m) => () => buildArchitectureModel(m.arch)), ROUNDS, ROUND_PROTOCOL);
@@ -169,6 +210,7 @@ async function measureInRounds(profiler: KernelProfiler, models: ReturnType<type
       if ('error' in t) throw t.error;
       out.write({ key: m.key, kind: m.key.endsWith('#2') ? 'model-rounds-retest' : 'model-rounds', space: m.space, seed: m.seed, kernels: kernelsOf(m.arch).length, latencyMs: Math.min(...t.roundMedians), roundMedians: t.roundMedians });
     }
+    await referenceCheck();
     process.stderr.write(`${name}: ${Math.min(c + CHUNK, models.length)}/${models.length} models (${ROUNDS} rounds)\n`);
   }
 }
@@ -198,5 +240,9 @@ if (only) {
     'and the share of that wall time spent inside the timed session.run calls (timed runs × their median wall time): the physical floor.');
   report.table(['runtime', 'kernels measured', 'wall s', 'kernels/s', 'timed runs, share of wall', 'replicated (under 100 µs)'],
     results.map((t) => [t.runtime, t.kernels, t.seconds.toFixed(0), (t.kernels / t.seconds).toFixed(2), pct(t.timedSeconds / t.seconds), pct(t.replicated / Math.max(1, t.kernels))]));
+  report.text('Test-retest ceilings of each file as it stands (kernels of at least 10 µs measured twice, share within ±10%): a second measurement 20 kernels later ' +
+    '(seconds) and 2,000 kernels later (about ten minutes), with the raw labels and divided by the drift the reference kernels show around each.');
+  report.table(['runtime', 'retest', 'pairs', 'within ±10%, raw', 'within ±10%, drift-corrected'],
+    results.flatMap((t) => t.ceilings.map((c) => [t.runtime, c.kind === 'kernel-retest' ? '20 kernels later' : '2,000 kernels later', c.pairs, pct(c.within10), pct(c.within10Corrected)])));
   report.write();
 }

@@ -6,4 +6,5 @@ export * from './predictor-store.js';
 export * from './predictor-service.js';
 export * from './adaptation.js';
 export * from './starter-pool.js';
+export { correctDrift, driftFactors } from './pool-drift.js';
 export { buildInWorker, type BuildReport } from './build-worker.js';

@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { architectureTask, type Fingerprint } from '@litepred/protocol';
+import { correctDrift } from './pool-drift.js';
 import type { PoolMeasurement, PredictorStore } from './predictor-store.js';
 
 export const STARTER_POOL_DIR = new URL('../starter-pool/', import.meta.url);
@@ -50,7 +51,8 @@ export function readPoolFile(path: string): Record<string, any>[] & { truncated?
 export function importStarterPool(dir: string, predictors: PredictorStore): string[] {
   const imported: string[] = [];
   for (const file of readdirSync(dir).filter((f) => poolFileName(f) !== undefined).sort()) {
-    const lines = readPoolFile(join(dir, file));
+    // Labels divided by the machine's drift where the file timed reference kernels for it (pool-drift.ts).
+    const lines = correctDrift(readPoolFile(join(dir, file)));
     const device = lines.find((l) => l.key === 'device') as DeviceLine | undefined;
     if (!device) throw new Error(`${file}: no device line`);
     const fingerprint: Fingerprint = {

@@ -1,0 +1,26 @@
+// The test-retest ceilings of a pool file: how often a kernel measured twice agrees with itself
+// within ±10% (kernels of at least 10 µs), for each lag bench:collect retests at, with the raw
+// labels and with the drift-corrected ones.
+import { correctDrift } from '@litepred/coordinator';
+
+/** Below this (ms), ORT's microsecond profile leaves ±10% a coin toss; the pool's accuracy is judged above it. */
+export const CEILING_MIN_MS = 0.01;
+
+export interface Ceiling { kind: string; pairs: number; within10: number; within10Corrected: number }
+
+const SUFFIX: Record<string, string> = { 'kernel-retest': '#2', 'kernel-retest-late': '#late' };
+
+export function poolCeilings(lines: readonly Record<string, any>[]): Ceiling[] {
+  const corrected = correctDrift(lines);
+  return Object.entries(SUFFIX).map(([kind, suffix]) => {
+    const share = (ls: readonly Record<string, any>[]) => {
+      const first = new Map(ls.filter((l) => l.kind === 'kernel').map((l) => [l.key, l.latencyMs as number]));
+      const pairs = ls.filter((l) => l.kind === kind && first.has(String(l.key).slice(0, -suffix.length)))
+        .map((l) => [first.get(String(l.key).slice(0, -suffix.length))!, l.latencyMs as number] as const)
+        .filter(([a, b]) => Math.max(a, b) >= CEILING_MIN_MS);
+      return { pairs: pairs.length, within10: pairs.filter(([a, b]) => Math.abs(b / a - 1) <= 0.1).length / Math.max(1, pairs.length) };
+    };
+    const raw = share(lines);
+    return { kind, pairs: raw.pairs, within10: raw.within10, within10Corrected: share(corrected).within10 };
+  }).filter((c) => c.pairs > 0);
+}
