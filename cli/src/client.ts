@@ -36,6 +36,31 @@ export class Client {
 
   /** A JSON request; a Uint8Array body goes as raw bytes (an ONNX model). */
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await this.send(method, path, body);
+    const text = await res.text();
+    // application/json only: a JSON-lines body (application/x-ndjson) is text to the caller.
+    return (res.headers.get('content-type')?.split(';')[0]?.trim() === 'application/json' ? JSON.parse(text) : text) as T;
+  }
+
+  /**
+   * A GET whose body is streamed to `out` as it arrives (an export larger than memory); returns the
+   * number of lines written. A transfer the coordinator cut short is an error, not a short file.
+   */
+  async download(path: string, out: NodeJS.WritableStream): Promise<number> {
+    const res = await this.send('GET', path);
+    let lines = 0;
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        for (const byte of chunk) if (byte === 10) lines++;
+        if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+      }
+    } catch (e) {
+      throw new Error(`the coordinator broke off the transfer after ${lines} lines (${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message})`);
+    }
+    return lines;
+  }
+
+  private async send(method: string, path: string, body?: unknown): Promise<Response> {
     let res: Response;
     const raw = body instanceof Uint8Array;
     try {
@@ -47,12 +72,12 @@ export class Client {
     } catch (e) {
       throw new Error(`cannot reach the coordinator at ${this.url} (${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}); is it running? (litepred coordinator start)`);
     }
-    const text = await res.text();
     if (!res.ok) {
+      const text = await res.text();
       let message = text;
       try { message = JSON.parse(text).error; } catch { /* not JSON */ }
       throw new Error(`coordinator: ${message} (HTTP ${res.status})`);
     }
-    return (res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text) as T;
+    return res;
   }
 }

@@ -1,10 +1,12 @@
 // The fleet commands as an operator runs them, against a real coordinator on a loopback port.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Coordinator } from '@litepred/coordinator';
+import { Coordinator, importStarterPool } from '@litepred/coordinator';
+import { KernelProfiler } from '@litepred/profiler';
+import type { TaskResult } from '@litepred/protocol';
 
 const BIN = new URL('../bin/litepred.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'litepred-fleet-cli-'));
@@ -31,6 +33,22 @@ beforeAll(async () => {
   }).deviceId;
 });
 afterAll(() => c.stop());
+
+/**
+ * Real measurements in the store: the shipped starter pool (its records carry no runtime of their
+ * own) and two kernels a real profiler timed for the enrolled device, stored as an agent's results are.
+ */
+async function storeMeasurements(): Promise<{ campaignId: string }> {
+  importStarterPool(new URL('../../coordinator/starter-pool/', import.meta.url).pathname, c.predictors);
+  const configs = [{ type: 'relu', HW: 8, CIN: 8 }, { type: 'conv-bn-relu', HW: 8, CIN: 8, COUT: 8, KERNEL_SIZE: 3, STRIDES: 1 }];
+  const campaign = c.store.createCampaign({ name: 'export, "quoted"', configs, deviceIds: [deviceId], protocol: { warmupRuns: 2, warmupMs: 0, minRuns: 5, maxRuns: 10, maxMs: 200, targetPrecision: 0.1 } });
+  const lease = c.store.leaseTasks(deviceId, 10, 60_000)!;
+  const profiler = await KernelProfiler.create({ protocol: lease.protocol, coldWeightMsPerByte: 0 });
+  const items: TaskResult[] = [];
+  for (const t of lease.tasks) items.push({ taskId: t.taskId, leaseId: lease.leaseId, measurement: await profiler.measure(t.config) as unknown as TaskResult['measurement'] });
+  expect(c.store.recordResults(deviceId, items).rejected).toEqual([]);
+  return { campaignId: campaign.id };
+}
 
 describe('fleet commands', () => {
   it('creates an enrolment token that enrols', async () => {
@@ -85,10 +103,40 @@ describe('fleet commands', () => {
     expect(again.stderr).toMatch(/already cancelled \(HTTP 400\)/);
   });
 
-  it('exports results as CSV with the config fields as columns', async () => {
-    const out = join(dir, 'results.csv');
-    expect((await litepred('results', 'export', '--format', 'csv', '--out', out)).code).toBe(0);
-    expect(readFileSync(out, 'utf8').split('\n')[0]).toMatch(/^task_id,campaign_id,device_id,kernel_type,HW,CIN,COUT,KERNEL_SIZE,STRIDES,/);
+  it('exports real results as CSV and JSON lines, all of them or one device\'s or campaign\'s', async () => {
+    const { campaignId } = await storeMeasurements();
+    const total = c.store.measurements().length;
+    expect(total).toBeGreaterThan(1000);
+    const csvFile = join(dir, 'results.csv');
+    const csv = await litepred('results', 'export', '--format', 'csv', '--out', csvFile);
+    expect(csv.code).toBe(0);
+    expect(csv.stderr).toContain(`wrote ${total} measurements to ${csvFile}`);
+    const rows = readFileSync(csvFile, 'utf8').trimEnd().split('\n');
+    expect(rows[0]).toMatch(/^task_id,campaign_id,device_id,kernel_type,HW,CIN,COUT,KERNEL_SIZE,STRIDES,/);
+    expect(rows).toHaveLength(total + 1);
+    // A starter-pool row gets its runtime from the device; the agent's rows from their measurement.
+    expect(rows.find((r) => r.includes(',pool-node-t1-all,'))).toMatch(/,ort-node,1,all,1\.30\.0$/);
+    expect(rows.filter((r) => r.includes(`,${deviceId},`))).toHaveLength(2);
+
+    const jsonl = await litepred('results', 'export', '--format', 'jsonl', '--device', deviceId);
+    expect(jsonl.code).toBe(0);
+    const records = jsonl.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { deviceId: string; kernelType: string; latencyMs: number });
+    expect(records.map((r) => [r.deviceId, r.kernelType])).toEqual([[deviceId, 'relu'], [deviceId, 'conv-bn-relu']]);
+    expect(records.every((r) => r.latencyMs > 0)).toBe(true);
+
+    const byCampaign = await litepred('results', 'export', '--format', 'jsonl', '--campaign', campaignId, '--out', join(dir, 'one.jsonl'));
+    expect(byCampaign.stderr).toContain('wrote 2 measurements');
+  });
+
+  it('refuses an export of an unknown campaign or device or format, leaving no file behind', async () => {
+    const out = join(dir, 'nope.csv');
+    const campaign = await litepred('results', 'export', '--campaign', 'cmp_nope', '--out', out);
+    expect(campaign.code).toBe(2);
+    expect(campaign.stderr).toMatch(/no campaign cmp_nope \(HTTP 404\)/);
+    expect(existsSync(out) || existsSync(`${out}.partial`)).toBe(false);
+    expect((await litepred('results', 'export', '--device', 'dev_nope')).stderr).toMatch(/no device dev_nope \(HTTP 404\)/);
+    const res = await fetch(`${c.address.http}/api/results?format=xml`);
+    expect(res.status).toBe(400);
   });
 
   it('says what is wrong: unknown campaign, no or unknown devices, a wrong admin token, no coordinator', async () => {

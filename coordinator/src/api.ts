@@ -10,7 +10,7 @@ import { accuracy, overview, similarity } from './dashboard-data.js';
 import { HttpError, json, readBody } from './http.js';
 import type { Coordinator } from './server.js';
 import { StoreError } from './store.js';
-import { toCsv } from './export.js';
+import { streamExport } from './export.js';
 
 export const DEFAULT_CAMPAIGN_PROTOCOL = { warmupRuns: 10, warmupMs: 20, minRuns: 30, maxRuns: 1000, maxMs: 2000, targetPrecision: 0.02 };
 
@@ -89,15 +89,15 @@ export async function handleApi(c: Coordinator, req: IncomingMessage, res: Serve
       }
     }
     if (resource === 'results' && method === 'GET') {
-      const rows = c.store.measurements({ campaignId: url.searchParams.get('campaign') ?? undefined, deviceId: url.searchParams.get('device') ?? undefined });
+      // Everything that can be wrong is checked before the headers go out (streamExport).
       const format = url.searchParams.get('format') ?? 'jsonl';
-      if (format === 'csv') {
-        res.writeHead(200, { 'Content-Type': 'text/csv' });
-        return void res.end(toCsv(rows));
-      }
-      if (format !== 'jsonl') throw new HttpError(400, `format: csv or jsonl, not ${format}`);
-      res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
-      return void res.end(rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''));
+      if (format !== 'csv' && format !== 'jsonl') throw new HttpError(400, `format: csv or jsonl, not ${format}`);
+      const campaignId = url.searchParams.get('campaign') || undefined;
+      const deviceId = url.searchParams.get('device') || undefined;
+      if (campaignId) c.store.getCampaign(campaignId);
+      if (deviceId) c.store.getDevice(deviceId);
+      const fingerprints = new Map(c.store.listDevices().map((d) => [d.id, d.fingerprint]));
+      return streamExport(res, format, c.store.measurementPages({ campaignId, deviceId }), fingerprints);
     }
     if (await handlePredictorRoutes(c, req, res, { resource, id, action, rest: parts.slice(4), url, method, admin })) return;
     throw new HttpError(404, `no route ${method} ${url.pathname}`);

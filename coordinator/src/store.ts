@@ -39,6 +39,7 @@ export interface Lease { leaseId: string; campaignId: string; protocol: WireMeas
 export interface DeviceProgress { deviceId: string; pending: number; leased: number; done: number; failed: number; cancelled: number }
 export interface StoredMeasurement { taskId: number; campaignId: string; deviceId: string; kernelType: string; latencyMs: number; measurement: unknown; receivedAt: number }
 
+interface MeasurementRow { task_id: number; campaign_id: string; device_id: string; kernel_type: string; latency_ms: number; measurement: string; received_at: number }
 interface DeviceRow { id: string; fingerprint: string; enrolled_at: number; last_seen_at: number; revoked: number; origin: Device['origin'] }
 interface CampaignRow { id: string; name: string; protocol: string; state: Campaign['state']; created_at: number; finished_at: number | null; purpose: CampaignPurpose }
 
@@ -508,9 +509,22 @@ export class Store {
   }
 
   measurements(filter: { campaignId?: string; deviceId?: string } = {}): StoredMeasurement[] {
-    const rows = this.db.prepare(`SELECT * FROM measurements WHERE (@campaign IS NULL OR campaign_id = @campaign) AND (@device IS NULL OR device_id = @device) ORDER BY task_id`)
-      .all({ campaign: filter.campaignId ?? null, device: filter.deviceId ?? null }) as { task_id: number; campaign_id: string; device_id: string; kernel_type: string; latency_ms: number; measurement: string; received_at: number }[];
-    return rows.map((r) => ({ taskId: r.task_id, campaignId: r.campaign_id, deviceId: r.device_id, kernelType: r.kernel_type, latencyMs: r.latency_ms, measurement: JSON.parse(r.measurement), receivedAt: r.received_at }));
+    return [...this.measurementPages(filter)];
+  }
+
+  /**
+   * The measurements in task order, read a page at a time (each page its own query, so no cursor
+   * stays open on the connection while a caller waits on a slow client between pages).
+   */
+  *measurementPages(filter: { campaignId?: string; deviceId?: string } = {}, pageSize = 2000): Generator<StoredMeasurement> {
+    const page = this.sql(`SELECT * FROM measurements WHERE task_id > @after AND (@campaign IS NULL OR campaign_id = @campaign)
+      AND (@device IS NULL OR device_id = @device) ORDER BY task_id LIMIT @limit`);
+    for (let after = -1; ;) {
+      const rows = page.all({ after, limit: pageSize, campaign: filter.campaignId ?? null, device: filter.deviceId ?? null }) as MeasurementRow[];
+      for (const r of rows) yield { taskId: r.task_id, campaignId: r.campaign_id, deviceId: r.device_id, kernelType: r.kernel_type, latencyMs: r.latency_ms, measurement: JSON.parse(r.measurement), receivedAt: r.received_at };
+      if (rows.length < pageSize) return;
+      after = rows.at(-1)!.task_id;
+    }
   }
 
   /** Tasks with their state, for checks such as "every task has exactly one measurement". */

@@ -1,5 +1,5 @@
 // Fleet commands: the coordinator, enrolment tokens, devices, campaigns, results.
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, createWriteStream, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import QRCode from 'qrcode';
 import type { Argv, CommandModule } from 'yargs';
@@ -172,10 +172,23 @@ export const resultsCommand: CommandModule<object, Args<{ action: string; campai
     const q = new URLSearchParams({ format: a.format });
     if (a.campaign) q.set('campaign', a.campaign);
     if (a.device) q.set('device', a.device);
-    const text = await Client.from(a).request<string>('GET', `/api/results?${q}`);
-    if (a.out) {
-      writeFileSync(a.out, text);
-      console.error(`wrote ${text.split('\n').filter(Boolean).length - (a.format === 'csv' ? 1 : 0)} measurements to ${a.out}`);
-    } else process.stdout.write(text);
+    const client = Client.from(a);
+    if (!a.out) {
+      await client.download(`/api/results?${q}`, process.stdout);
+      return;
+    }
+    // Into a file next to the target, renamed over it once complete: a broken transfer leaves no half file.
+    const partial = `${a.out}.partial`;
+    const file = createWriteStream(partial);
+    try {
+      const lines = await client.download(`/api/results?${q}`, file);
+      await new Promise<void>((resolve, reject) => file.end((e?: Error | null) => (e ? reject(e) : resolve())));
+      renameSync(partial, a.out);
+      console.error(`wrote ${lines - (a.format === 'csv' ? 1 : 0)} measurements to ${a.out}`);
+    } catch (e) {
+      file.destroy();
+      rmSync(partial, { force: true });
+      throw e;
+    }
   },
 };
