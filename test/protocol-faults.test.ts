@@ -135,6 +135,60 @@ describe('bad frames on an open socket', () => {
   });
 });
 
+/** A device of its own with a campaign of `configs` leased to its open socket. */
+async function leasedDevice(configs: { type: string; [field: string]: number | string }[]) {
+  const { token } = c.store.createEnrolmentToken();
+  const ws = (await open(auth(token))) as WebSocket;
+  const welcome = await hello(ws);
+  const id = welcome.deviceId as string;
+  const campaign = c.store.createCampaign({ name: 'mine', configs: configs as never, deviceIds: [id], protocol: FAST_PROTOCOL }).id;
+  ws.send(JSON.stringify({ type: 'lease.request', capacity: configs.length }));
+  const lease = await next(ws) as { type: string; leaseId: string; tasks: { taskId: number; config: Record<string, unknown> }[] };
+  expect(lease.type).toBe('lease');
+  return { ws, id, campaign, lease };
+}
+
+const measurementOf = (config: Record<string, unknown>, latencyMs: number) => {
+  const stats = { n: 1, median: latencyMs, p10: latencyMs, p90: latencyMs, min: latencyMs, max: latencyMs, mean: latencyMs, std: 0, iqm: latencyMs, q1mean: latencyMs };
+  return { config, latencyMs, statistic: 'median', kernel: stats, wall: stats, boundary: { reorderInMs: 0, reorderOutMs: 0, sinkMs: 0, runOverheadMs: 0, coldWeightsMs: 0 },
+    method: 'node-profile', warmupRuns: 1, converged: true, sessionCreateMs: 1, runtime: { ...fingerprint.runtime, runtimeVersion: '1.30.0', executionProvider: 'cpu' }, measuredAt: 'now' };
+};
+
+describe('results checked against their task', () => {
+  it('fails a task whose result measured another kernel or an impossible latency, and stores the rest', async () => {
+    const relu = { type: 'relu', HW: 4, CIN: 8 };
+    const { ws, campaign, lease } = await leasedDevice([relu, { ...relu, CIN: 16 }, { ...relu, CIN: 24 }, { ...relu, CIN: 32 }]);
+    const [wrongType, huge, zero, good] = lease.tasks;
+    ws.send(JSON.stringify({ type: 'results', items: [
+      { taskId: wrongType!.taskId, leaseId: lease.leaseId, measurement: measurementOf({ type: 'mhsa', L: 4, CIN: 8, HEADS: 1 }, 0.01) },
+      { taskId: huge!.taskId, leaseId: lease.leaseId, measurement: measurementOf(huge!.config, 1e308) },
+      { taskId: zero!.taskId, leaseId: lease.leaseId, measurement: measurementOf(zero!.config, 0) },
+      { taskId: good!.taskId, leaseId: lease.leaseId, measurement: measurementOf(good!.config, 0.01) },
+    ] }));
+    expect(await next(ws)).toMatchObject({ type: 'ack', taskIds: lease.tasks.map((t) => t.taskId) });
+    const results = c.store.campaignResults(campaign);
+    expect(results.map((r) => [r.state, r.error?.replace(/:.*/, '')])).toEqual([['failed', 'result refused'], ['failed', 'result refused'], ['failed', 'result refused'], ['done', undefined]]);
+    expect(results[0]!.error).toMatch(/measured \{"type":"mhsa".*the task was \{"type":"relu"/);
+    expect(results[1]!.error).toMatch(/latency 1e\+308 ms is over/);
+    expect(c.store.measurements({ campaignId: campaign }).map((m) => m.kernelType)).toEqual(['relu']);
+    ws.close();
+  });
+});
+
+describe('revocation', () => {
+  it('closes the open socket at once, hands back its lease and fails its open tasks', async () => {
+    const relu = { type: 'relu', HW: 4, CIN: 8 };
+    const { ws, id, campaign } = await leasedDevice([relu, { ...relu, CIN: 16 }]);
+    const closed = new Promise<[number, string]>((resolve) => ws.once('close', (code, reason) => resolve([code, reason.toString()])));
+    const res = await fetch(`${c.address.http}/api/devices/${id}/revoke`, { method: 'POST', headers: { authorization: `Bearer ${c.newAdminToken}` } });
+    expect(res.status).toBe(200);
+    expect((await closed)[1]).toBe('device revoked');
+    expect(c.store.taskStates(campaign)).toMatchObject({ failed: 2 });
+    expect(c.store.getCampaign(campaign).state).toBe('done');
+    expect(c.store.outstandingLeases().filter((l) => l.deviceId === id)).toEqual([]);
+  });
+});
+
 describe('HTTP API', () => {
   it('needs the admin token to change anything, and says so', async () => {
     const res = await fetch(`${c.address.http}/api/tokens`, { method: 'POST', body: '{}' });
@@ -144,13 +198,14 @@ describe('HTTP API', () => {
   });
 
   it('rejects a campaign with a bad kernel config, naming it', async () => {
+    const campaigns = c.store.listCampaigns().length;
     const res = await fetch(`${c.address.http}/api/campaigns`, {
       method: 'POST', headers: { authorization: `Bearer ${c.newAdminToken}` },
       body: JSON.stringify({ name: 'bad', deviceIds: [deviceId], configs: [{ type: 'relu', HW: 4, CIN: 8 }, { type: 'conv-bn', HW: 4, CIN: 8, COUT: 8, KERNEL_SIZE: 6, STRIDES: 1 }] }),
     });
     expect(res.status).toBe(400);
     expect((await res.json()).error).toMatch(/configs\[1\]: KERNEL_SIZE: 6 is larger than the padded input/);
-    expect(c.store.listCampaigns()).toHaveLength(1);
+    expect(c.store.listCampaigns()).toHaveLength(campaigns);
   });
 });
 

@@ -68,7 +68,7 @@ export async function handleApi(c: Coordinator, req: IncomingMessage, res: Serve
       }
       if (method === 'POST' && id && action === 'revoke') {
         admin();
-        c.store.revokeDevice(id);
+        c.revokeDevice(id);
         return json(res, 200, { id, revoked: true });
       }
     }

@@ -163,6 +163,16 @@ export class Coordinator {
     return this.builds.pending;
   }
 
+  /** Revokes a device (store.revokeDevice) and closes its open connection at once. */
+  revokeDevice(deviceId: string): void {
+    this.store.revokeDevice(deviceId);
+    const conn = this.connections.get(deviceId);
+    if (conn) {
+      this.log(`${deviceId} revoked; its connection is closed`);
+      conn.ws.close(CloseCode.UNAUTHORIZED, 'device revoked');
+    }
+  }
+
   /** Devices with a live connection right now. */
   onlineDevices(): string[] {
     return [...this.connections.keys()];

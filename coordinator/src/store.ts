@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import type { Fingerprint, TaskResult, WireKernelConfig, WireMeasurementProtocol } from '@litepred/protocol';
 import { Leases } from './leases.js';
 import { PendingTasks } from './pending.js';
+import { resultProblem } from './result-check.js';
 import { MIGRATIONS } from './schema.js';
 
 /** How far back resultsSince can look. */
@@ -200,8 +201,28 @@ export class Store {
     this.db.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ?').run(Date.now(), deviceId);
   }
 
+  /**
+   * Revokes a device: its credential stops working and its open tasks fail ("device revoked"), so
+   * the campaigns they are in can finish without it. Closing its socket is the coordinator's part.
+   */
   revokeDevice(deviceId: string): void {
-    if (this.db.prepare('UPDATE devices SET revoked = 1 WHERE id = ?').run(deviceId).changes === 0) throw new StoreError('NOT_FOUND', `no device ${deviceId}`);
+    const finished: string[] = [];
+    const open = this.db.transaction(() => {
+      if (this.db.prepare('UPDATE devices SET revoked = 1 WHERE id = ?').run(deviceId).changes === 0) throw new StoreError('NOT_FOUND', `no device ${deviceId}`);
+      const tasks = this.db.prepare("SELECT id, campaign_id FROM tasks WHERE device_id = ? AND state IN ('pending', 'leased')").all(deviceId) as { id: number; campaign_id: string }[];
+      this.db.prepare("UPDATE tasks SET state = 'failed', error = 'device revoked' WHERE device_id = ? AND state IN ('pending', 'leased')").run(deviceId);
+      for (const c of new Set(tasks.map((t) => t.campaign_id))) if (this.finishIfComplete(c)) finished.push(c);
+      return tasks;
+    })();
+    for (const t of open) {
+      this.leases.settle(deviceId, t.id);
+      this.pending.remove(deviceId, t.id);
+    }
+    for (const c of finished) {
+      this.pending.campaignFinished(c);
+      this.protocols.delete(c);
+    }
+    for (const c of finished) this.onCampaignDone?.(c);
   }
 
   listDevices(): Device[] {
@@ -383,7 +404,7 @@ export class Store {
     const acked: number[] = [];
     const rejected: { taskId: number; reason: string }[] = [];
     const now = Date.now();
-    const getTask = this.sql('SELECT campaign_id, device_id, state FROM tasks WHERE id = ?');
+    const getTask = this.sql('SELECT campaign_id, device_id, state, config FROM tasks WHERE id = ?');
     const insert = this.sql(`INSERT OR IGNORE INTO measurements (task_id, campaign_id, device_id, kernel_type, latency_ms, measurement, received_at)
       VALUES (?, ?, ?, ?, ?, ?, ?)`);
     const close = this.sql('UPDATE tasks SET state = ?, error = ? WHERE id = ?');
@@ -395,20 +416,22 @@ export class Store {
     const closed: number[] = [];
     this.db.transaction(() => {
       for (const item of items) {
-        const task = getTask.get(item.taskId) as { campaign_id: string; device_id: string; state: string } | undefined;
+        const task = getTask.get(item.taskId) as { campaign_id: string; device_id: string; state: string; config: string } | undefined;
         if (task?.device_id !== deviceId) {
           rejected.push({ taskId: item.taskId, reason: task ? 'the task belongs to another device' : 'no such task' });
           continue;
         }
         // A resend of a finished task is acknowledged again but changes nothing: the first result stands.
         if (task.state === 'pending' || task.state === 'leased') {
-          const m = item.measurement;
+          // A result that is not a measurement of this task fails the task with the reason (measuring it again would give the same).
+          const refused = item.measurement ? resultProblem(JSON.parse(task.config) as WireKernelConfig, item.measurement) : undefined;
+          const m = refused ? undefined : item.measurement;
           if (m && insert.run(item.taskId, task.campaign_id, deviceId, m.config.type, m.latencyMs, JSON.stringify(m), now).changes > 0) {
             measured++;
             if ('drift' in m && m.drift?.flagged) driftFlagged++;
             storedBy.set(task.campaign_id, (storedBy.get(task.campaign_id) ?? 0) + 1);
           }
-          close.run(m ? 'done' : 'failed', m ? null : item.error ?? 'unknown error', item.taskId);
+          close.run(m ? 'done' : 'failed', m ? null : refused ? `result refused: ${refused}` : item.error ?? 'unknown error', item.taskId);
           closed.push(item.taskId);
           touched.add(task.campaign_id);
         }
