@@ -35,7 +35,7 @@ describe('fleet', () => {
     const dir = tempDir();
     const c = await startCoordinator(dir);
     const admin = c.newAdminToken!;
-    const { token } = await api<{ token: string }>(c.address.http, admin, 'POST', '/api/tokens', { label: 'lab' });
+    const { token } = await api<{ token: string }>(c.address.http, admin, 'POST', '/api/tokens', { label: 'lab', maxUses: 3 });
     procs.push(agent(c.address.ws, join(dir, 'a1.json'), token), agent(c.address.ws, join(dir, 'a2.json'), token, 'ort-node', 2),
       agent(c.address.ws, join(dir, 'a3.json'), token, 'ort-web'));
     await waitFor('three devices online', () => c.onlineDevices().length === 3, 90_000);

@@ -113,7 +113,7 @@ try {
     return smallest * 1000;
   });
 
-  const { token } = await api<{ token: string }>(base, admin, 'POST', '/api/tokens', { label: 'node ort-web agent' });
+  const { token } = await api<{ token: string }>(base, admin, 'POST', '/api/tokens', { label: 'node ort-web agent', maxUses: null });
   nodeAgent = spawn(process.execPath, [CLI, 'agent', '--coordinator', base, '--token', token, '--state', join(dir, 'agent.json'), '--backend', 'ort-web', '--threads', '1', '--quiet'], { stdio: 'ignore' });
   const nodeDevice = await until('the Node agent online', async () => (await devices()).find((d) => d.online && d.origin === 'agent' && !d.fingerprint.userAgent), 120_000);
   log(`Node agent (onnxruntime-web in Node) enrolled as ${nodeDevice.id}`);

@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
     return res.json() as Promise<Record<string, unknown>>;
   };
-  const { token } = await post('/api/tokens', { label: 'bench' }) as { token: string };
+  const { token } = await post('/api/tokens', { label: 'bench', maxUses: null }) as { token: string };
   const rssBefore = rssKiB(coordinator.pid!);
 
   // Connect and enrol every simulated agent, a few at a time.

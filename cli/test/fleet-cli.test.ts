@@ -64,6 +64,28 @@ describe('fleet commands', () => {
     expect(text.stdout).toMatch(/[▀▄█]{10}/);
   });
 
+  it('makes a token for one device within 24 hours unless told otherwise; lists and revokes tokens', async () => {
+    const before = Date.now();
+    const one = JSON.parse((await litepred('token', 'create', '--json')).stdout) as { id: string; token: string; expiresAt: number };
+    expect(one.expiresAt).toBeGreaterThanOrEqual(before + 24 * 3_600_000);
+    expect(one.expiresAt).toBeLessThan(Date.now() + 24 * 3_600_000 + 1000);
+    const fp = { cpuModel: 'Board', cores: 1, arch: 'arm64', os: 'Linux', memoryBytes: 1e9, runtime: { backend: 'ort-node' as const, threads: 1, graphOptimizationLevel: 'all' as const }, runtimeVersion: '1.30.0', executionProvider: 'cpu' };
+    c.store.enrolDevice(one.token, fp);
+    expect(() => c.store.enrolDevice(one.token, fp)).toThrow();
+    const open = JSON.parse((await litepred('token', 'create', '--max-uses', '0', '--ttl-hours', '0', '--label', 'rack', '--json')).stdout) as { id: string; token: string; expiresAt: number | null };
+    expect(open.expiresAt).toBeNull();
+    const list = await litepred('token', 'list');
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(new RegExp(`${one.id}\\s+used up\\s+1/1`));
+    expect(list.stdout).toMatch(new RegExp(`${open.id}\\s+rack\\s+valid\\s+0/any\\s+.*never`));
+    const revoked = await litepred('token', 'revoke', open.id);
+    expect(revoked.code).toBe(0);
+    expect(c.store.checkEnrolmentToken(open.token)).toBe(false);
+    expect((await litepred('token', 'list', '--json')).stdout).toContain(`"id": "${open.id}"`);
+    expect((await litepred('token', 'revoke', 'nope')).stderr).toMatch(/no enrolment token nope \(HTTP 404\)/);
+    expect((await litepred('token', 'create', '--max-uses', '-1')).stderr).toMatch(/--max-uses: a number of at least 0/);
+  });
+
   it('lists devices with their fingerprint', async () => {
     const r = await litepred('device', 'list');
     expect(r.code).toBe(0);

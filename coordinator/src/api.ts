@@ -20,7 +20,13 @@ const CreateCampaign = z.object({
   deviceIds: z.array(z.string()).min(1).max(10_000),
   protocol: MeasurementProtocolSchema.optional(),
 });
-const CreateToken = z.object({ label: z.string().max(200).optional(), ttlMs: z.number().int().positive().optional(), maxUses: z.number().int().positive().optional() });
+/** What a token is when the request does not say: one device, within a day. null asks for no limit. */
+export const TOKEN_DEFAULTS = { ttlMs: 24 * 3_600_000, maxUses: 1 };
+const CreateToken = z.object({
+  label: z.string().max(200).optional(),
+  ttlMs: z.number().int().positive().nullable().optional(),
+  maxUses: z.number().int().positive().nullable().optional(),
+});
 
 /** Every config is checked by the kernel library before a campaign exists; the error names the config and field. */
 function validateConfigs(configs: WireKernelConfig[]): WireKernelConfig[] {
@@ -53,9 +59,20 @@ export async function handleApi(c: Coordinator, req: IncomingMessage, res: Serve
       const peer = c.authenticateAgent(req);
       return 'status' in peer ? json(res, peer.status, { error: peer.message }) : json(res, 200, { ok: true, as: peer.kind });
     }
-    if (resource === 'tokens' && method === 'POST' && !id) {
+    if (resource === 'tokens') {
       admin();
-      return json(res, 201, c.store.createEnrolmentToken(await readBody(req, CreateToken)));
+      if (method === 'POST' && !id) {
+        const body = await readBody(req, CreateToken);
+        return json(res, 201, c.store.createEnrolmentToken({
+          label: body.label, ttlMs: body.ttlMs === undefined ? TOKEN_DEFAULTS.ttlMs : body.ttlMs ?? undefined,
+          maxUses: body.maxUses === undefined ? TOKEN_DEFAULTS.maxUses : body.maxUses ?? undefined,
+        }));
+      }
+      if (method === 'GET' && !id) return json(res, 200, c.store.listEnrolmentTokens());
+      if (method === 'POST' && id && action === 'revoke') {
+        c.store.revokeEnrolmentToken(id);
+        return json(res, 200, { id, revoked: true });
+      }
     }
     // The dashboard's reads (dashboard-data.ts).
     if (resource === 'overview' && method === 'GET') return json(res, 200, overview(c));

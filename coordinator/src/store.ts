@@ -37,6 +37,7 @@ export interface CampaignInput { name: string; configs: WireKernelConfig[]; devi
 export interface Campaign { id: string; name: string; protocol: WireMeasurementProtocol; state: 'creating' | 'running' | 'done' | 'cancelled'; createdAt: number; finishedAt: number | null; purpose: CampaignPurpose }
 /** A lease as the store hands it out; each task's config comes serialised too (encodeLease). */
 export interface Lease { leaseId: string; campaignId: string; protocol: WireMeasurementProtocol; expiresAt: number; tasks: { taskId: number; config: WireKernelConfig; configJson: string }[] }
+export interface EnrolmentToken { id: string; label: string; createdAt: number; expiresAt: number | null; maxUses: number | null; uses: number; state: 'valid' | 'expired' | 'used up' | 'revoked' }
 export interface DeviceProgress { deviceId: string; pending: number; leased: number; done: number; failed: number; cancelled: number }
 export interface StoredMeasurement { taskId: number; campaignId: string; deviceId: string; kernelType: string; latencyMs: number; measurement: unknown; receivedAt: number }
 
@@ -159,6 +160,16 @@ export class Store {
     this.db.prepare('INSERT INTO enrolment_tokens (id, token_hash, label, created_at, expires_at, max_uses) VALUES (?, ?, ?, ?, ?, ?)')
       .run(id, hash(token), options.label ?? '', now, expiresAt, options.maxUses ?? null);
     return { id, token, expiresAt };
+  }
+
+  /** Every enrolment token (never the secret: only its hash is stored), newest first, with its uses and whether it still enrols. */
+  listEnrolmentTokens(now = Date.now()): EnrolmentToken[] {
+    const rows = this.db.prepare('SELECT id, label, created_at, expires_at, max_uses, uses, revoked FROM enrolment_tokens ORDER BY created_at DESC, id').all() as
+      { id: string; label: string; created_at: number; expires_at: number | null; max_uses: number | null; uses: number; revoked: number }[];
+    return rows.map((r) => ({
+      id: r.id, label: r.label, createdAt: r.created_at, expiresAt: r.expires_at, maxUses: r.max_uses, uses: r.uses,
+      state: r.revoked ? 'revoked' : r.expires_at !== null && r.expires_at <= now ? 'expired' : r.max_uses !== null && r.uses >= r.max_uses ? 'used up' : 'valid',
+    }));
   }
 
   revokeEnrolmentToken(id: string): void {

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import QRCode from 'qrcode';
 import type { Argv, CommandModule } from 'yargs';
 import { foldedConvType, kernelTypes, type KernelConfig } from '@litepred/kernels';
-import { Coordinator, loadFleetConfig, type Campaign, type Device, type DeviceProgress } from '@litepred/coordinator';
+import { Coordinator, loadFleetConfig, type Campaign, type Device, type DeviceProgress, type EnrolmentToken } from '@litepred/coordinator';
 import { adminTokenFile, Client, withClientOptions, type ClientArgs } from '../client.js';
 import { sampleConfigs } from '@litepred/sampler';
 import { spaceKernelTypes } from '@litepred/spaces';
@@ -51,23 +51,44 @@ export const coordinatorCommand: CommandModule = {
   },
 };
 
-export const tokenCommand: CommandModule<object, Args<{ action: string; label?: string; 'ttl-hours'?: number; 'max-uses'?: number; qr?: boolean }>> = {
-  command: 'token <action>',
-  describe: 'enrolment tokens',
+export const tokenCommand: CommandModule<object, Args<{ action: string; id?: string; label?: string; 'ttl-hours': number; 'max-uses': number; qr?: boolean }>> = {
+  command: 'token <action> [id]',
+  describe: 'enrolment tokens: create (one device within 24 h unless told otherwise), list, revoke ID',
   builder: (y: Argv) => withClientOptions(y)
-    .positional('action', { choices: ['create'] as const })
+    .positional('action', { choices: ['create', 'list', 'revoke'] as const })
+    .positional('id', { type: 'string', describe: 'the token id to revoke (token list shows them)' })
     .option('label', { type: 'string', describe: 'a note for the operator' })
-    .option('ttl-hours', { type: 'number', describe: 'expires after this many hours' })
-    .option('max-uses', { type: 'number', describe: 'enrols at most this many devices' })
+    .option('ttl-hours', { type: 'number', default: 24, describe: 'create: expires after this many hours (0: never)' })
+    .option('max-uses', { type: 'number', default: 1, describe: 'create: enrols at most this many devices (0: any number)' })
     .option('qr', { type: 'boolean', default: false, describe: 'also print the browser enrolment link as a QR code (scan it with a phone)' })
-    .option('json', { type: 'boolean', default: false }) as unknown as Argv<Args<{ action: string }>>,
+    .option('json', { type: 'boolean', default: false })
+    .example('$0 token create', 'a token for one device, valid for 24 hours')
+    .example('$0 token create --max-uses 20 --ttl-hours 2 --label lab', 'for a rack of 20 boards this afternoon')
+    .example('$0 token revoke 3f2a…', 'stops a token enrolling anything more') as unknown as Argv<Args<{ action: string; 'ttl-hours': number; 'max-uses': number }>>,
   handler: async (a) => {
-    const body = { label: a.label, ttlMs: a['ttl-hours'] ? Math.round(a['ttl-hours'] * 3_600_000) : undefined, maxUses: a['max-uses'] };
     const client = Client.from(a);
+    if (a.action === 'list') {
+      const tokens = await client.request<EnrolmentToken[]>('GET', '/api/tokens');
+      print(a.json, tokens, () => formatTable(['id', 'label', 'state', 'uses', 'created', 'expires'], tokens.map((t) => [
+        t.id, t.label, t.state, `${t.uses}/${t.maxUses ?? 'any'}`, ago(t.createdAt), t.expiresAt === null ? 'never' : new Date(t.expiresAt).toISOString()])));
+      return;
+    }
+    if (a.action === 'revoke') {
+      if (!a.id) throw new Error('token revoke needs the token id (litepred token list shows them)');
+      print(a.json, await client.request('POST', `/api/tokens/${encodeURIComponent(a.id)}/revoke`), () => `${a.id} revoked: it enrols nothing more (devices it enrolled stay; litepred device revoke removes one)`);
+      return;
+    }
+    for (const [flag, v] of [['ttl-hours', a['ttl-hours']], ['max-uses', a['max-uses']]] as const) {
+      if (!(Number.isFinite(v) && v >= 0)) throw new Error(`--${flag}: a number of at least 0, not ${v}`);
+    }
+    if (!Number.isInteger(a['max-uses'])) throw new Error(`--max-uses: a whole number, not ${a['max-uses']}`);
+    const body = { label: a.label, ttlMs: a['ttl-hours'] > 0 ? Math.round(a['ttl-hours'] * 3_600_000) : null, maxUses: a['max-uses'] > 0 ? a['max-uses'] : null };
     const t = await client.request<{ id: string; token: string; expiresAt: number | null }>('POST', '/api/tokens', body);
     const browserUrl = `${client.url.replace(/^ws/, 'http').replace(/\/+$/, '')}/agent?token=${t.token}`;
     const qr = a.qr ? `\n${await QRCode.toString(browserUrl, { type: 'terminal', small: true })}` : '';
-    print(a.json, { ...t, browserUrl }, () => `${t.token}\n\nEnrol a device with: litepred agent --coordinator ${client.url} --token ${t.token}\n` +
+    const limits = `${body.maxUses === null ? 'any number of devices' : body.maxUses === 1 ? 'one device' : `${body.maxUses} devices`}, ` +
+      `${t.expiresAt === null ? 'never expires' : `until ${new Date(t.expiresAt).toISOString()}`}`;
+    print(a.json, { ...t, browserUrl }, () => `${t.token}\n(enrols ${limits}; id ${t.id})\n\nEnrol a device with: litepred agent --coordinator ${client.url} --token ${t.token}\n` +
       `or open this in the device's browser (the browser agent): ${browserUrl}${qr}`);
   },
 };
