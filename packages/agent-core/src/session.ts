@@ -90,6 +90,8 @@ export class AgentSession {
   private socket: AgentSocket | undefined;
   private identity: Identity | undefined;
   private readonly unacked = new Map<number, TaskResult>();
+  /** Tasks of the lease in hand already reported (work() fails the rest if measuring throws). */
+  private readonly reported = new Set<number>();
   private working = false;
   private stopped = false;
   private attempt = 0;
@@ -263,8 +265,14 @@ export class AgentSession {
     for (let i = 0; i < items.length; i += 256) this.send({ type: 'results', items: items.slice(i, i + 256) });
   }
 
+  /**
+   * Measures a lease and asks for the next. Whatever goes wrong in the measurement path (a drift
+   * check that throws, a runtime that fails to open a session) fails the lease's tasks not yet
+   * reported, with the reason, and the session goes on: an agent is never left measuring nothing.
+   */
   private async work(lease: Lease): Promise<void> {
     this.working = true;
+    this.reported.clear();
     this.log(`lease ${lease.leaseId}: ${lease.tasks.length} task(s) of campaign ${lease.campaignId}`);
     this.setStatus({ state: 'measuring' });
     try {
@@ -272,6 +280,10 @@ export class AgentSession {
         const results = await measureArchitectures(this.profiler, lease.tasks.map((t) => t.config), lease.protocol);
         for (const [k, item] of results.entries()) this.report(lease, lease.tasks[k]!, item);
       } else await this.measureKernels(lease);
+    } catch (error) {
+      const reason = `the agent's measurement failed: ${(error as Error).message}`;
+      this.log(`lease ${lease.leaseId}: ${reason}`);
+      if (!this.stopped) for (const task of lease.tasks) if (!this.reported.has(task.taskId)) this.report(lease, task, { error: new Error(reason) });
     } finally {
       this.working = false;
     }
@@ -300,6 +312,7 @@ export class AgentSession {
       const issue = check.error.issues[0]!;
       result = { taskId: task.taskId, leaseId: lease.leaseId, error: `measurement failed validation: ${issue.path.join('.')}: ${issue.message}` };
     }
+    this.reported.add(task.taskId);
     this.unacked.set(task.taskId, result);
     this.setStatus({ measured: this.status.measured + 1, lastKernel: task.config.type });
     this.send({ type: 'results', items: [result] });

@@ -24,6 +24,12 @@ export interface ProfilerOptions {
   /** Skip the cold-weight calibration and use this cost per weight byte (ms); 0 turns the term off. */
   coldWeightMsPerByte?: number;
   /**
+   * Skip the speed calibration and take this many FLOPs per ms as the device's convolution speed
+   * (what measure() estimates a kernel's single run from, to refuse one that would outlast the
+   * task); Infinity turns the refusal off.
+   */
+  flopsPerMs?: number;
+  /**
    * A kernel faster than this (ms) is measured again as copies of itself in one model, enough
    * copies to span it, and labelled per copy: near the timer's 1 µs step a single kernel's time
    * has no relative precision. Default REPLICATION_SPAN_MS (100 steps); 0 turns it off.
@@ -54,6 +60,19 @@ const ORT_PROFILE_STEP_MS = 0.001;
 
 /** Weight-heavy and compute-light: 5.3 MB of weights on a 4x4 input (a late ResNet stage). */
 const COLD_REFERENCE: KernelConfig = { type: 'conv-bn', HW: 4, CIN: 384, COUT: 384, KERNEL_SIZE: 3, STRIDES: 1 };
+/** 116 MFLOPs, a few ms on a phone core: the device's sustained convolution speed. */
+const SPEED_REFERENCE: KernelConfig = { type: 'conv-bn-relu', HW: 28, CIN: 64, COUT: 64, KERNEL_SIZE: 3, STRIDES: 1 };
+/** How much faster than the speed reference any kernel may run (FLOPs per ms). */
+const SPEED_MARGIN = 4;
+
+/** A kernel that would run longer than its task may: refused before it is built. */
+export class KernelBudgetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KernelBudgetError';
+  }
+}
+
 /** Larger than the last-level cache share a core gets on the boards and VMs we target. */
 const SCRUB_BYTES = 64 * 2 ** 20;
 
@@ -67,6 +86,8 @@ export class KernelProfiler {
   nodeOverheadUs = 0;
   /** Extra time per weight byte when weights come from memory, as inside a network (ms/byte). */
   coldWeightMsPerByte = 0;
+  /** The device's speed on a mid-sized convolution (FLOPs per ms): single runs are estimated from it. */
+  flopsPerMs = Infinity;
 
   private constructor(private readonly backend: Backend, protocol: MeasurementProtocol, options: ProfilerOptions) {
     this.runtime = backend.info;
@@ -85,6 +106,7 @@ export class KernelProfiler {
     const profiler = new KernelProfiler(await createBackend(runtime), { ...DEFAULT_PROTOCOL, ...options.protocol }, options);
     if (profiler.method === 'node-profile') profiler.nodeOverheadUs = await profiler.calibrateNodeOverhead();
     profiler.coldWeightMsPerByte = options.coldWeightMsPerByte ?? await profiler.calibrateColdWeights();
+    profiler.flopsPerMs = options.flopsPerMs ?? await profiler.calibrateSpeed();
     return profiler;
   }
 
@@ -184,6 +206,30 @@ export class KernelProfiler {
   }
 
   /**
+   * FLOPs per ms of a convolution big enough to run at the device's sustained speed and small
+   * enough to time in a few ms. Kernels run at most a few times faster than it (a 1x1 conv with
+   * many channels), so SPEED_MARGIN times it bounds any kernel's speed from above.
+   */
+  private async calibrateSpeed(): Promise<number> {
+    const m = await this.measureStandalone(SPEED_REFERENCE, 0, { ...this.protocol, minRuns: 10, maxRuns: 50 });
+    return kernelCost(SPEED_REFERENCE).flops / Math.max(1e-6, m.kernel.median);
+  }
+
+  /**
+   * Refuses a kernel whose single run would take longer than the task may (maxMs): estimated from
+   * its FLOPs at SPEED_MARGIN times the device's calibrated speed, so a kernel that fits is never
+   * refused, and before its model is built (a 542-GMAC convolution once held an agent for minutes).
+   */
+  private checkBudget(config: KernelConfig, protocol: MeasurementProtocol): void {
+    const flops = kernelCost(config).flops;
+    const estimateMs = flops / (SPEED_MARGIN * this.flopsPerMs);
+    if (estimateMs > protocol.maxMs) {
+      throw new KernelBudgetError(`${config.type}: ${(flops / 1e9).toFixed(1)} GFLOPs take at least ${(estimateMs / 1000).toFixed(1)} s a run on this device ` +
+        `(${(this.flopsPerMs / 1e6).toFixed(1)} GFLOP/s), over the task's budget of ${protocol.maxMs} ms (maxMs)`);
+    }
+  }
+
+  /**
    * Measures one kernel config: what it contributes inside a network. The config is validated
    * first and stored in compact form. `protocol` overrides the profiler's for this call (a
    * campaign carries its own).
@@ -191,6 +237,7 @@ export class KernelProfiler {
   async measure(config: KernelConfig, protocol?: Partial<MeasurementProtocol>): Promise<Measurement> {
     const p = protocol ? { ...this.protocol, ...protocol } : this.protocol;
     const compact = compactConfig(resolveConfig(config));
+    this.checkBudget(compact, p);
     // A kernel near the timer's resolution is timed as copies of itself, end to end against a null
     // model with the same inputs, per copy. ORT's node profile adds ~5 µs of its own to every node
     // and labels such kernels 0 (a relu over 3,136 values: 0.00 µs profiled, 0.43-0.46 µs this way).
