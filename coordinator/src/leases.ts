@@ -31,17 +31,25 @@ export class Leases {
     this.byDevice.get(deviceId)?.delete(taskId);
   }
 
-  /** Frees the tasks of the leases that match; returns how many. */
-  drop(match: (lease: LeaseRecord) => boolean): number {
+  /**
+   * Frees the tasks of the leases that match. Returns how many, and for each lease the task that was
+   * in hand (its first task without a result: agents measure a lease in order), the one to blame if
+   * the agent died measuring it.
+   */
+  drop(match: (lease: LeaseRecord) => boolean): { tasks: number; inHand: { deviceId: string; taskId: number }[] } {
     let tasks = 0;
+    const dropped = new Map<LeaseRecord, Set<number>>();
     for (const held of this.byDevice.values()) {
       for (const [taskId, lease] of held) {
         if (!match(lease)) continue;
         held.delete(taskId);
         tasks++;
+        if (!dropped.has(lease)) dropped.set(lease, new Set());
+        dropped.get(lease)!.add(taskId);
       }
     }
-    return tasks;
+    const inHand = [...dropped].map(([lease, ids]) => ({ deviceId: lease.deviceId, taskId: lease.taskIds.find((t) => ids.has(t))! }));
+    return { tasks, inHand };
   }
 
   /** Tasks out per device and campaign (progress, the dashboard's current work). */

@@ -11,6 +11,9 @@ import { MIGRATIONS } from './schema.js';
 /** How far back resultsSince can look. */
 const RECENT_SECONDS = 300;
 
+/** A task the agent dies on (or drops its connection on) this many times is failed as poison. */
+export const MAX_LEASE_LOSSES = 3;
+
 /** Tasks per transaction when a campaign is created in steps: each step holds the event loop for a few ms, not seconds. */
 export const CAMPAIGN_STEP_TASKS = 1_000;
 
@@ -57,6 +60,8 @@ export class Store {
   private readonly statements = new Map<string, Database.Statement>();
   /** Protocols of campaigns with tasks to lease, read once each (campaignProtocol); forgotten when a campaign ends. */
   private readonly protocols = new Map<string, WireMeasurementProtocol>();
+  /** Leases lost in the middle of each task (see lost()). */
+  private readonly losses = new Map<number, number>();
   /** Measurements stored per campaign and second, for the last RECENT_SECONDS (resultsSince). */
   private readonly recent = new Map<string, Map<number, number>>();
   /** Called after the commit that finished a campaign (its last task done or failed). */
@@ -217,23 +222,9 @@ export class Store {
    * the campaigns they are in can finish without it. Closing its socket is the coordinator's part.
    */
   revokeDevice(deviceId: string): void {
-    const finished: string[] = [];
-    const open = this.db.transaction(() => {
-      if (this.db.prepare('UPDATE devices SET revoked = 1 WHERE id = ?').run(deviceId).changes === 0) throw new StoreError('NOT_FOUND', `no device ${deviceId}`);
-      const tasks = this.db.prepare("SELECT id, campaign_id FROM tasks WHERE device_id = ? AND state IN ('pending', 'leased')").all(deviceId) as { id: number; campaign_id: string }[];
-      this.db.prepare("UPDATE tasks SET state = 'failed', error = 'device revoked' WHERE device_id = ? AND state IN ('pending', 'leased')").run(deviceId);
-      for (const c of new Set(tasks.map((t) => t.campaign_id))) if (this.finishIfComplete(c)) finished.push(c);
-      return tasks;
-    })();
-    for (const t of open) {
-      this.leases.settle(deviceId, t.id);
-      this.pending.remove(deviceId, t.id);
-    }
-    for (const c of finished) {
-      this.pending.campaignFinished(c);
-      this.protocols.delete(c);
-    }
-    for (const c of finished) this.onCampaignDone?.(c);
+    if (this.db.prepare('UPDATE devices SET revoked = 1 WHERE id = ?').run(deviceId).changes === 0) throw new StoreError('NOT_FOUND', `no device ${deviceId}`);
+    const open = this.db.prepare("SELECT id FROM tasks WHERE device_id = ? AND state IN ('pending', 'leased')").all(deviceId) as { id: number }[];
+    this.failOpenTasks(open.map((t) => ({ deviceId, taskId: t.id })), 'device revoked');
   }
 
   listDevices(): Device[] {
@@ -393,12 +384,57 @@ export class Store {
 
   /** Hands a device's leased tasks back (its agent dropped): they go to the next lease. */
   releaseLeases(deviceId: string): number {
-    return this.leases.drop((l) => l.deviceId === deviceId);
+    return this.lost(this.leases.drop((l) => l.deviceId === deviceId));
   }
 
   /** Expired leases are freed: their tasks go to the next lease. */
   expireLeases(now = Date.now()): number {
-    return this.leases.drop((l) => l.expiresAt < now);
+    return this.lost(this.leases.drop((l) => l.expiresAt < now));
+  }
+
+  /**
+   * Leases lost (socket dropped, lease expired): the task each was in the middle of counts a loss,
+   * and a task lost MAX_LEASE_LOSSES times is failed as poison instead of being leased for ever (a
+   * kernel that crashes the runtime, or outlasts every lease). Counted in memory: a coordinator
+   * restart is not the task's fault.
+   */
+  private lost(dropped: { tasks: number; inHand: { deviceId: string; taskId: number }[] }): number {
+    const poison: { deviceId: string; taskId: number }[] = [];
+    for (const t of dropped.inHand) {
+      const losses = (this.losses.get(t.taskId) ?? 0) + 1;
+      this.losses.set(t.taskId, losses);
+      if (losses >= MAX_LEASE_LOSSES) poison.push(t);
+    }
+    if (poison.length) {
+      this.failOpenTasks(poison, `poison: leased ${MAX_LEASE_LOSSES} times and never answered (the agent died or lost its connection while measuring it each time)`);
+    }
+    return dropped.tasks;
+  }
+
+  /** Fails tasks still pending or leased with `reason`, and finishes the campaigns that leaves complete. */
+  private failOpenTasks(tasks: readonly { deviceId: string; taskId: number }[], reason: string): void {
+    const finished: string[] = [];
+    const failed = this.db.transaction(() => {
+      const fail = this.sql("UPDATE tasks SET state = 'failed', error = ? WHERE id = ? AND state IN ('pending', 'leased') RETURNING campaign_id");
+      const campaigns = new Set<string>();
+      const done = tasks.filter((t) => {
+        const row = fail.get(reason, t.taskId) as { campaign_id: string } | undefined;
+        if (row) campaigns.add(row.campaign_id);
+        return row !== undefined;
+      });
+      for (const c of campaigns) if (this.finishIfComplete(c)) finished.push(c);
+      return done;
+    })();
+    for (const t of failed) {
+      this.leases.settle(t.deviceId, t.taskId);
+      this.pending.remove(t.deviceId, t.taskId);
+      this.losses.delete(t.taskId);
+    }
+    for (const c of finished) {
+      this.pending.campaignFinished(c);
+      this.protocols.delete(c);
+    }
+    for (const c of finished) this.onCampaignDone?.(c);
   }
 
   /** Tasks out on leases right now, per device and campaign. */

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadFleetConfig, Store } from '@litepred/coordinator';
+import { loadFleetConfig, MAX_LEASE_LOSSES, Store } from '@litepred/coordinator';
 import type { Fingerprint, WireMeasurement } from '@litepred/protocol';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'litepred-store-'));
@@ -73,6 +73,23 @@ describe('store', () => {
     expect(store.progress(campaign.id).find((p) => p.deviceId === a.deviceId)).toMatchObject({ leased: 3, pending: 0 });
     expect(store.releaseLeases(a.deviceId)).toBe(3);
     expect(store.progress(campaign.id).find((p) => p.deviceId === b.deviceId)).toMatchObject({ pending: 3 });
+  });
+
+  it('fails as poison a task whose lease was lost MAX_LEASE_LOSSES times while it was in hand, and leases the rest on', () => {
+    const { store, a, campaign } = setup();
+    const [first, second] = store.leaseTasks(a.deviceId, 3, 60_000)!.tasks.map((t) => t.taskId);
+    expect(store.recordResults(a.deviceId, [{ taskId: first!, leaseId: 'x', measurement: measurement({ type: 'relu', HW: 8, CIN: 8 }) }]).acked).toEqual([first]);
+    // The agent dies on the second task: every time it is leased again, it is the one in hand.
+    expect(store.releaseLeases(a.deviceId)).toBe(2);
+    for (let loss = 2; loss <= MAX_LEASE_LOSSES; loss++) {
+      expect(store.leaseTasks(a.deviceId, 3, 60_000)!.tasks[0]!.taskId).toBe(second);
+      expect(store.releaseLeases(a.deviceId)).toBe(2);
+    }
+    const results = store.campaignResults(campaign.id).filter((r) => r.deviceId === a.deviceId);
+    expect(results.map((r) => r.state)).toEqual(['done', 'failed', 'pending']);
+    expect(results[1]!.error).toMatch(/^poison: leased 3 times and never answered/);
+    // The task behind it was never blamed, and is leased on its own now.
+    expect(store.leaseTasks(a.deviceId, 3, 60_000)!.tasks.map((t) => t.taskId)).toEqual([results[2]!.taskId]);
   });
 
   it('keeps leases in memory only: results settle them, and a store from before has its leased rows freed by the upgrade', () => {
