@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import onnxProto from 'onnx-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildKernelModel } from '@litepred/kernels';
+import { buildKernelModel, buildTrivialChainModel } from '@litepred/kernels';
 import { Coordinator, STARTER_POOL_DIR } from '@litepred/coordinator';
 import { decomposeModel, stripWeights, type ModelPrediction } from '@litepred/predictor';
 import { CLI, tempDir } from './helpers/fleet.js';
@@ -164,5 +164,29 @@ describe('broken models', () => {
       expect(r.out).toMatch(error!);
       expect(r.out).toMatch(/HTTP 400/);
     }
+  });
+});
+
+describe('large models', () => {
+  it('refuses a model over the node cap with 413 before parsing it', async () => {
+    const r = await predictOverHttp(buildTrivialChainModel(c.maxModelNodes + 1).bytes);
+    expect(r.status).toBe(413);
+    // The chain's Relus and its sink.
+    expect(String(r.body.error)).toMatch(new RegExp(`model: ${c.maxModelNodes + 2} nodes, over this coordinator's cap of ${c.maxModelNodes} \\(maxModelNodes`));
+  });
+
+  it('predicts a model of tens of thousands of nodes off the coordinator\'s thread: /api/health answers meanwhile', async () => {
+    const big = buildTrivialChainModel(60_000).bytes;
+    let predicted = 0;
+    const prediction = predictOverHttp(big).then((r) => { predicted = performance.now(); return r; });
+    // Asked once the model is on its way: answered while the prediction is still being computed.
+    await new Promise((r) => setTimeout(r, 50));
+    const health = await fetch(`${c.address.http}/api/health`);
+    const answered = performance.now();
+    expect(health.status).toBe(200);
+    const r = await prediction;
+    expect(r.status).toBe(200);
+    expect((r.body as unknown as ModelPrediction).kernels.length).toBe(60_000);
+    expect(answered).toBeLessThan(predicted);
   });
 });

@@ -3,6 +3,7 @@
 // admin token.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { countGraphNodes } from '@litepred/predictor';
 import { HttpError, json, readBody, readRaw } from './http.js';
 import type { StoredPredictor } from './predictor-store.js';
 import type { Coordinator } from './server.js';
@@ -58,7 +59,12 @@ export async function handlePredictorRoutes(c: Coordinator, req: IncomingMessage
     c.store.getDevice(id);
     const body = await readRaw(req, MAX_MODEL_BYTES);
     if (body.length === 0) throw new HttpError(400, 'send the ONNX model as the request body (Content-Type: application/octet-stream)');
-    json(res, 200, c.service.predict(id, new Uint8Array(body), shape));
+    const nodes = countGraphNodes(body);
+    if (nodes !== undefined && nodes > c.maxModelNodes) {
+      throw new HttpError(413, `model: ${nodes} nodes, over this coordinator's cap of ${c.maxModelNodes} (maxModelNodes in fleet.config.json)`);
+    }
+    // A copy of its own (a small Buffer can share Node's pool, which must not move to the worker).
+    json(res, 200, await c.predictWorker.predict(id, new Uint8Array(body), shape));
     return true;
   }
   if (resource === 'devices' && id && action === 'adapt' && method === 'POST') {

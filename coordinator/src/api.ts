@@ -119,7 +119,10 @@ export async function handleApi(c: Coordinator, req: IncomingMessage, res: Serve
     if (await handlePredictorRoutes(c, req, res, { resource, id, action, rest: parts.slice(4), url, method, admin })) return;
     throw new HttpError(404, `no route ${method} ${url.pathname}`);
   } catch (error) {
-    if (error instanceof HttpError) return json(res, error.status, { error: error.message });
+    if (error instanceof HttpError) {
+      if (error.status === 503) res.setHeader('Retry-After', '2');
+      return json(res, error.status, { error: error.message });
+    }
     if (error instanceof ModelError) return json(res, 400, { error: `model: ${error.message}` });
     if (error instanceof StalePredictorError) return json(res, 409, { error: error.message });
     if (error instanceof StoreError) return json(res, error.code === 'NOT_FOUND' ? 404 : error.code === 'UNAUTHORIZED' ? 401 : 400, { error: error.message });

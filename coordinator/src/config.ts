@@ -17,6 +17,8 @@ export const FleetConfigSchema = z.object({
   autoAdapt: z.object({ budget: z.number().int().positive(), target: z.number().gt(0).max(1) }).strict().optional(),
   /** Agents the embedded default starts on this machine, one per runtime configuration. */
   localAgents: z.array(z.object({ runtime: RuntimeOptionsSchema }).strict()).default([]),
+  /** Models with more nodes than this are refused by predict (413) before they are parsed. */
+  maxModelNodes: z.number().int().positive().optional(),
 }).strict();
 
 export type FleetConfig = z.infer<typeof FleetConfigSchema>;

@@ -8,3 +8,4 @@ export * from './adaptation.js';
 export * from './starter-pool.js';
 export { correctDrift, driftFactors } from './pool-drift.js';
 export { buildInWorker, type BuildReport } from './build-worker.js';
+export { PredictWorker, PREDICT_QUEUE } from './predict-worker.js';

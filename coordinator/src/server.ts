@@ -13,6 +13,7 @@ import { DEFAULT_CAMPAIGN_PROTOCOL, handleApi } from './api.js';
 import { Checkpointer } from './checkpointer.js';
 import { Ingest } from './ingest.js';
 import { PredictorService } from './predictor-service.js';
+import { PredictWorker } from './predict-worker.js';
 import { PredictorStore } from './predictor-store.js';
 import { importStarterPool } from './starter-pool.js';
 import { serveStatic } from './static.js';
@@ -35,7 +36,12 @@ export interface CoordinatorOptions {
   adaptationPollMs?: number;
   /** Adapt every newly enrolled device at once with these settings. */
   autoAdapt?: { budget: number; target: number };
+  /** Models with more nodes than this are refused by predict (413) before they are parsed. */
+  maxModelNodes?: number;
 }
+
+/** The default node cap: the corpus's largest model (DenseNet-121) has under 1,000 nodes, a 16,000-node model is answered. */
+export const DEFAULT_MAX_MODEL_NODES = 100_000;
 
 /** Who is on the other end of an upgrade: a known device, or a new one presenting an enrolment token. */
 type Peer = { kind: 'device'; deviceId: string } | { kind: 'enrol'; token: string };
@@ -72,6 +78,9 @@ export class Coordinator {
   readonly store: Store;
   readonly predictors: PredictorStore;
   readonly service: PredictorService;
+  /** Whole-model predictions, off this thread. */
+  readonly predictWorker: PredictWorker;
+  readonly maxModelNodes: number;
   readonly adaptations: AdaptationRunner;
   private readonly http: Server;
   private readonly wss: WebSocketServer;
@@ -98,6 +107,8 @@ export class Coordinator {
     this.newAdminToken = this.store.ensureAdminToken();
     this.predictors = new PredictorStore(this.store);
     this.service = new PredictorService(this.store, this.predictors, this.log);
+    this.predictWorker = new PredictWorker(options.database, this.log);
+    this.maxModelNodes = options.maxModelNodes ?? DEFAULT_MAX_MODEL_NODES;
     this.builds = new PredictorBuilds(options.database, this.service, this.log);
     this.adaptations = new AdaptationRunner(this.store, this.predictors, this.service, {
       protocol: options.protocol ?? DEFAULT_CAMPAIGN_PROTOCOL, pollMs: options.adaptationPollMs, log: this.log,
@@ -361,6 +372,7 @@ export class Coordinator {
     for (const t of this.timers) clearInterval(t);
     await this.adaptations.stop();
     await this.builds.stop();
+    await this.predictWorker.stop();
     this.processDeferred(true);
     this.ingest.flush();
     await new Promise((resolve) => setTimeout(resolve, 20)); // let the acks leave

@@ -31,7 +31,7 @@ export const coordinatorCommand: CommandModule = {
     const c = await Coordinator.start({
       host: (argv.host as string | undefined) ?? config.listen.host, port: (argv.port as number | undefined) ?? config.listen.port,
       database, leaseMs: config.leaseMs, heartbeatMs: config.heartbeatMs, log: (l) => console.error(l),
-      starterPool: config.starterPool, protocol: config.protocol, autoAdapt: config.autoAdapt,
+      starterPool: config.starterPool, protocol: config.protocol, autoAdapt: config.autoAdapt, maxModelNodes: config.maxModelNodes,
     });
     if (c.newAdminToken) {
       const file = adminTokenFile(database);
