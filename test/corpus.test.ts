@@ -127,6 +127,15 @@ function brokenModels(): { name: string; bytes: Uint8Array; query?: string; stat
   customOp.graph!.output![0]!.name = 'mystery';
   const noNodes = model();
   noNodes.graph!.node = [];
+  // A convolution declaring 1e9 output channels; weights whose declared dims are 4x their data; a Split into 200,000 outputs.
+  const wide = model();
+  const firstWeight = () => (m: onnxProto.onnx.ModelProto) => m.graph!.initializer!.find((i) => i.dims!.length === 4)!;
+  firstWeight()(wide).dims = [1e9, ...firstWeight()(wide).dims!.slice(1)];
+  const short = model();
+  firstWeight()(short).dims = [Number(firstWeight()(short).dims![0]) * 4, ...firstWeight()(short).dims!.slice(1)];
+  const split = model();
+  split.graph!.node!.push({ opType: 'Split', name: 'split', input: [split.graph!.output![0]!.name!], output: Array.from({ length: 200_000 }, (_, i) => `part${i}`),
+    attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }] });
   const danglingInput = model();
   danglingInput.graph!.node![70]!.input = ['no_such_tensor', ...danglingInput.graph!.node![70]!.input!.slice(1)];
   return [
@@ -140,6 +149,9 @@ function brokenModels(): { name: string; bytes: Uint8Array; query?: string; stat
     { name: 'an op of an unknown domain', bytes: encode(customOp), status: 200 },
     { name: 'no nodes', bytes: encode(noNodes), status: 400, error: /no graph nodes/ },
     { name: 'a node reading a tensor nothing produces', bytes: encode(danglingInput), status: 200 },
+    { name: 'a convolution of 1e9 channels', bytes: encode(wide), status: 200 },
+    { name: 'weights shorter than their declared dims', bytes: encode(short), status: 200 },
+    { name: 'a Split into 200,000 outputs', bytes: encode(split), status: 400, error: /node 'split' \(Split\): splits an axis of 1000 into 200000 outputs/ },
   ];
 }
 

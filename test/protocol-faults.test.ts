@@ -197,6 +197,15 @@ describe('HTTP API', () => {
     expect((await fetch(`${c.address.http}/api/devices`)).status).toBe(200);
   });
 
+  it('answers a path that is not valid percent-encoding with 400, and decodes one that is', async () => {
+    const bad = await fetch(`${c.address.http}/api/devices/${deviceId}/predictors/%ff`);
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error).toMatch(/not valid percent-encoding/);
+    const encoded = await fetch(`${c.address.http}/api/devices/${encodeURIComponent(deviceId)}/predictors/conv%2Dbn`);
+    expect(encoded.status).toBe(404);
+    expect((await encoded.json()).error).toMatch(/conv-bn/);
+  });
+
   it('rejects a campaign with a bad kernel config, naming it', async () => {
     const campaigns = c.store.listCampaigns().length;
     const res = await fetch(`${c.address.http}/api/campaigns`, {

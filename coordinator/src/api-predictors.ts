@@ -50,7 +50,7 @@ export async function handlePredictorRoutes(c: Coordinator, req: IncomingMessage
     const v = url.searchParams.get('version');
     const version = v === null ? undefined : Number(v);
     if (version !== undefined && !(Number.isInteger(version) && version > 0)) throw new HttpError(400, `version: a positive whole number, not '${v}'`);
-    const { onnx, metadata } = c.service.exportOne(id, decodeURIComponent(type), version);
+    const { onnx, metadata } = c.service.exportOne(id, type, version);
     json(res, 200, { metadata, overheadMs: c.predictors.runOverheadMs(id), onnx: Buffer.from(onnx).toString('base64') });
     return true;
   }

@@ -41,7 +41,12 @@ function validateConfigs(configs: WireKernelConfig[]): WireKernelConfig[] {
 
 export async function handleApi(c: Coordinator, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://x');
-  const parts = url.pathname.split('/').filter(Boolean);
+  let parts: string[];
+  try {
+    parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    return json(res, 400, { error: `the path ${url.pathname} is not valid percent-encoding` });
+  }
   const method = req.method ?? 'GET';
   const admin = () => {
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];

@@ -126,6 +126,8 @@ export function inferShapes(g: Graph, node: OnnxNode, valueInfo: Map<string, num
     case 'Split': {
       const axis = norm((a.axis as number | undefined) ?? 0, x.length);
       const n = node.outputs.length;
+      // Checked before the sizes are spread into set(): 200,000 outputs overflowed the stack.
+      if (n > x[axis]!) throw new Error(`splits an axis of ${x[axis]} into ${n} outputs`);
       const sizes = constant(1) ?? (a.split as number[] | undefined) ?? Array.from({ length: n }, (_, i) => Math.ceil(x[axis]! / n) - (i === n - 1 ? n * Math.ceil(x[axis]! / n) - x[axis]! : 0));
       return set(...sizes.map((s) => x.map((v, i) => (i === axis ? s : v))));
     }
