@@ -130,7 +130,7 @@ async function measureRuntime(name: string, deadline: number): Promise<Throughpu
     .map((k) => ({ ...k, kind: r.kind, suffix: r.suffix, after: plan[Math.min(plan.length - 1, index.get(k.key)! + r.lag)]!.key })))
     .filter((k) => !have.has(`${k.key}${k.suffix}`));
   const retestAfter = new Map<string, Retest[]>();
-  for (const r of retests) retestAfter.set(r.after, [...(retestAfter.get(r.after) ?? []), r]);
+  for (const r of retests) retestAfter.set(r.after, [...(retestAfter.get(r.after) ?? []), r]); // at most two per kernel
   const models = modelPlan(MODELS, RETEST, ROUNDS).filter((m) => !have.has(m.key));
   const started = performance.now();
   let [n, timedMs, replicated, lastShown, checks] = [0, 0, 0, 0, 0];

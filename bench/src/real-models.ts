@@ -51,7 +51,10 @@ report.table(['model', 'nodes', 'kernels', 'FLOPs covered', 'compute nodes cover
 const poolConfigs = new Map<string, KernelConfig[]>();
 for (const line of readFileSync(new URL('node-t1-all.jsonl', STARTER_POOL_DIR), 'utf8').split('\n').filter(Boolean)) {
   const l = JSON.parse(line) as { kind?: string; config?: KernelConfig };
-  if (l.kind === 'kernel' && l.config) poolConfigs.set(l.config.type, [...(poolConfigs.get(l.config.type) ?? []), l.config]);
+  if (l.kind !== 'kernel' || !l.config) continue;
+  const configs = poolConfigs.get(l.config.type) ?? [];
+  configs.push(l.config);
+  poolConfigs.set(l.config.type, configs);
 }
 const byType = new Map<string, { kernels: number; flops: number; outside: number; fields: Set<string> }>();
 let totalFlops = 0;

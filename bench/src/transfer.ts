@@ -63,7 +63,9 @@ function load(): Device[] {
     for (const l of lines.filter((x) => x.kind === 'kernel')) {
       // A kernel the profiler timed at 0 (below ORT's microsecond profile resolution) is kept at
       // 1 µs, so its type still gets a predictor; relative errors below ~10 µs are noise anyway.
-      kernels.set(l.config.type, [...(kernels.get(l.config.type) ?? []), { config: l.config as KernelConfig, latencyMs: Math.max(l.latencyMs, 1e-3) }]);
+      const list = kernels.get(l.config.type) ?? [];
+      list.push({ config: l.config as KernelConfig, latencyMs: Math.max(l.latencyMs, 1e-3) });
+      kernels.set(l.config.type, list);
       if (l.boundary?.runOverheadMs !== undefined) overheads.push(l.boundary.runOverheadMs);
     }
     // Interleaved rounds where a device has them for (nearly) every architecture: they repeat better.

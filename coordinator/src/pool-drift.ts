@@ -23,7 +23,11 @@ export function driftFactors(lines: readonly PoolLine[]): number[] {
   const refs = lines.map((l, i) => ({ l, i })).filter(({ l }) => l.kind === 'reference' && l.latencyMs > 0);
   if (refs.length === 0) return lines.map(() => 1);
   const byKernel = new Map<string, number[]>();
-  for (const { l } of refs) byKernel.set(referenceKey(l), [...(byKernel.get(referenceKey(l)) ?? []), l.latencyMs]);
+  for (const { l } of refs) {
+    const times = byKernel.get(referenceKey(l)) ?? [];
+    times.push(l.latencyMs);
+    byKernel.set(referenceKey(l), times);
+  }
   const typical = new Map([...byKernel].map(([k, v]) => [k, median(v)]));
   // Checks: runs of reference lines with nothing else between them.
   const checks: { at: number; drift: number }[] = [];

@@ -113,13 +113,20 @@ export class PredictorStore {
   kernelSamples(deviceId: string, purposes: readonly CampaignPurpose[] = ['profile', 'starter-pool']): Map<string, { config: WireKernelConfig; latencyMs: number }[]> {
     const rows = this.db.prepare(`SELECT t.config, m.latency_ms, c.purpose FROM ${DONE_TASKS_OF_DEVICE} ORDER BY t.id`).all(deviceId) as { config: string; latency_ms: number; purpose: CampaignPurpose }[];
     const byConfig = new Map<string, number[]>();
-    for (const r of rows) if (purposes.includes(r.purpose)) byConfig.set(r.config, [...(byConfig.get(r.config) ?? []), r.latency_ms]);
+    for (const r of rows) {
+      if (!purposes.includes(r.purpose)) continue;
+      const values = byConfig.get(r.config) ?? [];
+      values.push(r.latency_ms);
+      byConfig.set(r.config, values);
+    }
     const out = new Map<string, { config: WireKernelConfig; latencyMs: number }[]>();
     for (const [key, values] of byConfig) {
       const config = JSON.parse(key) as WireKernelConfig;
       if (isArchitectureTask(config)) continue;
       const sorted = values.sort((a, b) => a - b);
-      out.set(config.type, [...(out.get(config.type) ?? []), { config, latencyMs: sorted[Math.floor(sorted.length / 2)]! }]);
+      const samples = out.get(config.type) ?? [];
+      samples.push({ config, latencyMs: sorted[Math.floor(sorted.length / 2)]! });
+      out.set(config.type, samples);
     }
     return out;
   }
