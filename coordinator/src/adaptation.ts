@@ -4,12 +4,12 @@
 // that dies mid-way resumes where it stopped (the same seeds redraw the same configs, and a
 // phase whose campaign exists is read back instead of measured again).
 import { compactConfig, resolveConfig, type KernelConfig } from '@litepred/kernels';
-import { adaptDevice, FUSION_PAIRS, fusionProbe, isFused, metrics, RecalibratedPredictor, recalibratedData, type RooflinePredictor, type BasePredictorData, type DeviceAdaptEvent, type KernelLatencyPredictor } from '@litepred/predictor';
+import { adaptDevice, FUSION_PAIRS, MIN_JUDGED_MS, fusionProbe, isFused, metrics, RecalibratedPredictor, recalibratedData, type RooflinePredictor, type BasePredictorData, type DeviceAdaptEvent, type KernelLatencyPredictor } from '@litepred/predictor';
 import { architectureOf, architectureTask, isArchitectureTask, type WireKernelConfig, type WireMeasurementProtocol } from '@litepred/protocol';
 import { SEARCH_SPACES } from '@litepred/spaces';
 import { sampleConfigs } from '@litepred/sampler';
 import type { Adaptation, AdaptationOptions, PredictorStore } from './predictor-store.js';
-import { MIN_JUDGED_MS, type PredictorService } from './predictor-service.js';
+import type { PredictorService } from './predictor-service.js';
 import { StoreError, type Store } from './store.js';
 
 export const DEFAULT_ADAPTATION: AdaptationOptions = { budget: 300, target: 0.95, seed: 1, models: 28 };

@@ -2,10 +2,9 @@
 // measurements (they form the pool), loads a device's predictors, predicts whole models with them,
 // and exports them as ONNX + metadata for `litepred predictor pull`.
 import type { KernelConfig } from '@litepred/kernels';
-import { seededRng } from '@litepred/nn';
 import {
   BN_FOLD_RULE, composedLatency, decomposeModel, FUSION_PAIRS, type FusionRules, exportStoredPredictor, fitComposition, isStalePredictor, metrics, predictDecomposed, predictorFromData,
-  GbdtPredictor, predictorFor, RooflinePredictor, runtimeFusionRules, typeSums,
+  predictorFor, runtimeFusionRules, trainFullData, typeSums,
   type Composition, type KernelLatencyPredictor, type Metrics, type ModelPrediction, type PoolDevice, type PredictorData, type PredictorMetadata,
 } from '@litepred/predictor';
 import { buildArchitectureModel, getSpace, kernelsOf, sampleArchitecture } from '@litepred/spaces';
@@ -14,17 +13,8 @@ import { StoreError, type Store } from './store.js';
 
 /** Fewer distinct configs of a type than this give no full-data predictor. Low on purpose: the spaces use only a handful of fc, pooling and transformer configs, and a roofline fits with few. */
 export const MIN_FULL_DATA_SAMPLES = 6;
-/** Held-out kernels faster than this are not judged: ±10% of a few µs is timer noise. */
-export const MIN_JUDGED_MS = 0.01;
 
 const FULL_DATA_KINDS = new Set(['roofline', 'litepred-mlp', 'gbdt']);
-/**
- * Boosted trees (on a roofline prior) are tried for a type whose held-out set is at least this
- * large (a pool of ~200 kernels of the type), and kept where they get TREE_MARGIN more of it
- * within ±10% than the roofline: a dozen held-out kernels cannot tell the two apart.
- */
-export const MIN_TREE_HELD_OUT = 40;
-export const TREE_MARGIN = 0.05;
 /** Fewer whole models than this give no composition (it has a factor per kernel type). */
 export const MIN_COMPOSITION_MODELS = 6;
 
@@ -71,25 +61,10 @@ export class PredictorService {
         unchanged.push(type);
         continue;
       }
-      const r = seededRng(11);
-      const order = samples.map((s) => [r(), s] as const).sort((a, b) => a[0] - b[0]).map(([, s]) => s);
-      const cut = Math.floor(order.length * 0.8);
-      const [train, test] = [order.slice(0, cut), order.slice(cut)];
-      const judged = test.filter((s) => s.latencyMs >= MIN_JUDGED_MS);
-      const scored = judged.length >= 3 ? judged : test;
-      const [configs, truth] = [scored.map((s) => s.config), scored.map((s) => s.latencyMs)];
-      let m = metrics(RooflinePredictor.train(type, train).predict(configs), truth);
-      const candidates: Record<string, number> = { roofline: m.within10 };
-      let kind: 'roofline' | 'gbdt' = 'roofline';
-      if (scored.length >= MIN_TREE_HELD_OUT) {
-        const trees = metrics(GbdtPredictor.train(type, train).predict(configs), truth);
-        candidates.gbdt = trees.within10;
-        if (trees.within10 >= m.within10 + TREE_MARGIN) [kind, m] = ['gbdt', trees];
-      }
-      const predictor = kind === 'gbdt' ? GbdtPredictor.train(type, samples) : RooflinePredictor.train(type, samples);
+      const { kind, predictor, metrics: m, heldOut, candidates } = trainFullData(type, samples);
       loaded.set(type, predictor);
       items.push({ deviceId, kernelType: type, kind, data: predictor.toJSON(), trainingSamples: samples.length,
-        metrics: { ...m }, provenance: { method: 'full-data', measurements: samples.length, heldOut: scored.length, candidates } });
+        metrics: { ...m }, provenance: { method: 'full-data', measurements: samples.length, heldOut, candidates } });
       built.push(type);
     }
     const models = this.predictors.architectureMeasurements(deviceId, { purposes: ['profile', 'starter-pool'] });

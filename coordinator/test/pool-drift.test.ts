@@ -1,37 +1,46 @@
-// Drift correction of pool files: labels divided by how much slower the reference kernels ran around them.
+// Drift correction of pool files: labels divided by how much slower the reference kernels of their
+// arithmetic intensity ran around them.
 import { describe, expect, it } from 'vitest';
 import { correctDrift, driftFactors } from '@litepred/coordinator';
 
-const ref = (type: string, ms: number) => ({ kind: 'reference', key: `r-${type}-${ms}`, config: { type }, latencyMs: ms });
-const kernel = (key: string, ms: number) => ({ kind: 'kernel', key, config: { type: 'relu' }, latencyMs: ms });
+const CONV = { type: 'conv-bn-relu', HW: 28, CIN: 32, COUT: 64, KERNEL_SIZE: 3, STRIDES: 1 };
+const ADD = { type: 'add', HW: 56, CIN: 64 };
+const ref = (config: object, ms: number) => ({ kind: 'reference', key: `r-${JSON.stringify(config)}-${ms}`, config, latencyMs: ms });
+const kernel = (key: string, config: object, ms: number) => ({ kind: 'kernel', key, config, latencyMs: ms });
 
 describe('drift correction', () => {
-  it('divides each label by the geometric mean of the checks around it, relative to the typical reference time', () => {
-    const lines = [
-      { key: 'device' },
-      ref('conv', 1), ref('add', 2), // typical speed
-      kernel('a', 10),
-      ref('conv', 1), ref('add', 2),
-      kernel('b', 12), // between a typical check and one 1.44x slower: drift 1.2
-      ref('conv', 1.44), ref('add', 2.88),
-      kernel('c', 14.4), // after the last check: its drift, 1.44
-    ];
+  const lines = [
+    { key: 'device' },
+    ref(CONV, 1), ref(ADD, 2), // the typical speed (the median over the file)
+    kernel('a', { type: 'add', HW: 28, CIN: 32 }, 10),
+    ref(CONV, 1), ref(ADD, 2),
+    // Between a typical check and one where the convolution ran 1.21x slower and the add 2.25x:
+    kernel('b', { type: 'add', HW: 28, CIN: 32 }, 15), // an add of another size: the add's drift, halfway, 1.5
+    kernel('c', CONV, 1.1), // the convolution: 1.1
+    ref(CONV, 1.21), ref(ADD, 4.5),
+    { kind: 'model-rounds', key: 'space-1', latencyMs: 3 }, // after the last check: the mean of its references, sqrt(1.21 * 2.25)
+  ];
+
+  it('reads each kernel\'s drift off the references of its intensity, between the checks around it', () => {
     const f = driftFactors(lines);
-    expect(f[0]).toBeCloseTo(1);
+    expect(f[0]).toBe(1);
     expect(f[3]).toBeCloseTo(1);
-    expect(f[6]).toBeCloseTo(1.2);
-    expect(f[9]).toBeCloseTo(1.44);
+    expect(f[6]).toBeCloseTo(1.5);
+    expect(f[7]).toBeCloseTo(1.1);
+    expect(f[10]).toBeCloseTo(Math.sqrt(1.21 * 2.25));
+  });
+
+  it('keeps the raw label and the factor, and leaves references and other lines alone', () => {
     const corrected = correctDrift(lines);
-    expect(corrected.filter((l) => l.kind === 'kernel').map((l) => l.latencyMs)).toEqual([10, 10, 10].map((v) => expect.closeTo(v, 9)));
-    // The raw label and the factor stay with the line; references and the device line are left as they are.
-    expect(corrected[6]).toMatchObject({ rawLatencyMs: 12, drift: expect.closeTo(1.2, 9) });
+    expect(corrected[6]).toMatchObject({ latencyMs: expect.closeTo(10, 9), rawLatencyMs: 15, drift: expect.closeTo(1.5, 9) });
+    expect(corrected[7]!.latencyMs).toBeCloseTo(1);
     expect(corrected[1]).toEqual(lines[1]);
     expect(corrected[0]).toEqual(lines[0]);
   });
 
   it('leaves a file without reference kernels as it is', () => {
-    const lines = [{ key: 'device' }, kernel('a', 10), kernel('b', 20)];
-    expect(correctDrift(lines)).toEqual(lines);
-    expect(driftFactors(lines)).toEqual([1, 1, 1]);
+    const plain = [{ key: 'device' }, kernel('a', CONV, 10)];
+    expect(correctDrift(plain)).toEqual(plain);
+    expect(driftFactors(plain)).toEqual([1, 1]);
   });
 });

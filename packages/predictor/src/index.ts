@@ -16,3 +16,4 @@ export { StalePredictorError } from './standardise.js';
 export * from './decompose/strip.js';
 export * from './gbdt.js';
 export * from './gbdt-onnx.js';
+export * from './full-data.js';
