@@ -7,3 +7,4 @@ export * from './replication.js';
 export * from './drift.js';
 export { createBackend, type Backend, type TimedSession } from './backends/index.js';
 export { setOrtWebAssets } from './backends/web.js';
+export { InputPool, INPUT_POOL_BYTES } from './backends/backend.js';

@@ -264,6 +264,18 @@ export class KernelProfiler {
     return m;
   }
 
+  private lastBuilt: { key: string; model: BuiltModel } | undefined;
+
+  /**
+   * A kernel's model, built once for its estimate and its timed session (building is deterministic;
+   * generating multi-megabyte weights twice cost a few % of a collection's wall time).
+   */
+  private build(config: KernelConfig, scrubBytes: number, copies: number): BuiltModel {
+    const key = JSON.stringify([config, scrubBytes, copies]);
+    if (this.lastBuilt?.key !== key) this.lastBuilt = { key, model: buildKernelModel(config, { scrubBytes, copies }) };
+    return this.lastBuilt.model;
+  }
+
   /** The kernel timed on its own (weights hot unless scrubBytes evicts them before every run). */
   /**
    * A kernel's time from a few plain runs paired with runs of a null model with the same inputs,
@@ -271,7 +283,7 @@ export class KernelProfiler {
    * tell a kernel under the replication span from one over it.
    */
   private async quickEstimate(config: KernelConfig, protocol: MeasurementProtocol): Promise<number> {
-    const model = buildKernelModel(config);
+    const model = this.build(compactConfig(resolveConfig(config)), 0, 1);
     const session = await this.backend.open(model, { profileNodes: false });
     const baseline = await this.backend.open(buildNullModel(model.inputs.map((i) => i.shape), { sinks: model.sinks, flatten: model.flatSinks }), { profileNodes: false });
     try {
@@ -286,7 +298,7 @@ export class KernelProfiler {
   private async measureStandalone(config: KernelConfig, scrubBytes: number, protocol: MeasurementProtocol, copies = 1,
     method: Measurement['method'] = this.method, warm = false): Promise<Measurement> {
     const compact = compactConfig(resolveConfig(config));
-    const model = buildKernelModel(compact, { scrubBytes, copies });
+    const model = this.build(compact, scrubBytes, copies);
     const byProfile = method === 'node-profile';
     // ORT profiles every run of a profiling session, warm-up too, and for a small kernel a profiled
     // run costs twice a plain one and its profile more than the run: the protocol's warm-up *time*

@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-node';
 import type { BuiltModel } from '@litepred/kernels';
 import type { RuntimeInfo, RuntimeOptions } from '../types.js';
 import { parseOrtProfile, readOrtTraceEvents, type RunProfile } from '../ort-profile.js';
-import { inputData, type Backend, type TimedSession } from './backend.js';
+import { InputPool, type Backend, type TimedSession } from './backend.js';
 
 const require = createRequire(import.meta.url);
 const version: string = require('onnxruntime-node/package.json').version;
@@ -31,6 +31,7 @@ function readProfile(prefix: string): RunProfile[] {
 
 export class OrtNodeBackend implements Backend {
   readonly info: RuntimeInfo;
+  private readonly inputs = new InputPool();
   readonly hasNodeProfile = true;
 
   constructor(private readonly options: RuntimeOptions) {
@@ -50,7 +51,8 @@ export class OrtNodeBackend implements Backend {
       enableProfiling: profileNodes,
       profileFilePrefix: profileNodes ? prefix : undefined,
     });
-    const feeds = Object.fromEntries(model.inputs.map((i) => [i.name, new ort.Tensor('float32', inputData(i.shape), [...i.shape])]));
+    const arrays = this.inputs.feeds(model.inputs);
+    const feeds = Object.fromEntries(model.inputs.map((i) => [i.name, new ort.Tensor('float32', arrays.get(i.name)!, [...i.shape])]));
     return {
       run: async () => {
         await session.run(feeds);

@@ -3,7 +3,7 @@
 // serves one thread count. It has no per-node profile we can read back.
 import type { BuiltModel } from '@litepred/kernels';
 import type { RuntimeInfo, RuntimeOptions } from '../types.js';
-import { inputData, type Backend, type TimedSession } from './backend.js';
+import { InputPool, type Backend, type TimedSession } from './backend.js';
 
 type Ort = typeof import('onnxruntime-web');
 
@@ -20,6 +20,7 @@ export function setOrtWebAssets(prefix: string): void {
 
 export class OrtWebBackend implements Backend {
   readonly info: RuntimeInfo;
+  private readonly inputs = new InputPool();
   readonly hasNodeProfile = false;
 
   private constructor(private readonly ort: Ort, private readonly options: RuntimeOptions) {
@@ -49,7 +50,8 @@ export class OrtWebBackend implements Backend {
       // Errors only: the cache-scrub buffer is deliberately an overridable initializer, which ORT warns about.
       logSeverityLevel: 3,
     });
-    const feeds = Object.fromEntries(model.inputs.map((i) => [i.name, new ort.Tensor('float32', inputData(i.shape), [...i.shape])]));
+    const arrays = this.inputs.feeds(model.inputs);
+    const feeds = Object.fromEntries(model.inputs.map((i) => [i.name, new ort.Tensor('float32', arrays.get(i.name)!, [...i.shape])]));
     return {
       run: async () => {
         await session.run(feeds);
