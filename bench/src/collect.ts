@@ -1,5 +1,5 @@
 // npm run bench:collect -- [--runtimes node-t1-all,node-t2-all,node-t1-disabled,web-t1] [--scale 1] [--models 30]
-//   [--minutes 600] [--rounds 3] [--retest] [--out coordinator/starter-pool-next]
+//   [--minutes 600] [--rounds 3] [--retest] [--redo-drifted 0.15] [--out coordinator/starter-pool-next]
 // Every 40th kernel of the plan is measured a second time 20 kernels later (kind kernel-retest) and
 // another 2,000 kernels later, about ten minutes (kernel-retest-late): the test-retest ceilings the
 // predictors' accuracy is judged against. Every 50 kernels (and between chunks of architectures) a
@@ -19,7 +19,7 @@ import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { readPoolFile } from '@litepred/coordinator';
+import { driftFactors, readPoolFile } from '@litepred/coordinator';
 import type { KernelConfig } from '@litepred/kernels';
 import { KernelProfiler } from '@litepred/profiler';
 import { buildArchitectureModel, kernelsOf, sampleArchitecture, SEARCH_SPACES } from '@litepred/spaces';
@@ -35,6 +35,12 @@ const arg = (name: string, fallback: string) => {
 const SCALE = Number(arg('scale', '1'));
 const MODELS = Number(arg('models', '30'));
 const RETEST = process.argv.includes('--retest');
+/**
+ * --redo-drifted 0.15: kernels measured while the reference of their intensity ran more than 15%
+ * off its typical time are measured again (their lines move to <out>/drifted/, kept, not lost;
+ * their retests go with them and are not taken again).
+ */
+const REDO_DRIFTED = Number(arg('redo-drifted', '0'));
 /**
  * With --rounds R > 1, architectures are timed in R short rounds, round-robin over a chunk of
  * models, instead of once each: a phase of load from the VM's neighbours (seconds long) then slows
@@ -111,9 +117,11 @@ interface Throughput { runtime: string; kernels: number; seconds: number; timedS
 async function measureRuntime(name: string, deadline: number): Promise<Throughput> {
   mkdirSync(OUT, { recursive: true });
   const file = resolve(OUT, `${name}.jsonl.gz`);
-  const existing = existsSync(file) ? readPoolFile(file) : [];
+  let existing = existsSync(file) ? readPoolFile(file) : [];
   // A run stopped mid-write left a member cut short: write the complete lines again, so what is appended next is readable.
   if (existing.truncated) writeFileSync(file, gzipSync(existing.map((l) => JSON.stringify(l)).join('\n') + '\n'));
+  const drifted = REDO_DRIFTED > 0 ? setAsideDrifted(name, file, existing) : new Set<string>();
+  if (drifted.size) existing = readPoolFile(file);
   const have = new Set(existing.map((l) => String(l.key ?? '')));
   const out = new GzLines(file);
   // Stopped from outside (Ctrl-C, a kill): what is measured goes to the file first.
@@ -128,7 +136,7 @@ async function measureRuntime(name: string, deadline: number): Promise<Throughpu
   type Retest = { key: string; config: KernelConfig; kind: (typeof RETESTS)[number]['kind']; suffix: string; after: string };
   const retests: Retest[] = RETESTS.flatMap((r) => plan.filter((_, i) => i % r.every === r.offset)
     .map((k) => ({ ...k, kind: r.kind, suffix: r.suffix, after: plan[Math.min(plan.length - 1, index.get(k.key)! + r.lag)]!.key })))
-    .filter((k) => !have.has(`${k.key}${k.suffix}`));
+    .filter((k) => !have.has(`${k.key}${k.suffix}`) && !drifted.has(k.key));
   const retestAfter = new Map<string, Retest[]>();
   for (const r of retests) retestAfter.set(r.after, [...(retestAfter.get(r.after) ?? []), r]); // at most two per kernel
   const models = modelPlan(MODELS, RETEST, ROUNDS).filter((m) => !have.has(m.key));
@@ -190,6 +198,26 @@ async function measureRuntime(name: string, deadline: number): Promise<Throughpu
   }
 }
 
+/**
+ * Moves the kernels measured while the machine drifted more than REDO_DRIFTED (and their retests)
+ * from the file to <out>/drifted/<name>.jsonl.gz, so this run measures them again; returns their keys.
+ */
+function setAsideDrifted(name: string, file: string, lines: readonly Record<string, any>[]): Set<string> {
+  const factors = driftFactors(lines);
+  const limit = Math.log(1 + REDO_DRIFTED);
+  const keys = new Set(lines.filter((l, i) => l.kind === 'kernel' && Math.abs(Math.log(factors[i]!)) > limit).map((l) => String(l.key)));
+  if (keys.size === 0) return keys;
+  const base = (l: Record<string, any>) => String(l.key).replace(/#(2|late)$/, '');
+  const moved = lines.filter((l) => String(l.kind).startsWith('kernel') && keys.has(base(l)));
+  mkdirSync(resolve(OUT, 'drifted'), { recursive: true });
+  appendFileSync(resolve(OUT, 'drifted', `${name}.jsonl.gz`), gzipSync(moved.map((l) => JSON.stringify(l)).join('\n') + '\n'));
+  const kept = lines.filter((l) => !(String(l.kind).startsWith('kernel') && keys.has(base(l))));
+  writeFileSync(file, gzipSync(kept.map((l) => JSON.stringify(l)).join('\n') + '\n'));
+  process.stderr.write(`${name}: ${keys.size} kernels were measured while the machine ran more than ${pct(REDO_DRIFTED)} off its typical speed: measured again ` +
+    `(their first labels and ${moved.length - keys.size} retests are in drifted/${name}.jsonl.gz)\n`);
+  return keys;
+}
+
 async function measureOnce(profiler: KernelProfiler, models: ReturnType<typeof modelPlan>, deadline: number, out: GzLines, name: string): Promise<void> {
   for (const [i, m] of models.entries()) {
     if (Date.now() > deadline) break;
@@ -230,7 +258,7 @@ if (only) {
     const deadline = Date.now() + (started + minutes * 60_000 - Date.now()) / (names.length - i);
     process.stderr.write(`${name}: until ${new Date(deadline).toISOString()}\n`);
     const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--runtime', name, '--deadline', String(deadline), '--out', OUT,
-      '--scale', String(SCALE), '--models', String(MODELS), '--rounds', String(ROUNDS), ...(RETEST ? ['--retest'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+      '--scale', String(SCALE), '--models', String(MODELS), '--rounds', String(ROUNDS), '--redo-drifted', String(REDO_DRIFTED), ...(RETEST ? ['--retest'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
     if (r.status !== 0) process.stderr.write(`${name}: exited with ${r.status}\n`);
     const last = r.stdout.toString().trim().split('\n').at(-1);
     if (last?.startsWith('{')) results.push(JSON.parse(last) as Throughput);
