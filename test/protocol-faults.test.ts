@@ -12,6 +12,8 @@ const fingerprint: Fingerprint = {
   runtime: { backend: 'ort-node', threads: 1, graphOptimizationLevel: 'all' }, runtimeVersion: '1.30.0', executionProvider: 'cpu',
 };
 
+/** The fleet config's protocol: what a campaign created without one measures with. */
+const FLEET_PROTOCOL = { warmupRuns: 3, warmupMs: 5, minRuns: 7, maxRuns: 70, maxMs: 700, targetPrecision: 0.07 };
 let c: Coordinator;
 let credential: string;
 let deviceId: string;
@@ -39,7 +41,7 @@ async function hello(ws: WebSocket): Promise<Record<string, unknown>> {
 }
 
 beforeAll(async () => {
-  c = await Coordinator.start({ database: join(tempDir(), 'fleet.sqlite'), port: 0, heartbeatMs: 1000 });
+  c = await Coordinator.start({ database: join(tempDir(), 'fleet.sqlite'), port: 0, heartbeatMs: 1000, protocol: FLEET_PROTOCOL });
   const { token } = c.store.createEnrolmentToken();
   const ws = (await open(auth(token))) as WebSocket;
   const welcome = await hello(ws);
@@ -204,6 +206,28 @@ describe('HTTP API', () => {
     const encoded = await fetch(`${c.address.http}/api/devices/${encodeURIComponent(deviceId)}/predictors/conv%2Dbn`);
     expect(encoded.status).toBe(404);
     expect((await encoded.json()).error).toMatch(/conv-bn/);
+  });
+
+  it('refuses a campaign on a device listed twice, a revoked or starter-pool device, or with minRuns over maxRuns; takes the coordinator\'s protocol by default', async () => {
+    const post = (body: object) => fetch(`${c.address.http}/api/campaigns`, { method: 'POST', headers: { authorization: `Bearer ${c.newAdminToken}` }, body: JSON.stringify({ name: 'x', configs: [{ type: 'relu', HW: 4, CIN: 8 }], ...body }) });
+    const refused = async (body: object, error: RegExp) => {
+      const res = await post(body);
+      expect(res.status).toBe(400);
+      expect((await res.json()).error).toMatch(error);
+    };
+    await refused({ deviceIds: [deviceId, deviceId] }, new RegExp(`deviceIds: ${deviceId} is listed twice`));
+    c.predictors.importStarterDevice('pool-test', fingerprint, [{ config: { type: 'relu', HW: 4, CIN: 8 }, latencyMs: 0.01, measurement: {} }], Date.now());
+    await refused({ deviceIds: ['pool-test'] }, /pool-test is a starter-pool device/);
+    const { token } = c.store.createEnrolmentToken();
+    const revoked = c.store.enrolDevice(token, fingerprint).deviceId;
+    c.store.revokeDevice(revoked);
+    await refused({ deviceIds: [revoked] }, new RegExp(`${revoked} is revoked`));
+    await refused({ deviceIds: [deviceId], protocol: { ...FAST_PROTOCOL, minRuns: 50, maxRuns: 10 } }, /minRuns \(50\) is more than maxRuns \(10\)/);
+    const created = await post({ deviceIds: [deviceId] });
+    expect(created.status).toBe(201);
+    const campaign = (await created.json()) as { id: string; protocol: unknown };
+    expect(campaign.protocol).toEqual(FLEET_PROTOCOL);
+    c.store.cancelCampaign(campaign.id);
   });
 
   it('rejects a campaign with a bad kernel config, naming it', async () => {

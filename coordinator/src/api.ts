@@ -39,6 +39,25 @@ function validateConfigs(configs: WireKernelConfig[]): WireKernelConfig[] {
   });
 }
 
+/** A campaign's devices: each once, each an enrolled agent (not revoked, not a starter-pool device, which has no agent to measure on). */
+function campaignDevices(c: Coordinator, ids: readonly string[]): string[] {
+  const seen = new Set<string>();
+  for (const id of ids) {
+    if (seen.has(id)) throw new HttpError(400, `deviceIds: ${id} is listed twice`);
+    seen.add(id);
+    const d = c.store.getDevice(id);
+    if (d.revoked) throw new HttpError(400, `deviceIds: ${id} is revoked`);
+    if (d.origin === 'starter-pool') throw new HttpError(400, `deviceIds: ${id} is a starter-pool device (measurements shipped with litepred); no agent measures for it`);
+  }
+  return [...seen];
+}
+
+/** A protocol whose bounds agree with each other: the schema checks each field, this their relations. */
+function checkedProtocol<P extends { warmupRuns: number; minRuns: number; maxRuns: number }>(p: P): P {
+  if (p.minRuns > p.maxRuns) throw new HttpError(400, `protocol: minRuns (${p.minRuns}) is more than maxRuns (${p.maxRuns})`);
+  return p;
+}
+
 export async function handleApi(c: Coordinator, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://x');
   let parts: string[];
@@ -100,7 +119,7 @@ export async function handleApi(c: Coordinator, req: IncomingMessage, res: Serve
         admin();
         const body = await readBody(req, CreateCampaign);
         const campaign = await c.store.createCampaignInSteps({
-          name: body.name, configs: validateConfigs(body.configs), deviceIds: body.deviceIds, protocol: body.protocol ?? DEFAULT_CAMPAIGN_PROTOCOL,
+          name: body.name, configs: validateConfigs(body.configs), deviceIds: campaignDevices(c, body.deviceIds), protocol: checkedProtocol(body.protocol ?? c.campaignProtocol),
         });
         return json(res, 201, campaign);
       }

@@ -81,6 +81,8 @@ export class Coordinator {
   /** Whole-model predictions, off this thread. */
   readonly predictWorker: PredictWorker;
   readonly maxModelNodes: number;
+  /** How campaigns measure when their request does not say (the fleet config's protocol). */
+  readonly campaignProtocol: WireMeasurementProtocol;
   readonly adaptations: AdaptationRunner;
   private readonly http: Server;
   private readonly wss: WebSocketServer;
@@ -109,6 +111,7 @@ export class Coordinator {
     this.service = new PredictorService(this.store, this.predictors, this.log);
     this.predictWorker = new PredictWorker(options.database, this.log);
     this.maxModelNodes = options.maxModelNodes ?? DEFAULT_MAX_MODEL_NODES;
+    this.campaignProtocol = options.protocol ?? DEFAULT_CAMPAIGN_PROTOCOL;
     this.builds = new PredictorBuilds(options.database, this.service, this.log);
     this.adaptations = new AdaptationRunner(this.store, this.predictors, this.service, {
       protocol: options.protocol ?? DEFAULT_CAMPAIGN_PROTOCOL, pollMs: options.adaptationPollMs, log: this.log,

@@ -1,6 +1,7 @@
 // The coordinator's store: the single source of truth. SQLite in WAL mode, schema migrations by
 // user_version, credentials stored as SHA-256 hashes of high-entropy random tokens.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Fingerprint, TaskResult, WireKernelConfig, WireMeasurementProtocol } from '@litepred/protocol';
 import { Leases } from './leases.js';
@@ -76,6 +77,12 @@ export class Store {
 
   /** `readonly`: a reader beside the coordinator's connection (build-worker.ts); no migrations, no writes. */
   constructor(path: string, options: { autoCheckpoint?: boolean; readonly?: boolean } = {}) {
+    // Owner-only: the store holds credential hashes and the fleet's measurements. Created so before
+    // SQLite opens it (SQLite gives its -wal and -shm files the database's mode); an older store is narrowed.
+    if (!options.readonly && path !== ':memory:') {
+      closeSync(openSync(path, 'a', 0o600));
+      for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
+    }
     this.db = new Database(path, { readonly: options.readonly ?? false });
     if (options.readonly) {
       this.db.pragma('busy_timeout = 5000');

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -61,6 +61,17 @@ describe('store', () => {
     const revoked = store.createEnrolmentToken();
     store.revokeEnrolmentToken(revoked.id);
     expect(() => store.enrolDevice(revoked.token, fingerprint)).toThrow(/revoked/);
+  });
+
+  it('keeps the store and its WAL files owner-only, and narrows an older store that was not', () => {
+    const path = join(dir(), 'db.sqlite');
+    const store = new Store(path);
+    store.createEnrolmentToken();
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) expect(statSync(file).mode & 0o777).toBe(0o600);
+    store.close();
+    chmodSync(path, 0o644);
+    new Store(path).close();
+    expect(statSync(path).mode & 0o777).toBe(0o600);
   });
 
   it("leases only a device's own tasks, once, and hands them back when its agent drops", () => {
