@@ -1,5 +1,5 @@
 // npm run bench:collect -- [--runtimes node-t1-all,node-t2-all,node-t1-disabled,web-t1] [--scale 1] [--models 30]
-//   [--minutes 600] [--rounds 3] [--retest] [--redo-drifted 0.15] [--out coordinator/starter-pool-next]
+//   [--minutes 600] [--rounds 3] [--retest] [--redo-drifted 0.1] [--redo-replicas] [--out coordinator/starter-pool-next]
 // Every 40th kernel of the plan is measured a second time 20 kernels later (kind kernel-retest) and
 // another 2,000 kernels later, about ten minutes (kernel-retest-late): the test-retest ceilings the
 // predictors' accuracy is judged against. Every 50 kernels (and between chunks of architectures) a
@@ -20,8 +20,8 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { driftFactors, readPoolFile } from '@litepred/coordinator';
-import type { KernelConfig } from '@litepred/kernels';
-import { KernelProfiler } from '@litepred/profiler';
+import { getKernelSpec, kernelCost, replication, resolveConfig, type KernelConfig } from '@litepred/kernels';
+import { KernelProfiler, MAX_REPLICA_BYTES } from '@litepred/profiler';
 import { buildArchitectureModel, kernelsOf, sampleArchitecture, SEARCH_SPACES } from '@litepred/spaces';
 import { collectionPlan } from './collect-plan.js';
 import { poolCeilings, type Ceiling } from './pool-ceiling.js';
@@ -41,6 +41,11 @@ const RETEST = process.argv.includes('--retest');
  * their retests go with them and are not taken again).
  */
 const REDO_DRIFTED = Number(arg('redo-drifted', '0'));
+/**
+ * --redo-replicas: kernels measured as more copies than the profiler now allows (the copies' own
+ * weights and inputs within MAX_REPLICA_BYTES) are measured again, their lines kept in drifted/.
+ */
+const REDO_REPLICAS = process.argv.includes('--redo-replicas');
 /**
  * With --rounds R > 1, architectures are timed in R short rounds, round-robin over a chunk of
  * models, instead of once each: a phase of load from the VM's neighbours (seconds long) then slows
@@ -120,8 +125,13 @@ async function measureRuntime(name: string, deadline: number): Promise<Throughpu
   let existing = existsSync(file) ? readPoolFile(file) : [];
   // A run stopped mid-write left a member cut short: write the complete lines again, so what is appended next is readable.
   if (existing.truncated) writeFileSync(file, gzipSync(existing.map((l) => JSON.stringify(l)).join('\n') + '\n'));
-  const drifted = REDO_DRIFTED > 0 ? setAsideDrifted(name, file, existing) : new Set<string>();
-  if (drifted.size) existing = readPoolFile(file);
+  const drifted = new Set<string>();
+  for (const [rule, reason] of [[REDO_DRIFTED > 0 ? driftedBeyond(existing, REDO_DRIFTED) : undefined, `were measured while the machine ran more than ${pct(REDO_DRIFTED)} off its typical speed`],
+    [REDO_REPLICAS ? overReplicated : undefined, 'were measured as more copies than fit in the cache budget']] as const) {
+    if (!rule) continue;
+    for (const key of setAside(name, file, existing, rule, reason)) drifted.add(key);
+    existing = readPoolFile(file);
+  }
   const have = new Set(existing.map((l) => String(l.key ?? '')));
   const out = new GzLines(file);
   // Stopped from outside (Ctrl-C, a kill): what is measured goes to the file first.
@@ -198,14 +208,26 @@ async function measureRuntime(name: string, deadline: number): Promise<Throughpu
   }
 }
 
-/**
- * Moves the kernels measured while the machine drifted more than REDO_DRIFTED (and their retests)
- * from the file to <out>/drifted/<name>.jsonl.gz, so this run measures them again; returns their keys.
- */
-function setAsideDrifted(name: string, file: string, lines: readonly Record<string, any>[]): Set<string> {
+/** Kernel lines measured while the reference of their intensity ran more than `share` off its typical time. */
+function driftedBeyond(lines: readonly Record<string, any>[], share: number): (l: Record<string, any>, i: number) => boolean {
   const factors = driftFactors(lines);
-  const limit = Math.log(1 + REDO_DRIFTED);
-  const keys = new Set(lines.filter((l, i) => l.kind === 'kernel' && Math.abs(Math.log(factors[i]!)) > limit).map((l) => String(l.key)));
+  return (_l, i) => Math.abs(Math.log(factors[i]!)) > Math.log(1 + share);
+}
+
+/** Kernel lines measured as more copies than MAX_REPLICA_BYTES of their own inputs and weights allow (the profiler before that cap). */
+function overReplicated(l: Record<string, any>): boolean {
+  if (!(l.copies > 1)) return false;
+  const c = resolveConfig(l.config as KernelConfig);
+  const own = (replication(l.config as KernelConfig) === 'own-inputs' ? 4 * getKernelSpec(c.type).inputShapes(c).reduce((s, shape) => s + shape.reduce((a, b) => a * b, 1), 0) : 0) + 4 * kernelCost(l.config as KernelConfig).params;
+  return l.copies * own > MAX_REPLICA_BYTES;
+}
+
+/**
+ * Moves the kernel lines `rule` picks (and their retests) from the file to <out>/drifted/<name>.jsonl.gz,
+ * so this run measures them again; returns their keys.
+ */
+function setAside(name: string, file: string, lines: readonly Record<string, any>[], rule: (l: Record<string, any>, i: number) => boolean, reason: string): Set<string> {
+  const keys = new Set(lines.filter((l, i) => l.kind === 'kernel' && rule(l, i)).map((l) => String(l.key)));
   if (keys.size === 0) return keys;
   const base = (l: Record<string, any>) => String(l.key).replace(/#(2|late)$/, '');
   const moved = lines.filter((l) => String(l.kind).startsWith('kernel') && keys.has(base(l)));
@@ -213,8 +235,7 @@ function setAsideDrifted(name: string, file: string, lines: readonly Record<stri
   appendFileSync(resolve(OUT, 'drifted', `${name}.jsonl.gz`), gzipSync(moved.map((l) => JSON.stringify(l)).join('\n') + '\n'));
   const kept = lines.filter((l) => !(String(l.kind).startsWith('kernel') && keys.has(base(l))));
   writeFileSync(file, gzipSync(kept.map((l) => JSON.stringify(l)).join('\n') + '\n'));
-  process.stderr.write(`${name}: ${keys.size} kernels were measured while the machine ran more than ${pct(REDO_DRIFTED)} off its typical speed: measured again ` +
-    `(their first labels and ${moved.length - keys.size} retests are in drifted/${name}.jsonl.gz)\n`);
+  process.stderr.write(`${name}: ${keys.size} kernels ${reason}: measured again (their first labels and ${moved.length - keys.size} retests are in drifted/${name}.jsonl.gz)\n`);
   return keys;
 }
 
@@ -258,7 +279,7 @@ if (only) {
     const deadline = Date.now() + (started + minutes * 60_000 - Date.now()) / (names.length - i);
     process.stderr.write(`${name}: until ${new Date(deadline).toISOString()}\n`);
     const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--runtime', name, '--deadline', String(deadline), '--out', OUT,
-      '--scale', String(SCALE), '--models', String(MODELS), '--rounds', String(ROUNDS), '--redo-drifted', String(REDO_DRIFTED), ...(RETEST ? ['--retest'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+      '--scale', String(SCALE), '--models', String(MODELS), '--rounds', String(ROUNDS), '--redo-drifted', String(REDO_DRIFTED), ...(REDO_REPLICAS ? ['--redo-replicas'] : []), ...(RETEST ? ['--retest'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
     if (r.status !== 0) process.stderr.write(`${name}: exited with ${r.status}\n`);
     const last = r.stdout.toString().trim().split('\n').at(-1);
     if (last?.startsWith('{')) results.push(JSON.parse(last) as Throughput);

@@ -243,7 +243,9 @@ export class KernelProfiler {
     // and labels such kernels 0 (a relu over 3,136 values: 0.00 µs profiled, 0.43-0.46 µs this way).
     // A quick paired estimate first says which kernels those are, so they skip the profiled session.
     const c = resolveConfig(compact);
-    const own = replication(compact) === 'own-inputs' ? 4 * getKernelSpec(c.type).inputShapes(c).reduce((s, shape) => s + shape.reduce((a, b) => a * b, 1), 0) : 0;
+    // What each copy reads of its own: its inputs (side by side on inputs of their own) and its weights (always).
+    const own = (replication(compact) === 'own-inputs' ? 4 * getKernelSpec(c.type).inputShapes(c).reduce((s, shape) => s + shape.reduce((a, b) => a * b, 1), 0) : 0)
+      + 4 * kernelCost(compact).params;
     let copies = 1;
     let m: Measurement | undefined;
     if (this.replicationSpanMs > 0) {

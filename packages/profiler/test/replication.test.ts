@@ -1,6 +1,6 @@
 // Labels of kernels near the timer's resolution: how many copies, and copies timed for real.
 import { describe, expect, it } from 'vitest';
-import { KernelProfiler, copiesFor, MAX_COPIES, MAX_REPLICA_INPUT_BYTES, REPLICATION_SPAN_MS } from '@litepred/profiler';
+import { KernelProfiler, copiesFor, MAX_COPIES, MAX_REPLICA_BYTES, REPLICATION_SPAN_MS } from '@litepred/profiler';
 
 describe('copiesFor', () => {
   it('asks for enough copies to span the target, none for a kernel that spans it alone', () => {
@@ -13,9 +13,9 @@ describe('copiesFor', () => {
     expect(copiesFor(0.001, 0)).toBe(1);
   });
 
-  it('keeps copies on inputs of their own within the cache budget, and makes none where two would not fit', () => {
-    expect(copiesFor(0.001, REPLICATION_SPAN_MS, MAX_REPLICA_INPUT_BYTES / 4)).toBe(4);
-    expect(copiesFor(0.001, REPLICATION_SPAN_MS, MAX_REPLICA_INPUT_BYTES)).toBe(1);
+  it('keeps the bytes the copies read of their own (inputs or weights) within the cache budget, and makes none where two would not fit', () => {
+    expect(copiesFor(0.001, REPLICATION_SPAN_MS, MAX_REPLICA_BYTES / 4)).toBe(4);
+    expect(copiesFor(0.001, REPLICATION_SPAN_MS, MAX_REPLICA_BYTES)).toBe(1);
   });
 });
 
@@ -37,6 +37,16 @@ describe('replicated labels on onnxruntime-node', () => {
     const concat = await profiler.measure({ type: 'concat', HW: 2, CIN1: 4, CIN2: 4, CIN3: 4, CIN4: 4 });
     expect(concat.copies).toBeGreaterThan(1);
     expect(concat.latencyMs).toBeGreaterThan(0);
+  });
+
+  it('replicates a small kernel with big weights only as far as the copies\' weights stay in cache', async () => {
+    const profiler = await KernelProfiler.create({ protocol: quick, coldWeightMsPerByte: 0 });
+    // 1.9 MB of weights: one copy alone is over the budget, so it is timed once.
+    const fc = await profiler.measure({ type: 'fc', CIN: 3144, COUT: 152 });
+    expect(fc.copies).toBeUndefined();
+    // 64 KB: at most 8 copies.
+    const small = await profiler.measure({ type: 'fc', CIN: 128, COUT: 128 });
+    expect(small.copies ?? 1).toBeLessThanOrEqual(MAX_REPLICA_BYTES / (4 * 128 * 129));
   });
 
   it('times a transpose on its whole input: the optimizer cannot move it past the sink', async () => {
