@@ -20,8 +20,8 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { driftFactors, readPoolFile } from '@litepred/coordinator';
-import { getKernelSpec, kernelCost, replication, resolveConfig, type KernelConfig } from '@litepred/kernels';
-import { KernelProfiler, MAX_REPLICA_BYTES } from '@litepred/profiler';
+import type { KernelConfig } from '@litepred/kernels';
+import { bytesPerCopy, KernelProfiler, MAX_REPLICA_BYTES } from '@litepred/profiler';
 import { buildArchitectureModel, kernelsOf, sampleArchitecture, SEARCH_SPACES } from '@litepred/spaces';
 import { collectionPlan } from './collect-plan.js';
 import { poolCeilings, type Ceiling } from './pool-ceiling.js';
@@ -216,10 +216,7 @@ function driftedBeyond(lines: readonly Record<string, any>[], share: number): (l
 
 /** Kernel lines measured as more copies than MAX_REPLICA_BYTES of their own inputs and weights allow (the profiler before that cap). */
 function overReplicated(l: Record<string, any>): boolean {
-  if (!(l.copies > 1)) return false;
-  const c = resolveConfig(l.config as KernelConfig);
-  const own = (replication(l.config as KernelConfig) === 'own-inputs' ? 4 * getKernelSpec(c.type).inputShapes(c).reduce((s, shape) => s + shape.reduce((a, b) => a * b, 1), 0) : 0) + 4 * kernelCost(l.config as KernelConfig).params;
-  return l.copies * own > MAX_REPLICA_BYTES;
+  return l.copies > 1 && l.copies * bytesPerCopy(l.config as KernelConfig) > MAX_REPLICA_BYTES;
 }
 
 /**

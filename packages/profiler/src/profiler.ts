@@ -1,12 +1,12 @@
 // The kernel profiler: what one kernel costs inside a network on one runtime configuration.
 import {
-  buildKernelModel, buildNullModel, buildTrivialChainModel, compactConfig, getKernelSpec, kernelCost, replication, resolveConfig, type BuiltModel, type KernelConfig, type Shape,
+  buildKernelModel, buildNullModel, buildTrivialChainModel, compactConfig, kernelCost, resolveConfig, type BuiltModel, type KernelConfig, type Shape,
 } from '@litepred/kernels';
 import { createBackend, type Backend } from './backends/index.js';
 import { timeRuns, warmUp } from './measure.js';
 import { nodeRole, reordersInsideKernel, splitRun } from './ort-profile.js';
 import { median, summarize, type Statistic, type Stats } from './stats.js';
-import { copiesFor, perCopy, REPLICATION_SPAN_MS } from './replication.js';
+import { bytesPerCopy, copiesFor, perCopy, REPLICATION_SPAN_MS } from './replication.js';
 import {
   DEFAULT_PROTOCOL, DEFAULT_RUNTIME, DEFAULT_STATISTIC, type BoundaryCosts, type Measurement, type MeasurementProtocol, type RuntimeInfo, type RuntimeOptions,
 } from './types.js';
@@ -242,10 +242,7 @@ export class KernelProfiler {
     // model with the same inputs, per copy. ORT's node profile adds ~5 µs of its own to every node
     // and labels such kernels 0 (a relu over 3,136 values: 0.00 µs profiled, 0.43-0.46 µs this way).
     // A quick paired estimate first says which kernels those are, so they skip the profiled session.
-    const c = resolveConfig(compact);
-    // What each copy reads of its own: its inputs (side by side on inputs of their own) and its weights (always).
-    const own = (replication(compact) === 'own-inputs' ? 4 * getKernelSpec(c.type).inputShapes(c).reduce((s, shape) => s + shape.reduce((a, b) => a * b, 1), 0) : 0)
-      + 4 * kernelCost(compact).params;
+    const own = bytesPerCopy(compact);
     let copies = 1;
     let m: Measurement | undefined;
     if (this.replicationSpanMs > 0) {

@@ -1,5 +1,6 @@
 // Kernels near the timer's resolution are timed as copies of themselves (see the README): how
 // many copies, and their statistics as one copy's.
+import { getKernelSpec, kernelCost, replication, resolveConfig, type KernelConfig } from '@litepred/kernels';
 import type { Stats } from './stats.js';
 
 /** 100 steps of ORT's 1 µs node profile. */
@@ -33,3 +34,10 @@ export function perCopy(s: Stats, copies: number): Stats {
   return out;
 }
 
+
+/** What each copy of a kernel reads of its own: its inputs where copies sit on inputs of their own, its weights always (bytes). */
+export function bytesPerCopy(config: KernelConfig): number {
+  const c = resolveConfig(config);
+  const inputs = replication(config) === 'own-inputs' ? 4 * getKernelSpec(c.type).inputShapes(c).reduce((s, shape) => s + shape.reduce((a, b) => a * b, 1), 0) : 0;
+  return inputs + 4 * kernelCost(config).params;
+}
