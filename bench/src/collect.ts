@@ -129,8 +129,9 @@ async function measureRuntime(name: string, deadline: number): Promise<Throughpu
   for (const [rule, reason] of [[REDO_DRIFTED > 0 ? driftedBeyond(existing, REDO_DRIFTED) : undefined, `were measured while the machine ran more than ${pct(REDO_DRIFTED)} off its typical speed`],
     [REDO_REPLICAS ? overReplicated : undefined, 'were measured as more copies than fit in the cache budget']] as const) {
     if (!rule) continue;
-    for (const key of setAside(name, file, existing, rule, reason)) drifted.add(key);
-    existing = readPoolFile(file);
+    const moved = setAside(name, file, existing, rule, reason);
+    for (const key of moved) drifted.add(key);
+    if (moved.size) existing = readPoolFile(file);
   }
   const have = new Set(existing.map((l) => String(l.key ?? '')));
   const out = new GzLines(file);

@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { getKernelSpec, kernelCost, resolveConfig, type BuiltModel, type ConfigField, type KernelConfig } from '@litepred/kernels';
 import { Coordinator, readPoolFile, STARTER_POOL_DIR } from '@litepred/coordinator';
@@ -41,7 +41,8 @@ const corpus = readdirSync(CORPUS).filter((f) => f.endsWith('.onnx.gz')).sort().
   return { name: file.replace(/\.onnx\.gz$/, ''), bytes, model, nodes: g.nodes.length, decomposition: decomposeModel(bytes) };
 });
 
-const report = new Report('real-models', 'Real models: coverage, measured and predicted latency',
+// Another pool's run gets a report of its own (real-models-<dir>.md), beside the shipped pool's.
+const report = new Report(arg('pool', '') ? `real-models-${basename(POOL)}` : 'real-models', `Real models: coverage, measured and predicted latency${arg('pool', '') ? ` (pool: ${basename(POOL)})` : ''}`,
   `npm run bench:real-models -- --runtimes ${NAMES.join(',')} --rounds ${ROUNDS} --passes ${PASSES} --http-repeats ${HTTP_REPEATS}${arg('pool', '') ? ` --pool ${arg('pool', '')}` : ''}`);
 
 // 1. Coverage: decomposition as the coordinator does it for a runtime that folds batch norm.

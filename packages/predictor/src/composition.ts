@@ -6,7 +6,7 @@
 // fitted model has gets the one factor that fits all types at once.
 import type { KernelConfig } from '@litepred/kernels';
 import type { Decomposition } from './decompose/decompose.js';
-import { predictorFor } from './fusion.js';
+import { predictAs } from './fusion.js';
 import type { KernelLatencyPredictor } from './model-latency.js';
 import { solve } from './roofline-predictor.js';
 
@@ -37,9 +37,9 @@ export function typeSums(d: Decomposition | readonly KernelConfig[], predictors:
     else byType.set(config.type, [config]);
   }
   for (const [type, configs] of byType) {
-    const p = predictorFor(predictors, type, 'kernels' in d ? d.foldsBatchNorm : true);
-    if (!p) return undefined;
-    sums.set(type, p.predict(configs).reduce((s, v) => s + v, 0));
+    const predicted = predictAs(predictors, type, configs, 'kernels' in d ? d.foldsBatchNorm : true);
+    if (!predicted) return undefined;
+    sums.set(type, predicted.reduce((s, v) => s + v, 0));
   }
   return sums;
 }

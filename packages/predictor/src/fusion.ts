@@ -61,8 +61,24 @@ export function ruleFor(first: string, act: string): string {
  * such a runtime both are the same kernel).
  */
 export function predictorFor<T>(predictors: ReadonlyMap<string, T>, type: string, foldsBatchNorm = true): T | undefined {
-  const own = predictors.get(type);
-  if (own !== undefined || !foldsBatchNorm) return own;
-  const p = convTypeParts(type);
-  return p ? predictors.get(convTypeName(p.base, !p.bn, p.act)) : undefined;
+  return predictors.get(predictedAs(predictors, type, foldsBatchNorm) ?? type);
+}
+
+/** The type whose predictor predicts `type` (itself, or its conv twin where batch norm folds), or undefined. */
+function predictedAs(predictors: ReadonlyMap<string, unknown>, type: string, foldsBatchNorm: boolean): string | undefined {
+  if (predictors.has(type)) return type;
+  const p = foldsBatchNorm ? convTypeParts(type) : undefined;
+  const twin = p ? convTypeName(p.base, !p.bn, p.act) : undefined;
+  return twin !== undefined && predictors.has(twin) ? twin : undefined;
+}
+
+/**
+ * Predictions for configs of one kernel type with predictorFor's choice; a twin's predictor is asked
+ * about the configs as its own type (same fields), as a predictor refuses another type's configs.
+ */
+export function predictAs(predictors: ReadonlyMap<string, { predict(configs: readonly KernelConfig[]): number[] }>, type: string,
+  configs: readonly KernelConfig[], foldsBatchNorm = true): number[] | undefined {
+  const as = predictedAs(predictors, type, foldsBatchNorm);
+  if (as === undefined) return undefined;
+  return predictors.get(as)!.predict(as === type ? configs : configs.map((c) => ({ ...c, type: as })));
 }

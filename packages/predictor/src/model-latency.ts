@@ -1,7 +1,7 @@
 // A whole model's latency: the sum of its kernels' predictions plus a per-model overhead, with
 // what is not covered said out loud.
 import type { KernelConfig } from '@litepred/kernels';
-import { predictorFor } from './fusion.js';
+import { predictAs } from './fusion.js';
 import { factorOf, type Composition } from './composition.js';
 import { decomposeModel, type Coverage, type Decomposition } from './decompose/decompose.js';
 
@@ -39,10 +39,10 @@ export function predictDecomposed({ kernels, coverage, foldsBatchNorm }: Decompo
   const predicted = new Array<number | null>(kernels.length).fill(null);
   const missing: string[] = [];
   for (const [type, idx] of byType) {
-    const p = predictorFor(predictors, type, foldsBatchNorm);
-    if (!p) { missing.push(type); continue; }
+    const ms = predictAs(predictors, type, idx.map((i) => kernels[i]!.config), foldsBatchNorm);
+    if (!ms) { missing.push(type); continue; }
     const factor = factorOf(options.composition, type);
-    p.predict(idx.map((i) => kernels[i]!.config)).forEach((ms, j) => (predicted[idx[j]!] = ms * factor));
+    ms.forEach((v, j) => (predicted[idx[j]!] = v * factor));
   }
   const overheadMs = options.overheadMs ?? 0;
   return {
