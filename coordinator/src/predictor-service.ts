@@ -15,6 +15,8 @@ import { StoreError, type Store } from './store.js';
 export const MIN_FULL_DATA_SAMPLES = 6;
 
 const FULL_DATA_KINDS = new Set(['roofline', 'litepred-mlp', 'gbdt']);
+/** Devices whose parsed predictors are kept (the most recently used). */
+const PARSED_DEVICES = 8;
 /** Fewer whole models than this give no composition (it has a factor per kernel type). */
 export const MIN_COMPOSITION_MODELS = 6;
 
@@ -120,9 +122,31 @@ export class PredictorService {
     return { ...runtime, ...Object.fromEntries(measured) };
   }
 
+  /**
+   * Devices' newest predictors, read and parsed once until one of them changes: a device's 54
+   * boosted-tree predictors are 28 MB of JSON, which took ~450 ms to read for every prediction.
+   */
+  private readonly parsed = new Map<string, { stamp: string; stored: StoredPredictor[]; predictors: Map<string, KernelLatencyPredictor> }>();
+
+  private current(deviceId: string): { stored: StoredPredictor[]; predictors: Map<string, KernelLatencyPredictor> } {
+    const stamp = this.predictors.predictorStamp(deviceId);
+    const hit = this.parsed.get(deviceId);
+    if (hit?.stamp === stamp) {
+      this.parsed.delete(deviceId);
+      this.parsed.set(deviceId, hit); // most recently used last
+      return hit;
+    }
+    const stored = this.predictors.latestPredictors(deviceId);
+    const entry = { stamp, stored, predictors: new Map(stored.map((p) => [p.kernelType, predictorFromData(p.data as PredictorData)])) };
+    this.parsed.delete(deviceId);
+    this.parsed.set(deviceId, entry);
+    while (this.parsed.size > PARSED_DEVICES) this.parsed.delete(this.parsed.keys().next().value!);
+    return entry;
+  }
+
   /** The newest predictor of each kernel type of a device, ready to predict. */
   loaded(deviceId: string): Map<string, KernelLatencyPredictor> {
-    return new Map(this.predictors.latestPredictors(deviceId).map((p) => [p.kernelType, predictorFromData(p.data as PredictorData)]));
+    return new Map(this.current(deviceId).predictors);
   }
 
   /** The pool: every other device's newest full-data predictors. */
@@ -145,9 +169,9 @@ export class PredictorService {
 
   /** A whole model's latency on a device: decomposition, kernel predictions, the device's run overhead. */
   predict(deviceId: string, model: Uint8Array, inputShape?: readonly number[]): ModelPrediction & { deviceId: string; versions: Record<string, number> } {
-    const stored = this.storedFor(deviceId);
+    this.store.getDevice(deviceId);
+    const { stored, predictors } = this.current(deviceId);
     if (stored.length === 0) throw new StoreError('NOT_FOUND', `device ${deviceId} has no predictors yet (run litepred adapt --device ${deviceId}, or a campaign)`);
-    const predictors = new Map(stored.map((p) => [p.kernelType, predictorFromData(p.data as PredictorData)]));
     const fusionRules = this.fusionRulesFor(deviceId, predictors);
     const decomposition = decomposeModel(model, { inputShape, fusionRules });
     const composition = this.predictors.latestComposition(deviceId)?.data as Composition | undefined;

@@ -203,6 +203,12 @@ export class PredictorStore {
     return rows.map(toPredictor);
   }
 
+  /** The newest version of each of a device's predictors, as one string (no predictor is read): it changes whenever one is saved. */
+  predictorStamp(deviceId: string): string {
+    const rows = this.db.prepare('SELECT kernel_type, MAX(version) v FROM predictors WHERE device_id = ? GROUP BY kernel_type ORDER BY kernel_type').all(deviceId) as { kernel_type: string; v: number }[];
+    return rows.map((r) => `${r.kernel_type}@${r.v}`).join(',');
+  }
+
   /** Kernel types each device has a predictor for (from the key alone: no predictor is read). */
   predictorTypeCounts(): Map<string, number> {
     const rows = this.db.prepare('SELECT device_id, COUNT(DISTINCT kernel_type) n FROM predictors GROUP BY device_id').all() as { device_id: string; n: number }[];
