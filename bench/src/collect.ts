@@ -24,7 +24,7 @@ import type { KernelConfig } from '@litepred/kernels';
 import { bytesPerCopy, KernelProfiler, MAX_REPLICA_BYTES } from '@litepred/profiler';
 import { buildArchitectureModel, kernelsOf, sampleArchitecture, SEARCH_SPACES } from '@litepred/spaces';
 import { collectionPlan } from './collect-plan.js';
-import { poolCeilings, type Ceiling } from './pool-ceiling.js';
+import { firstKey, poolCeilings, RETESTS, type Ceiling } from './pool-ceiling.js';
 import { pct, Report } from './report.js';
 import { RUNTIMES } from './runtimes.js';
 
@@ -58,16 +58,6 @@ const ROUND_PROTOCOL = { maxMs: 1000 };
 const CHUNK = 14;
 const ROOT = new URL('../../', import.meta.url);
 const OUT = resolve(fileURLToPath(ROOT), arg('out', 'coordinator/starter-pool-next'));
-/**
- * Every `every`-th kernel of the plan (from `offset`) is measured a second time `lag` kernels after
- * its first measurement: 615 of 24,600 at each lag. Seconds apart, the pair shares the machine's
- * state of the moment; ten minutes apart, it does not, and only the drift correction brings them
- * together (the ceiling a held-out kernel of the pool can be predicted to).
- */
-const RETESTS = [
-  { kind: 'kernel-retest', suffix: '#2', every: 40, offset: 0, lag: 20 },
-  { kind: 'kernel-retest-late', suffix: '#late', every: 40, offset: 20, lag: 2000 },
-] as const;
 /** Kernels between two reference checks. */
 const REFERENCE_EVERY = 50;
 /**
@@ -227,7 +217,7 @@ function overReplicated(l: Record<string, any>): boolean {
 function setAside(name: string, file: string, lines: readonly Record<string, any>[], rule: (l: Record<string, any>, i: number) => boolean, reason: string): Set<string> {
   const keys = new Set(lines.filter((l, i) => l.kind === 'kernel' && rule(l, i)).map((l) => String(l.key)));
   if (keys.size === 0) return keys;
-  const base = (l: Record<string, any>) => String(l.key).replace(/#(2|late)$/, '');
+  const base = (l: Record<string, any>) => firstKey(String(l.key));
   const moved = lines.filter((l) => String(l.kind).startsWith('kernel') && keys.has(base(l)));
   mkdirSync(resolve(OUT, 'drifted'), { recursive: true });
   appendFileSync(resolve(OUT, 'drifted', `${name}.jsonl.gz`), gzipSync(moved.map((l) => JSON.stringify(l)).join('\n') + '\n'));

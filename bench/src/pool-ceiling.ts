@@ -8,11 +8,22 @@ export const CEILING_MIN_MS = 0.01;
 
 export interface Ceiling { kind: string; pairs: number; within10: number; within10Corrected: number }
 
-const SUFFIX: Record<string, string> = { 'kernel-retest': '#2', 'kernel-retest-late': '#late' };
+/**
+ * The retests bench:collect takes: every `every`-th kernel of the plan (from `offset`) measured again
+ * `lag` kernels later, keyed `<key><suffix>`. Seconds apart the pair shares the machine's state of the
+ * moment; ten minutes apart it does not (the ceiling a held-out kernel of the pool can be predicted to).
+ */
+export const RETESTS = [
+  { kind: 'kernel-retest', suffix: '#2', every: 40, offset: 0, lag: 20 },
+  { kind: 'kernel-retest-late', suffix: '#late', every: 40, offset: 20, lag: 2000 },
+] as const;
+
+/** A kernel line's key without a retest suffix. */
+export const firstKey = (key: string) => RETESTS.reduce((k, r) => (k.endsWith(r.suffix) ? k.slice(0, -r.suffix.length) : k), key);
 
 export function poolCeilings(lines: readonly Record<string, any>[]): Ceiling[] {
   const corrected = correctDrift(lines);
-  return Object.entries(SUFFIX).map(([kind, suffix]) => {
+  return RETESTS.map(({ kind, suffix }) => {
     const share = (ls: readonly Record<string, any>[]) => {
       const first = new Map(ls.filter((l) => l.kind === 'kernel').map((l) => [l.key, l.latencyMs as number]));
       const pairs = ls.filter((l) => l.kind === kind && first.has(String(l.key).slice(0, -suffix.length)))

@@ -53,7 +53,7 @@ function campaignDevices(c: Coordinator, ids: readonly string[]): string[] {
 }
 
 /** A protocol whose bounds agree with each other: the schema checks each field, this their relations. */
-function checkedProtocol<P extends { warmupRuns: number; minRuns: number; maxRuns: number }>(p: P): P {
+function checkedProtocol<P extends { minRuns: number; maxRuns: number }>(p: P): P {
   if (p.minRuns > p.maxRuns) throw new HttpError(400, `protocol: minRuns (${p.minRuns}) is more than maxRuns (${p.maxRuns})`);
   return p;
 }

@@ -123,8 +123,8 @@ export class PredictorService {
   }
 
   /**
-   * Devices' newest predictors, read and parsed once until one of them changes: a device's 54
-   * boosted-tree predictors are 28 MB of JSON, which took ~450 ms to read for every prediction.
+   * Devices' newest predictors, read and parsed once until one of them changes: a dense pool's
+   * boosted-tree predictors are tens of MB of JSON per device, too much to read for every prediction.
    */
   private readonly parsed = new Map<string, { stamp: string; stored: StoredPredictor[]; predictors: Map<string, KernelLatencyPredictor> }>();
 
