@@ -1,4 +1,4 @@
-// npm run bench:browser -- [--per-type 6] [--passes 2]
+// npm run bench:browser -- --help
 // The browser agent against onnxruntime-web's wasm backend in Node, on the same fixed kernels,
 // through the real fleet: a coordinator process (the starter pool loaded), headless Chromium
 // enrolled from the dashboard's link (1 thread), and a Node agent process (ort-web, 1 thread).
@@ -13,14 +13,15 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, chromiumExecutable, MISSING_CHROMIUM } from '../../scripts/chromium.mjs';
 import { percentile } from '@litepred/profiler';
+import { benchArgs } from './args.js';
 import { median, pct, Report } from './report.js';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const PER_TYPE = arg('per-type', 6);
-const PASSES = arg('passes', 2);
+const ARGS = benchArgs('npm run bench:browser --', 'The browser agent against onnxruntime-web in Node on the same kernels, through the real fleet.', {
+  'per-type': { default: 6, describe: 'fixed kernels per kernel type' },
+  passes: { default: 2, describe: 'passes, alternating browser and Node' },
+});
+const PER_TYPE = ARGS['per-type'];
+const PASSES = ARGS.passes;
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'cli/bin/litepred.js');
 const log = (line: string) => process.stderr.write(`bench:browser: ${line}\n`);

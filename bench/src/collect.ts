@@ -1,5 +1,4 @@
-// npm run bench:collect -- [--runtimes node-t1-all,node-t2-all,node-t1-disabled,web-t1] [--scale 1] [--models 30]
-//   [--minutes 600] [--rounds 3] [--retest] [--redo-drifted 0.1] [--redo-replicas] [--out coordinator/starter-pool-next]
+// npm run bench:collect -- --help
 // Every 40th kernel of the plan is measured a second time 20 kernels later (kind kernel-retest) and
 // another 2,000 kernels later, about ten minutes (kernel-retest-late): the test-retest ceilings the
 // predictors' accuracy is judged against. Every 50 kernels (and between chunks of architectures) a
@@ -24,40 +23,50 @@ import type { KernelConfig } from '@litepred/kernels';
 import { bytesPerCopy, KernelProfiler, MAX_REPLICA_BYTES } from '@litepred/profiler';
 import { buildArchitectureModel, kernelsOf, sampleArchitecture, SEARCH_SPACES } from '@litepred/spaces';
 import { collectionPlan } from './collect-plan.js';
+import { benchArgs } from './args.js';
 import { firstKey, poolCeilings, RETESTS, type Ceiling } from './pool-ceiling.js';
 import { pct, Report } from './report.js';
 import { RUNTIMES } from './runtimes.js';
 
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1]! : fallback;
-};
-const SCALE = Number(arg('scale', '1'));
-const MODELS = Number(arg('models', '30'));
-const RETEST = process.argv.includes('--retest');
+const ARGS = benchArgs('npm run bench:collect --', 'Measures a pool of kernel latencies on this machine, one runtime configuration after another; resumes where it stopped.', {
+  runtimes: { default: 'node-t1-all,node-t2-all,node-t1-disabled,web-t1', describe: `runtime configurations, comma-separated (${Object.keys(RUNTIMES).join(', ')})` },
+  minutes: { default: 600, describe: 'wall-time budget, shared out equally over the runtimes' },
+  scale: { default: 1, describe: 'multiplies the kernels planned per type' },
+  models: { default: 30, describe: 'whole architectures per search space, timed end to end' },
+  rounds: { default: 3, describe: 'rounds each architecture is timed in (round-robin over a chunk)' },
+  retest: { default: false, describe: 'time the architectures a second time (kind model-rounds-retest)' },
+  'redo-drifted': { default: 0, describe: 'measure again the kernels timed while the machine drifted over this fraction (0: never)' },
+  'redo-replicas': { default: false, describe: 'measure again the kernels timed as more copies than the profiler now allows' },
+  out: { default: 'coordinator/starter-pool-next', describe: 'directory of the <runtime>.jsonl.gz files' },
+  runtime: { default: '', describe: '(internal) measure this one runtime in this process' },
+  deadline: { default: 0, describe: '(internal) with --runtime: stop at this epoch millisecond' },
+});
+const SCALE = ARGS.scale;
+const MODELS = ARGS.models;
+const RETEST = ARGS.retest;
 /**
  * --redo-drifted 0.15: kernels measured while the reference of their intensity ran more than 15%
  * off its typical time are measured again (their lines move to <out>/drifted/, kept, not lost;
  * their retests go with them and are not taken again).
  */
-const REDO_DRIFTED = Number(arg('redo-drifted', '0'));
+const REDO_DRIFTED = ARGS['redo-drifted'];
 /**
  * --redo-replicas: kernels measured as more copies than the profiler now allows (the copies' own
  * weights and inputs within MAX_REPLICA_BYTES) are measured again, their lines kept in drifted/.
  */
-const REDO_REPLICAS = process.argv.includes('--redo-replicas');
+const REDO_REPLICAS = ARGS['redo-replicas'];
 /**
  * With --rounds R > 1, architectures are timed in R short rounds, round-robin over a chunk of
  * models, instead of once each: a phase of load from the VM's neighbours (seconds long) then slows
  * one round of a model, not its every run, and the minimum of the round medians drops it.
  * Records: kind model-rounds (model-rounds-retest with --retest), latencyMs = that minimum.
  */
-const ROUNDS = Number(arg('rounds', '3'));
+const ROUNDS = ARGS.rounds;
 /** What the starter pool's rounds were timed with (KernelProfiler.timeInRounds: 3 warm-up and 10 timed runs a round). */
 const ROUND_PROTOCOL = { maxMs: 1000 };
 const CHUNK = 14;
 const ROOT = new URL('../../', import.meta.url);
-const OUT = resolve(fileURLToPath(ROOT), arg('out', 'coordinator/starter-pool-next'));
+const OUT = resolve(fileURLToPath(ROOT), ARGS.out);
 /** Kernels between two reference checks. */
 const REFERENCE_EVERY = 50;
 /**
@@ -252,14 +261,14 @@ async function measureInRounds(profiler: KernelProfiler, models: ReturnType<type
   }
 }
 
-const only = arg('runtime', '');
+const only = ARGS.runtime;
 if (only) {
-  const t = await measureRuntime(only, Number(arg('deadline', String(Date.now() + 3600_000))));
+  const t = await measureRuntime(only, ARGS.deadline || Date.now() + 3600_000);
   console.log(JSON.stringify(t));
 } else {
-  const names = arg('runtimes', 'node-t1-all,node-t2-all,node-t1-disabled,web-t1').split(',');
+  const names = ARGS.runtimes.split(',');
   for (const n of names) if (!RUNTIMES[n]) throw new Error(`unknown runtime '${n}'; known: ${Object.keys(RUNTIMES).join(', ')}`);
-  const minutes = Number(arg('minutes', '600'));
+  const minutes = ARGS.minutes;
   const started = Date.now();
   const results: Throughput[] = [];
   for (const [i, name] of names.entries()) {

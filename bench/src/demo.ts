@@ -1,4 +1,4 @@
-// npm run bench:demo -- [--budget 300] [--models 14] [--runs 3]
+// npm run bench:demo -- --help
 // The README's main command, measured: `litepred demo` on fresh stores (temporary copies of
 // fleet.config.json), then again on the same store (what a second `npm start` reuses). Writes its
 // output (accuracy, budget, wall time) to docs/benchmarks/demo.md.
@@ -7,15 +7,17 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchArgs } from './args.js';
 import { median, pct, Report } from './report.js';
 
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1]! : fallback;
-};
-const BUDGET = arg('budget', '300');
-const MODELS = arg('models', '14');
-const RUNS = Number(arg('runs', '3'));
+const ARGS = benchArgs('npm run bench:demo --', 'The README\'s main command (litepred demo) measured on fresh stores, then again on the same store.', {
+  budget: { default: 300, describe: 'adaptation budget, kernels' },
+  models: { default: 14, describe: 'held-out architectures timed end to end' },
+  runs: { default: 3, describe: 'runs on fresh stores' },
+});
+const BUDGET = String(ARGS.budget);
+const MODELS = String(ARGS.models);
+const RUNS = ARGS.runs;
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** A fresh store: a temporary copy of fleet.config.json pointing at a new database. */

@@ -1,4 +1,4 @@
-// npm run bench:fleet -- [--agents 1000] [--tasks 100] [--rounds 3] [--pace 1600]
+// npm run bench:fleet -- --help
 // The coordinator as its own process; simulated agents speaking the real protocol over loopback
 // (no ONNX Runtime): they enrol, lease, and answer every task at once with a realistic result.
 import { fork, spawn } from 'node:child_process';
@@ -10,23 +10,27 @@ import { WebSocket } from 'ws';
 import { encode, PROTOCOL_VERSION, type CoordinatorMessage } from '@litepred/protocol';
 import { SimulatedAgents, type Start } from './fleet-agents.js';
 import { simulatedFingerprint } from './fleet-fixtures.js';
+import { benchArgs } from './args.js';
 import { median, Report } from './report.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const AGENTS = arg('agents', 1000);
-const TASKS_PER_DEVICE = arg('tasks', 100);
+const ARGS = benchArgs('npm run bench:fleet --', 'One coordinator process and many simulated agents speaking the real protocol over loopback.', {
+  agents: { default: 1000, describe: 'simulated agents' },
+  tasks: { default: 100, describe: 'tasks per device' },
+  rounds: { default: 3, describe: 'rounds of the three phases' },
+  pace: { default: 1600, describe: 'ms a paced agent takes per lease of 8' },
+  probes: { default: 4, describe: 'probe agents in a process of their own' },
+  'probe-cadence': { default: 25, describe: 'ms between a probe agent\'s tasks' },
+});
+const AGENTS = ARGS.agents;
+const TASKS_PER_DEVICE = ARGS.tasks;
 /** The three phases (saturation all at once, saturation from polling, paced), repeated on the same fleet: this VM's speed moves between minutes. */
-const ROUNDS = arg('rounds', 3);
+const ROUNDS = ARGS.rounds;
 /** How long a simulated agent of the paced phase takes per lease of 8 (ms): 1600 offers about 5,000 results/s from 1,000 agents. */
-const PACE_MS = arg('pace', 1600);
+const PACE_MS = ARGS.pace;
 const CAPACITY = 64;
 /** Probe agents in a process of their own (fleet-probe.ts), each asking for one task every PROBE_CADENCE_MS. */
-const PROBES = arg('probes', 4);
-const PROBE_CADENCE_MS = arg('probe-cadence', 25);
+const PROBES = ARGS.probes;
+const PROBE_CADENCE_MS = ARGS['probe-cadence'];
 
 const CLI = new URL('../../cli/bin/litepred.js', import.meta.url).pathname;
 /** The repository's default fleet config, given to the coordinator explicitly: its leaseMs dates each lease (below). */
@@ -182,7 +186,7 @@ async function main(): Promise<void> {
   coordinator.kill('SIGTERM');
   await new Promise((r) => coordinator.once('exit', r));
 
-  const report = new Report('fleet', 'Fleet benchmark: one coordinator, many agents', `npm run bench:fleet -- ${args.join(' ')}`.trim());
+  const report = new Report('fleet', 'Fleet benchmark: one coordinator, many agents', `npm run bench:fleet -- ${process.argv.slice(2).join(' ')}`.trim());
   report.text(`The coordinator runs as its own process (\`litepred coordinator start\`, SQLite in WAL mode on local disk). ${AGENTS} simulated agents ` +
     'in one other process speak the real protocol over loopback: each enrols with a token, asks for a lease, answers every task with a realistic ' +
     'measurement (~1.2 kB of JSON, validated by the coordinator like any other), and asks again after the ack. No ONNX Runtime: this measures the ' +

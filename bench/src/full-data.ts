@@ -1,4 +1,4 @@
-// npm run bench:full-data -- [--pool coordinator/starter-pool-next] [--held-out 0.2] [--raw]
+// npm run bench:full-data -- --help
 // Issue 15's first target, per runtime configuration of a pool: kernel predictors trained on all of
 // a configuration's kernels but a held-out fifth (trainFullData, as the coordinator builds them: a
 // roofline, or boosted trees on a roofline prior where they do better on their own inner hold-out),
@@ -14,18 +14,20 @@ import type { KernelConfig } from '@litepred/kernels';
 import { seededRng } from '@litepred/nn';
 import { GbdtPredictor, RooflinePredictor, trainFullData, type KernelLatencyPredictor, type Sample } from '@litepred/predictor';
 import { CEILING_MIN_MS, poolCeilings } from './pool-ceiling.js';
+import { benchArgs } from './args.js';
 import { pct, Report } from './report.js';
 
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1]! : fallback;
-};
-const POOL = resolve(fileURLToPath(new URL('../../', import.meta.url)), arg('pool', 'coordinator/starter-pool-next'));
-const HELD_OUT = Number(arg('held-out', '0.2'));
-const RAW = process.argv.includes('--raw');
+const ARGS = benchArgs('npm run bench:full-data --', 'Full-data kernel predictors per runtime configuration of a pool, scored on held-out kernels next to the test-retest ceilings.', {
+  pool: { default: 'coordinator/starter-pool-next', describe: 'pool directory (bench:collect --out)' },
+  'held-out': { default: 0.2, describe: 'share of each configuration\'s kernels held out' },
+  raw: { default: false, describe: 'labels as measured, not drift-corrected' },
+});
+const POOL = resolve(fileURLToPath(new URL('../../', import.meta.url)), ARGS.pool);
+const HELD_OUT = ARGS['held-out'];
+const RAW = ARGS.raw;
 
 const report = new Report('full-data', 'Full-data kernel predictors against the test-retest ceiling',
-  `npm run bench:full-data -- --pool ${arg('pool', 'coordinator/starter-pool-next')} --held-out ${HELD_OUT}${RAW ? ' --raw' : ''}`);
+  `npm run bench:full-data -- --pool ${ARGS.pool} --held-out ${HELD_OUT}${RAW ? ' --raw' : ''}`);
 report.text(`Per configuration: each kernel type's kernels split at random (seeded), ${pct(HELD_OUT)} held out; the predictor is trained on the rest as the coordinator trains it ` +
   `(trainFullData: a roofline, or boosted trees on a roofline prior where they beat it by 5 points on an inner fifth). Shares count held-out kernels of at least ${CEILING_MIN_MS * 1000} µs. ` +
   `Labels ${RAW ? 'as measured' : 'divided by the drift of the reference kernels around them (pool-drift.ts)'}. ` +

@@ -1,4 +1,4 @@
-// npm run bench:predict -- [--repeats 5]
+// npm run bench:predict -- --help
 // How fast predictions are: kernels per second in batches (the JS predictors and the exported
 // ONNX predictor on onnxruntime-node), and whole models per second (decompose + predict).
 // Throughput does not depend on accuracy, so the predictors are trained on a made-up
@@ -9,13 +9,13 @@ import { featureVector, kernelCost, type KernelConfig } from '@litepred/kernels'
 import { exportMlpOnnx, MlpPredictor, predictModel, PREDICTOR_INPUT, RooflinePredictor, type KernelLatencyPredictor } from '@litepred/predictor';
 import { sampleConfigs } from '@litepred/sampler';
 import { buildArchitectureModel, kernelsOf, sampleArchitecture, SEARCH_SPACES } from '@litepred/spaces';
+import { benchArgs } from './args.js';
 import { median, Report } from './report.js';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const REPEATS = arg('repeats', 5);
+const ARGS = benchArgs('npm run bench:predict --', 'How fast predictions are: kernels per second in batches and whole models per second.', {
+  repeats: { default: 5, describe: 'repeats of each measurement' },
+});
+const REPEATS = ARGS.repeats;
 const made = (c: KernelConfig) => 0.01 + kernelCost(c).flops / 4e9 + kernelCost(c).activationBytes / 8e9;
 
 /** Median over repeats of items per second. */

@@ -1,5 +1,4 @@
-// npm run bench:real-models -- [--runtimes node-t1-all,node-t2-all,web-t1] [--rounds 3] [--passes 2] [--http-repeats 30]
-//   [--pool DIR (default coordinator/starter-pool; e.g. coordinator/starter-pool-next)]
+// npm run bench:real-models -- --help
 // The real-architecture corpus (test/model-corpus: 31 timm networks nobody here built) against the
 // product: how much of each model its kernel types cover; its end-to-end latency on each local
 // runtime configuration, measured in interleaved rounds (the fastest round's median, as
@@ -20,17 +19,21 @@ import { Coordinator, readPoolFile, STARTER_POOL_DIR } from '@litepred/coordinat
 import { decomposeModel, loadGraph, stripWeights } from '@litepred/predictor';
 import { KernelProfiler } from '@litepred/profiler';
 import { RUNTIMES } from './runtimes.js';
+import { benchArgs } from './args.js';
 import { median, pct, Report } from './report.js';
 
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1]! : fallback;
-};
-const NAMES = arg('runtimes', 'node-t1-all,node-t2-all,web-t1').split(',');
-const ROUNDS = Number(arg('rounds', '3'));
-const HTTP_REPEATS = Number(arg('http-repeats', '30'));
-const PASSES = Number(arg('passes', '1'));
-const POOL = arg('pool', '') ? resolve(arg('pool', '')) : STARTER_POOL_DIR.pathname;
+const ARGS = benchArgs('npm run bench:real-models --', 'The real-architecture corpus against the product: coverage, measured and predicted latency, prediction time over HTTP.', {
+  runtimes: { default: 'node-t1-all,node-t2-all,web-t1', describe: 'runtime configurations, comma-separated' },
+  rounds: { default: 3, describe: 'interleaved rounds each model is timed in' },
+  passes: { default: 1, describe: 'passes over the corpus (2: the pass-to-pass ceiling)' },
+  'http-repeats': { default: 30, describe: 'predictions timed over HTTP' },
+  pool: { default: '', describe: 'pool directory (default: the shipped starter pool)' },
+});
+const NAMES = ARGS.runtimes.split(',');
+const ROUNDS = ARGS.rounds;
+const HTTP_REPEATS = ARGS['http-repeats'];
+const PASSES = ARGS.passes;
+const POOL = ARGS.pool ? resolve(ARGS.pool) : STARTER_POOL_DIR.pathname;
 for (const n of NAMES) if (!RUNTIMES[n]) throw new Error(`unknown runtime '${n}'; known: ${Object.keys(RUNTIMES).join(', ')}`);
 
 const CORPUS = new URL('../../test/model-corpus/', import.meta.url);
@@ -42,8 +45,8 @@ const corpus = readdirSync(CORPUS).filter((f) => f.endsWith('.onnx.gz')).sort().
 });
 
 // Another pool's run gets a report of its own (real-models-<dir>.md), beside the shipped pool's.
-const report = new Report(arg('pool', '') ? `real-models-${basename(POOL)}` : 'real-models', `Real models: coverage, measured and predicted latency${arg('pool', '') ? ` (pool: ${basename(POOL)})` : ''}`,
-  `npm run bench:real-models -- --runtimes ${NAMES.join(',')} --rounds ${ROUNDS} --passes ${PASSES} --http-repeats ${HTTP_REPEATS}${arg('pool', '') ? ` --pool ${arg('pool', '')}` : ''}`);
+const report = new Report(ARGS.pool ? `real-models-${basename(POOL)}` : 'real-models', `Real models: coverage, measured and predicted latency${ARGS.pool ? ` (pool: ${basename(POOL)})` : ''}`,
+  `npm run bench:real-models -- --runtimes ${NAMES.join(',')} --rounds ${ROUNDS} --passes ${PASSES} --http-repeats ${HTTP_REPEATS}${ARGS.pool ? ` --pool ${ARGS.pool}` : ''}`);
 
 // 1. Coverage: decomposition as the coordinator does it for a runtime that folds batch norm.
 report.text('## Coverage');

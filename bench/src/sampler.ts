@@ -1,4 +1,4 @@
-// npm run bench:sampler -- [--n 3000] [--seeds 3] [--archs 300]
+// npm run bench:sampler -- --help
 // How close each sampler's configs come to the configs NAS asks about: the KL divergence
 // (binned on log2 features) between held-out search-space configs and samples from the VAE,
 // nn-Meter's prior sampler and uniform sampling; then the same on LitePred's own tables.
@@ -8,15 +8,17 @@ import {
   binnedKl, FAMILIES, fitScales, litepredTable, loadVaeModel, priorRows, readCsv, sampleWith, spaceConfigs, trainFamilyModel,
   uniformRows, vaeRows, HELD_OUT_SEED, TRAIN_SEED, VALIDATION_SEED, type Divergence, type FamilyName, type RowSource, type WeightedRows,
 } from '@litepred/sampler';
+import { benchArgs } from './args.js';
 import { median, pct, Report } from './report.js';
 
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1]! : fallback;
-};
-const N = Number(arg('n', '3000'));
-const SEEDS = Number(arg('seeds', '3'));
-const ARCHS = Number(arg('archs', '300'));
+const ARGS = benchArgs('npm run bench:sampler --', 'How close each sampler\'s configs come to the configs NAS asks about (KL divergence).', {
+  n: { default: 3000, describe: 'samples per sampler' },
+  seeds: { default: 3, describe: 'seeds' },
+  archs: { default: 300, describe: 'architectures per space' },
+});
+const N = ARGS.n;
+const SEEDS = ARGS.seeds;
+const ARCHS = ARGS.archs;
 
 /** Draws from the training configs themselves: the floor a sampler of that distribution can reach. */
 const resampleRows = (data: WeightedRows): RowSource => (n, r) => {

@@ -1,4 +1,4 @@
-// npm run bench:timing -- [--parts calibration,labels,retest,overhead,memory,composition] [--networks 21]
+// npm run bench:timing -- --help
 // Can the profiler's numbers be trusted? Test-retest agreement, overhead against a bare loop,
 // memory over thousands of kernels, and whether kernel latencies add up to network latencies.
 import { performance } from 'node:perf_hooks';
@@ -6,15 +6,15 @@ import * as ort from 'onnxruntime-node';
 import { buildKernelModel, buildNetworkModel, isKernelLayer, kernelCost, type KernelConfig } from '@litepred/kernels';
 import { rng, sampleNetworks, type NetworkDef } from '@litepred/spaces';
 import { KernelProfiler, measureInRounds, REFERENCE_KERNEL, type Measurement } from '@litepred/profiler';
+import { benchArgs } from './args.js';
 import { median, pct, Report } from './report.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
-};
-const parts = new Set(arg('parts', 'calibration,labels,retest,overhead,memory,composition').split(','));
-const networkCount = Number(arg('networks', '21'));
+const ARGS = benchArgs('npm run bench:timing --', 'Can the profiler\'s numbers be trusted? Test-retest agreement, overhead, memory, composition.', {
+  parts: { default: 'calibration,labels,retest,overhead,memory,composition', describe: 'parts to run, comma-separated' },
+  networks: { default: 21, describe: 'networks for the composition part' },
+});
+const parts = new Set(ARGS.parts.split(','));
+const networkCount = ARGS.networks;
 /** Rounds per kernel in the retest's rounds rows (protocol.rounds). */
 const ROUNDS = 3;
 
@@ -36,7 +36,7 @@ const relDiff = (a: number, b: number) => (a === b ? 0 : Math.abs(a - b) / ((a +
 
 // A run of some parts writes a report of its own (timing-labels.md, ...), leaving the full run's in place.
 const ALL_PARTS = ['calibration', 'labels', 'retest', 'overhead', 'memory', 'composition'];
-const report = new Report(ALL_PARTS.every((p) => parts.has(p)) ? 'timing' : `timing-${[...parts].join('-')}`, 'Timing benchmark: can the kernel measurements be trusted?', `npm run bench:timing -- ${args.join(' ')}`.trim());
+const report = new Report(ALL_PARTS.every((p) => parts.has(p)) ? 'timing' : `timing-${[...parts].join('-')}`, 'Timing benchmark: can the kernel measurements be trusted?', `npm run bench:timing -- ${process.argv.slice(2).join(' ')}`.trim());
 report.text('Runtime: onnxruntime-node 1.30.0, CPU EP, 1 intra-op thread, graph optimization `all` unless a section says otherwise. ' +
   'Kernel latency = the kernel\'s in-model time: on onnxruntime-node the per-run sum of the kernel\'s own nodes in ORT\'s per-node profile ' +
   '(layout reorders at the standalone model\'s edges and the output sink are recorded apart); on onnxruntime-web (wasm) the paired difference ' +

@@ -1,5 +1,4 @@
-// npm run bench:transfer -- [--budgets 50,100,300,1000] [--held-out 20] [--composition-models 28]
-//   knobs to compare choices with: [--composition-ridge 0.1] [--shrink intercept,slope] [--unweighted] [--transfer-only]
+// npm run bench:transfer -- --help
 // Leave one device out in turn: the other runtime configurations form the pool; the held-out one
 // is the "new board". For each adaptation budget: transfer (pick the most similar pool device per
 // kernel type by the log-linear measure on the adaptation kernels, recalibrate its predictor),
@@ -24,21 +23,28 @@ import {
 } from '@litepred/predictor';
 import { buildArchitectureModel, getSpace, sampleArchitecture } from '@litepred/spaces';
 import { poolCeilings, type Ceiling } from './pool-ceiling.js';
+import { benchArgs } from './args.js';
 import { median, pct, Report } from './report.js';
 
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1]! : fallback;
-};
-const BUDGETS = arg('budgets', '50,100,300,1000').split(',').map(Number);
-const HELD_OUT = Number(arg('held-out', '20'));
-const SHRINK = arg('shrink', '');
-const WEIGHTED = !process.argv.includes('--unweighted');
-const HYBRID = !process.argv.includes('--transfer-only');
+const ARGS = benchArgs('npm run bench:transfer --', 'Leave one runtime configuration out in turn and adapt a predictor for it from the others: kernel and model accuracy per budget.', {
+  budgets: { default: '50,100,300,1000', describe: 'adaptation budgets, comma-separated' },
+  'held-out': { default: 20, describe: 'held-out kernels per type' },
+  'composition-models': { default: 28, describe: 'architectures the composition is fitted on' },
+  'composition-ridge': { default: DEFAULT_COMPOSITION_RIDGE, describe: 'ridge of the composition fit' },
+  shrink: { default: '', describe: 'recalibration shrinkage to compare: intercept,slope' },
+  unweighted: { default: false, describe: 'unweighted similarity' },
+  'transfer-only': { default: false, describe: 'no from-scratch predictors in the adaptation' },
+  pool: { default: '', describe: 'pool directory (default: the shipped starter pool)' },
+});
+const BUDGETS = ARGS.budgets.split(',').map(Number);
+const HELD_OUT = ARGS['held-out'];
+const SHRINK = ARGS.shrink;
+const WEIGHTED = !ARGS.unweighted;
+const HYBRID = !ARGS['transfer-only'];
 /** Held-out kernels of at least 10 µs: below that, ORT's microsecond profile makes ±10% a coin toss. */
 const MIN_MS = 0.01;
 // --pool DIR: another pool (bench:collect --out), .jsonl or .jsonl.gz files.
-const DIR = arg('pool', '') ? new URL(`file://${resolve(arg('pool', ''))}/`) : new URL('../../coordinator/starter-pool/', import.meta.url);
+const DIR = ARGS.pool ? new URL(`file://${resolve(ARGS.pool)}/`) : new URL('../../coordinator/starter-pool/', import.meta.url);
 
 interface Device {
   name: string;
@@ -161,8 +167,8 @@ const decompose = (m: { key: string; space: string; seed: number }) => {
 const testModels = (d: Device) => d.models.filter((_, i) => i % 2 === 1);
 
 /** As `litepred adapt` does: a composition fitted on COMPOSITION_MODELS of the device's fitting-half models, with these predictors. */
-const COMPOSITION_MODELS = Number(arg('composition-models', '28'));
-const COMPOSITION_RIDGE = Number(arg('composition-ridge', String(DEFAULT_COMPOSITION_RIDGE)));
+const COMPOSITION_MODELS = ARGS['composition-models'];
+const COMPOSITION_RIDGE = ARGS['composition-ridge'];
 function composition(d: Device, predictors: ReadonlyMap<string, KernelLatencyPredictor>, count = COMPOSITION_MODELS): Composition {
   const fit = d.models.filter((_, i) => i % 2 === 0).slice(0, count)
     .map((m) => ({ sums: typeSums(decompose(m), predictors)!, measuredMs: m.latencyMs })).filter((m) => m.sums);
