@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { countGraphNodes } from '@litepred/predictor';
 import { HttpError, json, readBody, readRaw } from './http.js';
 import type { StoredPredictor } from './predictor-store.js';
-import type { Coordinator } from './server.js';
+import type { ApiContext } from './api-context.js';
 
 /** Models are sent as raw ONNX bytes; large CNNs run to a few hundred MB. */
 const MAX_MODEL_BYTES = 512 * 1024 * 1024;
@@ -33,7 +33,7 @@ function parseShape(text: string | null): number[] | undefined {
   return dims;
 }
 
-export async function handlePredictorRoutes(c: Coordinator, req: IncomingMessage, res: ServerResponse, r: Route): Promise<boolean> {
+export async function handlePredictorRoutes(c: ApiContext, req: IncomingMessage, res: ServerResponse, r: Route): Promise<boolean> {
   const { resource, id, action, rest, url, method } = r;
   if (resource === 'predictors' && method === 'GET' && !id) {
     const device = url.searchParams.get('device') ?? undefined;

@@ -8,11 +8,10 @@ import { KernelConfigSchema, MeasurementProtocolSchema, PROTOCOL_VERSION, type W
 import { handlePredictorRoutes } from './api-predictors.js';
 import { accuracy, overview, similarity } from './dashboard-data.js';
 import { HttpError, json, readBody } from './http.js';
-import type { Coordinator } from './server.js';
+import type { ApiContext } from './api-context.js';
 import { StoreError } from './store.js';
 import { streamExport } from './export.js';
 
-export const DEFAULT_CAMPAIGN_PROTOCOL = { warmupRuns: 10, warmupMs: 20, minRuns: 30, maxRuns: 1000, maxMs: 2000, targetPrecision: 0.02 };
 
 const CreateCampaign = z.object({
   name: z.string().min(1).max(200),
@@ -40,7 +39,7 @@ function validateConfigs(configs: WireKernelConfig[]): WireKernelConfig[] {
 }
 
 /** A campaign's devices: each once, each an enrolled agent (not revoked, not a starter-pool device, which has no agent to measure on). */
-function campaignDevices(c: Coordinator, ids: readonly string[]): string[] {
+function campaignDevices(c: ApiContext, ids: readonly string[]): string[] {
   const seen = new Set<string>();
   for (const id of ids) {
     if (seen.has(id)) throw new HttpError(400, `deviceIds: ${id} is listed twice`);
@@ -58,7 +57,7 @@ function checkedProtocol<P extends { minRuns: number; maxRuns: number }>(p: P): 
   return p;
 }
 
-export async function handleApi(c: Coordinator, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function handleApi(c: ApiContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://x');
   let parts: string[];
   try {

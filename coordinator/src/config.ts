@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_PROTOCOL } from '@litepred/profiler';
 import { MeasurementProtocolSchema, RuntimeOptionsSchema } from '@litepred/protocol';
 
 export const FleetConfigSchema = z.object({
@@ -10,7 +11,8 @@ export const FleetConfigSchema = z.object({
   database: z.string().min(1),
   leaseMs: z.number().int().min(1000).default(120_000),
   heartbeatMs: z.number().int().min(100).default(10_000),
-  protocol: MeasurementProtocolSchema,
+  /** How campaigns measure by default (absent: the profiler's DEFAULT_PROTOCOL). */
+  protocol: MeasurementProtocolSchema.default(DEFAULT_PROTOCOL),
   /** Starter-pool measurements imported on start (a directory of JSONL, relative to the config file). */
   starterPool: z.string().min(1).optional(),
   /** Adapt every newly enrolled device at once, with this budget and target. */

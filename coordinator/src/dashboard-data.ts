@@ -2,7 +2,7 @@
 // adaptations), one device's predictors against its own measurements, and how well each device's
 // predictors rank every other device's kernels (the similarity the transfer relies on).
 import { logLinearResidual, spearman } from '@litepred/predictor';
-import type { Coordinator } from './server.js';
+import type { ApiContext } from './api-context.js';
 
 /** Results per second are counted over this window; the ETA assumes the rate holds. */
 const RATE_WINDOW_MS = 60_000;
@@ -16,10 +16,10 @@ const MIN_SIMILARITY_KERNELS = 20;
  * Task counts of finished campaigns, per coordinator: they never change again (a late result for a
  * cancelled task is not taken), and counting them anew every 2 s would walk every task ever made.
  */
-const finishedCounts = new WeakMap<Coordinator, Map<string, Record<string, number>>>();
+const finishedCounts = new WeakMap<ApiContext, Map<string, Record<string, number>>>();
 
 /** Runs on the coordinator's thread every 2 s per open dashboard: nothing in it may grow with the store's history. */
-export function overview(c: Coordinator) {
+export function overview(c: ApiContext) {
   const online = new Set(c.onlineDevices());
   const leased = c.store.outstandingLeases();
   const leasedByDevice = new Map<string, typeof leased>();
@@ -77,7 +77,7 @@ function spread<T>(items: readonly T[], max: number): T[] {
  * fitted on these kernels (their stored metrics are the held-out ones); adapted predictors were
  * fitted on a few of them.
  */
-export function accuracy(c: Coordinator, deviceId: string) {
+export function accuracy(c: ApiContext, deviceId: string) {
   c.store.getDevice(deviceId);
   const predictors = c.service.loaded(deviceId);
   const stored = new Map(c.service.storedFor(deviceId).map((p) => [p.kernelType, p]));
@@ -99,7 +99,7 @@ export function accuracy(c: Coordinator, deviceId: string) {
  * the log-linear residual LitePred's transfer minimises (lower = more alike); null where i has no
  * predictors or j too few measured kernels of i's types.
  */
-export function similarity(c: Coordinator) {
+export function similarity(c: ApiContext) {
   const devices = c.store.listDevices().filter((d) => !d.revoked).map((d) => d.id);
   const predictors = new Map(devices.map((id) => [id, c.service.loaded(id)]));
   const samples = new Map(devices.map((id) => [id, [...c.predictors.kernelSamples(id, ['profile', 'starter-pool', 'adaptation', 'check']).values()].flat()]));

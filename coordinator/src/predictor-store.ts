@@ -3,6 +3,7 @@
 // trained on. Same SQLite database as store.ts (schema in its migrations).
 import { createHash, randomBytes } from 'node:crypto';
 import { architectureOf, isArchitectureTask, type Fingerprint, type WireKernelConfig } from '@litepred/protocol';
+import { DEFAULT_PROTOCOL } from '@litepred/profiler';
 import type { CampaignPurpose, Store } from './store.js';
 import { StoreError } from './store.js';
 
@@ -91,7 +92,7 @@ export class PredictorStore {
         .run(deviceId, unusable, JSON.stringify(fingerprint), measuredAt, measuredAt);
       const campaignId = `cmp_pool_${deviceId}`;
       this.db.prepare("INSERT INTO campaigns (id, name, protocol, state, created_at, finished_at, purpose) VALUES (?, ?, ?, 'done', ?, ?, 'starter-pool')")
-        .run(campaignId, `starter pool: ${deviceId}`, JSON.stringify({ warmupRuns: 10, warmupMs: 20, minRuns: 30, maxRuns: 1000, maxMs: 2000, targetPrecision: 0.02 }), measuredAt, measuredAt);
+        .run(campaignId, `starter pool: ${deviceId}`, JSON.stringify(DEFAULT_PROTOCOL), measuredAt, measuredAt);
       const task = this.db.prepare("INSERT INTO tasks (campaign_id, device_id, config, state, attempts) VALUES (?, ?, ?, 'done', 1)");
       const m = this.db.prepare('INSERT INTO measurements (task_id, campaign_id, device_id, kernel_type, latency_ms, measurement, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
       for (const r of rows) {

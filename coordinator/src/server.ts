@@ -7,9 +7,11 @@ import {
   CloseCode, encode, encodeLease, ErrorCode, MAX_FRAME_BYTES, parseAgentMessage, PROTOCOL_VERSION, type CoordinatorMessage, type Fingerprint, type WireMeasurementProtocol,
 } from '@litepred/protocol';
 import { isStalePredictor, type PredictorData } from '@litepred/predictor';
+import { DEFAULT_PROTOCOL } from '@litepred/profiler';
 import { AdaptationRunner } from './adaptation.js';
 import { PredictorBuilds } from './build-worker.js';
-import { DEFAULT_CAMPAIGN_PROTOCOL, handleApi } from './api.js';
+import type { ApiContext, Peer } from './api-context.js';
+import { handleApi } from './api.js';
 import { Checkpointer } from './checkpointer.js';
 import { Ingest } from './ingest.js';
 import { PredictorService } from './predictor-service.js';
@@ -44,7 +46,6 @@ export interface CoordinatorOptions {
 export const DEFAULT_MAX_MODEL_NODES = 100_000;
 
 /** Who is on the other end of an upgrade: a known device, or a new one presenting an enrolment token. */
-type Peer = { kind: 'device'; deviceId: string } | { kind: 'enrol'; token: string };
 
 interface Connection {
   ws: WebSocket;
@@ -74,7 +75,7 @@ function reject(socket: Duplex, status: number, reason: string, message: string)
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
-export class Coordinator {
+export class Coordinator implements ApiContext {
   readonly store: Store;
   readonly predictors: PredictorStore;
   readonly service: PredictorService;
@@ -111,10 +112,10 @@ export class Coordinator {
     this.service = new PredictorService(this.store, this.predictors, this.log);
     this.predictWorker = new PredictWorker(options.database, this.log);
     this.maxModelNodes = options.maxModelNodes ?? DEFAULT_MAX_MODEL_NODES;
-    this.campaignProtocol = options.protocol ?? DEFAULT_CAMPAIGN_PROTOCOL;
+    this.campaignProtocol = options.protocol ?? DEFAULT_PROTOCOL;
     this.builds = new PredictorBuilds(options.database, this.service, this.log);
     this.adaptations = new AdaptationRunner(this.store, this.predictors, this.service, {
-      protocol: options.protocol ?? DEFAULT_CAMPAIGN_PROTOCOL, pollMs: options.adaptationPollMs, log: this.log,
+      protocol: options.protocol ?? DEFAULT_PROTOCOL, pollMs: options.adaptationPollMs, log: this.log,
       isOnline: (deviceId) => this.connections.has(deviceId),
     });
     // A finished profiling campaign gives its devices full-data predictors: they join the pool.

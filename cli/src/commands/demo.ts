@@ -9,7 +9,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Argv, CommandModule } from 'yargs';
 import { ARCHITECTURE_ROUNDS, saveIdentity, type Identity } from '@litepred/agent';
-import { Coordinator, DEFAULT_CAMPAIGN_PROTOCOL, loadFleetConfig } from '@litepred/coordinator';
+import { Coordinator, loadFleetConfig } from '@litepred/coordinator';
+import { DEFAULT_PROTOCOL } from '@litepred/profiler';
 import { architectureOf, architectureTask } from '@litepred/protocol';
 import { buildArchitectureModel, getSpace, SEARCH_SPACES, sampleArchitecture } from '@litepred/spaces';
 import { isStalePredictor, type PredictorData } from '@litepred/predictor';
@@ -144,7 +145,7 @@ async function endToEnd(c: Coordinator, deviceId: string, n: number): Promise<Mo
   const configs = Array.from({ length: n }, (_, i) => architectureTask(SEARCH_SPACES[i % SEARCH_SPACES.length]!.name, 9000 + i));
   const name = `demo check: ${deviceId}, ${n} models`;
   const existing = c.store.findCampaign(name);
-  const campaign = existing?.state === 'done' ? existing : c.store.createCampaign({ name, configs, deviceIds: [deviceId], protocol: DEFAULT_CAMPAIGN_PROTOCOL, purpose: 'check' });
+  const campaign = existing?.state === 'done' ? existing : c.store.createCampaign({ name, configs, deviceIds: [deviceId], protocol: DEFAULT_PROTOCOL, purpose: 'check' });
   say(existing?.state === 'done' ? `4. Reusing the end-to-end measurements of ${campaign.id}` : `4. The agent times ${n} other whole models end to end (${campaign.id})...`);
   await waitUntil(() => c.store.getCampaign(campaign.id).state !== 'running', 3_600_000, 'the end-to-end measurements');
   const measured = c.store.campaignResults(campaign.id);

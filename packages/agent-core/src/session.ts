@@ -296,7 +296,7 @@ export class AgentSession {
     // flagged; its results are therefore sent when the lease's closing check is done.
     for await (const item of measureWithDriftChecks(this.profiler, lease.tasks.map((t) => t.config), { every: lease.tasks.length, protocol: lease.protocol })) {
       // The profiler's Measurement is the wire measurement (checked field by field by the schema on arrival).
-      this.report(lease, lease.tasks[i++]!, { measurement: item.measurement as unknown as WireMeasurement, error: item.error });
+      this.report(lease, lease.tasks[i++]!, { measurement: item.measurement, error: item.error });
       if (this.stopped) return;
     }
   }

@@ -7,7 +7,7 @@ import type { KernelConfig } from '@litepred/kernels';
 import { seededRng } from '@litepred/nn';
 import { metrics, type Metrics } from './metrics.js';
 import type { Sample } from './mlp-predictor.js';
-import type { KernelLatencyPredictor } from './model-latency.js';
+import type { KernelLatencyPredictor } from './kernel-latency-predictor.js';
 import { fitLine, rankSources, type RankedCandidate, type SimilarityMeasure } from './similarity.js';
 import { RooflinePredictor } from './roofline-predictor.js';
 import { finegrained, RecalibratedPredictor } from './transfer.js';

@@ -7,7 +7,7 @@
 import type { KernelConfig } from '@litepred/kernels';
 import type { Decomposition } from './decompose/decompose.js';
 import { predictAs } from './fusion.js';
-import type { KernelLatencyPredictor } from './model-latency.js';
+import type { KernelLatencyPredictor } from './kernel-latency-predictor.js';
 import { solve } from './roofline-predictor.js';
 
 /**

@@ -5,10 +5,9 @@ import { predictAs } from './fusion.js';
 import { factorOf, type Composition } from './composition.js';
 import { decomposeModel, type Coverage, type Decomposition } from './decompose/decompose.js';
 
-export interface KernelLatencyPredictor {
-  kernelType: string;
-  predict(configs: readonly KernelConfig[]): number[];
-}
+import type { KernelLatencyPredictor } from './kernel-latency-predictor.js';
+
+export type { KernelLatencyPredictor };
 
 export interface ModelPrediction {
   latencyMs: number;

@@ -4,7 +4,7 @@ import { featureNames } from '@litepred/kernels';
 import { exportPredictor, type PredictorMetadata } from './export.js';
 import type { Metrics } from './metrics.js';
 import { MlpPredictor, type MlpPredictorData } from './mlp-predictor.js';
-import type { KernelLatencyPredictor } from './model-latency.js';
+import type { KernelLatencyPredictor } from './kernel-latency-predictor.js';
 import { exportMlpOnnx, exportRooflineOnnx, onnxInputs, PREDICTOR_INPUT, PREDICTOR_OUTPUT, type Calibration } from './onnx-export.js';
 import { RooflinePredictor, type RooflinePredictorData } from './roofline-predictor.js';
 import { RecalibratedPredictor } from './transfer.js';

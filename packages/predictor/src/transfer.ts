@@ -3,7 +3,7 @@
 import { compactConfig, resolveConfig, type KernelConfig } from '@litepred/kernels';
 import type { Rng } from '@litepred/nn';
 import { MlpPredictor, type Sample } from './mlp-predictor.js';
-import type { KernelLatencyPredictor } from './model-latency.js';
+import type { KernelLatencyPredictor } from './kernel-latency-predictor.js';
 import { fitLine } from './similarity.js';
 
 /** A source predictor mapped onto the new device: ms = exp(a) · source(config)^b. */

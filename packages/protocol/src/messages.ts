@@ -1,5 +1,14 @@
 // The messages, as zod schemas; the TypeScript types are inferred from them so the two never drift.
+// What is also a type of a lower package (a kernel config, a measurement, a runtime, a protocol) is
+// that package's type: its schema here is checked against it both ways at compile time (Same<>), so
+// the wire and the profiler cannot disagree and nothing is cast between them.
+import type { KernelConfig } from '@litepred/kernels';
+import { CONFIG_FIELDS } from '@litepred/kernels';
+import type { Measurement, MeasurementProtocol, RuntimeOptions as ProfilerRuntimeOptions } from '@litepred/profiler';
 import { z } from 'zod';
+
+/** true only where A and B are the same type (each assignable to the other). */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 
 export const PROTOCOL_VERSION = 2;
 /** Frames larger than this are refused by both sides (a results batch of 256 measurements fits). */
@@ -47,8 +56,12 @@ export const MeasurementProtocolSchema = z.object({
   rounds: positiveInt.max(20).optional(),
 });
 
-/** A kernel config on the wire: a type and integer fields (the kernel library validates the rest). */
-export const KernelConfigSchema = z.object({ type: z.string().min(1).max(64) }).catchall(z.number().int());
+const configFields = Object.fromEntries(CONFIG_FIELDS.map((f) => [f, z.number().int().optional()])) as Record<(typeof CONFIG_FIELDS)[number], z.ZodOptional<z.ZodNumber>>;
+/**
+ * A kernel config on the wire: a type and the kernel library's integer fields, nothing else (the
+ * kernel library validates which of them the type takes); SEED only for architecture tasks.
+ */
+export const KernelConfigSchema = z.strictObject({ type: z.string().min(1).max(64), ...configFields, SEED: z.number().int().optional() });
 
 const StatsSchema = z.object({
   n: z.number(), median: z.number(), p10: z.number(), p90: z.number(), min: z.number(), max: z.number(),
@@ -84,7 +97,7 @@ export const MeasurementSchema = z.object({
  */
 export const ARCHITECTURE_PREFIX = 'arch:';
 export const isArchitectureTask = (config: { type: string }) => config.type.startsWith(ARCHITECTURE_PREFIX);
-export const architectureTask = (space: string, seed: number): WireKernelConfig => ({ type: `${ARCHITECTURE_PREFIX}${space}`, SEED: seed }) as unknown as WireKernelConfig;
+export const architectureTask = (space: string, seed: number): WireKernelConfig => ({ type: `${ARCHITECTURE_PREFIX}${space}`, SEED: seed });
 export function architectureOf(config: WireKernelConfig): { space: string; seed: number } {
   if (!isArchitectureTask(config) || config.SEED === undefined) throw new Error(`not an architecture task (want { type: '${ARCHITECTURE_PREFIX}<space>', SEED: n }): ${JSON.stringify(config)}`);
   return { space: config.type.slice(ARCHITECTURE_PREFIX.length), seed: config.SEED };
@@ -130,12 +143,21 @@ export const CoordinatorMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('heartbeat'), t: z.number() }),
 ]);
 
-export type RuntimeOptions = z.infer<typeof RuntimeOptionsSchema>;
+export type RuntimeOptions = ProfilerRuntimeOptions;
 export type Fingerprint = z.infer<typeof FingerprintSchema>;
-export type WireMeasurementProtocol = z.infer<typeof MeasurementProtocolSchema>;
-export type WireKernelConfig = z.infer<typeof KernelConfigSchema>;
-export type WireMeasurement = z.infer<typeof MeasurementSchema>;
+export type WireMeasurementProtocol = MeasurementProtocol;
+/** A kernel config, or an architecture task's { type: 'arch:<space>', SEED }. */
+export type WireKernelConfig = KernelConfig & { readonly SEED?: number };
+export type WireMeasurement = Measurement;
 export type WireModelMeasurement = z.infer<typeof ModelMeasurementSchema>;
 export type TaskResult = z.infer<typeof TaskResultSchema>;
 export type AgentMessage = z.infer<typeof AgentMessageSchema>;
 export type CoordinatorMessage = z.infer<typeof CoordinatorMessageSchema>;
+
+// The compile-time checks: a field added to one side and not the other fails the build here.
+export const WIRE_TYPES_MATCH: [
+  Same<z.infer<typeof RuntimeOptionsSchema>, ProfilerRuntimeOptions>,
+  Same<z.infer<typeof MeasurementProtocolSchema>, MeasurementProtocol>,
+  Same<z.infer<typeof KernelConfigSchema>, WireKernelConfig>,
+  Same<z.infer<typeof MeasurementSchema>, Measurement>,
+] = [true, true, true, true];

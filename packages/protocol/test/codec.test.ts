@@ -34,3 +34,24 @@ describe('measurement protocol rounds', () => {
     }
   });
 });
+
+describe('kernel configs on the wire', () => {
+  const lease = (config: Record<string, unknown>) => JSON.stringify({
+    type: 'lease', leaseId: 'l1', campaignId: 'c1', expiresAt: 1,
+    protocol: { warmupRuns: 1, warmupMs: 0, minRuns: 10, maxRuns: 40, maxMs: 200, targetPrecision: 0.05 },
+    tasks: [{ taskId: 1, config }],
+  });
+
+  it('takes the kernel library fields, a rectangular width and an architecture task SEED', () => {
+    expect(parseCoordinatorMessage(lease({ type: 'conv-relu', HW: 48, W: 192, CIN: 3, COUT: 16, KERNEL_SIZE: 3, STRIDES: 2 })).ok).toBe(true);
+    expect(parseCoordinatorMessage(lease({ type: 'arch:mobilenetv2', SEED: 7 })).ok).toBe(true);
+  });
+
+  it('refuses a field the kernel library does not have, and a field that is not an integer', () => {
+    const unknown = parseCoordinatorMessage(lease({ type: 'relu', HW: 8, CIN: 8, CINN: 8 }));
+    expect(unknown.ok).toBe(false);
+    expect(JSON.stringify(unknown)).toContain('CINN');
+    expect(parseCoordinatorMessage(lease({ type: 'relu', HW: 8.5, CIN: 8 })).ok).toBe(false);
+    expect(parseCoordinatorMessage(lease({ type: 'relu', HW: '8', CIN: 8 })).ok).toBe(false);
+  });
+});
