@@ -26,7 +26,7 @@ const database = () => join(dir, 'fleet.sqlite');
 // A restart listens on the same port, so the agent process reconnects to it.
 let port = 0;
 const start = async (autoAdapt?: { budget: number; target: number }) => {
-  c = await Coordinator.start({ database: database(), port, heartbeatMs: 500, starterPool: STARTER_POOL_DIR.pathname, protocol: FAST_PROTOCOL, adaptationPollMs: 50, autoAdapt });
+  c = await Coordinator.start({ database: database(), port, heartbeatMs: 500, starterPool: STARTER_POOL_DIR.pathname, protocol: FAST_PROTOCOL, autoAdapt });
   port = c.address.port;
 };
 /** The CLI as a process: exit code, stdout (data) and everything printed (for messages). */

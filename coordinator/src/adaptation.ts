@@ -1,8 +1,9 @@
 // Adaptations: make predictors for a new device from the pool and a small budget of its own
-// measurements (adaptDevice), then its composition from a few whole models measured end to end. Every batch of measurements is a campaign named after the
-// adaptation and its phase, so the store holds the whole state: a coordinator restart or an agent
-// that dies mid-way resumes where it stopped (the same seeds redraw the same configs, and a
-// phase whose campaign exists is read back instead of measured again).
+// measurements (adaptDevice), then its composition from a few whole models measured end to end.
+// Every batch of measurements is a campaign linked to the adaptation and its phase, so the store
+// holds the whole state: a coordinator restart or an agent that dies mid-way resumes where it
+// stopped (the same seeds redraw the same configs, and a phase whose campaign exists is read back
+// instead of measured again). Waiting for a campaign is waiting for its event (events.ts).
 import { compactConfig, resolveConfig, type KernelConfig } from '@litepred/kernels';
 import { adaptDevice, FUSION_PAIRS, MIN_JUDGED_MS, fusionProbe, isFused, metrics, RecalibratedPredictor, recalibratedData, type RooflinePredictor, type BasePredictorData, type DeviceAdaptEvent, type KernelLatencyPredictor } from '@litepred/predictor';
 import { architectureOf, architectureTask, isArchitectureTask, type WireKernelConfig, type WireMeasurementProtocol } from '@litepred/protocol';
@@ -21,9 +22,11 @@ class Stopped extends Error {}
 export class AdaptationRunner {
   private readonly running = new Map<string, Promise<void>>();
   private stopping = false;
+  /** The campaign waits in progress: each one's way to give up when the runner stops. */
+  private readonly waits = new Set<() => void>();
 
   constructor(private readonly store: Store, private readonly predictors: PredictorStore, private readonly service: PredictorService,
-    private readonly options: { protocol: WireMeasurementProtocol; pollMs?: number; isOnline(deviceId: string): boolean; log(line: string): void }) {}
+    private readonly options: { protocol: WireMeasurementProtocol; isOnline(deviceId: string): boolean; log(line: string): void }) {}
 
   /** Starts adapting a device; refuses a device that is unknown, revoked, a pool device, or already adapting. */
   start(deviceId: string, options: Partial<AdaptationOptions> = {}): Adaptation {
@@ -52,6 +55,7 @@ export class AdaptationRunner {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    for (const stop of [...this.waits]) stop();
     await Promise.allSettled(this.running.values());
   }
 
@@ -146,22 +150,43 @@ export class AdaptationRunner {
 
   /** One batch of measurements on the adapting device: its campaign, created or found again, awaited. */
   private async measure(a: Adaptation, configs: KernelConfig[], phase: string, waiting: (why: string | null) => void): Promise<number[]> {
-    const name = `adapt ${a.id}: ${phase}`;
-    const campaign = this.store.findCampaign(name) ?? this.store.createCampaign({
-      name, configs: configs.map((c) => (isArchitectureTask(c) ? c : compactConfig(resolveConfig(c))) as WireKernelConfig), deviceIds: [a.deviceId], protocol: this.options.protocol, purpose: 'adaptation',
+    const campaign = this.store.findAdaptationCampaign(a.id, phase) ?? this.store.createCampaign({
+      name: `adapt ${a.id}: ${phase}`, adaptation: { id: a.id, phase },
+      configs: configs.map((c) => (isArchitectureTask(c) ? c : compactConfig(resolveConfig(c))) as WireKernelConfig), deviceIds: [a.deviceId], protocol: this.options.protocol, purpose: 'adaptation',
     });
-    for (;;) {
-      if (this.stopping) throw new Stopped();
-      const state = this.store.getCampaign(campaign.id).state;
-      if (state === 'cancelled') throw new Error(`its campaign ${campaign.id} (${phase}) was cancelled`);
-      if (state === 'done') break;
-      waiting(this.options.isOnline(a.deviceId) ? null : `device ${a.deviceId} is offline; waiting for its agent to reconnect`);
-      await new Promise((resolve) => setTimeout(resolve, this.options.pollMs ?? 200));
-    }
+    const state = await this.settled(campaign.id, a.deviceId, waiting);
+    if (state === 'cancelled') throw new Error(`its campaign ${campaign.id} (${phase}) was cancelled`);
     waiting(null);
     const rows = this.store.campaignResults(campaign.id);
     if (rows.length !== configs.length) throw new Error(`campaign ${campaign.id} has ${rows.length} tasks for ${configs.length} configs`);
     return rows.map((r) => r.latencyMs ?? Number.NaN);
+  }
+
+  /**
+   * Resolves when the campaign is done or cancelled (at once if it is already), saying meanwhile
+   * whether the device is offline; rejects with Stopped when the runner stops. On the fleet's
+   * events: nothing polls the store.
+   */
+  private settled(campaignId: string, deviceId: string, waiting: (why: string | null) => void): Promise<'done' | 'cancelled'> {
+    return new Promise((resolve, reject) => {
+      const events = this.store.events;
+      const presence = () => waiting(this.options.isOnline(deviceId) ? null : `device ${deviceId} is offline; waiting for its agent to reconnect`);
+      const onPresence = (id: string) => { if (id === deviceId) presence(); };
+      const onDone = (id: string) => { if (id === campaignId) finish(() => resolve('done')); };
+      const onCancelled = (id: string) => { if (id === campaignId) finish(() => resolve('cancelled')); };
+      const stop = () => finish(() => reject(new Stopped()));
+      const finish = (settle: () => void) => {
+        events.off('campaign.done', onDone).off('campaign.cancelled', onCancelled).off('device.connected', onPresence).off('device.disconnected', onPresence);
+        this.waits.delete(stop);
+        settle();
+      };
+      if (this.stopping) return reject(new Stopped());
+      events.on('campaign.done', onDone).on('campaign.cancelled', onCancelled).on('device.connected', onPresence).on('device.disconnected', onPresence);
+      this.waits.add(stop);
+      presence();
+      const state = this.store.getCampaign(campaignId).state;
+      if (state === 'done' || state === 'cancelled') finish(() => resolve(state));
+    });
   }
 }
 

@@ -64,4 +64,11 @@ export const MIGRATIONS: string[] = [
      device_id TEXT PRIMARY KEY REFERENCES devices(id), measured INTEGER NOT NULL, drift_flagged INTEGER NOT NULL);
    INSERT OR REPLACE INTO device_measurements (device_id, measured, drift_flagged)
      SELECT device_id, COUNT(*), SUM(CASE WHEN json_extract(measurement, '$.drift.flagged') = 1 THEN 1 ELSE 0 END) FROM measurements GROUP BY device_id;`,
+  // An adaptation's measurement rounds linked to it by column (they were found by their name,
+  // 'adapt <id>: <phase>', which the older rows are read back from).
+  `ALTER TABLE campaigns ADD COLUMN adaptation_id TEXT;
+   ALTER TABLE campaigns ADD COLUMN adaptation_phase TEXT;
+   UPDATE campaigns SET adaptation_id = substr(name, 7, instr(name, ': ') - 7), adaptation_phase = substr(name, instr(name, ': ') + 2)
+     WHERE purpose = 'adaptation' AND name LIKE 'adapt %: %';
+   CREATE INDEX campaigns_by_adaptation ON campaigns(adaptation_id, adaptation_phase) WHERE adaptation_id IS NOT NULL;`,
 ];

@@ -34,8 +34,6 @@ export interface CoordinatorOptions {
   starterPool?: string;
   /** How adaptation campaigns measure (default: the campaign default). */
   protocol?: WireMeasurementProtocol;
-  /** How often an adaptation checks its campaign (ms). */
-  adaptationPollMs?: number;
   /** Adapt every newly enrolled device at once with these settings. */
   autoAdapt?: { budget: number; target: number };
   /** Models with more nodes than this are refused by predict (413) before they are parsed. */
@@ -115,11 +113,11 @@ export class Coordinator implements ApiContext {
     this.campaignProtocol = options.protocol ?? DEFAULT_PROTOCOL;
     this.builds = new PredictorBuilds(options.database, this.service, this.log);
     this.adaptations = new AdaptationRunner(this.store, this.predictors, this.service, {
-      protocol: options.protocol ?? DEFAULT_PROTOCOL, pollMs: options.adaptationPollMs, log: this.log,
+      protocol: options.protocol ?? DEFAULT_PROTOCOL, log: this.log,
       isOnline: (deviceId) => this.connections.has(deviceId),
     });
     // A finished profiling campaign gives its devices full-data predictors: they join the pool.
-    this.store.onCampaignDone = (campaignId) => setImmediate(() => this.buildAfterCampaign(campaignId));
+    this.store.events.on('campaign.done', (campaignId) => setImmediate(() => this.buildAfterCampaign(campaignId)));
     this.ingest = new Ingest(this.store);
     this.leaseMs = options.leaseMs ?? 120_000;
     this.autoAdapt = options.autoAdapt;
@@ -335,6 +333,7 @@ export class Coordinator implements ApiContext {
       previous.ws.close(CloseCode.REPLACED, 'replaced by a newer connection');
     }
     this.connections.set(conn.deviceId!, conn);
+    this.store.events.emit('device.connected', conn.deviceId!);
     this.send(conn.ws, { type: 'welcome', v: PROTOCOL_VERSION, deviceId: conn.deviceId!, credential, heartbeatMs: this.heartbeatMs });
     if (credential && this.autoAdapt) {
       try {
@@ -350,6 +349,7 @@ export class Coordinator implements ApiContext {
     const id = conn.deviceId;
     if (!id || this.connections.get(id) !== conn) return;
     this.connections.delete(id);
+    this.store.events.emit('device.disconnected', id);
     // While stopping, sockets close after the store does; their leases are freed on the next start.
     if (this.stopping) return;
     this.store.touchDevice(id);

@@ -8,6 +8,7 @@ import { Leases } from './leases.js';
 import { PendingTasks } from './pending.js';
 import { resultProblem } from './result-check.js';
 import { MIGRATIONS } from './schema.js';
+import { FleetEvents } from './events.js';
 
 /** How far back resultsSince can look. */
 const RECENT_SECONDS = 300;
@@ -37,7 +38,11 @@ export type CampaignPurpose = 'profile' | 'adaptation' | 'starter-pool' | 'check
 /** A task a transaction inserted: device, task id, config JSON. */
 type NewTask = [string, number, string];
 
-export interface CampaignInput { name: string; configs: WireKernelConfig[]; deviceIds: string[]; protocol: WireMeasurementProtocol; purpose?: CampaignPurpose }
+export interface CampaignInput {
+  name: string; configs: WireKernelConfig[]; deviceIds: string[]; protocol: WireMeasurementProtocol; purpose?: CampaignPurpose;
+  /** An adaptation's measurement round: the adaptation and its phase (findAdaptationCampaign). */
+  adaptation?: { id: string; phase: string };
+}
 export interface Campaign { id: string; name: string; protocol: WireMeasurementProtocol; state: 'creating' | 'running' | 'done' | 'cancelled'; createdAt: number; finishedAt: number | null; purpose: CampaignPurpose }
 /** A lease as the store hands it out; each task's config comes serialised too (encodeLease). */
 export interface Lease { leaseId: string; campaignId: string; protocol: WireMeasurementProtocol; expiresAt: number; tasks: { taskId: number; config: WireKernelConfig; configJson: string }[] }
@@ -65,8 +70,8 @@ export class Store {
   private readonly losses = new Map<number, number>();
   /** Measurements stored per campaign and second, for the last RECENT_SECONDS (resultsSince). */
   private readonly recent = new Map<string, Map<number, number>>();
-  /** Called after the commit that finished a campaign (its last task done or failed). */
-  onCampaignDone?: (campaignId: string) => void;
+  /** campaign.done and campaign.cancelled, emitted after their commit. */
+  readonly events: FleetEvents;
 
   /** Prepared once per SQL text: preparing costs more than running most of these. */
   private sql(text: string): Database.Statement {
@@ -76,7 +81,8 @@ export class Store {
   }
 
   /** `readonly`: a reader beside the coordinator's connection (build-worker.ts); no migrations, no writes. */
-  constructor(path: string, options: { autoCheckpoint?: boolean; readonly?: boolean } = {}) {
+  constructor(path: string, options: { autoCheckpoint?: boolean; readonly?: boolean; events?: FleetEvents } = {}) {
+    this.events = options.events ?? new FleetEvents();
     // Owner-only: the store holds credential hashes and the fleet's measurements. Created so before
     // SQLite opens it (SQLite gives its -wal and -shm files the database's mode); an older store is narrowed.
     if (!options.readonly && path !== ':memory:') {
@@ -126,6 +132,7 @@ export class Store {
     this.leases.drop((l) => l.campaignId === id);
     this.pending.removeCampaign(id);
     this.protocols.delete(id);
+    this.events.emit('campaign.cancelled', id);
   }
 
   private migrate(): void {
@@ -303,8 +310,8 @@ export class Store {
       if (device.revoked) throw new StoreError('INVALID', `device ${d} is revoked`);
     }
     const id = `cmp_${randomBytes(6).toString('hex')}`;
-    this.db.prepare("INSERT INTO campaigns (id, name, protocol, state, created_at, purpose) VALUES (?, ?, ?, 'creating', ?, ?)")
-      .run(id, input.name, JSON.stringify(input.protocol), Date.now(), input.purpose ?? 'profile');
+    this.db.prepare("INSERT INTO campaigns (id, name, protocol, state, created_at, purpose, adaptation_id, adaptation_phase) VALUES (?, ?, ?, 'creating', ?, ?, ?, ?)")
+      .run(id, input.name, JSON.stringify(input.protocol), Date.now(), input.purpose ?? 'profile', input.adaptation?.id ?? null, input.adaptation?.phase ?? null);
     yield id;
     const insert = this.sql("INSERT INTO tasks (campaign_id, device_id, config, state) VALUES (?, ?, ?, 'pending')");
     const configs = input.configs.map((c) => JSON.stringify(c)); // once per config, not per task
@@ -441,7 +448,7 @@ export class Store {
       this.pending.campaignFinished(c);
       this.protocols.delete(c);
     }
-    for (const c of finished) this.onCampaignDone?.(c);
+    for (const c of finished) this.events.emit('campaign.done', c);
   }
 
   /** Tasks out on leases right now, per device and campaign. */
@@ -503,7 +510,7 @@ export class Store {
       this.pending.campaignFinished(c);
       this.protocols.delete(c); // nothing of it is leased again
     }
-    for (const c of finished) this.onCampaignDone?.(c);
+    for (const c of finished) this.events.emit('campaign.done', c);
     return { acked, rejected };
   }
 
@@ -572,9 +579,15 @@ export class Store {
     return this.sql("UPDATE campaigns SET state = 'done', finished_at = ? WHERE id = ? AND state = 'running'").run(Date.now(), campaignId).changes > 0;
   }
 
-  /** The newest campaign of that name, if any (adaptations find their own measurement rounds by name). */
+  /** The newest campaign of that name, if any. */
   findCampaign(name: string): Campaign | undefined {
     const row = this.sql('SELECT * FROM campaigns WHERE name = ? ORDER BY created_at DESC LIMIT 1').get(name) as CampaignRow | undefined;
+    return row ? toCampaign(row) : undefined;
+  }
+
+  /** An adaptation's measurement round of that phase, if it was created (the newest, should there be two). */
+  findAdaptationCampaign(adaptationId: string, phase: string): Campaign | undefined {
+    const row = this.sql('SELECT * FROM campaigns WHERE adaptation_id = ? AND adaptation_phase = ? ORDER BY created_at DESC LIMIT 1').get(adaptationId, phase) as CampaignRow | undefined;
     return row ? toCampaign(row) : undefined;
   }
 

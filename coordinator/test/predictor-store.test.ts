@@ -61,14 +61,23 @@ describe('predictor store', () => {
     const ps = new PredictorStore(store);
     const { token } = store.createEnrolmentToken();
     const { deviceId } = store.enrolDevice(token, fingerprint);
-    const campaign = store.createCampaign({ name: 'adapt x: probe', configs: [{ type: 'relu', HW: 8, CIN: 8 }], deviceIds: [deviceId], protocol, purpose: 'adaptation' });
+    const campaign = store.createCampaign({ name: 'adapt x: probe', adaptation: { id: 'x', phase: 'probe' }, configs: [{ type: 'relu', HW: 8, CIN: 8 }], deviceIds: [deviceId], protocol, purpose: 'adaptation' });
     const lease = store.leaseTasks(deviceId, 1, 60_000)!;
     store.recordResults(deviceId, [{ taskId: lease.tasks[0]!.taskId, leaseId: lease.leaseId, measurement: { config: { type: 'relu', HW: 8, CIN: 8 }, latencyMs: 0.01 } as never }]);
     expect(store.getCampaign(campaign.id).state).toBe('done');
     expect(ps.kernelSamples(deviceId).size).toBe(0);
     expect(ps.kernelSamples(deviceId, ['adaptation']).get('relu')).toHaveLength(1);
-    expect(store.findCampaign('adapt x: probe')?.id).toBe(campaign.id);
+    expect(store.findAdaptationCampaign('x', 'probe')?.id).toBe(campaign.id);
+    expect(store.findAdaptationCampaign('x', 'held-out')).toBeUndefined();
     expect(store.campaignResults(campaign.id)).toMatchObject([{ state: 'done', latencyMs: 0.01 }]);
+    // A store from before the link found an adaptation's rounds by name: the upgrade reads the link from it.
+    store.db.exec('DROP INDEX campaigns_by_adaptation; ALTER TABLE campaigns DROP COLUMN adaptation_phase; ALTER TABLE campaigns DROP COLUMN adaptation_id; PRAGMA user_version = 7');
+    const file = store.db.name;
+    store.close();
+    const upgraded = new Store(file);
+    expect(upgraded.findAdaptationCampaign('x', 'probe')?.id).toBe(campaign.id);
+    expect(upgraded.findAdaptationCampaign('x', 'probe: more')).toBeUndefined();
+    upgraded.close();
   });
 
   it('keeps a device\'s run overhead until it has new measurements, then reads it again', () => {

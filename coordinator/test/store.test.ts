@@ -33,10 +33,10 @@ describe('store', () => {
     const path = join(dir(), 'db.sqlite');
     const s1 = new Store(path);
     expect(s1.db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(s1.db.pragma('user_version', { simple: true })).toBe(7);
+    expect(s1.db.pragma('user_version', { simple: true })).toBe(8);
     s1.close();
     const s2 = new Store(path); // reopening does not re-run migrations
-    expect(s2.db.pragma('user_version', { simple: true })).toBe(7);
+    expect(s2.db.pragma('user_version', { simple: true })).toBe(8);
     s2.close();
   });
 
@@ -202,7 +202,7 @@ describe('store', () => {
     expect(store.resultsSince(Date.now() + 1000)).toEqual(new Map());
 
     // A store from before the counters: they are filled from what it holds.
-    store.db.exec('DROP TABLE device_measurements; PRAGMA user_version = 6');
+    store.db.exec('DROP TABLE device_measurements; DROP INDEX campaigns_by_adaptation; ALTER TABLE campaigns DROP COLUMN adaptation_phase; ALTER TABLE campaigns DROP COLUMN adaptation_id; PRAGMA user_version = 6');
     const file = store.db.name;
     store.close();
     const upgraded = new Store(file);
@@ -240,8 +240,10 @@ describe('store', () => {
     expect(store.leaseTasks(a.deviceId, 3, 60_000)!.tasks.map((t) => t.taskId)).toEqual(first.tasks.map((t) => t.taskId));
   });
 
-  it('stores a result once however often it arrives, and finishes the campaign', () => {
+  it('stores a result once however often it arrives, and finishes the campaign (once, as an event after the commit)', () => {
     const { store, a, b, campaign } = setup();
+    const done: string[] = [];
+    store.events.on('campaign.done', (id) => done.push(`${id} ${store.getCampaign(id).state}`));
     for (const device of [a, b]) {
       const lease = store.leaseTasks(device.deviceId, 3, 60_000)!;
       const items = lease.tasks.map((t) => ({ taskId: t.taskId, leaseId: lease.leaseId, measurement: measurement(t.config) }));
@@ -250,6 +252,7 @@ describe('store', () => {
     }
     expect(store.taskCounts(campaign.id)).toEqual({ tasks: 6, measurements: 6, distinctMeasuredTasks: 6 }); // ...and stored once
     expect(store.getCampaign(campaign.id).state).toBe('done');
+    expect(done).toEqual([`${campaign.id} done`]);
   });
 
   it("refuses results for another device's task", () => {
@@ -262,7 +265,10 @@ describe('store', () => {
 
   it('cancels a campaign: nothing more is leased', () => {
     const { store, a, campaign } = setup();
+    const cancelled: string[] = [];
+    store.events.on('campaign.cancelled', (id) => cancelled.push(id));
     store.cancelCampaign(campaign.id);
+    expect(cancelled).toEqual([campaign.id]);
     expect(store.leaseTasks(a.deviceId, 5, 60_000)).toBeUndefined();
     expect(() => store.cancelCampaign(campaign.id)).toThrow(/already cancelled/);
   });
