@@ -8,6 +8,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { PredictorService, type FullDataPlan } from './predictor-service.js';
 import { PredictorStore } from './predictor-store.js';
 import { Store } from './store.js';
+import type { FleetEvents } from './events.js';
 
 export type BuildReport = { deviceId: string; built: number } | { deviceId: string; error: string };
 type WorkerMessage = { plan: FullDataPlan } | { deviceId: string; error: string };
@@ -46,7 +47,8 @@ export class PredictorBuilds {
   private runningCount = 0;
   private stopped = false;
 
-  constructor(private readonly database: string, private readonly service: PredictorService, private readonly log: (line: string) => void) {}
+  constructor(private readonly database: string, private readonly service: PredictorService, private readonly log: (line: string) => void,
+    private readonly events?: FleetEvents) {}
 
   /** Devices being built or waiting to be. */
   get pending(): number {
@@ -74,7 +76,10 @@ export class PredictorBuilds {
     let one = '';
     this.running = buildInWorker(this.database, deviceIds, (r) => {
       if ('error' in r) this.log(`${r.deviceId}: building predictors failed: ${r.error}`);
-      else if (r.built > 0) { devices++; types += r.built; one = r.deviceId; }
+      else if (r.built > 0) {
+        devices++; types += r.built; one = r.deviceId;
+        this.events?.emit('predictors.built', r.deviceId);
+      }
     }, this.service);
     void this.running.done.then(() => {
       if (devices > 0) this.log(devices === 1 ? `${one}: full-data predictors built for ${types} kernel type(s)` : `full-data predictors built for ${devices} device(s), ${types} predictor(s) in all`);

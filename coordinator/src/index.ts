@@ -6,5 +6,6 @@ export * from './predictor-service.js';
 export * from './adaptation.js';
 export * from './starter-pool.js';
 export { correctDrift, driftFactors } from './pool-drift.js';
-export { buildInWorker, type BuildReport } from './build-worker.js';
+export { buildInWorker, PredictorBuilds, type BuildReport } from './build-worker.js';
+export { FleetEvents, type FleetEventMap } from './events.js';
 export { PredictWorker, PREDICT_QUEUE } from './predict-worker.js';

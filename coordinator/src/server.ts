@@ -111,7 +111,7 @@ export class Coordinator implements ApiContext {
     this.predictWorker = new PredictWorker(options.database, this.log);
     this.maxModelNodes = options.maxModelNodes ?? DEFAULT_MAX_MODEL_NODES;
     this.campaignProtocol = options.protocol ?? DEFAULT_PROTOCOL;
-    this.builds = new PredictorBuilds(options.database, this.service, this.log);
+    this.builds = new PredictorBuilds(options.database, this.service, this.log, this.store.events);
     this.adaptations = new AdaptationRunner(this.store, this.predictors, this.service, {
       protocol: options.protocol ?? DEFAULT_PROTOCOL, log: this.log,
       isOnline: (deviceId) => this.connections.has(deviceId),

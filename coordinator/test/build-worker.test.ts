@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildInWorker, PredictorService, PredictorStore, Store, type BuildReport } from '@litepred/coordinator';
+import { buildInWorker, PredictorBuilds, PredictorService, PredictorStore, Store, type BuildReport } from '@litepred/coordinator';
 import type { Fingerprint } from '@litepred/protocol';
 
 const fingerprint: Fingerprint = {
@@ -53,6 +53,23 @@ describe('predictor builds in a worker', () => {
     await buildInWorker(database, ids, (r) => again.push(r), service).done;
     expect(again).toEqual(ids.map((deviceId) => ({ deviceId, built: 0 })));
     expect(predictors.latestPredictors(ids[0]!)[0]!.version).toBe(1);
+    store.close();
+  });
+
+  it('says predictors.built for each device whose predictors it built, once they are stored', async () => {
+    const { database, store, ids } = storeWithMeasurements(2);
+    const predictors = new PredictorStore(store);
+    const builds = new PredictorBuilds(database, new PredictorService(store, predictors), () => undefined, store.events);
+    const built = new Promise<string[]>((resolve) => {
+      const seen: string[] = [];
+      store.events.on('predictors.built', (id) => {
+        expect(predictors.latestPredictors(id)).toHaveLength(1);
+        if (seen.push(id) === ids.length) resolve(seen);
+      });
+    });
+    builds.add(ids);
+    expect((await built).sort()).toEqual([...ids].sort());
+    await builds.stop();
     store.close();
   });
 });
