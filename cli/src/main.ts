@@ -33,9 +33,14 @@ await yargs(hideBin(process.argv))
   .demandCommand(1, 'name a command (see --help)')
   .strict()
   .recommendCommands()
-  .fail((message, error) => {
-    // Bad input gets one clear line and exit code 2; no stack trace for a user's mistake.
+  .fail((message, error, y) => {
+    // Bad input gets one clear line and exit code 2; no stack trace for a user's mistake. A command
+    // missing its argument (`litepred token revoke`) also gets that command's usage.
     const text = error?.message ?? message;
+    if (!error && /^Not enough non-option arguments/.test(message)) {
+      y.showHelp((usage) => console.error(`${usage}\n\nlitepred: an argument is missing: the command takes the one in <> above`));
+      process.exit(2);
+    }
     console.error(`litepred: ${text}`);
     if (!error) console.error('Run with --help for usage.');
     process.exit(2);

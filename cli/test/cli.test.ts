@@ -17,12 +17,42 @@ describe('litepred CLI', () => {
     expect(rows.find((x) => x.type === 'conv-bn-relu')!.features).toEqual(['HW', 'CIN', 'COUT', 'KERNEL_SIZE', 'STRIDES', 'FLOPS', 'PARAMS', 'GROUPS', 'W', 'DILATION']);
   });
 
-  it('has --help on every command', () => {
-    for (const cmd of [[], ['kernels'], ['profile'], ['demo'], ['spaces'], ['sample'], ['decompose']]) {
+  it('has --help on every command and subcommand, found from the help itself', () => {
+    const commandsIn = (help: string, prefix: string[]) => [...help.matchAll(new RegExp(`^  litepred ${prefix.map((p) => `${p} `).join('')}([a-z-]+)`, 'gm'))].map((m) => [...prefix, m[1]!]);
+    const top = litepred('--help');
+    expect(top.code).toBe(0);
+    const seen: string[] = [];
+    for (const cmd of commandsIn(top.stdout, [])) {
       const r = litepred(...cmd, '--help');
-      expect(r.code).toBe(0);
+      expect(r.code, cmd.join(' ')).toBe(0);
       expect(r.stdout).toMatch(/--help/);
+      seen.push(cmd.join(' '));
+      for (const sub of commandsIn(r.stdout, cmd)) {
+        const s = litepred(...sub, '--help');
+        expect(s.code, sub.join(' ')).toBe(0);
+        expect(s.stdout).toContain(`litepred ${sub.join(' ')}`);
+        seen.push(sub.join(' '));
+      }
     }
+    expect(seen).toEqual(expect.arrayContaining(['profile', 'decompose', 'predict', 'agent', 'token create', 'token revoke', 'device list', 'campaign create',
+      'campaign status', 'results export', 'predictor pull', 'adaptation status', 'spaces sample', 'kernels list', 'coordinator start']));
+  });
+
+  it("shows a subcommand's own options only, and its usage when its argument is missing", () => {
+    const status = litepred('campaign', 'status', '--help').stdout;
+    expect(status).toContain('--watch');
+    expect(status).not.toContain('--sample');
+    expect(status).not.toContain('--all-devices');
+    const create = litepred('campaign', 'create', '--help').stdout;
+    expect(create).toContain('--sample');
+    expect(create).not.toContain('--watch');
+    const missing = litepred('campaign', 'status');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('litepred campaign status <id>');
+    expect(missing.stderr).toMatch(/an argument is missing/);
+    const noVerb = litepred('campaign');
+    expect(noVerb.code).toBe(2);
+    expect(noVerb.stderr).toMatch(/name a campaign command: create, list, status, cancel/);
   });
 
   it('profiles one config and prints the measurement as JSON', () => {

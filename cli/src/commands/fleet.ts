@@ -9,21 +9,23 @@ import { adminTokenFile, Client, withClientOptions, type ClientArgs } from '../c
 import { sampleConfigs } from '@litepred/sampler';
 import { spaceKernelTypes } from '@litepred/spaces';
 import { loadConfigFile } from '../config-files.js';
+import { commandGroup } from './group.js';
 import { formatTable } from '../table.js';
 
 type Args<T> = T & ClientArgs & { json?: boolean };
 const print = (json: boolean | undefined, data: unknown, text: () => string) => console.log(json ? JSON.stringify(data, null, 2) : text());
 const ago = (t: number) => `${Math.round((Date.now() - t) / 1000)} s ago`;
 
-export const coordinatorCommand: CommandModule = {
-  command: 'coordinator <action>',
-  describe: 'run the coordinator',
+const coordinatorStart: CommandModule = {
+  command: 'start',
+  describe: 'start the coordinator (HTTP API, dashboard and the agents\' WebSocket on one port); Ctrl-C stops it',
   builder: (y) => y
-    .positional('action', { choices: ['start'] as const })
     .option('config', { type: 'string', default: 'fleet.config.json', describe: 'fleet config' })
     .option('host', { type: 'string', describe: 'listen address (default: from the config)' })
     .option('port', { type: 'number', describe: 'listen port (default: from the config; 0 picks a free one)' })
-    .option('database', { type: 'string', describe: 'SQLite file (default: from the config)' }),
+    .option('database', { type: 'string', describe: 'SQLite file (default: from the config)' })
+    .example('$0 coordinator start', 'on fleet.config.json: 127.0.0.1:7420, .litepred/litepred.sqlite, the starter pool')
+    .example('$0 coordinator start --host 0.0.0.0 --port 7420', 'reachable from the boards on the network'),
   handler: async (argv) => {
     const config = loadFleetConfig(argv.config as string);
     const database = (argv.database as string | undefined) ?? config.database;
@@ -51,33 +53,23 @@ export const coordinatorCommand: CommandModule = {
   },
 };
 
-export const tokenCommand: CommandModule<object, Args<{ action: string; id?: string; label?: string; 'ttl-hours': number; 'max-uses': number; qr?: boolean }>> = {
-  command: 'token <action> [id]',
-  describe: 'enrolment tokens: create (one device within 24 h unless told otherwise), list, revoke ID',
+export const coordinatorCommand = commandGroup('coordinator', 'run the coordinator', [coordinatorStart]);
+
+type TokenCreateArgs = Args<{ label?: string; 'ttl-hours': number; 'max-uses': number; qr: boolean }>;
+
+const tokenCreate: CommandModule<object, TokenCreateArgs> = {
+  command: 'create',
+  describe: 'a new enrolment token (one device within 24 h unless told otherwise), with the command and browser link that use it',
   builder: (y: Argv) => withClientOptions(y)
-    .positional('action', { choices: ['create', 'list', 'revoke'] as const })
-    .positional('id', { type: 'string', describe: 'the token id to revoke (token list shows them)' })
     .option('label', { type: 'string', describe: 'a note for the operator' })
-    .option('ttl-hours', { type: 'number', default: 24, describe: 'create: expires after this many hours (0: never)' })
-    .option('max-uses', { type: 'number', default: 1, describe: 'create: enrols at most this many devices (0: any number)' })
+    .option('ttl-hours', { type: 'number', default: 24, describe: 'expires after this many hours (0: never)' })
+    .option('max-uses', { type: 'number', default: 1, describe: 'enrols at most this many devices (0: any number)' })
     .option('qr', { type: 'boolean', default: false, describe: 'also print the browser enrolment link as a QR code (scan it with a phone)' })
     .option('json', { type: 'boolean', default: false })
     .example('$0 token create', 'a token for one device, valid for 24 hours')
-    .example('$0 token create --max-uses 20 --ttl-hours 2 --label lab', 'for a rack of 20 boards this afternoon')
-    .example('$0 token revoke 3f2a…', 'stops a token enrolling anything more') as unknown as Argv<Args<{ action: string; 'ttl-hours': number; 'max-uses': number }>>,
+    .example('$0 token create --max-uses 20 --ttl-hours 2 --label lab', 'for a rack of 20 boards this afternoon') as unknown as Argv<TokenCreateArgs>,
   handler: async (a) => {
     const client = Client.from(a);
-    if (a.action === 'list') {
-      const tokens = await client.request<EnrolmentToken[]>('GET', '/api/tokens');
-      print(a.json, tokens, () => formatTable(['id', 'label', 'state', 'uses', 'created', 'expires'], tokens.map((t) => [
-        t.id, t.label, t.state, `${t.uses}/${t.maxUses ?? 'any'}`, ago(t.createdAt), t.expiresAt === null ? 'never' : new Date(t.expiresAt).toISOString()])));
-      return;
-    }
-    if (a.action === 'revoke') {
-      if (!a.id) throw new Error('token revoke needs the token id (litepred token list shows them)');
-      print(a.json, await client.request('POST', `/api/tokens/${encodeURIComponent(a.id)}/revoke`), () => `${a.id} revoked: it enrols nothing more (devices it enrolled stay; litepred device revoke removes one)`);
-      return;
-    }
     for (const [flag, v] of [['ttl-hours', a['ttl-hours']], ['max-uses', a['max-uses']]] as const) {
       if (!(Number.isFinite(v) && v >= 0)) throw new Error(`--${flag}: a number of at least 0, not ${v}`);
     }
@@ -93,27 +85,56 @@ export const tokenCommand: CommandModule<object, Args<{ action: string; id?: str
   },
 };
 
-export const deviceCommand: CommandModule<object, Args<{ action: string; id?: string }>> = {
-  command: 'device <action> [id]',
-  describe: 'enrolled devices: list, revoke ID',
-  builder: (y: Argv) => withClientOptions(y)
-    .positional('action', { choices: ['list', 'revoke'] as const })
-    .positional('id', { type: 'string' })
-    .option('json', { type: 'boolean', default: false }) as unknown as Argv<Args<{ action: string; id?: string }>>,
+const tokenList: CommandModule<object, Args<object>> = {
+  command: 'list',
+  describe: 'every enrolment token: state, uses, expiry',
+  builder: (y: Argv) => withClientOptions(y).option('json', { type: 'boolean', default: false }) as unknown as Argv<Args<object>>,
   handler: async (a) => {
-    const client = Client.from(a);
-    if (a.action === 'revoke') {
-      if (!a.id) throw new Error('device revoke needs the device id');
-      print(a.json, await client.request('POST', `/api/devices/${encodeURIComponent(a.id)}/revoke`), () => `${a.id} revoked`);
-      return;
-    }
-    const devices = await client.request<(Device & { online: boolean })[]>('GET', '/api/devices');
+    const tokens = await Client.from(a).request<EnrolmentToken[]>('GET', '/api/tokens');
+    print(a.json, tokens, () => formatTable(['id', 'label', 'state', 'uses', 'created', 'expires'], tokens.map((t) => [
+      t.id, t.label, t.state, `${t.uses}/${t.maxUses ?? 'any'}`, ago(t.createdAt), t.expiresAt === null ? 'never' : new Date(t.expiresAt).toISOString()])));
+  },
+};
+
+const tokenRevoke: CommandModule<object, Args<{ id: string }>> = {
+  command: 'revoke <id>',
+  describe: 'stop a token enrolling anything more (devices it enrolled stay)',
+  builder: (y: Argv) => withClientOptions(y)
+    .positional('id', { type: 'string', demandOption: true, describe: 'the token id (litepred token list shows them)' })
+    .option('json', { type: 'boolean', default: false })
+    .example('$0 token revoke 3f2a…', 'stops a token enrolling anything more') as unknown as Argv<Args<{ id: string }>>,
+  handler: async (a) => {
+    print(a.json, await Client.from(a).request('POST', `/api/tokens/${encodeURIComponent(a.id)}/revoke`), () => `${a.id} revoked: it enrols nothing more (devices it enrolled stay; litepred device revoke removes one)`);
+  },
+};
+
+export const tokenCommand = commandGroup('token', 'enrolment tokens: create, list, revoke', [tokenCreate, tokenList, tokenRevoke]);
+
+const deviceList: CommandModule<object, Args<object>> = {
+  command: 'list',
+  describe: 'enrolled devices: online or not, fingerprint, runtime, last seen',
+  builder: (y: Argv) => withClientOptions(y).option('json', { type: 'boolean', default: false }) as unknown as Argv<Args<object>>,
+  handler: async (a) => {
+    const devices = await Client.from(a).request<(Device & { online: boolean })[]>('GET', '/api/devices');
     print(a.json, devices, () => formatTable(['device', 'state', 'cpu', 'cores', 'runtime', 'threads', 'opt', 'os', 'last seen'], devices.map((d) => [
       d.id, d.revoked ? 'revoked' : d.online ? 'online' : 'offline', d.fingerprint.cpuModel, d.fingerprint.cores,
       `${d.fingerprint.runtime.backend} ${d.fingerprint.runtimeVersion} (${d.fingerprint.executionProvider})`, d.fingerprint.runtime.threads,
       d.fingerprint.runtime.graphOptimizationLevel, d.fingerprint.os, ago(d.lastSeenAt)])));
   },
 };
+
+const deviceRevoke: CommandModule<object, Args<{ id: string }>> = {
+  command: 'revoke <id>',
+  describe: 'revoke a device: its connection is closed, its open tasks fail, its measurements stay',
+  builder: (y: Argv) => withClientOptions(y)
+    .positional('id', { type: 'string', demandOption: true, describe: 'the device id (litepred device list)' })
+    .option('json', { type: 'boolean', default: false }) as unknown as Argv<Args<{ id: string }>>,
+  handler: async (a) => {
+    print(a.json, await Client.from(a).request('POST', `/api/devices/${encodeURIComponent(a.id)}/revoke`), () => `${a.id} revoked`);
+  },
+};
+
+export const deviceCommand = commandGroup('device', 'enrolled devices: list, revoke', [deviceList, deviceRevoke]);
 
 function progressTable(progress: DeviceProgress[]): string {
   return formatTable(['device', 'done', 'failed', 'leased', 'pending', 'cancelled', 'progress'], progress.map((p) => {
@@ -122,54 +143,63 @@ function progressTable(progress: DeviceProgress[]): string {
   }));
 }
 
-interface CampaignArgs { action: string; id?: string; name?: string; file?: string; kernel?: string; sample?: number; types: 'all' | 'spaces'; seed: number; device: string[]; 'all-devices': boolean; watch: boolean }
+interface CampaignCreateArgs { name?: string; file?: string; kernel?: string; sample?: number; types: 'all' | 'spaces'; seed: number; device: string[]; 'all-devices': boolean }
 
-export const campaignCommand: CommandModule<object, Args<CampaignArgs>> = {
-  command: 'campaign <action> [id]',
-  describe: 'profiling campaigns: create, list, status ID [--watch], cancel ID',
+const campaignCreate: CommandModule<object, Args<CampaignCreateArgs>> = {
+  command: 'create',
+  describe: 'measure kernel configs (from a file, or VAE-sampled) on devices',
   builder: (y: Argv) => withClientOptions(y)
-    .positional('action', { choices: ['create', 'list', 'status', 'cancel'] as const })
-    .positional('id', { type: 'string' })
-    .option('name', { type: 'string', describe: 'create: a name' })
-    .option('file', { type: 'string', describe: 'create: kernel configs (.csv, .json, .jsonl)' })
-    .option('kernel', { type: 'string', describe: 'create: kernel type for file rows without one (with --sample: only this type)' })
-    .option('sample', { type: 'number', describe: 'create: instead of --file, N VAE-sampled configs of each kernel type (--types)' })
+    .option('name', { type: 'string', describe: 'a name' })
+    .option('file', { type: 'string', describe: 'kernel configs (.csv, .json, .jsonl)' })
+    .option('kernel', { type: 'string', describe: 'kernel type for file rows without one (with --sample: only this type)' })
+    .option('sample', { type: 'number', describe: 'instead of --file, N VAE-sampled configs of each kernel type (--types)' })
     .option('types', { choices: ['all', 'spaces'] as const, default: 'all' as const,
-      describe: 'create --sample: every kernel type as the devices run it (conv types with batch norm only, unless a device runs at opt level disabled), or only those the search spaces use' })
-    .option('seed', { type: 'number', default: 1, describe: 'create --sample: sampler seed' })
-    .option('device', { type: 'string', array: true, default: [] as string[], describe: 'create: a device id (repeat for several)' })
-    .option('all-devices', { type: 'boolean', default: false, describe: 'create: every enrolled, unrevoked device' })
-    .option('watch', { type: 'boolean', default: false, describe: 'status: refresh until the campaign ends' })
-    .option('json', { type: 'boolean', default: false }) as unknown as Argv<Args<CampaignArgs>>,
+      describe: 'with --sample: every kernel type as the devices run it (conv types with batch norm only, unless a device runs at opt level disabled), or only those the search spaces use' })
+    .option('seed', { type: 'number', default: 1, describe: 'with --sample: sampler seed' })
+    .option('device', { type: 'string', array: true, default: [] as string[], describe: 'a device id (repeat for several)' })
+    .option('all-devices', { type: 'boolean', default: false, describe: 'every enrolled, unrevoked device' })
+    .option('json', { type: 'boolean', default: false })
+    .example('$0 campaign create --sample 60 --all-devices', '60 VAE configs of every kernel type on every device')
+    .example('$0 campaign create --file configs.csv --kernel conv-bn-relu --device dev_a --device dev_b', 'your own configs on two devices') as unknown as Argv<Args<CampaignCreateArgs>>,
   handler: async (a) => {
     const client = Client.from(a);
-    if (a.action === 'create') {
-      if (!a.file === (a.sample === undefined)) throw new Error('campaign create needs --file with kernel configs, or --sample N (not both)');
-      if (a.sample !== undefined && !(Number.isInteger(a.sample) && a.sample > 0)) throw new Error(`--sample: a positive whole number of configs per kernel type, not ${a.sample}`);
-      let deviceIds = a.device;
-      const devices = a['all-devices'] || a.sample !== undefined ? await client.request<Device[]>('GET', '/api/devices') : [];
-      if (a['all-devices']) deviceIds = devices.filter((d) => !d.revoked).map((d) => d.id);
-      if (deviceIds.length === 0) throw new Error('name the devices: --device ID (repeat) or --all-devices');
-      // Where every device folds batch norm into convs, a conv with and without it is one kernel: sample the -bn types only.
-      const folding = deviceIds.every((id) => devices.find((d) => d.id === id)?.fingerprint.runtime.graphOptimizationLevel !== 'disabled');
-      const types = a.kernel ? [a.kernel] : a.types === 'spaces' ? spaceKernelTypes() : kernelTypes().filter((t) => !folding || foldedConvType(t) === t);
-      const configs: KernelConfig[] = a.file ? loadConfigFile(a.file, a.kernel).configs
-        : types.flatMap((t, i) => sampleConfigs(t, a.sample!, { sampler: 'vae', seed: a.seed * 1000 + i }).configs);
-      const c = await client.request<Campaign>('POST', '/api/campaigns', { name: a.name ?? a.file ?? `${a.sample} VAE samples per kernel type`, configs, deviceIds });
-      print(a.json, c, () => `${c.id}: ${configs.length} kernel configs on ${deviceIds.length} device(s). Follow it: litepred campaign status ${c.id} --watch\n` +
-        'Each device that finishes gets full-data predictors and joins the pool (litepred predictor list).');
-      return;
-    }
-    if (a.action === 'list') {
-      const list = await client.request<Campaign[]>('GET', '/api/campaigns');
-      print(a.json, list, () => formatTable(['campaign', 'name', 'state', 'created'], list.map((c) => [c.id, c.name, c.state, new Date(c.createdAt).toISOString()])));
-      return;
-    }
-    if (!a.id) throw new Error(`campaign ${a.action} needs the campaign id`);
-    if (a.action === 'cancel') {
-      print(a.json, await client.request('POST', `/api/campaigns/${encodeURIComponent(a.id)}/cancel`), () => `${a.id} cancelled`);
-      return;
-    }
+    if (!a.file === (a.sample === undefined)) throw new Error('campaign create needs --file with kernel configs, or --sample N (not both)');
+    if (a.sample !== undefined && !(Number.isInteger(a.sample) && a.sample > 0)) throw new Error(`--sample: a positive whole number of configs per kernel type, not ${a.sample}`);
+    let deviceIds = a.device;
+    const devices = a['all-devices'] || a.sample !== undefined ? await client.request<Device[]>('GET', '/api/devices') : [];
+    if (a['all-devices']) deviceIds = devices.filter((d) => !d.revoked).map((d) => d.id);
+    if (deviceIds.length === 0) throw new Error('name the devices: --device ID (repeat) or --all-devices');
+    // Where every device folds batch norm into convs, a conv with and without it is one kernel: sample the -bn types only.
+    const folding = deviceIds.every((id) => devices.find((d) => d.id === id)?.fingerprint.runtime.graphOptimizationLevel !== 'disabled');
+    const types = a.kernel ? [a.kernel] : a.types === 'spaces' ? spaceKernelTypes() : kernelTypes().filter((t) => !folding || foldedConvType(t) === t);
+    const configs: KernelConfig[] = a.file ? loadConfigFile(a.file, a.kernel).configs
+      : types.flatMap((t, i) => sampleConfigs(t, a.sample!, { sampler: 'vae', seed: a.seed * 1000 + i }).configs);
+    const c = await client.request<Campaign>('POST', '/api/campaigns', { name: a.name ?? a.file ?? `${a.sample} VAE samples per kernel type`, configs, deviceIds });
+    print(a.json, c, () => `${c.id}: ${configs.length} kernel configs on ${deviceIds.length} device(s). Follow it: litepred campaign status ${c.id} --watch\n` +
+      'Each device that finishes gets full-data predictors and joins the pool (litepred predictor list).');
+  },
+};
+
+const campaignList: CommandModule<object, Args<object>> = {
+  command: 'list',
+  describe: 'every campaign: name, state, created',
+  builder: (y: Argv) => withClientOptions(y).option('json', { type: 'boolean', default: false }) as unknown as Argv<Args<object>>,
+  handler: async (a) => {
+    const list = await Client.from(a).request<Campaign[]>('GET', '/api/campaigns');
+    print(a.json, list, () => formatTable(['campaign', 'name', 'state', 'created'], list.map((c) => [c.id, c.name, c.state, new Date(c.createdAt).toISOString()])));
+  },
+};
+
+const campaignStatus: CommandModule<object, Args<{ id: string; watch: boolean }>> = {
+  command: 'status <id>',
+  describe: 'a campaign\'s state and per-device progress',
+  builder: (y: Argv) => withClientOptions(y)
+    .positional('id', { type: 'string', demandOption: true, describe: 'the campaign id' })
+    .option('watch', { type: 'boolean', default: false, describe: 'refresh every 2 s until the campaign ends' })
+    .option('json', { type: 'boolean', default: false })
+    .example('$0 campaign status cmp_… --watch', 'follow it to the end') as unknown as Argv<Args<{ id: string; watch: boolean }>>,
+  handler: async (a) => {
+    const client = Client.from(a);
     for (;;) {
       const c = await client.request<Campaign & { progress: DeviceProgress[] }>('GET', `/api/campaigns/${encodeURIComponent(a.id)}`);
       if (a.json) console.log(JSON.stringify(c, null, a.watch ? 0 : 2));
@@ -180,15 +210,30 @@ export const campaignCommand: CommandModule<object, Args<CampaignArgs>> = {
   },
 };
 
-export const resultsCommand: CommandModule<object, Args<{ action: string; campaign?: string; device?: string; format: string; out?: string }>> = {
-  command: 'results <action>',
-  describe: 'measurements: export --format csv|jsonl',
+const campaignCancel: CommandModule<object, Args<{ id: string }>> = {
+  command: 'cancel <id>',
+  describe: 'cancel a running campaign: nothing more of it is leased, what was measured stays',
   builder: (y: Argv) => withClientOptions(y)
-    .positional('action', { choices: ['export'] as const })
+    .positional('id', { type: 'string', demandOption: true, describe: 'the campaign id' })
+    .option('json', { type: 'boolean', default: false }) as unknown as Argv<Args<{ id: string }>>,
+  handler: async (a) => {
+    print(a.json, await Client.from(a).request('POST', `/api/campaigns/${encodeURIComponent(a.id)}/cancel`), () => `${a.id} cancelled`);
+  },
+};
+
+export const campaignCommand = commandGroup('campaign', 'profiling campaigns: create, list, status, cancel', [campaignCreate, campaignList, campaignStatus, campaignCancel]);
+
+type ResultsExportArgs = Args<{ campaign?: string; device?: string; format: string; out?: string }>;
+
+const resultsExport: CommandModule<object, ResultsExportArgs> = {
+  command: 'export',
+  describe: 'measurements as CSV or JSON lines, streamed (any size)',
+  builder: (y: Argv) => withClientOptions(y)
     .option('campaign', { type: 'string', describe: 'only this campaign' })
     .option('device', { type: 'string', describe: 'only this device' })
     .option('format', { choices: ['csv', 'jsonl'] as const, default: 'csv' as const })
-    .option('out', { type: 'string', describe: 'write to this file instead of stdout' }) as unknown as Argv<Args<{ action: string; format: string }>>,
+    .option('out', { type: 'string', describe: 'write to this file instead of stdout' })
+    .example('$0 results export --campaign cmp_… --format csv --out results.csv', 'one campaign, every device') as unknown as Argv<ResultsExportArgs>,
   handler: async (a) => {
     const q = new URLSearchParams({ format: a.format });
     if (a.campaign) q.set('campaign', a.campaign);
@@ -213,3 +258,5 @@ export const resultsCommand: CommandModule<object, Args<{ action: string; campai
     }
   },
 };
+
+export const resultsCommand = commandGroup('results', 'measurements: export', [resultsExport]);

@@ -2,13 +2,12 @@
 import type { CommandModule } from 'yargs';
 import { exampleConfig, featureNames, getKernelSpec, kernelCost, kernelTypes } from '@litepred/kernels';
 import { formatTable } from '../table.js';
+import { commandGroup } from './group.js';
 
-export const kernelsCommand: CommandModule = {
-  command: 'kernels <action>',
-  describe: 'the kernel library',
-  builder: (y) => y
-    .positional('action', { choices: ['list'] as const, describe: 'list: every kernel type with its fields' })
-    .option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
+const kernelsList: CommandModule = {
+  command: 'list',
+  describe: 'every kernel type with its fields, features and an example config',
+  builder: (y) => y.option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
   handler: (argv) => {
     const rows = kernelTypes().map((type) => {
       const spec = getKernelSpec(type);
@@ -24,3 +23,5 @@ export const kernelsCommand: CommandModule = {
     console.log(`\n${rows.length} kernel types. Features: the fields, then FLOPS and PARAMS in millions.`);
   },
 };
+
+export const kernelsCommand = commandGroup('kernels', 'the kernel library: list', [kernelsList]);

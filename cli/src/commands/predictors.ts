@@ -7,6 +7,7 @@ import { stripWeights, type ModelPrediction, type PredictorMetadata } from '@lit
 import { Client, withClientOptions, type ClientArgs } from '../client.js';
 import { formatTable } from '../table.js';
 import { parseShape } from './decompose.js';
+import { commandGroup } from './group.js';
 
 type Args<T> = T & ClientArgs & { json: boolean };
 const pct = (x: unknown) => (typeof x === 'number' ? `${(100 * x).toFixed(1)}%` : '-');
@@ -65,51 +66,67 @@ export async function follow(client: Client, id: string, print: boolean): Promis
   }
 }
 
-export const adaptationCommand: CommandModule<object, Args<{ action: string; id?: string; device?: string; watch: boolean }>> = {
-  command: 'adaptation <action> [id]',
-  describe: 'adaptations: list, status ID [--watch]',
+const adaptationList: CommandModule<object, Args<{ device?: string }>> = {
+  command: 'list',
+  describe: 'adaptations: device, state, budget, measured, held-out accuracy, source',
   builder: (y: Argv) => withClientOptions(y)
-    .positional('action', { choices: ['list', 'status'] as const })
-    .positional('id', { type: 'string' })
-    .option('device', { type: 'string', describe: 'list: only this device' })
-    .option('watch', { type: 'boolean', default: false, describe: 'status: follow until it ends' })
-    .option('json', { type: 'boolean', default: false }) as unknown as Argv<Args<{ action: string; watch: boolean }>>,
+    .option('device', { type: 'string', describe: 'only this device' })
+    .option('json', { type: 'boolean', default: false }) as unknown as Argv<Args<{ device?: string }>>,
+  handler: async (a) => {
+    const list = await Client.from(a).request<Adaptation[]>('GET', `/api/adaptations${a.device ? `?device=${encodeURIComponent(a.device)}` : ''}`);
+    if (a.json) return console.log(JSON.stringify(list, null, 2));
+    console.log(formatTable(['adaptation', 'device', 'state', 'budget', 'measured', 'held-out ±10%', 'source'], list.map((x) => {
+      const r = (x.result ?? x.progress) as { measured?: number; heldOut?: { within10: number }; heldOutWithin10?: number; source?: string };
+      return [x.id, x.deviceId, x.state, x.options.budget, r.measured ?? 0, pct(r.heldOut?.within10 ?? r.heldOutWithin10), r.source ?? '-'];
+    })));
+  },
+};
+
+const adaptationStatus: CommandModule<object, Args<{ id: string; watch: boolean }>> = {
+  command: 'status <id>',
+  describe: 'one adaptation: phase, kernels measured, held-out accuracy, chosen source and why',
+  builder: (y: Argv) => withClientOptions(y)
+    .positional('id', { type: 'string', demandOption: true, describe: 'the adaptation id (litepred adaptation list)' })
+    .option('watch', { type: 'boolean', default: false, describe: 'follow it until it ends' })
+    .option('json', { type: 'boolean', default: false }) as unknown as Argv<Args<{ id: string; watch: boolean }>>,
   handler: async (a) => {
     const client = Client.from(a);
-    if (a.action === 'list') {
-      const list = await client.request<Adaptation[]>('GET', `/api/adaptations${a.device ? `?device=${encodeURIComponent(a.device)}` : ''}`);
-      if (a.json) return console.log(JSON.stringify(list, null, 2));
-      return console.log(formatTable(['adaptation', 'device', 'state', 'budget', 'measured', 'held-out ±10%', 'source'], list.map((x) => {
-        const r = (x.result ?? x.progress) as { measured?: number; heldOut?: { within10: number }; heldOutWithin10?: number; source?: string };
-        return [x.id, x.deviceId, x.state, x.options.budget, r.measured ?? 0, pct(r.heldOut?.within10 ?? r.heldOutWithin10), r.source ?? '-'];
-      })));
-    }
-    if (!a.id) throw new Error('adaptation status needs the adaptation id');
     const x = a.watch ? await follow(client, a.id, !a.json) : await client.request<Adaptation>('GET', `/api/adaptations/${encodeURIComponent(a.id)}`);
     console.log(a.json ? JSON.stringify(x, null, 2) : describeAdaptation(x));
   },
 };
 
-export const predictorCommand: CommandModule<object, Args<{ action: string; device?: string; kernel?: string[]; 'predictor-version'?: number; out?: string }>> = {
-  command: 'predictor <action>',
-  describe: 'kernel latency predictors: list [--device ID], pull --device ID --out DIR [--kernel TYPE]',
+export const adaptationCommand = commandGroup('adaptation', 'adaptations: list, status', [adaptationList, adaptationStatus]);
+
+const predictorList: CommandModule<object, Args<{ device?: string }>> = {
+  command: 'list',
+  describe: 'kernel latency predictors: device, kernel type, version, kind, held-out accuracy, provenance',
   builder: (y: Argv) => withClientOptions(y)
-    .positional('action', { choices: ['list', 'pull'] as const })
-    .option('device', { type: 'string', describe: 'the device' })
-    .option('kernel', { type: 'string', array: true, describe: 'pull: only these kernel types (default: all the device has)' })
-    .option('predictor-version', { type: 'number', describe: 'pull: this version (with one --kernel; default: the newest)' })
-    .option('out', { type: 'string', describe: 'pull: directory for <type>.onnx + <type>.json + device.json' })
-    .option('json', { type: 'boolean', default: false }) as unknown as Argv<Args<{ action: string }>>,
+    .option('device', { type: 'string', describe: 'only this device' })
+    .option('json', { type: 'boolean', default: false }) as unknown as Argv<Args<{ device?: string }>>,
+  handler: async (a) => {
+    const list = await Client.from(a).request<PredictorSummary[]>('GET', `/api/predictors${a.device ? `?device=${encodeURIComponent(a.device)}` : ''}`);
+    if (a.json) return console.log(JSON.stringify(list, null, 2));
+    console.log(formatTable(['device', 'kernel type', 'version', 'kind', 'samples', 'held-out ±10%', 'from'], list.map((p) => [
+      p.deviceId, p.kernelType, p.version, p.kind, p.trainingSamples, p.within10 === null ? '-' : `${pct(p.within10)} of ${p.heldOut}`,
+      p.provenance.method === 'adapted' ? `adapted from ${p.provenance.sourceDevice}` : p.provenance.method])));
+  },
+};
+
+type PullArgs = Args<{ device: string; out: string; kernel?: string[]; 'predictor-version'?: number }>;
+
+const predictorPull: CommandModule<object, PullArgs> = {
+  command: 'pull',
+  describe: 'a device\'s predictors as ONNX + metadata, with device.json (run overhead, composition)',
+  builder: (y: Argv) => withClientOptions(y)
+    .option('device', { type: 'string', demandOption: true, describe: 'the device' })
+    .option('out', { type: 'string', demandOption: true, describe: 'directory for <type>.onnx + <type>.json + device.json' })
+    .option('kernel', { type: 'string', array: true, describe: 'only these kernel types (default: all the device has)' })
+    .option('predictor-version', { type: 'number', describe: 'this version (with one --kernel; default: the newest)' })
+    .option('json', { type: 'boolean', default: false })
+    .example('$0 predictor pull --device dev_… --out predictors/', 'every predictor of the device') as unknown as Argv<PullArgs>,
   handler: async (a) => {
     const client = Client.from(a);
-    if (a.action === 'list') {
-      const list = await client.request<PredictorSummary[]>('GET', `/api/predictors${a.device ? `?device=${encodeURIComponent(a.device)}` : ''}`);
-      if (a.json) return console.log(JSON.stringify(list, null, 2));
-      return console.log(formatTable(['device', 'kernel type', 'version', 'kind', 'samples', 'held-out ±10%', 'from'], list.map((p) => [
-        p.deviceId, p.kernelType, p.version, p.kind, p.trainingSamples, p.within10 === null ? '-' : `${pct(p.within10)} of ${p.heldOut}`,
-        p.provenance.method === 'adapted' ? `adapted from ${p.provenance.sourceDevice}` : p.provenance.method])));
-    }
-    if (!a.device || !a.out) throw new Error('predictor pull needs --device ID and --out DIR');
     if (a['predictor-version'] !== undefined && a.kernel?.length !== 1) throw new Error('--predictor-version needs exactly one --kernel');
     const device = encodeURIComponent(a.device);
     const have = await client.request<{ overheadMs: number; composition: { version: number; data: unknown } | null; predictors: PredictorSummary[] }>('GET', `/api/devices/${device}/predictors`);
@@ -132,6 +149,8 @@ export const predictorCommand: CommandModule<object, Args<{ action: string; devi
     else console.log(`pulled ${pulled.length} predictor(s) of ${a.device} into ${a.out} (ONNX + metadata; device.json lists them with the run overhead)`);
   },
 };
+
+export const predictorCommand = commandGroup('predictor', 'kernel latency predictors: list, pull', [predictorList, predictorPull]);
 
 type Prediction = ModelPrediction & { deviceId: string; versions: Record<string, number> };
 

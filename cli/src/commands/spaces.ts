@@ -2,11 +2,12 @@
 // models with kernel manifests, and their kernel-config distributions.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CommandModule } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import { buildArchitectureModel, getSpace, kernelDistribution, kernelsOf, sampleArchitecture, SEARCH_SPACES } from '@litepred/spaces';
 import { formatConfigs } from '../config-files.js';
 import { progressBar } from '../progress.js';
 import { formatTable } from '../table.js';
+import { commandGroup } from './group.js';
 
 const spaceNames = () => SEARCH_SPACES.map((s) => s.name);
 
@@ -53,29 +54,44 @@ function distribution(a: { space: string; n: number; seed: number; out?: string;
   console.log(`\n${a.n} architectures per space from ${spaces.map((s) => s.name).join(', ')}${a.out ? `; written to ${a.out}` : ' (--out FILE.csv|.jsonl to save)'}`);
 }
 
-export const spacesCommand: CommandModule = {
-  command: 'spaces <action>',
-  describe: 'NAS search spaces: list them, sample architectures as ONNX, export kernel-config distributions',
-  builder: (y) => y
-    .positional('action', { choices: ['list', 'sample', 'distribution'] as const, describe: 'list | sample (ONNX models + manifest) | distribution (kernel configs with frequencies)' })
-    .option('space', { type: 'string', describe: `search space (${spaceNames().join(', ')}; distribution also takes all)` })
-    .option('n', { type: 'number', default: 10, describe: 'architectures to sample (per space for distribution)' })
-    .option('seed', { type: 'number', default: 1, describe: 'first seed; architecture i uses seed + i' })
-    .option('out', { type: 'string', describe: 'sample: output directory; distribution: .csv or .jsonl file' })
-    .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
-    .example('$0 spaces sample --space ofa-mbv3 --n 5 --out models/', 'five OFA MobileNetV3 models and their kernel lists')
-    .example('$0 spaces distribution --space all --n 200 --out configs.csv', 'the kernel configs of all spaces with frequencies'),
-  // async, so a thrown error reaches the CLI's one-line failure handler
-  handler: async (argv) => {
-    const a = argv as unknown as { action: string; space?: string; n: number; seed: number; out?: string; json: boolean };
-    if (a.action === 'list') return list(a.json);
-    if (!a.space) throw new Error(`--space is required for spaces ${a.action} (one of ${spaceNames().join(', ')})`);
-    positiveInt('n', a.n);
-    if (!Number.isInteger(a.seed)) throw new Error(`--seed must be an integer (got ${a.seed})`);
-    if (a.action === 'sample') {
-      if (!a.out) throw new Error('--out DIR is required for spaces sample');
-      return sample({ ...a, space: a.space, out: a.out });
-    }
-    return distribution({ ...a, space: a.space });
-  },
+type SpaceArgs = { space: string; n: number; seed: number; out?: string; json: boolean };
+
+const spaceOptions = (y: Argv, spaceHelp: string) => y
+  .option('space', { type: 'string', demandOption: true, describe: spaceHelp })
+  .option('n', { type: 'number', default: 10, describe: 'architectures to sample (per space for distribution)' })
+  .option('seed', { type: 'number', default: 1, describe: 'first seed; architecture i uses seed + i' })
+  .option('json', { type: 'boolean', default: false, describe: 'print JSON' });
+
+const checked = (a: SpaceArgs) => {
+  positiveInt('n', a.n);
+  if (!Number.isInteger(a.seed)) throw new Error(`--seed must be an integer (got ${a.seed})`);
+  return a;
 };
+
+const spacesList: CommandModule<object, { json: boolean }> = {
+  command: 'list',
+  describe: 'the NAS search spaces and what they hold',
+  builder: (y: Argv) => y.option('json', { type: 'boolean', default: false, describe: 'print JSON' }) as unknown as Argv<{ json: boolean }>,
+  // async, so a thrown error reaches the CLI's one-line failure handler
+  handler: async (a) => list(a.json),
+};
+
+const spacesSample: CommandModule<object, SpaceArgs & { out: string }> = {
+  command: 'sample',
+  describe: 'sample architectures of a space as ONNX models, with a manifest of their kernels',
+  builder: (y: Argv) => spaceOptions(y, `search space (${spaceNames().join(', ')})`)
+    .option('out', { type: 'string', demandOption: true, describe: 'output directory' })
+    .example('$0 spaces sample --space ofa-mbv3 --n 5 --out models/', 'five OFA MobileNetV3 models and their kernel lists') as unknown as Argv<SpaceArgs & { out: string }>,
+  handler: async (a) => sample(checked(a) as SpaceArgs & { out: string }),
+};
+
+const spacesDistribution: CommandModule<object, SpaceArgs> = {
+  command: 'distribution',
+  describe: 'the kernel configs of sampled architectures, with their frequencies',
+  builder: (y: Argv) => spaceOptions(y, `search space (${spaceNames().join(', ')}, or all)`)
+    .option('out', { type: 'string', describe: '.csv or .jsonl file' })
+    .example('$0 spaces distribution --space all --n 200 --out configs.csv', 'the kernel configs of all spaces with frequencies') as unknown as Argv<SpaceArgs>,
+  handler: async (a) => distribution(checked(a)),
+};
+
+export const spacesCommand = commandGroup('spaces', 'NAS search spaces: list, sample (architectures as ONNX), distribution (kernel configs)', [spacesList, spacesSample, spacesDistribution]);
