@@ -14,6 +14,7 @@ export default defineConfig({
       '@litepred/predictor': src('./packages/predictor/src/index.ts'),
       '@litepred/protocol': src('./packages/protocol/src/index.ts'),
       '@litepred/agent-core': src('./packages/agent-core/src/index.ts'),
+      '@litepred/agent/standalone': src('./agent/src/standalone.ts'),
       '@litepred/agent': src('./agent/src/index.ts'),
       '@litepred/coordinator': src('./coordinator/src/index.ts'),
     },

@@ -2,3 +2,4 @@ export * from './agent.js';
 export * from './fingerprint.js';
 export * from './state.js';
 export { ARCHITECTURE_ROUNDS } from '@litepred/agent-core';
+export * from './run.js';

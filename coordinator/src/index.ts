@@ -9,3 +9,4 @@ export { correctDrift, driftFactors } from './pool-drift.js';
 export { buildInWorker, PredictorBuilds, type BuildReport } from './build-worker.js';
 export { FleetEvents, type FleetEventMap } from './events.js';
 export { PredictWorker, PREDICT_QUEUE } from './predict-worker.js';
+export { installLine, installScript } from './install-script.js';

@@ -18,6 +18,7 @@ import { PredictorService } from './predictor-service.js';
 import { PredictWorker } from './predict-worker.js';
 import { PredictorStore } from './predictor-store.js';
 import { importStarterPool } from './starter-pool.js';
+import { serveInstall } from './install-script.js';
 import { serveStatic } from './static.js';
 import { Store } from './store.js';
 
@@ -123,7 +124,7 @@ export class Coordinator implements ApiContext {
     this.autoAdapt = options.autoAdapt;
     this.heartbeatMs = options.heartbeatMs ?? 10_000;
     this.http = createServer((req, res) => {
-      if (serveStatic(req, res)) return;
+      if (serveInstall(req, res) || serveStatic(req, res)) return;
       handleApi(this, req, res).catch((error: Error) => {
         if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' });
         res.end(JSON.stringify({ error: error.message }));

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import QRCode from 'qrcode';
 import type { Argv, CommandModule } from 'yargs';
 import { foldedConvType, kernelTypes, type KernelConfig } from '@litepred/kernels';
-import { Coordinator, loadFleetConfig, type Campaign, type Device, type DeviceProgress, type EnrolmentToken } from '@litepred/coordinator';
+import { Coordinator, installLine, loadFleetConfig, type Campaign, type Device, type DeviceProgress, type EnrolmentToken } from '@litepred/coordinator';
 import { adminTokenFile, Client, withClientOptions, type ClientArgs } from '../client.js';
 import { sampleConfigs } from '@litepred/sampler';
 import { spaceKernelTypes } from '@litepred/spaces';
@@ -80,8 +80,13 @@ const tokenCreate: CommandModule<object, TokenCreateArgs> = {
     const qr = a.qr ? `\n${await QRCode.toString(browserUrl, { type: 'terminal', small: true })}` : '';
     const limits = `${body.maxUses === null ? 'any number of devices' : body.maxUses === 1 ? 'one device' : `${body.maxUses} devices`}, ` +
       `${t.expiresAt === null ? 'never expires' : `until ${new Date(t.expiresAt).toISOString()}`}`;
-    print(a.json, { ...t, browserUrl }, () => `${t.token}\n(enrols ${limits}; id ${t.id})\n\nEnrol a device with: litepred agent --coordinator ${client.url} --token ${t.token}\n` +
-      `or open this in the device's browser (the browser agent): ${browserUrl}${qr}`);
+    const http = client.url.replace(/^ws/, 'http').replace(/\/+$/, '');
+    const install = installLine(http, t.token);
+    print(a.json, { ...t, browserUrl, install }, () => `${t.token}\n(enrols ${limits}; id ${t.id})\n\n` +
+      `On a board with Node 20 or newer (installs the agent into ~/.litepred/agent; add --service user to keep it running):\n  ${install}\n` +
+      `or, without piping to sh:  curl -fsSLO ${http}/install.sh && sh install.sh --token ${t.token}\n` +
+      `From a clone of litepred: litepred agent --coordinator ${client.url} --token ${t.token}\n` +
+      `In a browser (the browser agent): ${browserUrl}${qr}`);
   },
 };
 
