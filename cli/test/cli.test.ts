@@ -1,7 +1,9 @@
 // The real litepred command, as a user runs it (the compiled CLI; `npm test` builds it first).
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { litepred } from './run-cli.js';
 import { kernelTypes } from '@litepred/kernels';
@@ -36,6 +38,14 @@ describe('litepred CLI', () => {
     }
     expect(seen).toEqual(expect.arrayContaining(['profile', 'decompose', 'predict', 'agent', 'token create', 'token revoke', 'device list', 'campaign create',
       'campaign status', 'results export', 'predictor pull', 'adaptation status', 'spaces sample', 'kernels list', 'coordinator start']));
+  });
+
+  it('prints nothing of npm in front of its output when run with npx', () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const r = spawnSync('npx', ['litepred', 'kernels', 'list', '--json'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/npm (warn|notice|error)/i);
+    expect(JSON.parse(r.stdout)).toHaveLength(kernelTypes().length);
   });
 
   it("shows a subcommand's own options only, and its usage when its argument is missing", () => {
