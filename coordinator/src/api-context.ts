@@ -3,19 +3,15 @@
 import type { IncomingMessage } from 'node:http';
 import type { WireMeasurementProtocol } from '@litepred/protocol';
 import type { AdaptationRunner } from './adaptation.js';
-import type { PredictorService } from './predictor-service.js';
-import type { PredictWorker } from './predict-worker.js';
-import type { PredictorStore } from './predictor-store.js';
-import type { Store } from './store.js';
+import type { ReadContext } from './dashboard-reads.js';
+import type { ReadWorker } from './read-worker.js';
 
 /** Who an agent's upgrade request is from. */
 export type Peer = { kind: 'device'; deviceId: string } | { kind: 'enrol'; token: string };
 
-export interface ApiContext {
-  readonly store: Store;
-  readonly predictors: PredictorStore;
-  readonly service: PredictorService;
-  readonly predictWorker: PredictWorker;
+export interface ApiContext extends ReadContext {
+  /** Predictions and the dashboard's accuracy and similarity views, off the coordinator's thread. */
+  readonly reads: ReadWorker;
   readonly maxModelNodes: number;
   readonly campaignProtocol: WireMeasurementProtocol;
   readonly adaptations: AdaptationRunner;

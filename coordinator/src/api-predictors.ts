@@ -64,7 +64,7 @@ export async function handlePredictorRoutes(c: ApiContext, req: IncomingMessage,
       throw new HttpError(413, `model: ${nodes} nodes, over this coordinator's cap of ${c.maxModelNodes} (maxModelNodes in fleet.config.json)`);
     }
     // A copy of its own (a small Buffer can share Node's pool, which must not move to the worker).
-    json(res, 200, await c.predictWorker.predict(id, new Uint8Array(body), shape));
+    json(res, 200, await c.reads.predict(id, new Uint8Array(body), shape));
     return true;
   }
   if (resource === 'devices' && id && action === 'adapt' && method === 'POST') {

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { compactConfig, resolveConfig } from '@litepred/kernels';
 import { KernelConfigSchema, MeasurementProtocolSchema, PROTOCOL_VERSION, type WireKernelConfig } from '@litepred/protocol';
 import { handlePredictorRoutes } from './api-predictors.js';
-import { accuracy, overview, similarity } from './dashboard-data.js';
+import { overview } from './dashboard-data.js';
 import { HttpError, json, readBody } from './http.js';
 import type { ApiContext } from './api-context.js';
 import { StoreError } from './store.js';
@@ -99,8 +99,8 @@ export async function handleApi(c: ApiContext, req: IncomingMessage, res: Server
     }
     // The dashboard's reads (dashboard-data.ts).
     if (resource === 'overview' && method === 'GET') return json(res, 200, overview(c));
-    if (resource === 'similarity' && method === 'GET') return json(res, 200, similarity(c));
-    if (resource === 'devices' && id && action === 'accuracy' && method === 'GET') return json(res, 200, accuracy(c, id));
+    if (resource === 'similarity' && method === 'GET') return json(res, 200, await c.reads.similarity());
+    if (resource === 'devices' && id && action === 'accuracy' && method === 'GET') return json(res, 200, await c.reads.accuracy(id));
     if (resource === 'devices') {
       if (method === 'GET' && !id) {
         const online = new Set(c.onlineDevices());

@@ -8,5 +8,6 @@ export * from './starter-pool.js';
 export { correctDrift, driftFactors } from './pool-drift.js';
 export { buildInWorker, PredictorBuilds, type BuildReport } from './build-worker.js';
 export { FleetEvents, type FleetEventMap } from './events.js';
-export { PredictWorker, PREDICT_QUEUE } from './predict-worker.js';
+export { ReadWorker, READ_QUEUE } from './read-worker.js';
 export { installLine, installScript } from './install-script.js';
+export { accuracy, similarity, type ReadContext } from './dashboard-reads.js';

@@ -15,7 +15,7 @@ import { handleApi } from './api.js';
 import { Checkpointer } from './checkpointer.js';
 import { Ingest } from './ingest.js';
 import { PredictorService } from './predictor-service.js';
-import { PredictWorker } from './predict-worker.js';
+import { ReadWorker } from './read-worker.js';
 import { PredictorStore } from './predictor-store.js';
 import { importStarterPool } from './starter-pool.js';
 import { serveInstall } from './install-script.js';
@@ -79,7 +79,7 @@ export class Coordinator implements ApiContext {
   readonly predictors: PredictorStore;
   readonly service: PredictorService;
   /** Whole-model predictions, off this thread. */
-  readonly predictWorker: PredictWorker;
+  readonly reads: ReadWorker;
   readonly maxModelNodes: number;
   /** How campaigns measure when their request does not say (the fleet config's protocol). */
   readonly campaignProtocol: WireMeasurementProtocol;
@@ -109,7 +109,7 @@ export class Coordinator implements ApiContext {
     this.newAdminToken = this.store.ensureAdminToken();
     this.predictors = new PredictorStore(this.store);
     this.service = new PredictorService(this.store, this.predictors, this.log);
-    this.predictWorker = new PredictWorker(options.database, this.log);
+    this.reads = new ReadWorker(options.database, this.log);
     this.maxModelNodes = options.maxModelNodes ?? DEFAULT_MAX_MODEL_NODES;
     this.campaignProtocol = options.protocol ?? DEFAULT_PROTOCOL;
     this.builds = new PredictorBuilds(options.database, this.service, this.log, this.store.events);
@@ -377,7 +377,7 @@ export class Coordinator implements ApiContext {
     for (const t of this.timers) clearInterval(t);
     await this.adaptations.stop();
     await this.builds.stop();
-    await this.predictWorker.stop();
+    await this.reads.stop();
     this.processDeferred(true);
     this.ingest.flush();
     await new Promise((resolve) => setTimeout(resolve, 20)); // let the acks leave
