@@ -39,7 +39,7 @@ describe('parseBenchArgs', () => {
 // Every bench, built, as a person runs it: --help prints its options and exits 0 without starting
 // (bench:collect once started a 10-hour collection on --help); an unknown flag exits 2.
 const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
-const ENTRY_POINTS = ['browser', 'collect', 'demo', 'fleet', 'full-data', 'predict', 'real-models', 'sampler', 'timing', 'transfer'];
+const ENTRY_POINTS = ['browser', 'chaos', 'collect', 'demo', 'fleet', 'full-data', 'predict', 'real-models', 'sampler', 'timing', 'transfer'];
 
 describe('the benches on the command line', () => {
   it('has an entry point here for every bench script of package.json', async () => {
