@@ -3,7 +3,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import type { Fingerprint, TaskResult, WireKernelConfig, WireMeasurementProtocol } from '@litepred/protocol';
+import { MeasurementProtocolSchema, type Fingerprint, type TaskResult, type WireKernelConfig, type WireMeasurementProtocol } from '@litepred/protocol';
 import { Leases } from './leases.js';
 import { PendingTasks } from './pending.js';
 import { resultProblem } from './result-check.js';
@@ -305,6 +305,10 @@ export class Store {
   private *campaignSteps(input: CampaignInput, stepTasks: number, inserted: NewTask[]): Generator<string | undefined, void> {
     if (input.configs.length === 0) throw new StoreError('INVALID', 'a campaign needs at least one kernel config');
     if (input.deviceIds.length === 0) throw new StoreError('INVALID', 'a campaign needs at least one device');
+    // What every agent will validate its lease against: a protocol it would refuse must not be stored.
+    const protocol = MeasurementProtocolSchema.safeParse(input.protocol);
+    if (!protocol.success) throw new StoreError('INVALID', `protocol: ${protocol.error.issues.map((i) => `${i.path.join('.') || '(protocol)'}: ${i.message}`).join('; ')}`);
+    if (input.protocol.minRuns > input.protocol.maxRuns) throw new StoreError('INVALID', `protocol: minRuns (${input.protocol.minRuns}) is more than maxRuns (${input.protocol.maxRuns})`);
     for (const d of input.deviceIds) {
       const device = this.getDevice(d);
       if (device.revoked) throw new StoreError('INVALID', `device ${d} is revoked`);

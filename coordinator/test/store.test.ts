@@ -263,6 +263,16 @@ describe('store', () => {
     expect(store.measurements()).toHaveLength(0);
   });
 
+  it('refuses a campaign whose protocol its agents would refuse, and stores nothing of it', () => {
+    const { store, a } = setup();
+    const before = store.listCampaigns().length;
+    const make = (p: Record<string, unknown>) => () => store.createCampaign({ name: 'p', configs: [{ type: 'relu', HW: 8, CIN: 8 }], deviceIds: [a.deviceId], protocol: { ...protocol, ...p } as never });
+    expect(make({ maxMs: -1 })).toThrow(/protocol: maxMs: /);
+    expect(make({ rounds: 50 })).toThrow(/protocol: rounds: /);
+    expect(make({ minRuns: 20, maxRuns: 10 })).toThrow(/minRuns \(20\) is more than maxRuns \(10\)/);
+    expect(store.listCampaigns()).toHaveLength(before);
+  });
+
   it('cancels a campaign: nothing more is leased', () => {
     const { store, a, campaign } = setup();
     const cancelled: string[] = [];
