@@ -58,6 +58,9 @@ describe('browser agent and dashboard', () => {
     await expect.poll(() => dash.locator('.admin .error').textContent()).toContain('admin token');
     await dash.fill('#admin-token', c.newAdminToken!);
     await dash.click('text=unlock');
+    // A board: the one line that installs the agent from this coordinator (test/agent-install.test.ts runs it).
+    await dash.click('#enrol-board');
+    expect(await (await dash.waitForSelector('#enrol-line')).textContent()).toMatch(new RegExp(`^curl -fsSL ${base}/install\\.sh \\| sh -s -- --token lpe_[\\w-]+$`));
     await dash.selectOption('#enrol-threads', '1');
     await dash.click('#enrol-browser');
     const link = await (await dash.waitForSelector('#enrol-link')).getAttribute('href');

@@ -1,4 +1,5 @@
-// With the admin token: enrol a browser (a one-use link and its QR code) and cancel campaigns.
+// With the admin token: enrol a browser (a one-use link and its QR code) or a board (the one line
+// that installs the agent with the coordinator's /install.sh), and cancel campaigns.
 // Without it the dashboard is read-only.
 import QRCode from 'qrcode';
 import { adminToken, api, setAdminToken } from './api.js';
@@ -39,6 +40,21 @@ export function adminPanel(onChange: () => void): HTMLElement {
       out.replaceChildren(h('p', { class: 'error' }, (e as Error).message));
     }
   });
+  const board = h('button', { id: 'enrol-board' }, 'enrol a board');
+  board.addEventListener('click', async () => {
+    try {
+      const t = await api<{ token: string }>('/api/tokens', { method: 'POST', admin: true, body: { label: 'board (dashboard)', maxUses: 1, ttlMs: 24 * 3600_000 } });
+      const base = new URL('/', location.href).href.replace(/\/$/, '');
+      const line = `curl -fsSL ${base}/install.sh | sh -s -- --token ${t.token}`;
+      out.replaceChildren(
+        h('p', {}, 'On the board (Node 20 or newer; one use, valid 24 h; add --service user to keep it running as a systemd unit):'),
+        h('pre', { id: 'enrol-line' }, line),
+        h('p', {}, 'or, without piping to sh: ', h('code', {}, `curl -fsSLO ${base}/install.sh && sh install.sh --token ${t.token}`)),
+      );
+    } catch (e) {
+      out.replaceChildren(h('p', { class: 'error' }, (e as Error).message));
+    }
+  });
   const threads = h('select', { id: 'enrol-threads', 'aria-label': 'threads' }, ['auto', '1', '2', '4'].map((n) => h('option', { value: n }, n === 'auto' ? 'threads: auto' : `${n} thread(s)`)));
-  return h('div', { class: 'admin' }, h('span', { class: 'badge' }, 'admin'), threads, enrol, lock, out);
+  return h('div', { class: 'admin' }, h('span', { class: 'badge' }, 'admin'), threads, enrol, board, lock, out);
 }
