@@ -175,7 +175,7 @@ export class PredictorService {
     const fusionRules = this.fusionRulesFor(deviceId, predictors);
     const decomposition = decomposeModel(model, { inputShape, fusionRules });
     const composition = this.predictors.latestComposition(deviceId)?.data as Composition | undefined;
-    const prediction = predictDecomposed(decomposition, predictors, { overheadMs: this.predictors.runOverheadMs(deviceId), composition });
+    const prediction = predictDecomposed(decomposition, predictors, { overheadMs: this.predictors.runOverheadMs(deviceId), composition, reorderCost: this.predictors.reorderCost(deviceId) });
     // The stored predictor each kernel type was predicted by (a conv type's twin where batch norm folds).
     const byType = new Map(stored.map((p) => [p.kernelType, p]));
     const used = [...new Set(decomposition.kernels.map((k) => k.config.type))].map((t) => predictorFor(byType, t, decomposition.foldsBatchNorm)).filter((p) => p !== undefined);

@@ -4,6 +4,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { architectureOf, isArchitectureTask, type Fingerprint, type WireKernelConfig } from '@litepred/protocol';
 import { DEFAULT_PROTOCOL } from '@litepred/profiler';
+import type { KernelConfig } from '@litepred/kernels';
+import { convTensorBytes, fitReorderCost, type ReorderCost } from '@litepred/predictor';
 import type { CampaignPurpose, Store } from './store.js';
 import { StoreError } from './store.js';
 
@@ -72,6 +74,8 @@ const DONE_TASKS_OF_DEVICE = `tasks t INDEXED BY tasks_by_device JOIN measuremen
 export class PredictorStore {
   /** runOverheadMs per device, with the measurement count it was read at. */
   private readonly overheads = new Map<string, { measured: number; ms: number }>();
+  /** reorderCost per device, with the measurement count it was read at. */
+  private readonly reorderCosts = new Map<string, { measured: number; cost: ReorderCost | undefined }>();
 
   constructor(private readonly store: Store) {}
 
@@ -183,6 +187,34 @@ export class PredictorStore {
     const ms = values.length ? values[Math.floor(values.length / 2)]! : 0;
     this.overheads.set(deviceId, { measured, ms });
     return ms;
+  }
+
+  /**
+   * What a layout reorder costs the device by its bytes (reorder-cost.ts), read off its convs'
+   * boundary reorders; undefined where it shows none (it does not run NCHWc). Kept until the
+   * device's measurement counter moves, as runOverheadMs.
+   */
+  reorderCost(deviceId: string): ReorderCost | undefined {
+    const measured = (this.db.prepare('SELECT measured FROM device_measurements WHERE device_id = ?').get(deviceId) as { measured: number } | undefined)?.measured ?? -1;
+    const cached = this.reorderCosts.get(deviceId);
+    if (cached?.measured === measured) return cached.cost;
+    const rows = this.db.prepare(`SELECT t.config, json_extract(m.measurement, '$.boundary.reorderInMs') i, json_extract(m.measurement, '$.boundary.reorderOutMs') o
+      FROM ${DONE_TASKS_OF_DEVICE} AND (m.kernel_type LIKE 'conv%' OR m.kernel_type LIKE 'dwconv%') AND json_extract(m.measurement, '$.copies') IS NULL`).all(deviceId) as { config: string; i: number | null; o: number | null }[];
+    const samples: { bytes: number; ms: number }[] = [];
+    for (const r of rows) {
+      let bytes: ReturnType<typeof convTensorBytes>;
+      try {
+        bytes = convTensorBytes(JSON.parse(r.config) as KernelConfig);
+      } catch {
+        continue; // a config the kernel library no longer takes
+      }
+      if (!bytes) continue;
+      if (r.i) samples.push({ bytes: bytes.input, ms: r.i });
+      if (r.o) samples.push({ bytes: bytes.output, ms: r.o });
+    }
+    const cost = fitReorderCost(samples);
+    this.reorderCosts.set(deviceId, { measured, cost });
+    return cost;
   }
 
   // --- predictors -------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { PredictorStore, Store } from '@litepred/coordinator';
+import { reorderMs } from '@litepred/predictor';
 import { architectureTask, type Fingerprint } from '@litepred/protocol';
 
 const fingerprint: Fingerprint = {
@@ -54,6 +55,26 @@ describe('predictor store', () => {
     expect(ps.saveComposition('pool-x', { factors: {} }, null, { models: 1 })).toBe(1);
     expect(ps.saveComposition('pool-x', { factors: { relu: 2 } }, null, { models: 2 })).toBe(2);
     expect(ps.latestComposition('pool-x')?.data).toEqual({ factors: { relu: 2 } });
+  });
+
+  it('reads what a layout reorder costs a device off its convs\' boundary reorders; none where it shows none', () => {
+    const store = new Store(path());
+    const ps = new PredictorStore(store);
+    const conv = (hw: number) => ({ type: 'conv-bn-relu', HW: hw, CIN: 32, COUT: 32, KERNEL_SIZE: 3, STRIDES: 1 });
+    const rows = (reorders: boolean) => Array.from({ length: 40 }, (_, i) => {
+      const config = conv(8 + 4 * (i % 10));
+      const bytes = 4 * config.HW * config.HW * 32;
+      const boundary = { reorderInMs: reorders ? bytes / 20e6 : 0, reorderOutMs: reorders ? bytes / 20e6 : 0, runOverheadMs: 0.02 };
+      return { config, latencyMs: 0.1, measurement: { config, latencyMs: 0.1, boundary } };
+    });
+    ps.importStarterDevice('pool-nchwc', fingerprint, rows(true), 1000);
+    ps.importStarterDevice('pool-plain', fingerprint, rows(false), 1000);
+    const cost = ps.reorderCost('pool-nchwc')!;
+    // Binned by powers of two of bytes: within the spread of a bin.
+    const ratio = reorderMs(cost, 4 * 24 * 24 * 32) / (4 * 24 * 24 * 32 / 20e6);
+    expect(ratio).toBeGreaterThan(0.85);
+    expect(ratio).toBeLessThan(1.2);
+    expect(ps.reorderCost('pool-plain')).toBeUndefined();
   });
 
   it('leaves adaptation campaigns out of full-data samples', () => {

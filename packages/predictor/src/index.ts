@@ -17,3 +17,5 @@ export * from './decompose/strip.js';
 export * from './gbdt.js';
 export * from './gbdt-onnx.js';
 export * from './full-data.js';
+export * from './reorder-cost.js';
+export { nchwcReorders, fusedPlainKernel, type Reorder } from './decompose/layout.js';

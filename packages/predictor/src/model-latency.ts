@@ -4,6 +4,7 @@ import type { KernelConfig } from '@litepred/kernels';
 import { predictAs } from './fusion.js';
 import { factorOf, type Composition } from './composition.js';
 import { decomposeModel, type Coverage, type Decomposition } from './decompose/decompose.js';
+import { reorderMs, type ReorderCost } from './reorder-cost.js';
 
 import type { KernelLatencyPredictor } from './kernel-latency-predictor.js';
 
@@ -16,19 +17,21 @@ export interface ModelPrediction {
   kernels: { config: KernelConfig; predictedMs: number | null }[];
   /** The device's in-network factors, where it has them (composition.ts). */
   composition?: Composition;
+  /** The layout reorders between its kernels, and what they cost the device (0 where it has no reorder cost: no NCHWc). */
+  reorders: { count: number; ms: number };
   /** Kernel types the model has and no predictor was given for: their kernels count as null, not 0. */
   missingPredictors: string[];
   coverage: Coverage;
 }
 
 export function predictModel(bytes: Uint8Array, predictors: ReadonlyMap<string, KernelLatencyPredictor>,
-  options: { inputShape?: readonly number[]; overheadMs?: number; composition?: Composition } = {}): ModelPrediction {
+  options: { inputShape?: readonly number[]; overheadMs?: number; composition?: Composition; reorderCost?: ReorderCost } = {}): ModelPrediction {
   return predictDecomposed(decomposeModel(bytes, options), predictors, options);
 }
 
 /** The same from a decomposition already made (a NAS loop decomposes each candidate once). */
-export function predictDecomposed({ kernels, coverage, foldsBatchNorm }: Decomposition, predictors: ReadonlyMap<string, KernelLatencyPredictor>,
-  options: { overheadMs?: number; composition?: Composition } = {}): ModelPrediction {
+export function predictDecomposed({ kernels, coverage, foldsBatchNorm, reorders }: Decomposition, predictors: ReadonlyMap<string, KernelLatencyPredictor>,
+  options: { overheadMs?: number; composition?: Composition; reorderCost?: ReorderCost } = {}): ModelPrediction {
   const byType = new Map<string, number[]>();
   kernels.forEach((k, i) => {
     const list = byType.get(k.config.type);
@@ -44,9 +47,12 @@ export function predictDecomposed({ kernels, coverage, foldsBatchNorm }: Decompo
     ms.forEach((v, j) => (predicted[idx[j]!] = v * factor));
   }
   const overheadMs = options.overheadMs ?? 0;
+  const cost = options.reorderCost;
+  const reorderTotal = cost ? reorders.reduce((s, r) => s + reorderMs(cost, r.bytes), 0) : 0;
   return {
-    latencyMs: overheadMs + predicted.reduce<number>((s, v) => s + (v ?? 0), 0),
+    latencyMs: overheadMs + reorderTotal + predicted.reduce<number>((s, v) => s + (v ?? 0), 0),
     overheadMs,
+    reorders: { count: cost ? reorders.length : 0, ms: reorderTotal },
     kernels: kernels.map((k, i) => ({ config: k.config, predictedMs: predicted[i]! })),
     missingPredictors: missing.sort(),
     coverage,

@@ -4,6 +4,7 @@
 import { compactConfig, kernelCost, KernelConfigError, resolveConfig, type KernelConfig } from '@litepred/kernels';
 import { loadGraph, ModelError, type OnnxNode } from './graph.js';
 import { GraphIndex } from './match.js';
+import { fusedPlainKernel, nchwcReorders, type Reorder } from './layout.js';
 import type { Match } from './fields.js';
 import { conv, globalPool, pool } from './patterns-conv.js';
 import { batchNorm, binary, channelShuffle, concat, split, transpose, unary } from './patterns-elementwise.js';
@@ -33,6 +34,11 @@ export interface Coverage {
 
 export interface Decomposition {
   kernels: ModelKernel[];
+  /**
+   * The layout reorders ONNX Runtime's NCHWc transformer puts between them (layout.ts): a device
+   * that runs NCHWc pays for each by its bytes (reorder-cost.ts), others nothing.
+   */
+  reorders: Reorder[];
   coverage: Coverage;
   /** Whether it was made for a runtime that folds batch norm into convs (then conv-relu and conv-bn-relu are one kernel). */
   foldsBatchNorm: boolean;
@@ -91,8 +97,9 @@ export function decomposeModel(bytes: Uint8Array, options: { inputShape?: readon
     unsupported.set(node.op, u);
   }
   const missing = [...unsupported.values()].reduce((s, u) => s + u.flops, 0);
+  const plain = new Set(kernels.filter((k) => fusedPlainKernel(k.config.type)).flatMap((k) => k.nodes));
   return {
-    kernels, foldsBatchNorm: ix.foldsBatchNorm,
+    kernels, foldsBatchNorm: ix.foldsBatchNorm, reorders: nchwcReorders(ix.graph, plain),
     coverage: {
       glue, folded: ix.graph.folded.size,
       flopsShare: coveredFlops + missing > 0 ? coveredFlops / (coveredFlops + missing) : 1,
