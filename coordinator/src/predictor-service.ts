@@ -3,7 +3,7 @@
 // and exports them as ONNX + metadata for `litepred predictor pull`.
 import type { KernelConfig } from '@litepred/kernels';
 import {
-  BN_FOLD_RULE, composedLatency, decomposeModel, FUSION_PAIRS, type FusionRules, exportStoredPredictor, fitComposition, isStalePredictor, metrics, predictDecomposed, predictorFromData,
+  BN_FOLD_RULE, composedLatency, decomposeModel, reorderMs, FUSION_PAIRS, type FusionRules, exportStoredPredictor, fitComposition, isStalePredictor, metrics, predictDecomposed, predictorFromData,
   predictorFor, runtimeFusionRules, trainFullData, typeSums,
   type Composition, type KernelLatencyPredictor, type Metrics, type ModelPrediction, type PoolDevice, type PredictorData, type PredictorMetadata,
 } from '@litepred/predictor';
@@ -96,16 +96,22 @@ export class PredictorService {
     // (The batch-norm rule alone changes nothing here: the spaces list each kernel as their models have it.)
     const fusionRules = this.fusionRulesFor(deviceId, predictors);
     const split = fusionRules && Object.keys(fusionRules).some((rule) => rule !== BN_FOLD_RULE);
-    const kernels = (space: string, seed: number) => {
+    // Where the device runs NCHWc, each model's layout reorders are priced apart (predict() adds them), so no factor absorbs them.
+    const reorderCost = this.predictors.reorderCost(deviceId);
+    const model = (space: string, seed: number) => {
       const arch = sampleArchitecture(getSpace(space), seed);
-      return split ? decomposeModel(buildArchitectureModel(arch).bytes, { fusionRules }) : kernelsOf(arch);
+      const d = split || reorderCost ? decomposeModel(buildArchitectureModel(arch, { structureOnly: true }).bytes, { fusionRules }) : undefined;
+      const fixedMs = d && reorderCost ? d.reorders.reduce((t, r) => t + reorderMs(reorderCost, r.bytes), 0) : 0;
+      return { kernels: split && d ? d : kernelsOf(arch), fixedMs };
     };
-    const usable = models.map((m) => ({ sums: typeSums(kernels(m.space, m.seed), predictors), measuredMs: m.latencyMs }))
-      .filter((m): m is { sums: Map<string, number>; measuredMs: number } => m.sums !== undefined);
+    const usable = models.map((m) => {
+      const { kernels, fixedMs } = model(m.space, m.seed);
+      return { sums: typeSums(kernels, predictors), measuredMs: m.latencyMs, fixedMs };
+    }).filter((m): m is { sums: Map<string, number>; measuredMs: number; fixedMs: number } => m.sums !== undefined);
     if (usable.length < MIN_COMPOSITION_MODELS) return undefined;
     const test = usable.filter((_, i) => i % 3 === 2);
     const part = fitComposition(usable.filter((_, i) => i % 3 !== 2), overheadMs);
-    const heldOut = test.length ? metrics(test.map((m) => composedLatency(m.sums, overheadMs, part)), test.map((m) => m.measuredMs)) : undefined;
+    const heldOut = test.length ? metrics(test.map((m) => composedLatency(m.sums, overheadMs + m.fixedMs, part)), test.map((m) => m.measuredMs)) : undefined;
     return { composition: fitComposition(usable, overheadMs), heldOut };
   }
 

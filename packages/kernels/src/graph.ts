@@ -44,6 +44,9 @@ function valueInfo(name: string, shape: Shape): onnxProto.onnx.IValueInfoProto {
   };
 }
 
+/** Weights up to this size keep their values in a structure-only model (decomposition reads small constants). */
+export const STRUCTURE_ONLY_MAX_ELEMENTS = 64;
+
 export class GraphBuilder {
   private readonly nodes: onnxProto.onnx.INodeProto[] = [];
   private readonly initializers: onnxProto.onnx.ITensorProto[] = [];
@@ -52,7 +55,12 @@ export class GraphBuilder {
   private readonly counters = new Map<string, number>();
   private seed: number;
 
-  constructor(seed = 1) {
+  /**
+   * `structureOnly`: weights of more than STRUCTURE_ONLY_MAX_ELEMENTS elements get dims and no
+   * values (as stripWeights leaves them): enough for reading the graph (decomposition), not for
+   * running it, and several times faster to build.
+   */
+  constructor(seed = 1, private readonly structureOnly = false) {
     this.seed = seed >>> 0 || 1;
   }
 
@@ -75,6 +83,11 @@ export class GraphBuilder {
   /** A float32 initializer. */
   weight(prefix: string, dims: Shape, fill: Fill = 'weights'): string {
     const size = dims.reduce((a, b) => a * b, 1);
+    if (this.structureOnly && size > STRUCTURE_ONLY_MAX_ELEMENTS) {
+      const name = this.name(prefix);
+      this.initializers.push({ name, dims: [...dims], dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array() });
+      return name;
+    }
     const data = new Float32Array(size);
     if (fill === 'ones') data.fill(1);
     else if (fill !== 'zeros') {

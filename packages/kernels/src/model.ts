@@ -192,9 +192,9 @@ function emitGlue(g: GraphBuilder, layer: GlueLayer, x: string, shape: Shape): {
  * latency can be compared with the sum of its kernels'. Layer shapes must chain; the last layer's
  * output is the network output.
  */
-export function buildNetworkModel(layers: readonly NetworkLayer[], inputShape: Shape, options: { seed?: number } = {}): BuiltModel {
+export function buildNetworkModel(layers: readonly NetworkLayer[], inputShape: Shape, options: { seed?: number; structureOnly?: boolean } = {}): BuiltModel {
   if (layers.length === 0) throw new Error('a network needs at least one layer');
-  const g = new GraphBuilder(options.seed);
+  const g = new GraphBuilder(options.seed, options.structureOnly);
   const input = g.input('input_0', inputShape);
   const outputs: { name: string; shape: Shape }[][] = [];
   const feed = (ref: LayerRef, i: number) => {

@@ -44,7 +44,11 @@ export function typeSums(d: Decomposition | readonly KernelConfig[], predictors:
   return sums;
 }
 
-export function fitComposition(models: readonly { sums: ReadonlyMap<string, number>; measuredMs: number }[], overheadMs: number, ridge = DEFAULT_COMPOSITION_RIDGE): Composition {
+/**
+ * `fixedMs` of a model: time it spends beside its kernels that no factor scales (its layout
+ * reorders, priced by the device's reorder cost), taken off with the run overhead.
+ */
+export function fitComposition(models: readonly { sums: ReadonlyMap<string, number>; measuredMs: number; fixedMs?: number }[], overheadMs: number, ridge = DEFAULT_COMPOSITION_RIDGE): Composition {
   if (models.length === 0) throw new Error('a composition needs at least one model measured end to end');
   const types = [...new Set(models.flatMap((m) => [...m.sums.keys()]))].sort();
   const n = types.length;
@@ -53,7 +57,7 @@ export function fitComposition(models: readonly { sums: ReadonlyMap<string, numb
   let [sxy, sxx] = [0, 0];
   for (const m of models) {
     const x = types.map((t) => (m.sums.get(t) ?? 0) / m.measuredMs);
-    const y = 1 - overheadMs / m.measuredMs;
+    const y = 1 - (overheadMs + (m.fixedMs ?? 0)) / m.measuredMs;
     const total = x.reduce((s, v) => s + v, 0);
     sxy += total * y;
     sxx += total * total;

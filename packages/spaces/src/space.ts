@@ -74,6 +74,7 @@ export function kernelsOf(arch: Architecture): KernelConfig[] {
   return arch.layers.filter(isKernelLayer).map((l) => l.config);
 }
 
-export function buildArchitectureModel(arch: Architecture): BuiltModel {
-  return buildNetworkModel(arch.layers, arch.inputShape);
+/** The architecture as ONNX; `structureOnly`: large weights without values (to read the graph, not to run it). */
+export function buildArchitectureModel(arch: Architecture, options: { structureOnly?: boolean } = {}): BuiltModel {
+  return buildNetworkModel(arch.layers, arch.inputShape, options);
 }
