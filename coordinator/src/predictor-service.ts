@@ -101,7 +101,7 @@ export class PredictorService {
     const model = (space: string, seed: number) => {
       const arch = sampleArchitecture(getSpace(space), seed);
       const d = split || reorderCost ? decomposeModel(buildArchitectureModel(arch, { structureOnly: true }).bytes, { fusionRules }) : undefined;
-      const fixedMs = d && reorderCost ? d.reorders.reduce((t, r) => t + reorderMs(reorderCost, r.bytes), 0) : 0;
+      const fixedMs = d && reorderCost ? [...d.reorders, ...d.copies].reduce((t, r) => t + reorderMs(reorderCost, r.bytes), 0) : 0;
       return { kernels: split && d ? d : kernelsOf(arch), fixedMs };
     };
     const usable = models.map((m) => {

@@ -175,8 +175,8 @@ export const predictCommand: CommandModule<object, Args<{ model: string; device:
       ? p.kernels.map((k) => [k.config.type, JSON.stringify(k.config).slice(0, 80), k.predictedMs ?? '-'])
       : [...groupByType(p)].map(([t, g]) => [t, g.count, g.ms ?? '-']);
     console.log(formatTable(a.kernels ? ['kernel type', 'config', 'ms'] : ['kernel type', 'kernels', 'ms'], rows));
-    const reorders = p.reorders.count ? ` + ${p.reorders.count} layout reorders ${p.reorders.ms.toFixed(3)} ms` : '';
-    console.log(`\n${a.model} on ${p.deviceId}: ${p.latencyMs.toFixed(3)} ms (kernels ${(p.latencyMs - p.overheadMs - p.reorders.ms).toFixed(3)} ms${reorders} + run overhead ${p.overheadMs.toFixed(3)} ms)` +
+    const moves = (p.reorders.count ? ` + ${p.reorders.count} layout reorders ${p.reorders.ms.toFixed(3)} ms` : '') + (p.copies.count ? ` + ${p.copies.count} copying reshapes/transposes ${p.copies.ms.toFixed(3)} ms` : '');
+    console.log(`\n${a.model} on ${p.deviceId}: ${p.latencyMs.toFixed(3)} ms (kernels ${(p.latencyMs - p.overheadMs - p.reorders.ms - p.copies.ms).toFixed(3)} ms${moves} + run overhead ${p.overheadMs.toFixed(3)} ms)` +
       (p.composition ? `; kernel times are in-network (the device's composition from ${p.composition.models} whole models)` : '; no composition yet: kernel times are standalone'));
     console.log(`coverage: ${p.kernels.length} kernels, ${(100 * p.coverage.flopsShare).toFixed(1)}% of the model's FLOPs, ${(100 * p.coverage.nodeShare).toFixed(1)}% of its compute nodes`);
     for (const u of p.coverage.unsupported) console.log(`not covered: ${u.op} x${u.count} (${(u.flops / 1e6).toFixed(1)} MFLOPs)${u.reasons.length ? `: ${u.reasons.join('; ')}` : ''}`);

@@ -19,6 +19,8 @@ export interface ModelPrediction {
   composition?: Composition;
   /** The layout reorders between its kernels, and what they cost the device (0 where it has no reorder cost: no NCHWc). */
   reorders: { count: number; ms: number };
+  /** Its glue nodes that copy a tensor (reshapes, transposes, slices, ...), priced as copies by the same cost. */
+  copies: { count: number; ms: number };
   /** Kernel types the model has and no predictor was given for: their kernels count as null, not 0. */
   missingPredictors: string[];
   coverage: Coverage;
@@ -30,7 +32,7 @@ export function predictModel(bytes: Uint8Array, predictors: ReadonlyMap<string, 
 }
 
 /** The same from a decomposition already made (a NAS loop decomposes each candidate once). */
-export function predictDecomposed({ kernels, coverage, foldsBatchNorm, reorders }: Decomposition, predictors: ReadonlyMap<string, KernelLatencyPredictor>,
+export function predictDecomposed({ kernels, coverage, foldsBatchNorm, reorders, copies }: Decomposition, predictors: ReadonlyMap<string, KernelLatencyPredictor>,
   options: { overheadMs?: number; composition?: Composition; reorderCost?: ReorderCost } = {}): ModelPrediction {
   const byType = new Map<string, number[]>();
   kernels.forEach((k, i) => {
@@ -49,10 +51,12 @@ export function predictDecomposed({ kernels, coverage, foldsBatchNorm, reorders 
   const overheadMs = options.overheadMs ?? 0;
   const cost = options.reorderCost;
   const reorderTotal = cost ? reorders.reduce((s, r) => s + reorderMs(cost, r.bytes), 0) : 0;
+  const copyTotal = cost ? copies.reduce((s, c) => s + reorderMs(cost, c.bytes), 0) : 0;
   return {
-    latencyMs: overheadMs + reorderTotal + predicted.reduce<number>((s, v) => s + (v ?? 0), 0),
+    latencyMs: overheadMs + reorderTotal + copyTotal + predicted.reduce<number>((s, v) => s + (v ?? 0), 0),
     overheadMs,
     reorders: { count: cost ? reorders.length : 0, ms: reorderTotal },
+    copies: { count: cost ? copies.length : 0, ms: copyTotal },
     kernels: kernels.map((k, i) => ({ config: k.config, predictedMs: predicted[i]! })),
     missingPredictors: missing.sort(),
     coverage,

@@ -39,6 +39,11 @@ export interface Decomposition {
    * that runs NCHWc pays for each by its bytes (reorder-cost.ts), others nothing.
    */
   reorders: Reorder[];
+  /**
+   * Glue nodes that copy their output (COPYING_GLUE): ONNX Runtime runs each as a node that moves
+   * the tensor's bytes, priced like a reorder (a copy) on the devices whose measurements show one.
+   */
+  copies: { op: string; bytes: number }[];
   coverage: Coverage;
   /** Whether it was made for a runtime that folds batch norm into convs (then conv-relu and conv-bn-relu are one kernel). */
   foldsBatchNorm: boolean;
@@ -50,6 +55,9 @@ const GLUE = new Set([
   'Constant', 'Split', 'Expand', 'Pad', 'ConstantOfShape', 'Range', 'Tile',
 ]);
 
+/** Glue ops ONNX Runtime runs as a copy of their output (a Reshape too, unless its input buffer can be reused); the rest pass a buffer on or work on shapes. */
+const COPYING_GLUE = new Set(['Reshape', 'Transpose', 'Flatten', 'Squeeze', 'Unsqueeze', 'Slice', 'Concat', 'Split', 'Expand', 'Pad', 'Tile', 'Gather']);
+
 /**
  * `fusionRules` (from fusion detection on a device, and the device's runtime: `runtimeFusionRules`)
  * keeps an activation apart from the kernel before it where the device does not fuse the pair, and
@@ -60,6 +68,7 @@ export function decomposeModel(bytes: Uint8Array, options: { inputShape?: readon
   const ix = new GraphIndex(loadGraph(bytes, options.inputShape), (first, act) => rules?.[ruleFor(first, act)] !== false, rules?.[BN_FOLD_RULE] !== false);
   const kernels: ModelKernel[] = [];
   const glue: Record<string, number> = {};
+  const copies: { op: string; bytes: number }[] = [];
   const unsupported = new Map<string, { op: string; count: number; flops: number; reasons: Set<string> }>();
   let coveredFlops = 0;
   let [kernelNodes, uncoveredNodes] = [0, 0];
@@ -87,6 +96,10 @@ export function decomposeModel(bytes: Uint8Array, options: { inputShape?: readon
     }
     if (GLUE.has(node.op)) {
       glue[node.op] = (glue[node.op] ?? 0) + 1;
+      if (COPYING_GLUE.has(node.op)) {
+        const bytes = node.outputs.reduce((s, t) => s + 4 * ix.shape(t).reduce((a, b) => a * b, 1), 0);
+        if (bytes > 0 && !(node.op === 'Gather' && bytes <= 64)) copies.push({ op: node.op, bytes });
+      }
       continue;
     }
     const u = unsupported.get(node.op) ?? { op: node.op, count: 0, flops: 0, reasons: new Set<string>() };
@@ -99,7 +112,7 @@ export function decomposeModel(bytes: Uint8Array, options: { inputShape?: readon
   const missing = [...unsupported.values()].reduce((s, u) => s + u.flops, 0);
   const plain = new Set(kernels.filter((k) => fusedPlainKernel(k.config.type)).flatMap((k) => k.nodes));
   return {
-    kernels, foldsBatchNorm: ix.foldsBatchNorm, reorders: nchwcReorders(ix.graph, plain),
+    kernels, foldsBatchNorm: ix.foldsBatchNorm, reorders: nchwcReorders(ix.graph, plain), copies,
     coverage: {
       glue, folded: ix.graph.folded.size,
       flopsShare: coveredFlops + missing > 0 ? coveredFlops / (coveredFlops + missing) : 1,
