@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { Coordinator } from '@litepred/coordinator';
-import { PROTOCOL_VERSION, type Fingerprint } from '@litepred/protocol';
+import { PROTOCOL_VERSION, subprotocolSecret, subprotocolVersion, type Fingerprint } from '@litepred/protocol';
 import { FAST_PROTOCOL, smallConfigs, tempDir } from './helpers/fleet.js';
 
 const fingerprint: Fingerprint = {
@@ -23,6 +23,16 @@ let campaignId: string;
 function open(headers: Record<string, string>, query = ''): Promise<WebSocket | number> {
   return new Promise((resolve) => {
     const ws = new WebSocket(`${c.address.ws}${query}`, { headers });
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_req, res) => resolve(res.statusCode!));
+    ws.once('error', () => undefined);
+  });
+}
+
+/** As a browser opens it: subprotocols offered, no headers of its own. */
+function openOffering(protocols: string[]): Promise<WebSocket | number> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(c.address.ws, protocols);
     ws.once('open', () => resolve(ws));
     ws.once('unexpected-response', (_req, res) => resolve(res.statusCode!));
     ws.once('error', () => undefined);
@@ -76,10 +86,16 @@ describe('refusals at the upgrade', () => {
     expect(await open({ authorization: `Bearer ${credential}` })).toBe(426);
   });
 
-  it('accepts the credential in the query string, for browsers that cannot set headers', async () => {
-    const ws = await open({}, `?protocol=${PROTOCOL_VERSION}&credential=${encodeURIComponent(credential)}`);
+  it('takes the credential as an offered subprotocol (browsers cannot set headers) and selects the version back; never from the URL', async () => {
+    const ws = await openOffering([subprotocolVersion(), subprotocolSecret(credential)]);
     expect(ws).toBeInstanceOf(WebSocket);
+    expect((ws as WebSocket).protocol).toBe(`litepred.${PROTOCOL_VERSION}`);
     (ws as WebSocket).close();
+    expect(await openOffering([subprotocolVersion(99), subprotocolSecret(credential)])).toBe(426);
+    expect(await openOffering([subprotocolVersion(), subprotocolSecret('lpd_forged')])).toBe(401);
+    // The query string of the earlier browser agent carries nothing any more.
+    expect(await open({}, `?protocol=${PROTOCOL_VERSION}&credential=${encodeURIComponent(credential)}`)).toBe(426);
+    expect(await open({ 'x-litepred-protocol': String(PROTOCOL_VERSION) }, `?credential=${encodeURIComponent(credential)}`)).toBe(401);
   });
 });
 

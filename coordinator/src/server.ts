@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
-  CloseCode, encode, encodeLease, ErrorCode, MAX_FRAME_BYTES, parseAgentMessage, PROTOCOL_VERSION, type CoordinatorMessage, type Fingerprint, type WireMeasurementProtocol,
+  CloseCode, encode, encodeLease, ErrorCode, MAX_FRAME_BYTES, parseAgentMessage, PROTOCOL_VERSION, readSubprotocols, subprotocolVersion, type CoordinatorMessage, type Fingerprint, type WireMeasurementProtocol,
 } from '@litepred/protocol';
 import { isStalePredictor, type PredictorData } from '@litepred/predictor';
 import { DEFAULT_PROTOCOL } from '@litepred/profiler';
@@ -130,7 +130,8 @@ export class Coordinator implements ApiContext {
         res.end(JSON.stringify({ error: error.message }));
       });
     });
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+    // A browser that offered subprotocols needs one selected back, or it drops the connection.
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, handleProtocols: (offered) => (offered.has(subprotocolVersion()) ? subprotocolVersion() : false) });
     this.http.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
   }
 
@@ -193,18 +194,19 @@ export class Coordinator implements ApiContext {
   }
 
   /**
-   * Who an agent's request is from: headers (Node agent) or query (browsers cannot set WebSocket
-   * headers). Also answers GET /api/agent-check, so a browser can learn why an upgrade failed.
+   * Who an agent's request is from: its headers, Authorization and X-Litepred-Protocol (Node
+   * agent) or the subprotocols it offers (a browser cannot set the others: readSubprotocols).
+   * Never the URL. Also answers GET /api/agent-check, so a browser can learn why an upgrade failed.
    */
   authenticateAgent(req: IncomingMessage): Peer | { status: number; reason: string; message: string } {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const version = Number(req.headers['x-litepred-protocol'] ?? url.searchParams.get('protocol'));
+    const offered = readSubprotocols(req.headers['sec-websocket-protocol']);
+    const version = Number(req.headers['x-litepred-protocol'] ?? offered.version);
     if (version !== PROTOCOL_VERSION) {
       return { status: 426, reason: 'Upgrade Required', message: `${ErrorCode.VERSION_MISMATCH}: this coordinator speaks protocol ${PROTOCOL_VERSION}, the agent asked for ${Number.isNaN(version) ? 'none' : version}` };
     }
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    const credential = bearer?.startsWith('lpd_') ? bearer : url.searchParams.get('credential') ?? undefined;
-    const token = bearer?.startsWith('lpe_') ? bearer : url.searchParams.get('token') ?? undefined;
+    const credential = bearer?.startsWith('lpd_') ? bearer : offered.credential;
+    const token = bearer?.startsWith('lpe_') ? bearer : offered.token;
     if (credential) {
       const device = this.store.authenticateDevice(credential);
       if (device) return { kind: 'device', deviceId: device.id };

@@ -11,6 +11,23 @@ import { z } from 'zod';
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 
 export const PROTOCOL_VERSION = 2;
+
+/**
+ * A browser cannot set headers on a WebSocket but can offer subprotocols, which travel in the
+ * Sec-WebSocket-Protocol header: the browser agent offers `litepred.<version>` and its secret as
+ * `litepred-credential.<lpd_...>` or `litepred-token.<lpe_...>`; the coordinator selects the first.
+ * (The Node agent sends Authorization and X-Litepred-Protocol headers.) Never in the URL, which
+ * ends up in logs and histories.
+ */
+export const subprotocolVersion = (version = PROTOCOL_VERSION) => `litepred.${version}`;
+export const subprotocolSecret = (secret: string) => `${secret.startsWith('lpd_') ? 'litepred-credential' : 'litepred-token'}.${secret}`;
+/** What an upgrade's Sec-WebSocket-Protocol header offers: the protocol version and the secret, where present. */
+export function readSubprotocols(header: string | undefined): { version?: number; credential?: string; token?: string } {
+  const offered = (header ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+  const value = (prefix: string) => offered.find((p) => p.startsWith(prefix))?.slice(prefix.length);
+  const version = value('litepred.');
+  return { version: version === undefined ? undefined : Number(version), credential: value('litepred-credential.'), token: value('litepred-token.') };
+}
 /** Frames larger than this are refused by both sides (a results batch of 256 measurements fits). */
 export const MAX_FRAME_BYTES = 1024 * 1024;
 export const MAX_RESULTS_PER_FRAME = 256;

@@ -1,18 +1,18 @@
 // The browser agent's platform: the page's WebSocket, localStorage for the identity, and a
 // fingerprint from what a page can see of its device.
 import type { AgentHost, AgentSocket, Identity, SocketEvents } from '@litepred/agent-core';
-import { PROTOCOL_VERSION, type Fingerprint, type RuntimeOptions } from '@litepred/protocol';
+import { PROTOCOL_VERSION, subprotocolSecret, subprotocolVersion, type Fingerprint, type RuntimeOptions } from '@litepred/protocol';
 import type { RuntimeInfo } from '@litepred/profiler';
 
 /**
- * A browser cannot set headers on a WebSocket, so the credential and protocol version travel in the
- * query string. It cannot see why an upgrade failed either: after a connection that never opened,
- * ask the coordinator over HTTP whether it would take this credential, so a revoked device or a
- * spent token stops instead of retrying forever.
+ * A browser cannot set headers on a WebSocket, so the protocol version and the credential travel
+ * as offered subprotocols (the Sec-WebSocket-Protocol header; never in the URL). It cannot see why
+ * an upgrade failed either: after a connection that never opened, ask the coordinator over HTTP
+ * whether it would take this credential, so a revoked device or a spent token stops instead of
+ * retrying forever.
  */
 function openBrowserSocket(url: string, secret: string, events: SocketEvents): AgentSocket {
-  const kind = secret.startsWith('lpd_') ? 'credential' : 'token';
-  const ws = new WebSocket(`${url}?protocol=${PROTOCOL_VERSION}&${kind}=${encodeURIComponent(secret)}`);
+  const ws = new WebSocket(url, [subprotocolVersion(), subprotocolSecret(secret)]);
   let opened = false;
   ws.onopen = () => { opened = true; events.open(); };
   ws.onmessage = (e) => events.message(String(e.data));
