@@ -6,6 +6,7 @@ import { PROTOCOL_VERSION, type RuntimeOptions } from '@litepred/protocol';
 import { KernelProfiler, type ProfilerOptions } from '@litepred/profiler';
 import { nodeFingerprint } from './fingerprint.js';
 import { loadIdentity, saveIdentity } from './state.js';
+import { readThrottle } from './throttle.js';
 
 export { AgentFatalError };
 
@@ -23,6 +24,8 @@ export interface AgentOptions {
   profiler?: Omit<ProfilerOptions, 'runtime'>;
   backoff?: { baseMs: number; maxMs: number };
   log?: (line: string) => void;
+  /** Where Linux's sysfs is (throttle.ts; tests point it at a directory of their own). */
+  sysfsRoot?: string;
 }
 
 const AGENT_VERSION = '0.1.0';
@@ -84,6 +87,7 @@ export class Agent {
       loadIdentity: () => loadIdentity(options.stateFile, url),
       saveIdentity: (identity) => saveIdentity(options.stateFile, url, identity),
       fingerprint: nodeFingerprint,
+      throttle: () => readThrottle(options.sysfsRoot),
     }, profiler, { token: options.token, capacity: options.capacity, backoff: options.backoff, agentVersion: AGENT_VERSION, log: options.log });
     this.session.done.then(this.settle.resolve, this.settle.reject);
     this.session.start();

@@ -3,3 +3,4 @@ export * from './fingerprint.js';
 export * from './state.js';
 export { ARCHITECTURE_ROUNDS } from '@litepred/agent-core';
 export * from './run.js';
+export * from './throttle.js';

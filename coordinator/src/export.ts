@@ -16,10 +16,11 @@ interface M {
   runtime?: { backend?: string; threads?: number; graphOptimizationLevel?: string; runtimeVersion?: string };
   boundary?: { coldWeightsMs?: number };
   drift?: { flagged?: boolean };
+  throttle?: { flagged?: boolean };
 }
 
 export const CSV_HEADER = ['task_id', 'campaign_id', 'device_id', 'kernel_type', ...CONFIG_FIELDS, 'latency_ms', 'hot_median_ms', 'p10_ms', 'p90_ms', 'runs',
-  'cold_weights_ms', 'drift_flagged', 'backend', 'threads', 'opt_level', 'runtime_version'];
+  'cold_weights_ms', 'drift_flagged', 'throttle_flagged', 'backend', 'threads', 'opt_level', 'runtime_version'];
 
 /** A CSV field: quoted where it holds a comma, quote or line break (a campaign's name could). */
 const field = (v: unknown) => {
@@ -32,7 +33,7 @@ export function csvRow(r: StoredMeasurement, fingerprint?: Fingerprint): string 
   const runtime = { ...fingerprint?.runtime, runtimeVersion: fingerprint?.runtimeVersion, ...m.runtime };
   const config = m.config ?? {};
   return [r.taskId, r.campaignId, r.deviceId, r.kernelType, ...CONFIG_FIELDS.map((f) => config[f]), r.latencyMs, m.kernel?.median, m.kernel?.p10,
-    m.kernel?.p90, m.kernel?.n, m.boundary?.coldWeightsMs, m.drift?.flagged, runtime.backend, runtime.threads, runtime.graphOptimizationLevel,
+    m.kernel?.p90, m.kernel?.n, m.boundary?.coldWeightsMs, m.drift?.flagged, m.throttle?.flagged, runtime.backend, runtime.threads, runtime.graphOptimizationLevel,
     runtime.runtimeVersion].map(field).join(',');
 }
 

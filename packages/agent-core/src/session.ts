@@ -6,7 +6,7 @@ import {
   encode, isArchitectureTask, parseCoordinatorMessage, PROTOCOL_VERSION, TaskResultSchema, type AgentMessage, type CoordinatorMessage, type Fingerprint,
   type TaskResult, type WireMeasurement, type WireModelMeasurement,
 } from '@litepred/protocol';
-import { measureWithDriftChecks, type KernelProfiler, type RuntimeInfo } from '@litepred/profiler';
+import { measureWithDriftChecks, type KernelProfiler, type RuntimeInfo, type ThrottleInfo } from '@litepred/profiler';
 import { measureArchitectures } from './architectures.js';
 
 export interface Identity { deviceId: string; credential: string }
@@ -40,6 +40,8 @@ export interface AgentHost {
   loadIdentity(): Identity | undefined;
   saveIdentity(identity: Identity): void;
   fingerprint(runtime: RuntimeInfo): Fingerprint;
+  /** The device's clock and temperature now, where it can tell (a board's sysfs); absent in a browser. */
+  throttle?(): ThrottleInfo | undefined;
 }
 
 export interface SessionOptions {
@@ -94,6 +96,8 @@ export class AgentSession {
   private readonly reported = new Set<number>();
   private working = false;
   private stopped = false;
+  /** Whether the log has said this device throttles (said again after a lease that did not). */
+  private throttleSaid = false;
   private attempt = 0;
   private readonly log: (line: string) => void;
   private finished!: (error?: Error) => void;
@@ -292,13 +296,34 @@ export class AgentSession {
 
   private async measureKernels(lease: Lease): Promise<void> {
     let i = 0;
+    const before = this.host.throttle?.();
+    let throttle: ThrottleInfo | undefined;
     // Reference checks bracket each lease, so a lease measured while the device drifted is
     // flagged; its results are therefore sent when the lease's closing check is done.
     for await (const item of measureWithDriftChecks(this.profiler, lease.tasks.map((t) => t.config), { every: lease.tasks.length, protocol: lease.protocol })) {
+      // Results come once the lease's closing drift check is done: the clock read now is the one under load.
+      if (i === 0) throttle = this.throttleAround(before, this.host.throttle?.());
       // The profiler's Measurement is the wire measurement (checked field by field by the schema on arrival).
-      this.report(lease, lease.tasks[i++]!, { measurement: item.measurement, error: item.error });
+      this.report(lease, lease.tasks[i++]!, { measurement: item.measurement && throttle ? { ...item.measurement, throttle } : item.measurement, error: item.error });
       if (this.stopped) return;
     }
+  }
+
+  /** The lease's throttle reading: the clock after it, the hotter temperature; said once in the log when it flags. */
+  private throttleAround(before: ThrottleInfo | undefined, after: ThrottleInfo | undefined): ThrottleInfo | undefined {
+    if (!before && !after) return undefined;
+    const temps = [before?.maxTempC, after?.maxTempC].filter((t): t is number => t !== undefined);
+    const info: ThrottleInfo = {
+      ...(after?.minFreqRatio !== undefined ? { minFreqRatio: after.minFreqRatio } : {}),
+      ...(temps.length ? { maxTempC: Math.max(...temps) } : {}),
+      flagged: Boolean(before?.flagged || after?.flagged),
+    };
+    if (info.flagged && !this.throttleSaid) {
+      this.throttleSaid = true;
+      this.log(`this device is throttling (${info.minFreqRatio !== undefined ? `CPU clock at ${(100 * info.minFreqRatio).toFixed(0)}% of its maximum` : ''}${info.minFreqRatio !== undefined && info.maxTempC !== undefined ? ', ' : ''}${info.maxTempC !== undefined ? `${info.maxTempC.toFixed(0)} °C` : ''}): its measurements are flagged; cool it or give it a steady power supply`);
+    }
+    if (!info.flagged) this.throttleSaid = false;
+    return info;
   }
 
   private report(lease: Lease, task: Lease['tasks'][number], item: { measurement?: WireMeasurement | WireModelMeasurement; error?: Error }): void {

@@ -68,9 +68,10 @@ const relu = (CIN: number) => ({ type: 'relu', HW: 4, CIN });
 
 function start(profiler = fakeProfiler()) {
   const script = new Script();
-  const session = new AgentSession(script.host, profiler, { token: 'lpe_token', agentVersion: 'test', capacity: 2, backoff: { baseMs: 1, maxMs: 2 } });
+  const log: string[] = [];
+  const session = new AgentSession(script.host, profiler, { token: 'lpe_token', agentVersion: 'test', capacity: 2, backoff: { baseMs: 1, maxMs: 2 }, log: (l) => log.push(l) });
   session.start();
-  return { script, session };
+  return { script, session, log };
 }
 
 describe('AgentSession', () => {
@@ -86,6 +87,24 @@ describe('AgentSession', () => {
     expect(script.results().map((r) => [r.taskId, r.measurement?.config.CIN])).toEqual([[1, 8], [2, 16]]);
     session.stop();
     await session.done;
+  });
+
+  it('flags the measurements of a lease the device was throttling through, and says so once in its log', async () => {
+    const { script, session, log } = start();
+    const readings = [{ maxTempC: 70, flagged: false }, { minFreqRatio: 0.5, maxTempC: 84, flagged: true }, { minFreqRatio: 0.5, maxTempC: 85, flagged: true }, { minFreqRatio: 0.5, maxTempC: 86, flagged: true }];
+    (script.host as { throttle?: () => unknown }).throttle = () => readings.shift();
+    await script.welcome();
+    await script.next('lease.request');
+    let before = script.sent.length;
+    script.say(lease('l1', [relu(8), relu(16)]));
+    await script.next('lease.request', before);
+    expect(script.results().map((r) => r.measurement.throttle)).toEqual([{ minFreqRatio: 0.5, maxTempC: 84, flagged: true }, { minFreqRatio: 0.5, maxTempC: 84, flagged: true }]);
+    before = script.sent.length;
+    script.say(lease('l2', [relu(24)]));
+    await script.next('lease.request', before);
+    expect(script.results().at(-1)!.measurement.throttle).toEqual({ minFreqRatio: 0.5, maxTempC: 86, flagged: true });
+    expect(log.filter((l) => /throttling/.test(l))).toHaveLength(1);
+    session.stop();
   });
 
   it('fails a task its kernel cannot be measured for, with the reason, and measures the others', async () => {

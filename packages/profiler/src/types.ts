@@ -84,6 +84,19 @@ export interface DriftInfo {
   flagged: boolean;
 }
 
+/**
+ * The device's clock and temperature around a measurement, where its OS shows them (Linux
+ * cpufreq and thermal zones on a board): a CPU below its maximum clock after a lease, or a
+ * thermal zone past its passive trip point, flags the measurement as taken while throttled.
+ */
+export interface ThrottleInfo {
+  /** The lowest current/maximum clock ratio over the CPUs, read right after the lease's kernels. */
+  minFreqRatio?: number;
+  /** The hottest thermal zone (°C), and whether one was at or past its passive trip point. */
+  maxTempC?: number;
+  flagged: boolean;
+}
+
 export interface Measurement {
   config: KernelConfig;
   /** The kernel's latency inside a network (ms): the chosen statistic of `kernel` + boundary.coldWeightsMs. */
@@ -107,6 +120,7 @@ export interface Measurement {
   runtime: RuntimeInfo;
   measuredAt: string;
   drift?: DriftInfo;
+  throttle?: ThrottleInfo;
   /** With protocol.rounds > 1: latencyMs of every round, in order; this measurement is the fastest of them. */
   roundLatenciesMs?: number[];
   /**

@@ -103,6 +103,7 @@ export const MeasurementSchema = z.object({
   runtime: RuntimeOptionsSchema.extend({ runtimeVersion: z.string(), executionProvider: z.string() }),
   measuredAt: z.string(),
   drift: z.object({ ratioBefore: z.number(), ratioAfter: z.number(), flagged: z.boolean() }).optional(),
+  throttle: z.object({ minFreqRatio: z.number().min(0).max(10).optional(), maxTempC: z.number().min(-100).max(300).optional(), flagged: z.boolean() }).optional(),
   roundLatenciesMs: z.array(z.number()).min(2).max(20).optional(),
   copies: z.number().int().min(2).max(1024).optional(),
 });
