@@ -75,8 +75,23 @@ function distinct(type: string, count: number, sampler: 'vae' | 'broad', seed: n
  * The kernel configs to measure, keyed as the pool stores them, interleaved across types (a run cut
  * short has some of every type); `scale` shrinks every count (a quick run).
  */
+/**
+ * Kernel types added to the library after the pool's collection began, in the order they came:
+ * planned after every other type, so that the plan's positions (and the retests they pick, every
+ * 40th) stay what they were for what is already measured, and a resumed collection only adds.
+ */
+export const LATE_TYPES = ['bn-tokens'];
+
 export function collectionPlan(runtime: Pick<RuntimeOptions, 'graphOptimizationLevel'>, scale = 1): { key: string; config: KernelConfig }[] {
-  const byType = [...collectionCounts(runtime)].map(([type, n]) => {
+  const counts = [...collectionCounts(runtime)];
+  const early = counts.filter(([type]) => !LATE_TYPES.includes(type));
+  const late = LATE_TYPES.flatMap((type) => counts.filter(([t]) => t === type));
+  return [...interleaved(early, scale), ...interleaved(late, scale)];
+}
+
+/** Round-robin over the types' configs (VAE and broad alternating within a type). */
+function interleaved(counts: [string, number][], scale: number): { key: string; config: KernelConfig }[] {
+  const byType = counts.map(([type, n]) => {
     const count = Math.max(2, Math.round(n * scale));
     const seen = new Set<string>();
     const vae = distinct(type, Math.ceil(count * VAE_SHARE), 'vae', seedOf(type), seen);

@@ -10,7 +10,7 @@ const NN_METER_TYPES = [
   'fc', 'fc-relu', 'maxpool', 'avgpool', 'global-avgpool', 'se', 'hswish', 'swish', 'relu', 'bn', 'bn-relu',
   'add', 'add-relu', 'concat', 'split', 'channelshuffle',
 ];
-const VIT_TYPES = ['matmul', 'bmm', 'reduce', 'token-add', 'layernorm', 'softmax', 'gelu', 'mhsa'];
+const VIT_TYPES = ['matmul', 'bmm', 'reduce', 'token-add', 'layernorm', 'softmax', 'gelu', 'mhsa', 'bn-tokens'];
 /** What real networks add: every conv with and without batch norm, with every activation FusedConv takes, the other activations and binary ops. */
 const CONV_ACTS = ['', '-relu', '-relu6', '-hswish', '-hsigmoid', '-sigmoid', '-tanh', '-leakyrelu'];
 const REAL_NETWORK_TYPES = [

@@ -2,7 +2,7 @@
 // layer norm, softmax, GELU, the residual add, and a whole multi-head self-attention block.
 import { attr, type GraphBuilder } from '../graph.js';
 import type { KernelSpec, ResolvedConfig } from '../config.js';
-import { requireDivisible } from './common.js';
+import { emitBatchNorm, requireDivisible } from './common.js';
 
 const tokens = (c: ResolvedConfig, width = c.CIN) => [1, c.L, width];
 const tokenElements = (c: ResolvedConfig) => c.L * c.CIN;
@@ -96,4 +96,13 @@ export const transformerSpecs: KernelSpec[] = [
     (g, [x]) => [g.op('Softmax', [x!], { axis: attr.int(-1) })]),
   tokenUnary('gelu', 'GELU (erf form)', 8, () => 0, (g, [x]) => [g.op('Gelu', [x!])]),
   mhsa,
+  // Batch norm of tokens as [L, C] (LeViT: BatchNorm1d on flattened tokens): ONNX's channel axis is
+  // then the last one and there is no spatial plane, which ONNX Runtime runs per element, an order
+  // of magnitude slower than a batch norm of the same size on an image.
+  {
+    type: 'bn-tokens', family: 'transformer', summary: 'batch norm of tokens as [L, C] (a rank-2 BatchNormalization)', required: ['L', 'CIN'],
+    inputShapes: (c) => [[c.L, c.CIN]], outputShapes: (c) => [[c.L, c.CIN]],
+    params: (c) => 4 * c.CIN, flops: (c) => 2 * c.L * c.CIN,
+    emit: (g, [x], c) => [emitBatchNorm(g, x!, c.CIN)],
+  },
 ];

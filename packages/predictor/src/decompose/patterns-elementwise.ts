@@ -54,6 +54,9 @@ export function binary(ix: GraphIndex, n: OnnxNode): Match {
 }
 
 export function batchNorm(ix: GraphIndex, n: OnnxNode): Match {
+  const x = ix.shape(n.inputs[0]!);
+  // [L, C]: no spatial plane, a kernel of its own (bn-tokens).
+  if (x.length === 2) return { config: { type: 'bn-tokens', L: x[0]!, CIN: x[1]! }, nodes: [n] };
   const act = ix.activation(n.outputs[0]!);
   const relu = act?.act === 'relu' && ix.fuses('bn', 'relu') ? act : undefined;
   return { config: { type: relu ? 'bn-relu' : 'bn', ...elementwiseFields(ix.shape(n.inputs[0]!)) }, nodes: relu ? [n, ...relu.nodes] : [n] };
