@@ -55,6 +55,20 @@ const coordinatorStart: CommandModule = {
 
 export const coordinatorCommand = commandGroup('coordinator', 'run the coordinator', [coordinatorStart]);
 
+/** A verb that acts on one object by its id with a POST (revoke a token or a device, cancel a campaign). */
+function postOnId(verb: string, describe: string, idHelp: string, path: (id: string) => string, said: (id: string) => string,
+  example?: [string, string]): CommandModule<object, Args<{ id: string }>> {
+  return {
+    command: `${verb} <id>`,
+    describe,
+    builder: (y: Argv) => {
+      const b = withClientOptions(y).positional('id', { type: 'string', demandOption: true, describe: idHelp }).option('json', { type: 'boolean', default: false });
+      return (example ? b.example(...example) : b) as unknown as Argv<Args<{ id: string }>>;
+    },
+    handler: async (a) => print(a.json, await Client.from(a).request('POST', path(a.id)), () => said(a.id)),
+  };
+}
+
 type TokenCreateArgs = Args<{ label?: string; 'ttl-hours': number; 'max-uses': number; qr: boolean }>;
 
 const tokenCreate: CommandModule<object, TokenCreateArgs> = {
@@ -101,17 +115,9 @@ const tokenList: CommandModule<object, Args<object>> = {
   },
 };
 
-const tokenRevoke: CommandModule<object, Args<{ id: string }>> = {
-  command: 'revoke <id>',
-  describe: 'stop a token enrolling anything more (devices it enrolled stay)',
-  builder: (y: Argv) => withClientOptions(y)
-    .positional('id', { type: 'string', demandOption: true, describe: 'the token id (litepred token list shows them)' })
-    .option('json', { type: 'boolean', default: false })
-    .example('$0 token revoke 3f2a…', 'stops a token enrolling anything more') as unknown as Argv<Args<{ id: string }>>,
-  handler: async (a) => {
-    print(a.json, await Client.from(a).request('POST', `/api/tokens/${encodeURIComponent(a.id)}/revoke`), () => `${a.id} revoked: it enrols nothing more (devices it enrolled stay; litepred device revoke removes one)`);
-  },
-};
+const tokenRevoke = postOnId('revoke', 'stop a token enrolling anything more (devices it enrolled stay)', 'the token id (litepred token list shows them)',
+  (id) => `/api/tokens/${encodeURIComponent(id)}/revoke`, (id) => `${id} revoked: it enrols nothing more (devices it enrolled stay; litepred device revoke removes one)`,
+  ['$0 token revoke 3f2a…', 'stops a token enrolling anything more']);
 
 export const tokenCommand = commandGroup('token', 'enrolment tokens: create, list, revoke', [tokenCreate, tokenList, tokenRevoke]);
 
@@ -128,16 +134,8 @@ const deviceList: CommandModule<object, Args<object>> = {
   },
 };
 
-const deviceRevoke: CommandModule<object, Args<{ id: string }>> = {
-  command: 'revoke <id>',
-  describe: 'revoke a device: its connection is closed, its open tasks fail, its measurements stay',
-  builder: (y: Argv) => withClientOptions(y)
-    .positional('id', { type: 'string', demandOption: true, describe: 'the device id (litepred device list)' })
-    .option('json', { type: 'boolean', default: false }) as unknown as Argv<Args<{ id: string }>>,
-  handler: async (a) => {
-    print(a.json, await Client.from(a).request('POST', `/api/devices/${encodeURIComponent(a.id)}/revoke`), () => `${a.id} revoked`);
-  },
-};
+const deviceRevoke = postOnId('revoke', 'revoke a device: its connection is closed, its open tasks fail, its measurements stay', 'the device id (litepred device list)',
+  (id) => `/api/devices/${encodeURIComponent(id)}/revoke`, (id) => `${id} revoked`);
 
 export const deviceCommand = commandGroup('device', 'enrolled devices: list, revoke', [deviceList, deviceRevoke]);
 
@@ -215,16 +213,8 @@ const campaignStatus: CommandModule<object, Args<{ id: string; watch: boolean }>
   },
 };
 
-const campaignCancel: CommandModule<object, Args<{ id: string }>> = {
-  command: 'cancel <id>',
-  describe: 'cancel a running campaign: nothing more of it is leased, what was measured stays',
-  builder: (y: Argv) => withClientOptions(y)
-    .positional('id', { type: 'string', demandOption: true, describe: 'the campaign id' })
-    .option('json', { type: 'boolean', default: false }) as unknown as Argv<Args<{ id: string }>>,
-  handler: async (a) => {
-    print(a.json, await Client.from(a).request('POST', `/api/campaigns/${encodeURIComponent(a.id)}/cancel`), () => `${a.id} cancelled`);
-  },
-};
+const campaignCancel = postOnId('cancel', 'cancel a running campaign: nothing more of it is leased, what was measured stays', 'the campaign id',
+  (id) => `/api/campaigns/${encodeURIComponent(id)}/cancel`, (id) => `${id} cancelled`);
 
 export const campaignCommand = commandGroup('campaign', 'profiling campaigns: create, list, status, cancel', [campaignCreate, campaignList, campaignStatus, campaignCancel]);
 
