@@ -54,13 +54,15 @@ describe('fleet commands', () => {
   it('creates an enrolment token that enrols', async () => {
     const r = await litepred('token', 'create', '--label', 'lab', '--max-uses', '1', '--json');
     expect(r.code).toBe(0);
-    const t = JSON.parse(r.stdout) as { token: string; browserUrl: string };
+    const t = JSON.parse(r.stdout) as { token: string; browserUrl: string; install: string };
     expect(c.store.checkEnrolmentToken(t.token)).toBe(true);
     expect(t.browserUrl).toBe(`${c.address.http}/agent?token=${t.token}`);
-    // The text form gives the browser link and, with --qr, a QR code of it for a phone to scan.
+    expect(t.install).toBe(`curl -fsSL ${c.address.http}/install.sh | sh -s -- --token ${t.token}`);
+    // The text form gives the board's install line, the browser link and, with --qr, a QR code of it for a phone to scan.
     const text = await litepred('token', 'create', '--qr');
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/open this in the device's browser \(the browser agent\): http:\/\/127\.0\.0\.1:\d+\/agent\?token=lpe_\S+/);
+    expect(text.stdout).toMatch(/^  curl -fsSL http:\/\/127\.0\.0\.1:\d+\/install\.sh \| sh -s -- --token lpe_\S+$/m);
+    expect(text.stdout).toMatch(/In a browser \(the browser agent\): http:\/\/127\.0\.0\.1:\d+\/agent\?token=lpe_\S+/);
     expect(text.stdout).toMatch(/[▀▄█]{10}/);
   });
 

@@ -2,7 +2,7 @@
 // adaptations (start, follow). Predictions and reads are open; starting an adaptation needs the
 // admin token.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { z } from 'zod';
+import { StartAdaptationSchema } from '@litepred/protocol';
 import { countGraphNodes } from '@litepred/predictor';
 import { HttpError, json, readBody, readRaw } from './http.js';
 import type { StoredPredictor } from './predictor-store.js';
@@ -11,12 +11,6 @@ import type { ApiContext } from './api-context.js';
 /** Models are sent as raw ONNX bytes; large CNNs run to a few hundred MB. */
 const MAX_MODEL_BYTES = 512 * 1024 * 1024;
 
-const StartAdaptation = z.object({
-  budget: z.number().int().positive().max(1_000_000).optional(),
-  target: z.number().gt(0).max(1).optional(),
-  seed: z.number().int().optional(),
-  models: z.number().int().min(0).max(1000).optional(),
-}).strict();
 
 export interface Route { resource?: string; id?: string; action?: string; rest: string[]; url: URL; method: string; admin(): void }
 
@@ -69,7 +63,7 @@ export async function handlePredictorRoutes(c: ApiContext, req: IncomingMessage,
   }
   if (resource === 'devices' && id && action === 'adapt' && method === 'POST') {
     r.admin();
-    json(res, 202, c.adaptations.start(id, await readBody(req, StartAdaptation)));
+    json(res, 202, c.adaptations.start(id, await readBody(req, StartAdaptationSchema)));
     return true;
   }
   if (resource === 'adaptations' && method === 'GET') {

@@ -2,30 +2,18 @@
 // credential); anything that changes the store needs the admin token.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ModelError, StalePredictorError } from '@litepred/predictor';
-import { z } from 'zod';
 import { compactConfig, resolveConfig } from '@litepred/kernels';
-import { KernelConfigSchema, MeasurementProtocolSchema, PROTOCOL_VERSION, type WireKernelConfig } from '@litepred/protocol';
+import { CreateCampaignSchema, CreateTokenSchema, matchRoute, openApiDocument, PROTOCOL_VERSION, type WireKernelConfig } from '@litepred/protocol';
 import { handlePredictorRoutes } from './api-predictors.js';
 import { overview } from './dashboard-data.js';
-import { HttpError, json, readBody } from './http.js';
+import { expectResponse, HttpError, json, readBody } from './http.js';
 import type { ApiContext } from './api-context.js';
 import { StoreError } from './store.js';
 import { streamExport } from './export.js';
 
 
-const CreateCampaign = z.object({
-  name: z.string().min(1).max(200),
-  configs: z.array(KernelConfigSchema).min(1).max(1_000_000),
-  deviceIds: z.array(z.string()).min(1).max(10_000),
-  protocol: MeasurementProtocolSchema.optional(),
-});
 /** What a token is when the request does not say: one device, within a day. null asks for no limit. */
 export const TOKEN_DEFAULTS = { ttlMs: 24 * 3_600_000, maxUses: 1 };
-const CreateToken = z.object({
-  label: z.string().max(200).optional(),
-  ttlMs: z.number().int().positive().nullable().optional(),
-  maxUses: z.number().int().positive().nullable().optional(),
-});
 
 /** Every config is checked by the kernel library before a campaign exists; the error names the config and field. */
 function validateConfigs(configs: WireKernelConfig[]): WireKernelConfig[] {
@@ -71,8 +59,12 @@ export async function handleApi(c: ApiContext, req: IncomingMessage, res: Server
     if (!c.store.isAdmin(token)) throw new HttpError(401, 'this needs the admin token (Authorization: Bearer lpa_...)');
   };
   try {
-    if (parts[0] !== 'api') throw new HttpError(404, `no route ${url.pathname}`);
+    // Only the routes of the contract (HTTP_ROUTES) are served: one missing from it is unreachable.
+    const match = matchRoute(method, url.pathname);
+    if (!match || parts[0] !== 'api') throw new HttpError(404, `no route ${method} ${url.pathname} (GET /api/openapi.json lists them)`);
+    expectResponse(res, `${match.route.method} ${match.route.path}`, match.route.response);
     const [, resource, id, action] = parts;
+    if (resource === 'openapi.json' && method === 'GET') return json(res, 200, openApiDocument(String(PROTOCOL_VERSION)));
     if (resource === 'health' && method === 'GET') return json(res, 200, { ok: true, protocol: PROTOCOL_VERSION, online: c.onlineDevices().length, pendingBuilds: c.pendingBuilds });
     if (resource === 'admin-check' && method === 'GET') {
       admin();
@@ -85,7 +77,7 @@ export async function handleApi(c: ApiContext, req: IncomingMessage, res: Server
     if (resource === 'tokens') {
       admin();
       if (method === 'POST' && !id) {
-        const body = await readBody(req, CreateToken);
+        const body = await readBody(req, CreateTokenSchema);
         return json(res, 201, c.store.createEnrolmentToken({
           label: body.label, ttlMs: body.ttlMs === undefined ? TOKEN_DEFAULTS.ttlMs : body.ttlMs ?? undefined,
           maxUses: body.maxUses === undefined ? TOKEN_DEFAULTS.maxUses : body.maxUses ?? undefined,
@@ -116,7 +108,7 @@ export async function handleApi(c: ApiContext, req: IncomingMessage, res: Server
       if (method === 'GET' && !id) return json(res, 200, c.store.listCampaigns());
       if (method === 'POST' && !id) {
         admin();
-        const body = await readBody(req, CreateCampaign);
+        const body = await readBody(req, CreateCampaignSchema);
         const campaign = await c.store.createCampaignInSteps({
           name: body.name, configs: validateConfigs(body.configs), deviceIds: campaignDevices(c, body.deviceIds), protocol: checkedProtocol(body.protocol ?? c.campaignProtocol),
         });

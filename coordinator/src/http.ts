@@ -7,7 +7,25 @@ export class HttpError extends Error {
   constructor(readonly status: number, message: string) { super(message); }
 }
 
+/** Under LITEPRED_CHECK_RESPONSES=1 (the test suite), every success is checked against its route's response schema. */
+const CHECK_RESPONSES = process.env.LITEPRED_CHECK_RESPONSES === '1';
+const contracts = new WeakMap<ServerResponse, { path: string; schema: z.ZodType }>();
+
+/** The response schema json() checks this response against (with CHECK_RESPONSES). */
+export function expectResponse(res: ServerResponse, path: string, schema: z.ZodType | undefined): void {
+  if (CHECK_RESPONSES && schema) contracts.set(res, { path, schema });
+}
+
 export function json(res: ServerResponse, status: number, body: unknown): void {
+  const contract = status < 300 ? contracts.get(res) : undefined;
+  if (contract) {
+    const check = contract.schema.safeParse(body);
+    if (!check.success) {
+      const issue = check.error.issues[0]!;
+      status = 500;
+      body = { error: `the answer to ${contract.path} does not match its schema (packages/protocol/src/http.ts): ${issue.path.join('.') || '(body)'}: ${issue.message}` };
+    }
+  }
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
