@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { loadFleetConfig } from '@litepred/coordinator';
+import { ApiClient, ApiError, type CallArgs, type ResponseOf, type RouteName } from '@litepred/protocol';
 
 export interface ClientArgs { url?: string; 'admin-token'?: string; config: string }
 
@@ -15,8 +16,13 @@ export function withClientOptions<T>(y: Argv<T>) {
 
 export const adminTokenFile = (database: string) => `${database}.admin-token`;
 
+/** The coordinator as the CLI talks to it: the typed client (packages/protocol), with messages for people. */
 export class Client {
-  constructor(readonly url: string, private readonly adminToken?: string) {}
+  readonly api: ApiClient;
+
+  constructor(readonly url: string, adminToken?: string) {
+    this.api = new ApiClient(url, { adminToken });
+  }
 
   static from(args: ClientArgs): Client {
     let url = args.url;
@@ -34,20 +40,26 @@ export class Client {
     return new Client(url!.replace(/\/+$/, ''), token);
   }
 
-  /** A JSON request; a Uint8Array body goes as raw bytes (an ONNX model). */
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await this.send(method, path, body);
-    const text = await res.text();
-    // application/json only: a JSON-lines body (application/x-ndjson) is text to the caller.
-    return (res.headers.get('content-type')?.split(';')[0]?.trim() === 'application/json' ? JSON.parse(text) : text) as T;
+  /** A route by its name in the contract (ROUTES), its answer typed and checked. */
+  async call<K extends RouteName>(name: K, ...rest: {} extends CallArgs<K> ? [CallArgs<K>?] : [CallArgs<K>]): Promise<ResponseOf<K>> {
+    try {
+      return await this.api.call(name, ...rest);
+    } catch (e) {
+      throw this.explain(e);
+    }
   }
 
   /**
-   * A GET whose body is streamed to `out` as it arrives (an export larger than memory); returns the
-   * number of lines written. A transfer the coordinator cut short is an error, not a short file.
+   * A route whose answer is streamed to `out` as it arrives (an export larger than memory); returns
+   * the number of lines written. A transfer the coordinator cut short is an error, not a short file.
    */
-  async download(path: string, out: NodeJS.WritableStream): Promise<number> {
-    const res = await this.send('GET', path);
+  async download<K extends RouteName>(name: K, args: CallArgs<K>, out: NodeJS.WritableStream): Promise<number> {
+    let res: Response;
+    try {
+      res = await this.api.send(name, args);
+    } catch (e) {
+      throw this.explain(e);
+    }
     let lines = 0;
     try {
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
@@ -60,24 +72,10 @@ export class Client {
     return lines;
   }
 
-  private async send(method: string, path: string, body?: unknown): Promise<Response> {
-    let res: Response;
-    const raw = body instanceof Uint8Array;
-    try {
-      res = await fetch(`${this.url}${path}`, {
-        method,
-        headers: { 'content-type': raw ? 'application/octet-stream' : 'application/json', ...(this.adminToken ? { authorization: `Bearer ${this.adminToken}` } : {}) },
-        body: body === undefined ? undefined : raw ? new Blob([body as Uint8Array<ArrayBuffer>]) : JSON.stringify(body),
-      });
-    } catch (e) {
-      throw new Error(`cannot reach the coordinator at ${this.url} (${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}); is it running? (litepred coordinator start)`);
-    }
-    if (!res.ok) {
-      const text = await res.text();
-      let message = text;
-      try { message = JSON.parse(text).error; } catch { /* not JSON */ }
-      throw new Error(`coordinator: ${message} (HTTP ${res.status})`);
-    }
-    return res;
+  private explain(e: unknown): Error {
+    if (e instanceof ApiError) return new Error(`coordinator: ${e.message} (HTTP ${e.status})`);
+    const err = e as Error & { cause?: Error };
+    if (err instanceof TypeError) return new Error(`cannot reach the coordinator at ${this.url} (${err.cause?.message ?? err.message}); is it running? (litepred coordinator start)`);
+    return err;
   }
 }

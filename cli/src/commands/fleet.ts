@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import QRCode from 'qrcode';
 import type { Argv, CommandModule } from 'yargs';
 import { foldedConvType, kernelTypes, type KernelConfig } from '@litepred/kernels';
-import { Coordinator, installLine, loadFleetConfig, type Campaign, type Device, type DeviceProgress, type EnrolmentToken } from '@litepred/coordinator';
+import { Coordinator, installLine, loadFleetConfig, type DeviceProgress } from '@litepred/coordinator';
 import { adminTokenFile, Client, withClientOptions, type ClientArgs } from '../client.js';
 import { sampleConfigs } from '@litepred/sampler';
 import { spaceKernelTypes } from '@litepred/spaces';
@@ -56,7 +56,7 @@ const coordinatorStart: CommandModule = {
 export const coordinatorCommand = commandGroup('coordinator', 'run the coordinator', [coordinatorStart]);
 
 /** A verb that acts on one object by its id with a POST (revoke a token or a device, cancel a campaign). */
-function postOnId(verb: string, describe: string, idHelp: string, path: (id: string) => string, said: (id: string) => string,
+function postOnId(verb: string, describe: string, idHelp: string, route: 'revokeToken' | 'revokeDevice' | 'cancelCampaign', said: (id: string) => string,
   example?: [string, string]): CommandModule<object, Args<{ id: string }>> {
   return {
     command: `${verb} <id>`,
@@ -65,7 +65,7 @@ function postOnId(verb: string, describe: string, idHelp: string, path: (id: str
       const b = withClientOptions(y).positional('id', { type: 'string', demandOption: true, describe: idHelp }).option('json', { type: 'boolean', default: false });
       return (example ? b.example(...example) : b) as unknown as Argv<Args<{ id: string }>>;
     },
-    handler: async (a) => print(a.json, await Client.from(a).request('POST', path(a.id)), () => said(a.id)),
+    handler: async (a) => print(a.json, await Client.from(a).call(route, { params: { id: a.id } }), () => said(a.id)),
   };
 }
 
@@ -89,7 +89,7 @@ const tokenCreate: CommandModule<object, TokenCreateArgs> = {
     }
     if (!Number.isInteger(a['max-uses'])) throw new Error(`--max-uses: a whole number, not ${a['max-uses']}`);
     const body = { label: a.label, ttlMs: a['ttl-hours'] > 0 ? Math.round(a['ttl-hours'] * 3_600_000) : null, maxUses: a['max-uses'] > 0 ? a['max-uses'] : null };
-    const t = await client.request<{ id: string; token: string; expiresAt: number | null }>('POST', '/api/tokens', body);
+    const t = await client.call('createToken', { body });
     const browserUrl = `${client.url.replace(/^ws/, 'http').replace(/\/+$/, '')}/agent?token=${t.token}`;
     const qr = a.qr ? `\n${await QRCode.toString(browserUrl, { type: 'terminal', small: true })}` : '';
     const limits = `${body.maxUses === null ? 'any number of devices' : body.maxUses === 1 ? 'one device' : `${body.maxUses} devices`}, ` +
@@ -109,14 +109,14 @@ const tokenList: CommandModule<object, Args<object>> = {
   describe: 'every enrolment token: state, uses, expiry',
   builder: (y: Argv) => withClientOptions(y).option('json', { type: 'boolean', default: false }) as unknown as Argv<Args<object>>,
   handler: async (a) => {
-    const tokens = await Client.from(a).request<EnrolmentToken[]>('GET', '/api/tokens');
+    const tokens = await Client.from(a).call('listTokens');
     print(a.json, tokens, () => formatTable(['id', 'label', 'state', 'uses', 'created', 'expires'], tokens.map((t) => [
       t.id, t.label, t.state, `${t.uses}/${t.maxUses ?? 'any'}`, ago(t.createdAt), t.expiresAt === null ? 'never' : new Date(t.expiresAt).toISOString()])));
   },
 };
 
 const tokenRevoke = postOnId('revoke', 'stop a token enrolling anything more (devices it enrolled stay)', 'the token id (litepred token list shows them)',
-  (id) => `/api/tokens/${encodeURIComponent(id)}/revoke`, (id) => `${id} revoked: it enrols nothing more (devices it enrolled stay; litepred device revoke removes one)`,
+  'revokeToken', (id) => `${id} revoked: it enrols nothing more (devices it enrolled stay; litepred device revoke removes one)`,
   ['$0 token revoke 3f2a…', 'stops a token enrolling anything more']);
 
 export const tokenCommand = commandGroup('token', 'enrolment tokens: create, list, revoke', [tokenCreate, tokenList, tokenRevoke]);
@@ -126,7 +126,7 @@ const deviceList: CommandModule<object, Args<object>> = {
   describe: 'enrolled devices: online or not, fingerprint, runtime, last seen',
   builder: (y: Argv) => withClientOptions(y).option('json', { type: 'boolean', default: false }) as unknown as Argv<Args<object>>,
   handler: async (a) => {
-    const devices = await Client.from(a).request<(Device & { online: boolean })[]>('GET', '/api/devices');
+    const devices = await Client.from(a).call('listDevices');
     print(a.json, devices, () => formatTable(['device', 'state', 'cpu', 'cores', 'runtime', 'threads', 'opt', 'os', 'last seen'], devices.map((d) => [
       d.id, d.revoked ? 'revoked' : d.online ? 'online' : 'offline', d.fingerprint.cpuModel, d.fingerprint.cores,
       `${d.fingerprint.runtime.backend} ${d.fingerprint.runtimeVersion} (${d.fingerprint.executionProvider})`, d.fingerprint.runtime.threads,
@@ -135,7 +135,7 @@ const deviceList: CommandModule<object, Args<object>> = {
 };
 
 const deviceRevoke = postOnId('revoke', 'revoke a device: its connection is closed, its open tasks fail, its measurements stay', 'the device id (litepred device list)',
-  (id) => `/api/devices/${encodeURIComponent(id)}/revoke`, (id) => `${id} revoked`);
+  'revokeDevice', (id) => `${id} revoked`);
 
 export const deviceCommand = commandGroup('device', 'enrolled devices: list, revoke', [deviceList, deviceRevoke]);
 
@@ -169,7 +169,7 @@ const campaignCreate: CommandModule<object, Args<CampaignCreateArgs>> = {
     if (!a.file === (a.sample === undefined)) throw new Error('campaign create needs --file with kernel configs, or --sample N (not both)');
     if (a.sample !== undefined && !(Number.isInteger(a.sample) && a.sample > 0)) throw new Error(`--sample: a positive whole number of configs per kernel type, not ${a.sample}`);
     let deviceIds = a.device;
-    const devices = a['all-devices'] || a.sample !== undefined ? await client.request<Device[]>('GET', '/api/devices') : [];
+    const devices = a['all-devices'] || a.sample !== undefined ? await client.call('listDevices') : [];
     if (a['all-devices']) deviceIds = devices.filter((d) => !d.revoked).map((d) => d.id);
     if (deviceIds.length === 0) throw new Error('name the devices: --device ID (repeat) or --all-devices');
     // Where every device folds batch norm into convs, a conv with and without it is one kernel: sample the -bn types only.
@@ -177,7 +177,7 @@ const campaignCreate: CommandModule<object, Args<CampaignCreateArgs>> = {
     const types = a.kernel ? [a.kernel] : a.types === 'spaces' ? spaceKernelTypes() : kernelTypes().filter((t) => !folding || foldedConvType(t) === t);
     const configs: KernelConfig[] = a.file ? loadConfigFile(a.file, a.kernel).configs
       : types.flatMap((t, i) => sampleConfigs(t, a.sample!, { sampler: 'vae', seed: a.seed * 1000 + i }).configs);
-    const c = await client.request<Campaign>('POST', '/api/campaigns', { name: a.name ?? a.file ?? `${a.sample} VAE samples per kernel type`, configs, deviceIds });
+    const c = await client.call('createCampaign', { body: { name: a.name ?? a.file ?? `${a.sample} VAE samples per kernel type`, configs, deviceIds } });
     print(a.json, c, () => `${c.id}: ${configs.length} kernel configs on ${deviceIds.length} device(s). Follow it: litepred campaign status ${c.id} --watch\n` +
       'Each device that finishes gets full-data predictors and joins the pool (litepred predictor list).');
   },
@@ -188,7 +188,7 @@ const campaignList: CommandModule<object, Args<object>> = {
   describe: 'every campaign: name, state, created',
   builder: (y: Argv) => withClientOptions(y).option('json', { type: 'boolean', default: false }) as unknown as Argv<Args<object>>,
   handler: async (a) => {
-    const list = await Client.from(a).request<Campaign[]>('GET', '/api/campaigns');
+    const list = await Client.from(a).call('listCampaigns');
     print(a.json, list, () => formatTable(['campaign', 'name', 'state', 'created'], list.map((c) => [c.id, c.name, c.state, new Date(c.createdAt).toISOString()])));
   },
 };
@@ -204,7 +204,7 @@ const campaignStatus: CommandModule<object, Args<{ id: string; watch: boolean }>
   handler: async (a) => {
     const client = Client.from(a);
     for (;;) {
-      const c = await client.request<Campaign & { progress: DeviceProgress[] }>('GET', `/api/campaigns/${encodeURIComponent(a.id)}`);
+      const c = await client.call('getCampaign', { params: { id: a.id } });
       if (a.json) console.log(JSON.stringify(c, null, a.watch ? 0 : 2));
       else console.log(`${c.id} (${c.name}): ${c.state}\n${progressTable(c.progress)}\n`);
       if (!a.watch || (c.state !== 'running' && c.state !== 'creating')) return;
@@ -214,7 +214,7 @@ const campaignStatus: CommandModule<object, Args<{ id: string; watch: boolean }>
 };
 
 const campaignCancel = postOnId('cancel', 'cancel a running campaign: nothing more of it is leased, what was measured stays', 'the campaign id',
-  (id) => `/api/campaigns/${encodeURIComponent(id)}/cancel`, (id) => `${id} cancelled`);
+  'cancelCampaign', (id) => `${id} cancelled`);
 
 export const campaignCommand = commandGroup('campaign', 'profiling campaigns: create, list, status, cancel', [campaignCreate, campaignList, campaignStatus, campaignCancel]);
 
@@ -230,19 +230,17 @@ const resultsExport: CommandModule<object, ResultsExportArgs> = {
     .option('out', { type: 'string', describe: 'write to this file instead of stdout' })
     .example('$0 results export --campaign cmp_… --format csv --out results.csv', 'one campaign, every device') as unknown as Argv<ResultsExportArgs>,
   handler: async (a) => {
-    const q = new URLSearchParams({ format: a.format });
-    if (a.campaign) q.set('campaign', a.campaign);
-    if (a.device) q.set('device', a.device);
+    const query = { format: a.format, campaign: a.campaign, device: a.device };
     const client = Client.from(a);
     if (!a.out) {
-      await client.download(`/api/results?${q}`, process.stdout);
+      await client.download('results', { query }, process.stdout);
       return;
     }
     // Into a file next to the target, renamed over it once complete: a broken transfer leaves no half file.
     const partial = `${a.out}.partial`;
     const file = createWriteStream(partial);
     try {
-      const lines = await client.download(`/api/results?${q}`, file);
+      const lines = await client.download('results', { query }, file);
       await new Promise<void>((resolve, reject) => file.end((e?: Error | null) => (e ? reject(e) : resolve())));
       renameSync(partial, a.out);
       console.error(`wrote ${lines - (a.format === 'csv' ? 1 : 0)} measurements to ${a.out}`);

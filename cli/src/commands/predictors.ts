@@ -3,7 +3,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import type { Adaptation } from '@litepred/coordinator';
-import { stripWeights, type ModelPrediction, type PredictorMetadata } from '@litepred/predictor';
+import { stripWeights } from '@litepred/predictor';
+import type { ResponseOf } from '@litepred/protocol';
 import { Client, withClientOptions, type ClientArgs } from '../client.js';
 import { formatTable } from '../table.js';
 import { parseShape } from './decompose.js';
@@ -12,7 +13,6 @@ import { commandGroup } from './group.js';
 type Args<T> = T & ClientArgs & { json: boolean };
 const pct = (x: unknown) => (typeof x === 'number' ? `${(100 * x).toFixed(1)}%` : '-');
 
-interface PredictorSummary { deviceId: string; kernelType: string; version: number; kind: string; trainingSamples: number; within10: number | null; heldOut: number | null; provenance: { method: string; sourceDevice?: string } }
 
 /** One line of an adaptation's progress, for people. */
 export function describeAdaptation(a: Adaptation): string {
@@ -44,7 +44,7 @@ export const adaptCommand: CommandModule<object, Args<{ device: string; budget?:
     .option('json', { type: 'boolean', default: false, describe: 'print JSON (the finished adaptation)' }) as unknown as Argv<Args<{ device: string; detach: boolean }>>,
   handler: async (a) => {
     const client = Client.from(a);
-    let adaptation = await client.request<Adaptation>('POST', `/api/devices/${encodeURIComponent(a.device)}/adapt`, { budget: a.budget, target: a.target, seed: a.seed, models: a.models });
+    let adaptation = await client.call('adapt', { params: { id: a.device }, body: { budget: a.budget, target: a.target, seed: a.seed, models: a.models } });
     if (!a.detach) adaptation = await follow(client, adaptation.id, !a.json);
     if (a.json) console.log(JSON.stringify(adaptation, null, 2));
     else if (a.detach) console.log(`${adaptation.id} started. Follow it: litepred adaptation status ${adaptation.id} --watch`);
@@ -57,7 +57,7 @@ export const adaptCommand: CommandModule<object, Args<{ device: string; budget?:
 export async function follow(client: Client, id: string, print: boolean): Promise<Adaptation> {
   let last = '';
   for (;;) {
-    const a = await client.request<Adaptation>('GET', `/api/adaptations/${encodeURIComponent(id)}`);
+    const a = await client.call('getAdaptation', { params: { id } });
     const line = describeAdaptation(a);
     if (print && line !== last && a.state === 'running') console.error(line);
     last = line;
@@ -73,7 +73,7 @@ const adaptationList: CommandModule<object, Args<{ device?: string }>> = {
     .option('device', { type: 'string', describe: 'only this device' })
     .option('json', { type: 'boolean', default: false }) as unknown as Argv<Args<{ device?: string }>>,
   handler: async (a) => {
-    const list = await Client.from(a).request<Adaptation[]>('GET', `/api/adaptations${a.device ? `?device=${encodeURIComponent(a.device)}` : ''}`);
+    const list = await Client.from(a).call('listAdaptations', { query: { device: a.device } });
     if (a.json) return console.log(JSON.stringify(list, null, 2));
     console.log(formatTable(['adaptation', 'device', 'state', 'budget', 'measured', 'held-out ±10%', 'source'], list.map((x) => {
       const r = (x.result ?? x.progress) as { measured?: number; heldOut?: { within10: number }; heldOutWithin10?: number; source?: string };
@@ -91,7 +91,7 @@ const adaptationStatus: CommandModule<object, Args<{ id: string; watch: boolean 
     .option('json', { type: 'boolean', default: false }) as unknown as Argv<Args<{ id: string; watch: boolean }>>,
   handler: async (a) => {
     const client = Client.from(a);
-    const x = a.watch ? await follow(client, a.id, !a.json) : await client.request<Adaptation>('GET', `/api/adaptations/${encodeURIComponent(a.id)}`);
+    const x = a.watch ? await follow(client, a.id, !a.json) : await client.call('getAdaptation', { params: { id: a.id } });
     console.log(a.json ? JSON.stringify(x, null, 2) : describeAdaptation(x));
   },
 };
@@ -105,7 +105,7 @@ const predictorList: CommandModule<object, Args<{ device?: string }>> = {
     .option('device', { type: 'string', describe: 'only this device' })
     .option('json', { type: 'boolean', default: false }) as unknown as Argv<Args<{ device?: string }>>,
   handler: async (a) => {
-    const list = await Client.from(a).request<PredictorSummary[]>('GET', `/api/predictors${a.device ? `?device=${encodeURIComponent(a.device)}` : ''}`);
+    const list = await Client.from(a).call('listPredictors', { query: { device: a.device } });
     if (a.json) return console.log(JSON.stringify(list, null, 2));
     console.log(formatTable(['device', 'kernel type', 'version', 'kind', 'samples', 'held-out ±10%', 'from'], list.map((p) => [
       p.deviceId, p.kernelType, p.version, p.kind, p.trainingSamples, p.within10 === null ? '-' : `${pct(p.within10)} of ${p.heldOut}`,
@@ -128,15 +128,13 @@ const predictorPull: CommandModule<object, PullArgs> = {
   handler: async (a) => {
     const client = Client.from(a);
     if (a['predictor-version'] !== undefined && a.kernel?.length !== 1) throw new Error('--predictor-version needs exactly one --kernel');
-    const device = encodeURIComponent(a.device);
-    const have = await client.request<{ overheadMs: number; composition: { version: number; data: unknown } | null; predictors: PredictorSummary[] }>('GET', `/api/devices/${device}/predictors`);
+    const have = await client.call('devicePredictors', { params: { id: a.device } });
     const types = a.kernel ?? have.predictors.map((p) => p.kernelType);
     if (types.length === 0) throw new Error(`device ${a.device} has no predictors yet (litepred adapt --device ${a.device})`);
     mkdirSync(a.out, { recursive: true });
     const pulled: { kernelType: string; version: number | undefined; onnx: string; metadata: string }[] = [];
     for (const t of types) {
-      const q = a['predictor-version'] !== undefined ? `?version=${a['predictor-version']}` : '';
-      const p = await client.request<{ metadata: PredictorMetadata; onnx: string }>('GET', `/api/devices/${device}/predictors/${encodeURIComponent(t)}${q}`);
+      const p = await client.call('exportPredictor', { params: { id: a.device, type: t }, query: { version: a['predictor-version']?.toString() } });
       writeFileSync(join(a.out, `${t}.onnx`), Buffer.from(p.onnx, 'base64'));
       writeFileSync(join(a.out, `${t}.json`), JSON.stringify(p.metadata, null, 2) + '\n');
       pulled.push({ kernelType: t, version: p.metadata.version, onnx: `${t}.onnx`, metadata: `${t}.json` });
@@ -152,7 +150,7 @@ const predictorPull: CommandModule<object, PullArgs> = {
 
 export const predictorCommand = commandGroup('predictor', 'kernel latency predictors: list, pull', [predictorList, predictorPull]);
 
-type Prediction = ModelPrediction & { deviceId: string; versions: Record<string, number> };
+type Prediction = ResponseOf<'predict'>;
 
 export const predictCommand: CommandModule<object, Args<{ model: string; device: string; 'input-shape'?: string; kernels: boolean }>> = {
   command: 'predict <model>',
@@ -168,7 +166,7 @@ export const predictCommand: CommandModule<object, Args<{ model: string; device:
     try { bytes = readFileSync(a.model); } catch (e) { throw new Error(`cannot read ${a.model}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`); }
     const q = a['input-shape'] ? `?inputShape=${parseShape(a['input-shape']).join(',')}` : '';
     // The coordinator reads the graph, dims and small constants, not the weights' values: leave those here.
-    const p = await Client.from(a).request<Prediction>('POST', `/api/devices/${encodeURIComponent(a.device)}/predict${q}`, stripWeights(new Uint8Array(bytes)));
+    const p = await Client.from(a).call('predict', { params: { id: a.device }, query: { inputShape: a['input-shape'] }, body: stripWeights(new Uint8Array(bytes)) });
     if (p.missingPredictors.length) process.exitCode = 1;
     if (a.json) return console.log(JSON.stringify(p, null, 2));
     const rows = a.kernels

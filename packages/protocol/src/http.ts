@@ -50,13 +50,14 @@ const AdaptationSchema = z.object({
 });
 const PredictorSummarySchema = z.object({
   deviceId: id, kernelType: z.string(), version: z.number().int(), kind: z.string(), trainingSamples: z.number(),
-  within10: z.number().nullable(), heldOut: z.number().nullable(), provenance: z.record(z.string(), z.unknown()), createdAt: time,
+  within10: z.number().nullable(), heldOut: z.number().nullable(), provenance: z.looseObject({ method: z.string(), sourceDevice: z.string().optional() }), createdAt: time,
 });
 const PredictionSchema = z.object({
   deviceId: id, latencyMs: z.number(), overheadMs: z.number(), versions: z.record(z.string(), z.number()),
   kernels: z.array(z.object({ config: KernelConfigSchema, predictedMs: z.number().nullable() })),
   reorders: z.object({ count: z.number(), ms: z.number() }), copies: z.object({ count: z.number(), ms: z.number() }),
   missingPredictors: z.array(z.string()),
+  composition: z.object({ factors: z.record(z.string(), z.number()), shared: z.number(), models: z.number() }).optional(),
   coverage: z.object({ flopsShare: z.number(), nodeShare: z.number(), unsupported: z.array(z.object({ op: z.string(), count: z.number(), flops: z.number(), reasons: z.array(z.string()) })) }),
 });
 const Revoked = z.object({ id, revoked: z.literal(true) });
@@ -78,35 +79,38 @@ export interface RouteSpec {
   query?: Record<string, string>;
 }
 
-/** Every route of the coordinator's HTTP API (pages and assets aside). */
-export const HTTP_ROUTES: readonly RouteSpec[] = [
-  { method: 'GET', path: '/api/health', summary: 'liveness, protocol version, agents online, predictor builds waiting', response: z.object({ ok: z.literal(true), protocol: z.number(), online: z.number(), pendingBuilds: z.number() }) },
-  { method: 'GET', path: '/api/openapi.json', summary: 'this API as an OpenAPI 3.1 document', response: z.object({ openapi: z.string(), paths: z.record(z.string(), z.unknown()) }) },
-  { method: 'GET', path: '/api/admin-check', summary: 'whether the Authorization header holds the admin token', admin: true, response: z.object({ ok: z.literal(true) }) },
-  { method: 'GET', path: '/api/agent-check', summary: 'whether an agent with these headers would be let in (a browser cannot see why an upgrade failed)', response: z.object({ ok: z.literal(true), as: z.enum(['device', 'enrol']) }) },
-  { method: 'POST', path: '/api/tokens', summary: 'a new enrolment token', admin: true, body: CreateTokenSchema, status: 201, response: z.object({ id, token: z.string(), expiresAt: time.nullable() }) },
-  { method: 'GET', path: '/api/tokens', summary: 'every enrolment token and its state', admin: true, response: z.array(EnrolmentTokenSchema) },
-  { method: 'POST', path: '/api/tokens/:id/revoke', summary: 'stop a token enrolling anything more', admin: true, response: Revoked },
-  { method: 'GET', path: '/api/overview', summary: 'the dashboard: devices with current work, campaigns with rate and ETA, adaptations', response: z.object({ generatedAt: time, rateWindowS: z.number(), devices: z.array(z.object({ id, online: z.boolean() })), campaigns: z.array(z.object({ id, state: z.string() })), adaptations: z.array(z.object({ id })) }) },
-  { method: 'GET', path: '/api/similarity', summary: 'how well each device\'s predictors rank each device\'s kernels', response: z.object({ devices: z.array(id), cells: z.array(z.array(z.object({ spearman: z.number(), logLinear: z.number(), kernels: z.number() }).nullable())) }) },
-  { method: 'GET', path: '/api/devices', summary: 'enrolled and starter-pool devices, online or not', response: z.array(DeviceSchema.extend({ online: z.boolean() })) },
-  { method: 'POST', path: '/api/devices/:id/revoke', summary: 'revoke a device: its socket is closed, its open tasks fail', admin: true, response: Revoked },
-  { method: 'GET', path: '/api/devices/:id/accuracy', summary: 'a device\'s newest predictors against its own measured kernels', response: z.object({ deviceId: id, types: z.array(z.object({ type: z.string() })), points: z.array(z.object({ type: z.string(), predictedMs: z.number(), measuredMs: z.number() })) }) },
-  { method: 'GET', path: '/api/devices/:id/predictors', summary: 'a device\'s newest predictors, run overhead and composition', response: z.object({ deviceId: id, overheadMs: z.number(), composition: z.unknown(), predictors: z.array(PredictorSummarySchema) }) },
-  { method: 'GET', path: '/api/devices/:id/predictors/:type', summary: 'one predictor as ONNX (base64) and metadata', query: { version: 'a version (default: the newest)' }, response: z.object({ metadata: z.record(z.string(), z.unknown()), overheadMs: z.number(), onnx: z.string() }) },
-  { method: 'POST', path: '/api/devices/:id/predict', summary: 'predict an ONNX model (the raw bytes) on the device', accepts: 'application/octet-stream', query: { inputShape: 'e.g. 1,3,224,224 where the model leaves dims dynamic' }, response: PredictionSchema },
-  { method: 'POST', path: '/api/devices/:id/adapt', summary: 'start adapting predictors for the device', admin: true, body: StartAdaptationSchema, status: 202, response: AdaptationSchema },
-  { method: 'GET', path: '/api/campaigns', summary: 'every campaign', response: z.array(CampaignSchema) },
-  { method: 'POST', path: '/api/campaigns', summary: 'measure kernel configs on devices', admin: true, body: CreateCampaignSchema, status: 201, response: CampaignSchema },
-  { method: 'GET', path: '/api/campaigns/:id', summary: 'a campaign with per-device progress', response: CampaignSchema.extend({ progress: z.array(DeviceProgressSchema) }) },
-  { method: 'POST', path: '/api/campaigns/:id/cancel', summary: 'cancel a running campaign', admin: true, response: CampaignSchema },
-  { method: 'GET', path: '/api/results', summary: 'measurements, streamed', query: { format: 'csv or jsonl (default)', campaign: 'only this campaign', device: 'only this device' }, produces: 'text/csv or application/jsonl' },
-  { method: 'GET', path: '/api/predictors', summary: 'the newest predictor of every device and kernel type', query: { device: 'only this device' }, response: z.array(PredictorSummarySchema) },
-  { method: 'GET', path: '/api/adaptations', summary: 'adaptations', query: { device: 'only this device' }, response: z.array(AdaptationSchema) },
-  { method: 'GET', path: '/api/adaptations/:id', summary: 'one adaptation with its progress', response: AdaptationSchema },
-  { method: 'GET', path: '/install.sh', summary: 'the shell script that installs and enrols an agent on a board', produces: 'text/x-shellscript' },
-  { method: 'GET', path: '/downloads/:file', summary: 'the standalone agent package (litepred-agent-<version>.tgz)', produces: 'application/gzip' },
-];
+/** Every route of the coordinator's HTTP API (pages and assets aside), by the name the typed client calls it. */
+export const ROUTES = {
+  health: { method: 'GET', path: '/api/health', summary: 'liveness, protocol version, agents online, predictor builds waiting', response: z.object({ ok: z.literal(true), protocol: z.number(), online: z.number(), pendingBuilds: z.number() }) },
+  openapi: { method: 'GET', path: '/api/openapi.json', summary: 'this API as an OpenAPI 3.1 document', response: z.object({ openapi: z.string(), paths: z.record(z.string(), z.unknown()) }) },
+  adminCheck: { method: 'GET', path: '/api/admin-check', summary: 'whether the Authorization header holds the admin token', admin: true, response: z.object({ ok: z.literal(true) }) },
+  agentCheck: { method: 'GET', path: '/api/agent-check', summary: 'whether an agent with these headers would be let in (a browser cannot see why an upgrade failed)', response: z.object({ ok: z.literal(true), as: z.enum(['device', 'enrol']) }) },
+  createToken: { method: 'POST', path: '/api/tokens', summary: 'a new enrolment token', admin: true, body: CreateTokenSchema, status: 201, response: z.object({ id, token: z.string(), expiresAt: time.nullable() }) },
+  listTokens: { method: 'GET', path: '/api/tokens', summary: 'every enrolment token and its state', admin: true, response: z.array(EnrolmentTokenSchema) },
+  revokeToken: { method: 'POST', path: '/api/tokens/:id/revoke', summary: 'stop a token enrolling anything more', admin: true, response: Revoked },
+  overview: { method: 'GET', path: '/api/overview', summary: 'the dashboard: devices with current work, campaigns with rate and ETA, adaptations', response: z.object({ generatedAt: time, rateWindowS: z.number(), devices: z.array(z.object({ id, online: z.boolean() })), campaigns: z.array(z.object({ id, state: z.string() })), adaptations: z.array(z.object({ id })) }) },
+  similarity: { method: 'GET', path: '/api/similarity', summary: 'how well each device\'s predictors rank each device\'s kernels', response: z.object({ devices: z.array(id), cells: z.array(z.array(z.object({ spearman: z.number(), logLinear: z.number(), kernels: z.number() }).nullable())) }) },
+  listDevices: { method: 'GET', path: '/api/devices', summary: 'enrolled and starter-pool devices, online or not', response: z.array(DeviceSchema.extend({ online: z.boolean() })) },
+  revokeDevice: { method: 'POST', path: '/api/devices/:id/revoke', summary: 'revoke a device: its socket is closed, its open tasks fail', admin: true, response: Revoked },
+  accuracy: { method: 'GET', path: '/api/devices/:id/accuracy', summary: 'a device\'s newest predictors against its own measured kernels', response: z.object({ deviceId: id, types: z.array(z.object({ type: z.string() })), points: z.array(z.object({ type: z.string(), predictedMs: z.number(), measuredMs: z.number() })) }) },
+  devicePredictors: { method: 'GET', path: '/api/devices/:id/predictors', summary: 'a device\'s newest predictors, run overhead and composition', response: z.object({ deviceId: id, overheadMs: z.number(), composition: z.object({ version: z.number(), data: z.unknown() }).nullable(), predictors: z.array(PredictorSummarySchema) }) },
+  exportPredictor: { method: 'GET', path: '/api/devices/:id/predictors/:type', summary: 'one predictor as ONNX (base64) and metadata', query: { version: 'a version (default: the newest)' }, response: z.object({ metadata: z.looseObject({ version: z.number().optional() }), overheadMs: z.number(), onnx: z.string() }) },
+  predict: { method: 'POST', path: '/api/devices/:id/predict', summary: 'predict an ONNX model (the raw bytes) on the device', accepts: 'application/octet-stream', query: { inputShape: 'e.g. 1,3,224,224 where the model leaves dims dynamic' }, response: PredictionSchema },
+  adapt: { method: 'POST', path: '/api/devices/:id/adapt', summary: 'start adapting predictors for the device', admin: true, body: StartAdaptationSchema, status: 202, response: AdaptationSchema },
+  listCampaigns: { method: 'GET', path: '/api/campaigns', summary: 'every campaign', response: z.array(CampaignSchema) },
+  createCampaign: { method: 'POST', path: '/api/campaigns', summary: 'measure kernel configs on devices', admin: true, body: CreateCampaignSchema, status: 201, response: CampaignSchema },
+  getCampaign: { method: 'GET', path: '/api/campaigns/:id', summary: 'a campaign with per-device progress', response: CampaignSchema.extend({ progress: z.array(DeviceProgressSchema) }) },
+  cancelCampaign: { method: 'POST', path: '/api/campaigns/:id/cancel', summary: 'cancel a running campaign', admin: true, response: CampaignSchema },
+  results: { method: 'GET', path: '/api/results', summary: 'measurements, streamed', query: { format: 'csv or jsonl (default)', campaign: 'only this campaign', device: 'only this device' }, produces: 'text/csv or application/jsonl' },
+  listPredictors: { method: 'GET', path: '/api/predictors', summary: 'the newest predictor of every device and kernel type', query: { device: 'only this device' }, response: z.array(PredictorSummarySchema) },
+  listAdaptations: { method: 'GET', path: '/api/adaptations', summary: 'adaptations', query: { device: 'only this device' }, response: z.array(AdaptationSchema) },
+  getAdaptation: { method: 'GET', path: '/api/adaptations/:id', summary: 'one adaptation with its progress', response: AdaptationSchema },
+  installScript: { method: 'GET', path: '/install.sh', summary: 'the shell script that installs and enrols an agent on a board', produces: 'text/x-shellscript' },
+  download: { method: 'GET', path: '/downloads/:file', summary: 'the standalone agent package (litepred-agent-<version>.tgz)', produces: 'application/gzip' },
+} as const satisfies Record<string, RouteSpec>;
+
+export type RouteName = keyof typeof ROUTES;
+export const HTTP_ROUTES: readonly RouteSpec[] = Object.values(ROUTES);
 
 /** The route a request is for, with its path parameters; undefined where none matches. */
 export function matchRoute(method: string, pathname: string): { route: RouteSpec; params: Record<string, string> } | undefined {
