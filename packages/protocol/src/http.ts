@@ -43,10 +43,15 @@ const CampaignSchema = z.object({
   purpose: z.enum(['profile', 'adaptation', 'starter-pool', 'check']),
 });
 const DeviceProgressSchema = z.object({ deviceId: id, pending: z.number(), leased: z.number(), done: z.number(), failed: z.number(), cancelled: z.number() });
+/** An adaptation's latest progress event (adaptation.ts): which phase, how far, how accurate, from which source and why. */
+const AdaptationProgressSchema = z.looseObject({
+  phase: z.string().optional(), measured: z.number().optional(), budget: z.number().optional(), round: z.number().optional(),
+  heldOutWithin10: z.number().optional(), heldOutJudged: z.number().optional(), source: z.string().optional(), why: z.string().optional(), waiting: z.string().nullable().optional(),
+});
 const AdaptationSchema = z.object({
   id, deviceId: id, state: z.enum(['running', 'done', 'failed', 'cancelled']),
   options: z.object({ budget: z.number(), target: z.number(), seed: z.number(), models: z.number() }),
-  progress: z.record(z.string(), z.unknown()), result: z.record(z.string(), z.unknown()).nullable(), error: z.string().nullable(), createdAt: time, finishedAt: time.nullable(),
+  progress: AdaptationProgressSchema, result: z.record(z.string(), z.unknown()).nullable(), error: z.string().nullable(), createdAt: time, finishedAt: time.nullable(),
 });
 const PredictorSummarySchema = z.object({
   deviceId: id, kernelType: z.string(), version: z.number().int(), kind: z.string(), trainingSamples: z.number(),
@@ -61,6 +66,22 @@ const PredictionSchema = z.object({
   coverage: z.object({ flopsShare: z.number(), nodeShare: z.number(), unsupported: z.array(z.object({ op: z.string(), count: z.number(), flops: z.number(), reasons: z.array(z.string()) })) }),
 });
 const Revoked = z.object({ id, revoked: z.literal(true) });
+const OverviewSchema = z.object({
+  generatedAt: time, rateWindowS: z.number(),
+  devices: z.array(DeviceSchema.extend({
+    online: z.boolean(), working: z.array(z.object({ campaignId: id, name: z.string(), leased: z.number() })),
+    measurements: z.number(), driftFlagged: z.number(), predictorTypes: z.number(),
+  })),
+  campaigns: z.array(CampaignSchema.omit({ protocol: true }).extend({
+    total: z.number(), done: z.number(), failed: z.number(), leased: z.number(), pending: z.number(), cancelled: z.number(), ratePerS: z.number(), etaS: z.number().nullable(),
+  })),
+  adaptations: z.array(AdaptationSchema.extend({ online: z.boolean() })),
+});
+const AccuracySchema = z.object({
+  deviceId: id,
+  types: z.array(z.object({ type: z.string(), version: z.number(), kind: z.string(), trainingSamples: z.number(), measured: z.number(), metrics: z.record(z.string(), z.number()).nullable(), method: z.string().nullable() })),
+  points: z.array(z.object({ type: z.string(), predictedMs: z.number(), measuredMs: z.number() })),
+});
 
 export interface RouteSpec {
   method: 'GET' | 'POST';
@@ -88,11 +109,11 @@ export const ROUTES = {
   createToken: { method: 'POST', path: '/api/tokens', summary: 'a new enrolment token', admin: true, body: CreateTokenSchema, status: 201, response: z.object({ id, token: z.string(), expiresAt: time.nullable() }) },
   listTokens: { method: 'GET', path: '/api/tokens', summary: 'every enrolment token and its state', admin: true, response: z.array(EnrolmentTokenSchema) },
   revokeToken: { method: 'POST', path: '/api/tokens/:id/revoke', summary: 'stop a token enrolling anything more', admin: true, response: Revoked },
-  overview: { method: 'GET', path: '/api/overview', summary: 'the dashboard: devices with current work, campaigns with rate and ETA, adaptations', response: z.object({ generatedAt: time, rateWindowS: z.number(), devices: z.array(z.object({ id, online: z.boolean() })), campaigns: z.array(z.object({ id, state: z.string() })), adaptations: z.array(z.object({ id })) }) },
+  overview: { method: 'GET', path: '/api/overview', summary: 'the dashboard: devices with current work, campaigns with rate and ETA, adaptations', response: OverviewSchema },
   similarity: { method: 'GET', path: '/api/similarity', summary: 'how well each device\'s predictors rank each device\'s kernels', response: z.object({ devices: z.array(id), cells: z.array(z.array(z.object({ spearman: z.number(), logLinear: z.number(), kernels: z.number() }).nullable())) }) },
   listDevices: { method: 'GET', path: '/api/devices', summary: 'enrolled and starter-pool devices, online or not', response: z.array(DeviceSchema.extend({ online: z.boolean() })) },
   revokeDevice: { method: 'POST', path: '/api/devices/:id/revoke', summary: 'revoke a device: its socket is closed, its open tasks fail', admin: true, response: Revoked },
-  accuracy: { method: 'GET', path: '/api/devices/:id/accuracy', summary: 'a device\'s newest predictors against its own measured kernels', response: z.object({ deviceId: id, types: z.array(z.object({ type: z.string() })), points: z.array(z.object({ type: z.string(), predictedMs: z.number(), measuredMs: z.number() })) }) },
+  accuracy: { method: 'GET', path: '/api/devices/:id/accuracy', summary: 'a device\'s newest predictors against its own measured kernels', response: AccuracySchema },
   devicePredictors: { method: 'GET', path: '/api/devices/:id/predictors', summary: 'a device\'s newest predictors, run overhead and composition', response: z.object({ deviceId: id, overheadMs: z.number(), composition: z.object({ version: z.number(), data: z.unknown() }).nullable(), predictors: z.array(PredictorSummarySchema) }) },
   exportPredictor: { method: 'GET', path: '/api/devices/:id/predictors/:type', summary: 'one predictor as ONNX (base64) and metadata', query: { version: 'a version (default: the newest)' }, response: z.object({ metadata: z.looseObject({ version: z.number().optional() }), overheadMs: z.number(), onnx: z.string() }) },
   predict: { method: 'POST', path: '/api/devices/:id/predict', summary: 'predict an ONNX model (the raw bytes) on the device', accepts: 'application/octet-stream', query: { inputShape: 'e.g. 1,3,224,224 where the model leaves dims dynamic' }, response: PredictionSchema },

@@ -2,7 +2,7 @@
 // that installs the agent with the coordinator's /install.sh), and cancel campaigns.
 // Without it the dashboard is read-only.
 import QRCode from 'qrcode';
-import { adminToken, api, setAdminToken } from './api.js';
+import { adminToken, coordinator, setAdminToken } from './api.js';
 import { h } from './dom.js';
 
 export function adminPanel(onChange: () => void): HTMLElement {
@@ -13,7 +13,7 @@ export function adminPanel(onChange: () => void): HTMLElement {
     unlock.addEventListener('click', async () => {
       setAdminToken(input.value.trim());
       try {
-        await api('/api/admin-check', { admin: true });
+        await coordinator().call('adminCheck');
         onChange();
       } catch (e) {
         setAdminToken(undefined);
@@ -29,7 +29,7 @@ export function adminPanel(onChange: () => void): HTMLElement {
   enrol.addEventListener('click', async () => {
     const threads = (document.getElementById('enrol-threads') as HTMLSelectElement).value;
     try {
-      const t = await api<{ token: string; expiresAt: number }>('/api/tokens', { method: 'POST', admin: true, body: { label: 'browser (dashboard)', maxUses: 1, ttlMs: 24 * 3600_000 } });
+      const t = await coordinator().call('createToken', { body: { label: 'browser (dashboard)', maxUses: 1, ttlMs: 24 * 3600_000 } });
       const url = new URL('/agent', location.href);
       url.searchParams.set('token', t.token);
       if (threads !== 'auto') url.searchParams.set('threads', threads);
@@ -43,7 +43,7 @@ export function adminPanel(onChange: () => void): HTMLElement {
   const board = h('button', { id: 'enrol-board' }, 'enrol a board');
   board.addEventListener('click', async () => {
     try {
-      const t = await api<{ token: string }>('/api/tokens', { method: 'POST', admin: true, body: { label: 'board (dashboard)', maxUses: 1, ttlMs: 24 * 3600_000 } });
+      const t = await coordinator().call('createToken', { body: { label: 'board (dashboard)', maxUses: 1, ttlMs: 24 * 3600_000 } });
       const base = new URL('/', location.href).href.replace(/\/$/, '');
       const line = `curl -fsSL ${base}/install.sh | sh -s -- --token ${t.token}`;
       out.replaceChildren(

@@ -1,6 +1,6 @@
 // The dashboard: the fleet, its campaigns and adaptations (refreshed every 2 s), and on demand a
 // device's predictor accuracy and the similarity between devices.
-import { api, type Accuracy, type Overview, type Similarity } from './api.js';
+import { coordinator, type Overview } from './api.js';
 import { adminPanel } from './admin.js';
 import { drawErrorCdf, drawScatter, drawSimilarity } from './charts.js';
 import { h, replace, table } from './dom.js';
@@ -11,7 +11,7 @@ let last: Overview | undefined;
 
 async function refresh(): Promise<void> {
   try {
-    last = await api<Overview>('/api/overview');
+    last = await coordinator().call('overview');
     replace('devices', devicesTable(last.devices));
     replace('campaigns', campaignsTable(last.campaigns, () => void refresh()));
     replace('adaptations', adaptationsTable(last.adaptations));
@@ -40,7 +40,7 @@ async function showAccuracy(): Promise<void> {
   const id = (document.getElementById('accuracy-device') as HTMLSelectElement).value;
   if (!id) return;
   try {
-    const data = await api<Accuracy>(`/api/devices/${encodeURIComponent(id)}/accuracy`);
+    const data = await coordinator().call('accuracy', { params: { id } });
     const pct = (x: number | undefined) => (x === undefined ? '-' : `${(x * 100).toFixed(0)}%`);
     replace('accuracy-table', table(['kernel type', 'predictor', 'version', 'trained on', 'held-out within ±10%', 'held-out MAPE', 'points shown'],
       data.types.map((t) => [t.type, `${t.kind}${t.method ? ` (${t.method})` : ''}`, t.version, t.trainingSamples, pct(t.metrics?.within10), pct(t.metrics?.mape), t.measured]),
@@ -54,7 +54,7 @@ async function showAccuracy(): Promise<void> {
 
 async function showSimilarity(): Promise<void> {
   try {
-    drawSimilarity('similarity', await api<Similarity>('/api/similarity'));
+    drawSimilarity('similarity', await coordinator().call('similarity'));
   } catch (e) {
     replace('similarity', h('p', { class: 'error' }, (e as Error).message));
   }

@@ -1,5 +1,5 @@
 // The fleet at a glance: devices, campaigns and adaptations as tables with live progress.
-import { adminToken, api, type AdaptationRow, type CampaignRow, type DeviceRow, type Fingerprint } from './api.js';
+import { adminToken, coordinator, type AdaptationRow, type CampaignRow, type DeviceRow, type Fingerprint } from './api.js';
 import { ago, duration, h, progressBar, table } from './dom.js';
 
 function runtime(f: Fingerprint): string {
@@ -37,7 +37,7 @@ export function campaignsTable(campaigns: CampaignRow[], onChange: () => void): 
     const finished = c.done + c.failed + c.cancelled;
     const cancel = adminToken() && c.state === 'running'
       ? h('button', { class: 'small', 'data-cancel': c.id }, 'cancel') : '';
-    if (cancel) cancel.addEventListener('click', () => void api(`/api/campaigns/${c.id}/cancel`, { method: 'POST', admin: true }).then(onChange, (e: Error) => alert(e.message)));
+    if (cancel) cancel.addEventListener('click', () => void coordinator().call('cancelCampaign', { params: { id: c.id } }).then(onChange, (e: Error) => alert(e.message)));
     return [
       h('span', { title: c.id }, c.name), c.purpose, h('span', { class: `state ${c.state}` }, c.state),
       progressBar(finished, c.total, `${finished} / ${c.total}${c.failed ? ` (${c.failed} failed)` : ''}`),
