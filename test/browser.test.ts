@@ -7,7 +7,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Coordinator } from '@litepred/coordinator';
 import { CHROMIUM_ARGS, chromiumExecutable, MISSING_CHROMIUM } from '../scripts/chromium.mjs';
-import { api, FAST_PROTOCOL, tempDir, waitFor } from './helpers/fleet.js';
+import { client, FAST_PROTOCOL, tempDir, waitFor } from './helpers/fleet.js';
 
 let browser: Browser;
 const coordinators: Coordinator[] = [];
@@ -80,7 +80,7 @@ describe('browser agent and dashboard', () => {
     await expect.poll(() => agentPage.locator('#device').textContent()).toBe(device.id);
     expect(agentPage.url()).not.toContain('token='); // the spent token leaves the address bar
 
-    const campaign = await api<{ id: string }>(base, c.newAdminToken, 'POST', '/api/campaigns', { name: 'browser kernels', configs: CONFIGS, deviceIds: [device.id], protocol: FAST_PROTOCOL });
+    const campaign = await client(base, c.newAdminToken).call('createCampaign', { body: { name: 'browser kernels', configs: CONFIGS, deviceIds: [device.id], protocol: FAST_PROTOCOL } });
     await waitFor('the campaign done', () => c.store.getCampaign(campaign.id).state === 'done', 90_000);
     const rows = c.store.measurements({ campaignId: campaign.id });
     expect(rows).toHaveLength(CONFIGS.length);

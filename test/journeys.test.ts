@@ -12,7 +12,7 @@ import { buildKernelModel, featureVector, kernelCost, kernelTypes } from '@litep
 import { Coordinator, STARTER_POOL_DIR, type Adaptation } from '@litepred/coordinator';
 import { decomposeModel, FUSION_PAIRS, type ModelPrediction } from '@litepred/predictor';
 import { buildArchitectureModel, getSpace, sampleArchitecture } from '@litepred/spaces';
-import { agent, api, CLI, FAST_PROTOCOL, kill, tempDir, waitFor, type Proc } from './helpers/fleet.js';
+import { agent, client, CLI, FAST_PROTOCOL, kill, tempDir, waitFor, type Proc } from './helpers/fleet.js';
 
 const { onnx } = onnxProto;
 const BUDGET = 120;
@@ -49,7 +49,7 @@ beforeAll(async () => {
   // A runtime configuration the starter pool does not have: two threads, basic optimizations.
   procs.push(agent(c.address.ws, state, token, 'ort-node', 2, 'basic'));
   deviceId = await waitFor('the device online', () => c.onlineDevices()[0], 90_000);
-  const started = await api<Adaptation>(c.address.http, adminToken, 'POST', `/api/devices/${deviceId}/adapt`, { budget: BUDGET, target: 0.99, models: 7 });
+  const started = await client(c.address.http, adminToken).call('adapt', { params: { id: deviceId }, body: { budget: BUDGET, target: 0.99, models: 7 } });
   // Kill the agent once the adaptation has measured something, check the adaptation waits, bring it back.
   await waitFor('some kernels measured', () => (c.predictors.getAdaptation(started.id).progress.measured as number) > 0, 120_000);
   await kill(procs.pop()!, 'SIGKILL');

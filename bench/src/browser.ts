@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, chromiumExecutable, MISSING_CHROMIUM } from '../../scripts/chromium.mjs';
 import { percentile } from '@litepred/profiler';
+import { ApiClient, type WireKernelConfig } from '@litepred/protocol';
 import { benchArgs } from './args.js';
 import { median, pct, Report } from './report.js';
 
@@ -27,11 +28,11 @@ const CLI = join(ROOT, 'cli/bin/litepred.js');
 const log = (line: string) => process.stderr.write(`bench:browser: ${line}\n`);
 
 /** The fixed kernel set: the first PER_TYPE configs of every kernel type in the starter pool's web-t1 file. */
-function kernelSet(): Record<string, number | string>[] {
-  const byType = new Map<string, Record<string, number | string>[]>();
+function kernelSet(): WireKernelConfig[] {
+  const byType = new Map<string, WireKernelConfig[]>();
   for (const line of readFileSync(join(ROOT, 'coordinator/starter-pool/web-t1.jsonl'), 'utf8').split('\n')) {
     if (!line.includes('"kind":"kernel"')) continue;
-    const config = (JSON.parse(line) as { config: Record<string, number | string> }).config;
+    const config = (JSON.parse(line) as { config: WireKernelConfig }).config;
     const list = byType.get(String(config.type)) ?? [];
     if (list.length < PER_TYPE) list.push(config);
     byType.set(String(config.type), list);
@@ -59,12 +60,6 @@ async function startCoordinator(dir: string): Promise<{ base: string; admin: str
   return { base, admin: readFileSync(`${database}.admin-token`, 'utf8').trim(), stop: () => child.kill('SIGTERM') };
 }
 
-async function api<T>(base: string, admin: string, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` }, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return (res.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : text) as T;
-}
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
   const start = Date.now();
@@ -80,7 +75,6 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 const keyOf = (config: Record<string, unknown>) => JSON.stringify(Object.entries(config).sort(([a], [b]) => a.localeCompare(b)));
 
 interface Row { latencyMs: number; measurement: { config: Record<string, unknown>; sessionCreateMs: number; boundary: { runOverheadMs: number }; kernel: { n: number }; drift?: { flagged: boolean } } }
-interface DeviceInfo { id: string; origin: string; online: boolean; fingerprint: { userAgent?: string; runtime: { backend: string } } }
 
 const executablePath = chromiumExecutable();
 if (!executablePath) throw new Error(MISSING_CHROMIUM);
@@ -101,7 +95,8 @@ try {
   const link = (await (await dash.waitForSelector('#enrol-link')).getAttribute('href'))!;
   const agentPage: Page = await browser.newPage({ viewport: { width: 900, height: 800 } });
   await agentPage.goto(link);
-  const devices = () => api<DeviceInfo[]>(base, admin, 'GET', '/api/devices');
+  const api = new ApiClient(base, { adminToken: admin });
+  const devices = () => api.call('listDevices');
   const browserDevice = await until('the browser online', async () => (await devices()).find((d) => d.online && d.fingerprint.userAgent), 120_000);
   log(`browser enrolled as ${browserDevice.id}`);
   const timerResolutionUs = await agentPage.evaluate(() => {
@@ -114,7 +109,7 @@ try {
     return smallest * 1000;
   });
 
-  const { token } = await api<{ token: string }>(base, admin, 'POST', '/api/tokens', { label: 'node ort-web agent', maxUses: null });
+  const { token } = await api.call('createToken', { body: { label: 'node ort-web agent', maxUses: null } });
   nodeAgent = spawn(process.execPath, [CLI, 'agent', '--coordinator', base, '--token', token, '--state', join(dir, 'agent.json'), '--backend', 'ort-web', '--threads', '1', '--quiet'], { stdio: 'ignore' });
   const nodeDevice = await until('the Node agent online', async () => (await devices()).find((d) => d.online && d.origin === 'agent' && !d.fingerprint.userAgent), 120_000);
   log(`Node agent (onnxruntime-web in Node) enrolled as ${nodeDevice.id}`);
@@ -125,10 +120,10 @@ try {
   for (let pass = 1; pass <= PASSES; pass++) {
     for (const [side, device] of [['browser', browserDevice], ['node', nodeDevice]] as const) {
       const t0 = Date.now();
-      const campaign = await api<{ id: string }>(base, admin, 'POST', '/api/campaigns', { name: `${side} pass ${pass}`, configs, deviceIds: [device.id] });
+      const campaign = await api.call('createCampaign', { body: { name: `${side} pass ${pass}`, configs, deviceIds: [device.id] } });
       let shot = side !== 'browser' || pass !== PASSES;
       await until(`${side} pass ${pass}`, async () => {
-        const c = await api<{ state: string; progress: { done: number; failed: number }[] }>(base, admin, 'GET', `/api/campaigns/${campaign.id}`);
+        const c = await api.call('getCampaign', { params: { id: campaign.id } });
         const finished = c.progress.reduce((a, p) => a + p.done + p.failed, 0);
         process.stderr.write(`\rbench:browser: ${side} pass ${pass}: ${finished}/${configs.length}   `);
         // The screenshots: mid-way through the last browser pass, the dashboard shows live progress.
@@ -145,7 +140,7 @@ try {
       }, 3_600_000);
       process.stderr.write('\n');
       seconds[side].push((Date.now() - t0) / 1000);
-      const jsonl = await api<string>(base, admin, 'GET', `/api/results?campaign=${campaign.id}&format=jsonl`);
+      const jsonl = await (await api.send('results', { query: { campaign: campaign.id, format: 'jsonl' } })).text();
       const rows = jsonl.trim().split('\n').map((l) => JSON.parse(l) as Row);
       results[side].push(new Map(rows.map((r) => [keyOf(r.measurement.config), r])));
     }

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { WebSocket } from 'ws';
 import { Store } from '@litepred/coordinator';
-import { PROTOCOL_VERSION } from '@litepred/protocol';
+import { ApiClient, PROTOCOL_VERSION } from '@litepred/protocol';
 import { stripWeights } from '@litepred/predictor';
 import { benchArgs } from './args.js';
 import { median, Report } from './report.js';
@@ -67,12 +67,9 @@ async function startCoordinator(): Promise<void> {
 }
 await startCoordinator();
 const admin = readFileSync(`${database}.admin-token`, 'utf8').trim();
-const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-  const res = await fetch(`${http}${path}`, { method, headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
-  if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${await res.text()}`);
-  return res.json() as Promise<T>;
-};
-const { token } = await api<{ token: string }>('POST', '/api/tokens', { label: 'chaos', maxUses: null, ttlMs: null });
+// The one typed client, with a timeout: a request to a coordinator being killed must not hang the driver.
+const api = new ApiClient(http, { adminToken: admin, fetch: (url, init) => fetch(url, { ...init, signal: AbortSignal.timeout(10_000) }) });
+const { token } = await api.call('createToken', { body: { label: 'chaos', maxUses: null, ttlMs: null } });
 
 /** The agents: each with its own identity file, so a restarted one is the same device. */
 const agents: { state: string; child?: ChildProcess; stopped?: boolean }[] = Array.from({ length: ARGS.agents }, (_, i) => ({ state: join(dir, `agent-${i}.json`) }));
@@ -83,7 +80,7 @@ function startAgent(a: (typeof agents)[number]): void {
 agents.forEach(startAgent);
 const deadline = Date.now() + ARGS['timeout-minutes'] * 60_000;
 let devices: { id: string; online: boolean }[] = [];
-while ((devices = await api<{ id: string; online: boolean; origin: string }[]>('GET', '/api/devices')).length < ARGS.agents) {
+while ((devices = await api.call('listDevices')).length < ARGS.agents) {
   if (Date.now() > deadline) throw new Error('the agents did not enrol');
   await sleep(500);
 }
@@ -96,7 +93,7 @@ const small = Array.from({ length: ARGS.configs }, (_, i) => [
 ][i % 3]!);
 // Far over the budget: one run takes seconds at any speed this machine has (maxMs is 50 ms).
 const poison = Array.from({ length: ARGS.poison }, (_, i) => ({ type: 'conv-bn-relu', HW: 224, CIN: 256, COUT: 256 - i, KERNEL_SIZE: 7, STRIDES: 1 }));
-const campaign = await api<{ id: string }>('POST', '/api/campaigns', { name: 'chaos', configs: [...small.slice(0, ARGS.configs >> 1), ...poison, ...small.slice(ARGS.configs >> 1)], deviceIds: devices.map((d) => d.id) });
+const campaign = await api.call('createCampaign', { body: { name: 'chaos', configs: [...small.slice(0, ARGS.configs >> 1), ...poison, ...small.slice(ARGS.configs >> 1)], deviceIds: devices.map((d) => d.id) } });
 say(`campaign ${campaign.id}: ${(ARGS.configs + ARGS.poison) * devices.length} tasks`);
 
 // --- observers ------------------------------------------------------------------------------
@@ -117,8 +114,8 @@ const idleProbe = setInterval(async () => {
   if (!coordinatorUp) return idleSince.clear();
   try {
     const [c, ds] = await Promise.all([
-      api<{ progress: { deviceId: string; pending: number; leased: number }[] }>('GET', `/api/campaigns/${campaign.id}`),
-      api<{ id: string; online: boolean }[]>('GET', '/api/devices'),
+      api.call('getCampaign', { params: { id: campaign.id } }),
+      api.call('listDevices'),
     ]);
     const online = new Set(ds.filter((d) => d.online).map((d) => d.id));
     for (const p of c.progress) {
@@ -173,7 +170,7 @@ async function heavy(): Promise<void> {
 let step = 0;
 const started = Date.now();
 for (;;) {
-  const state = await api<{ state: string }>('GET', `/api/campaigns/${campaign.id}`).then((c) => c.state).catch(() => 'unknown');
+  const state = await api.call('getCampaign', { params: { id: campaign.id } }).then((c) => c.state).catch(() => 'unknown');
   if (state === 'done' || state === 'cancelled') break;
   if (Date.now() > deadline) { say('timed out'); break; }
   step++;
@@ -199,7 +196,7 @@ for (;;) {
     }
     await Promise.all([forge(), heavy()]);
   }
-  const done = await api<{ progress: { done: number; failed: number; pending: number; leased: number }[] }>('GET', `/api/campaigns/${campaign.id}`)
+  const done = await api.call('getCampaign', { params: { id: campaign.id } })
     .then((c) => c.progress.reduce((s, p) => s + p.done + p.failed, 0)).catch(() => NaN);
   say(`step ${step}: ${done} tasks ended, ${((Date.now() - started) / 1000).toFixed(0)} s`);
   await sleep(ARGS['every-ms']);

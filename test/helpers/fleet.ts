@@ -1,4 +1,5 @@
 // Real fleet parts for tests: a coordinator on a loopback port, agents as real processes.
+import { ApiClient } from '@litepred/protocol';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,15 +36,8 @@ export function agent(url: string, stateFile: string, token?: string, backend = 
     ...(token ? ['--token', token] : [])]);
 }
 
-export async function api<T>(base: string, adminToken: string | undefined, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${base}${path}`, {
-    method, headers: { 'content-type': 'application/json', ...(adminToken ? { authorization: `Bearer ${adminToken}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status}: ${text}`);
-  return JSON.parse(text) as T;
-}
+/** The coordinator through the one typed client (packages/protocol), as the CLI and the dashboard reach it. */
+export const client = (base: string, adminToken?: string) => new ApiClient(base, { adminToken });
 
 export function kill(p: Proc, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
   if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(signal);
