@@ -14,9 +14,9 @@ export class Ingest {
   private queued = 0;
   private timer: NodeJS.Timeout | undefined;
 
-  // Small batches keep each commit short, so lease requests never wait long behind an ingest: a
-  // batch of 1,024 results held the event loop about 20 ms (store alone), one of 128 a few ms, for
-  // 5–10% more per result (WAL, synchronous=NORMAL: a commit does not wait for the disk).
+  // Small batches keep each commit short, so lease requests never wait long behind an ingest; a
+  // small batch costs a little more per result (WAL, synchronous=NORMAL: a commit does not wait for
+  // the disk). The measurements: docs/decisions.md.
   constructor(private readonly store: Store, private readonly maxDelayMs = 5, private readonly maxBatch = 128) {}
 
   /**

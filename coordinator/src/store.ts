@@ -548,8 +548,8 @@ export class Store {
 
   /**
    * Measurements stored per campaign since a time (at most RECENT_SECONDS ago), from per-second
-   * counts kept in memory as results are stored: a query over the last minute's rows walked 140,000
-   * of them (75 ms) at saturation. A new process counts from its start.
+   * counts kept in memory as results are stored: a query over the last minute's rows walked every
+   * one of them at saturation (docs/decisions.md). A new process counts from its start.
    */
   resultsSince(since: number): Map<string, number> {
     const from = Math.floor(since / 1000);

@@ -12,9 +12,7 @@ import { solve } from './roofline-predictor.js';
 
 /**
  * In relative-error² units per factor. `npm run bench:transfer -- --composition-ridge R` compares
- * (2026-11-28, at 300 kernels, share of held-out models within ±10% over the six held-out
- * configurations, median / worst): 0.03: 67.1% / 31.4%, 0.1: 61.9% / 38.1%, 0.3: 60.5% / 41.0%,
- * 1: 64.3% / 24.8%. None dominates; 0.1 is the middle.
+ * values; none dominates, and 0.1 is the middle of those tried (docs/decisions.md).
  */
 export const DEFAULT_COMPOSITION_RIDGE = 0.1;
 

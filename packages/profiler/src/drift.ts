@@ -79,10 +79,9 @@ export async function* measureWithDriftChecks(
 /**
  * Each config measured `rounds` times, round after round across all of them, keeping its fastest
  * round (with every round's latency in roundLatenciesMs). Interleaving matters: a burst of load on
- * a shared host spoils a round of a few kernels, not every round of one. On this 2-core VM, 80
- * kernels measured twice agreed within ±5% for 66% and 78% with the fastest of 3 rounds of 10 runs,
- * against 56% and 38% with one measurement of 30 runs (*exploratory*, two runs; bench:timing has
- * the reproducible comparison). A config that fails is not measured again.
+ * a shared host spoils a round of a few kernels, not every round of one; kernels measured twice
+ * agree more often so than with one longer measurement (docs/decisions.md; bench:timing has the
+ * reproducible comparison). A config that fails is not measured again.
  */
 export async function measureInRounds(profiler: KernelProfiler, configs: readonly KernelConfig[], rounds: number, protocol?: Partial<MeasurementProtocol>):
   Promise<{ config: KernelConfig; measurement?: Measurement; error?: Error }[]> {

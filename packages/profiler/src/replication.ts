@@ -11,8 +11,8 @@ export const MAX_COPIES = 128;
 /**
  * The copies read this many bytes of their own at most together (each copy's inputs where they have
  * their own, each copy's weights always), so what a single kernel finds in cache from run to run
- * the copies find too: 125 copies of a 113 KB global pool read from memory and took twice as long
- * each, and 128 copies of a 1.9 MB fc measured 56 µs a copy where 17 measured 6 µs.
+ * the copies find too: many copies each with weights of its own read them from memory, and each
+ * copy then took several times as long as the kernel alone (docs/decisions.md).
  */
 export const MAX_REPLICA_BYTES = 512 * 1024;
 

@@ -97,8 +97,8 @@ export const transformerSpecs: KernelSpec[] = [
   tokenUnary('gelu', 'GELU (erf form)', 8, () => 0, (g, [x]) => [g.op('Gelu', [x!])]),
   mhsa,
   // Batch norm of tokens as [L, C] (LeViT: BatchNorm1d on flattened tokens): ONNX's channel axis is
-  // then the last one and there is no spatial plane, which ONNX Runtime runs per element, an order
-  // of magnitude slower than a batch norm of the same size on an image.
+  // then the last one and there is no spatial plane, which ONNX Runtime runs per element, far
+  // slower than a batch norm of the same size on an image (docs/decisions.md).
   {
     type: 'bn-tokens', family: 'transformer', summary: 'batch norm of tokens as [L, C] (a rank-2 BatchNormalization)', required: ['L', 'CIN'],
     inputShapes: (c) => [[c.L, c.CIN]], outputShapes: (c) => [[c.L, c.CIN]],

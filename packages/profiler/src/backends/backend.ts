@@ -29,7 +29,8 @@ export const INPUT_POOL_BYTES = 256 * 2 ** 20;
 /**
  * The input arrays of a model, taken from arrays kept from earlier sessions where the shapes match:
  * a kernel is opened two to four times (its estimate, its null model, its timed session), and
- * allocating and filling its inputs each time was 8% of bench:collect's wall time. Inputs are only
+ * allocating and filling its inputs each time was a visible share of bench:collect's wall time
+ * (docs/decisions.md). Inputs are only
  * read, so sessions may share them; within one model every input still has an array of its own
  * (copies side by side on inputs of their own must not read one buffer).
  */
