@@ -23,6 +23,16 @@ describe('ApiClient', () => {
     expect(admin.url('listPredictors', { query: { device: 'dev_1', other: '' } })).toBe(`${c.address.http}/api/predictors?device=dev_1`);
   });
 
+  it('refuses a campaign that gives the same kernel twice, however its fields are written', async () => {
+    const admin = new ApiClient(c.address.http, { adminToken: c.newAdminToken });
+    const { token } = await admin.call('createToken', { body: {} });
+    const device = c.store.enrolDevice(token, { cpuModel: 'cpu', cores: 2, arch: 'x64', os: 'Linux', memoryBytes: 1e9, runtime: { backend: 'ort-node', threads: 1, graphOptimizationLevel: 'all' }, runtimeVersion: '1.30.0', executionProvider: 'cpu' }).deviceId;
+    const configs = [{ type: 'relu', HW: 8, CIN: 8 }, { type: 'add', HW: 8, CIN: 8 }, { type: 'relu', CIN: 8, HW: 8, W: 8 }];
+    await expect(admin.call('createCampaign', { body: { name: 'twice', configs, deviceIds: [device] } }))
+      .rejects.toMatchObject({ status: 400, message: expect.stringMatching(/configs\[2\] is configs\[0\] again/) });
+    expect(c.store.listCampaigns().filter((x) => x.name === 'twice')).toEqual([]);
+  });
+
   it('turns a refusal into an ApiError with the status and the coordinator\'s message', async () => {
     const anonymous = new ApiClient(c.address.http);
     await expect(anonymous.call('listTokens')).rejects.toMatchObject({ status: 401, message: expect.stringMatching(/admin token/) });

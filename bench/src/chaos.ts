@@ -86,10 +86,11 @@ while ((devices = await api.call('listDevices')).length < ARGS.agents) {
 }
 say(`${devices.length} agents enrolled`);
 
+// Distinct small kernels (a campaign refuses a config given twice).
 const small = Array.from({ length: ARGS.configs }, (_, i) => [
-  { type: 'relu', HW: 8 + (i % 24), CIN: 16 },
-  { type: 'add', HW: 8 + (i % 24), CIN: 8 + (i % 5) },
-  { type: 'conv-bn-relu', HW: 8 + (i % 12), CIN: 8, COUT: 16, KERNEL_SIZE: 3, STRIDES: 1 },
+  { type: 'relu', HW: 8 + Math.floor(i / 3), CIN: 16 },
+  { type: 'add', HW: 8 + Math.floor(i / 3), CIN: 8 },
+  { type: 'conv-bn-relu', HW: 8 + Math.floor(i / 3) % 24, CIN: 8 + 8 * Math.floor(i / 72), COUT: 16, KERNEL_SIZE: 3, STRIDES: 1 },
 ][i % 3]!);
 // Far over the budget: one run takes seconds at any speed this machine has (maxMs is 50 ms).
 const poison = Array.from({ length: ARGS.poison }, (_, i) => ({ type: 'conv-bn-relu', HW: 224, CIN: 256, COUT: 256 - i, KERNEL_SIZE: 7, STRIDES: 1 }));

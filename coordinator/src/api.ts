@@ -15,14 +15,26 @@ import { streamExport } from './export.js';
 /** What a token is when the request does not say: one device, within a day. null asks for no limit. */
 export const TOKEN_DEFAULTS = { ttlMs: 24 * 3_600_000, maxUses: 1 };
 
-/** Every config is checked by the kernel library before a campaign exists; the error names the config and field. */
+/**
+ * Every config is checked by the kernel library before a campaign exists; the error names the
+ * config and field. A config given twice (the same kernel, however its fields are written) is
+ * refused: a campaign measures each kernel once per device, and a repeat would only be a second
+ * task of the same thing.
+ */
 function validateConfigs(configs: WireKernelConfig[]): WireKernelConfig[] {
+  const seen = new Map<string, number>();
   return configs.map((c, i) => {
+    let canonical: WireKernelConfig;
     try {
-      return compactConfig(resolveConfig(c)) as WireKernelConfig;
+      canonical = compactConfig(resolveConfig(c)) as WireKernelConfig;
     } catch (e) {
       throw new HttpError(400, `configs[${i}]: ${(e as Error).message}`);
     }
+    const key = JSON.stringify(canonical);
+    const first = seen.get(key);
+    if (first !== undefined) throw new HttpError(400, `configs[${i}] is configs[${first}] again (${key}); a campaign measures each kernel once per device`);
+    seen.set(key, i);
+    return canonical;
   });
 }
 

@@ -3,7 +3,7 @@ import { chmodSync, createWriteStream, mkdirSync, renameSync, rmSync, writeFileS
 import { dirname } from 'node:path';
 import QRCode from 'qrcode';
 import type { Argv, CommandModule } from 'yargs';
-import { foldedConvType, kernelTypes, type KernelConfig } from '@litepred/kernels';
+import { compactConfig, foldedConvType, kernelTypes, resolveConfig, type KernelConfig } from '@litepred/kernels';
 import { Coordinator, installLine, loadFleetConfig, type DeviceProgress } from '@litepred/coordinator';
 import { adminTokenFile, Client, withClientOptions, type ClientArgs } from '../client.js';
 import { sampleConfigs } from '@litepred/sampler';
@@ -175,8 +175,10 @@ const campaignCreate: CommandModule<object, Args<CampaignCreateArgs>> = {
     // Where every device folds batch norm into convs, a conv with and without it is one kernel: sample the -bn types only.
     const folding = deviceIds.every((id) => devices.find((d) => d.id === id)?.fingerprint.runtime.graphOptimizationLevel !== 'disabled');
     const types = a.kernel ? [a.kernel] : a.types === 'spaces' ? spaceKernelTypes() : kernelTypes().filter((t) => !folding || foldedConvType(t) === t);
-    const configs: KernelConfig[] = a.file ? loadConfigFile(a.file, a.kernel).configs
-      : types.flatMap((t, i) => sampleConfigs(t, a.sample!, { sampler: 'vae', seed: a.seed * 1000 + i }).configs);
+    // A sampler can draw a config twice; the coordinator refuses a campaign that lists one twice.
+    const sampled = (t: string, i: number) => [...new Map(sampleConfigs(t, a.sample!, { sampler: 'vae', seed: a.seed * 1000 + i }).configs
+      .map((c) => [JSON.stringify(compactConfig(resolveConfig(c))), c] as const)).values()];
+    const configs: KernelConfig[] = a.file ? loadConfigFile(a.file, a.kernel).configs : types.flatMap(sampled);
     const c = await client.call('createCampaign', { body: { name: a.name ?? a.file ?? `${a.sample} VAE samples per kernel type`, configs, deviceIds } });
     print(a.json, c, () => `${c.id}: ${configs.length} kernel configs on ${deviceIds.length} device(s). Follow it: litepred campaign status ${c.id} --watch\n` +
       'Each device that finishes gets full-data predictors and joins the pool (litepred predictor list).');
