@@ -44,8 +44,6 @@ export interface CoordinatorOptions {
 /** The default node cap: the corpus's largest model (DenseNet-121) has under 1,000 nodes, a 16,000-node model is answered. */
 export const DEFAULT_MAX_MODEL_NODES = 100_000;
 
-/** Who is on the other end of an upgrade: a known device, or a new one presenting an enrolment token. */
-
 interface Connection {
   ws: WebSocket;
   peer: Peer;

@@ -70,7 +70,7 @@ export class Store {
   private readonly losses = new Map<number, number>();
   /** Measurements stored per campaign and second, for the last RECENT_SECONDS (resultsSince). */
   private readonly recent = new Map<string, Map<number, number>>();
-  /** campaign.done and campaign.cancelled, emitted after their commit. */
+  /** The fleet's events (events.ts): the store emits campaign.done and campaign.cancelled after their commit, the server the rest. */
   readonly events: FleetEvents;
 
   /** Prepared once per SQL text: preparing costs more than running most of these. */
@@ -81,8 +81,8 @@ export class Store {
   }
 
   /** `readonly`: a reader beside the coordinator's connection (build-worker.ts); no migrations, no writes. */
-  constructor(path: string, options: { autoCheckpoint?: boolean; readonly?: boolean; events?: FleetEvents } = {}) {
-    this.events = options.events ?? new FleetEvents();
+  constructor(path: string, options: { autoCheckpoint?: boolean; readonly?: boolean } = {}) {
+    this.events = new FleetEvents();
     // Owner-only: the store holds credential hashes and the fleet's measurements. Created so before
     // SQLite opens it (SQLite gives its -wal and -shm files the database's mode); an older store is narrowed.
     if (!options.readonly && path !== ':memory:') {

@@ -3,7 +3,7 @@
 // the tensor it reordered), as the median per power of two of bytes, interpolated in log-log. A
 // device whose measurements show no reorders (no NCHWc: ARM, wasm, a lower optimization level)
 // has no curve, and a network's reorders cost it nothing.
-import { resolveConfig, type KernelConfig } from '@litepred/kernels';
+import { getKernelSpec, resolveConfig, type KernelConfig } from '@litepred/kernels';
 
 export interface ReorderCost {
   /** log2 of the bytes of each point, ascending. */
@@ -20,10 +20,10 @@ const MIN_PER_BIN = 3;
 /** The bytes of the input and output tensors of a conv or depthwise conv config; undefined for other kernels. */
 export function convTensorBytes(config: KernelConfig): { input: number; output: number } | undefined {
   if (!/^(conv|dwconv)(-|$)/.test(config.type)) return undefined;
+  const spec = getKernelSpec(config.type);
   const c = resolveConfig(config);
-  const cout = config.type.startsWith('dwconv') ? c.CIN : c.COUT;
-  const out = (size: number) => Math.floor((size + 2 * Math.floor(c.KERNEL_SIZE / 2) * c.DILATION - c.DILATION * (c.KERNEL_SIZE - 1) - 1) / c.STRIDES) + 1;
-  return { input: 4 * c.HW * c.W * c.CIN, output: 4 * out(c.HW) * out(c.W) * cout };
+  const bytes = (shape: readonly number[]) => 4 * shape.reduce((a, b) => a * b, 1);
+  return { input: bytes(spec.inputShapes(c)[0]!), output: bytes(spec.outputShapes(c)[0]!) };
 }
 
 /** The curve from (bytes, ms) reorder samples; undefined when too few show a reorder at all. */

@@ -22,8 +22,9 @@ const BLOCKED_POOLS = new Set(['MaxPool', 'AveragePool', 'GlobalAveragePool', 'G
 const PASS_THROUGH = new Set(['Identity', 'Dropout']);
 
 /**
- * Kernel types ONNX Runtime fuses into one op of its own that runs NCHW (x·sigmoid(x), GELU, layer
- * norm written out, mish), whatever the ops they are written with: their nodes count as plain.
+ * Kernel types ONNX Runtime fuses into one op of its own that runs NCHW (GELU, layer norm written
+ * out, mish), whatever the ops they are written with: their nodes count as plain. (x·sigmoid(x) is
+ * not among them: checked against ORT's graphs, efficientnet's swish stays blocked.)
  */
 const FUSED_PLAIN_KERNELS = new Set(['gelu', 'layernorm', 'mish']);
 
@@ -31,7 +32,9 @@ const FUSED_PLAIN_KERNELS = new Set(['gelu', 'layernorm', 'mish']);
 export const fusedPlainKernel = (type: string) => FUSED_PLAIN_KERNELS.has(type);
 
 /**
- * The reorders ONNX Runtime's NCHWc transformer would put in this graph (channel block `block`).
+ * The reorders ONNX Runtime's NCHWc transformer would put in this graph (channel block `block`:
+ * 16 with AVX-512, this machine's, 8 with AVX2; a device's block is not known here, and only
+ * grouped convs and concats depend on it).
  * `plain`: nodes of kernels that run NCHW whatever their ops (fusedPlainKernel).
  */
 export function nchwcReorders(graph: Graph, plain: ReadonlySet<string> = new Set(), block = 16): Reorder[] {
