@@ -13,12 +13,12 @@
 // process-wide) and one after another, so measurements do not disturb each other. Shows progress,
 // rate and ETA; writes the throughput to docs/benchmarks/collect.md.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { driftFactors, readPoolFile } from '@litepred/coordinator';
+import { driftFactors, readPoolFile, referenceTimes, type ReferenceTimes } from '@litepred/coordinator';
 import type { KernelConfig } from '@litepred/kernels';
 import { bytesPerCopy, KernelProfiler, MAX_REPLICA_BYTES } from '@litepred/profiler';
 import { buildArchitectureModel, kernelsOf, sampleArchitecture, SEARCH_SPACES } from '@litepred/spaces';
@@ -125,7 +125,7 @@ async function measureRuntime(name: string, deadline: number): Promise<Throughpu
   // A run stopped mid-write left a member cut short: write the complete lines again, so what is appended next is readable.
   if (existing.truncated) writeFileSync(file, gzipSync(existing.map((l) => JSON.stringify(l)).join('\n') + '\n'));
   const drifted = new Set<string>();
-  for (const [rule, reason] of [[REDO_DRIFTED > 0 ? driftedBeyond(existing, REDO_DRIFTED) : undefined, `were measured while the machine ran more than ${pct(REDO_DRIFTED)} off its typical speed`],
+  for (const [rule, reason] of [[REDO_DRIFTED > 0 ? driftedBeyond(name, existing, REDO_DRIFTED) : undefined, `were measured while the machine ran more than ${pct(REDO_DRIFTED)} off its typical speed`],
     [REDO_REPLICAS ? overReplicated : undefined, 'were measured as more copies than fit in the cache budget']] as const) {
     if (!rule) continue;
     const moved = setAside(name, file, existing, rule, reason);
@@ -208,9 +208,23 @@ async function measureRuntime(name: string, deadline: number): Promise<Throughpu
   }
 }
 
-/** Kernel lines measured while the reference of their intensity ran more than `share` off its typical time. */
-function driftedBeyond(lines: readonly Record<string, any>[], share: number): (l: Record<string, any>, i: number) => boolean {
-  const factors = driftFactors(lines);
+/**
+ * Kernel lines measured while the reference of their intensity ran more than `share` off its
+ * typical time. The typical times are pinned in <out>/drifted/<name>.references.json the first
+ * time a file is judged: judged against the file's median instead, every resumption in a quieter
+ * hour moved the median and set aside thousands of kernels that an earlier run had kept.
+ */
+function driftedBeyond(name: string, lines: readonly Record<string, any>[], share: number): (l: Record<string, any>, i: number) => boolean {
+  const pinnedFile = resolve(OUT, 'drifted', `${name}.references.json`);
+  let typical: ReferenceTimes;
+  if (existsSync(pinnedFile)) typical = JSON.parse(readFileSync(pinnedFile, 'utf8')) as ReferenceTimes;
+  else {
+    typical = referenceTimes(lines);
+    if (Object.keys(typical).length === 0) return () => false;
+    mkdirSync(dirname(pinnedFile), { recursive: true });
+    writeFileSync(pinnedFile, JSON.stringify(typical, null, 1) + '\n');
+  }
+  const factors = driftFactors(lines, typical);
   return (_l, i) => Math.abs(Math.log(factors[i]!)) > Math.log(1 + share);
 }
 

@@ -5,7 +5,7 @@ export * from './predictor-store.js';
 export * from './predictor-service.js';
 export * from './adaptation.js';
 export * from './starter-pool.js';
-export { correctDrift, driftFactors } from './pool-drift.js';
+export { correctDrift, driftFactors, referenceTimes, type ReferenceTimes } from './pool-drift.js';
 export { buildInWorker, PredictorBuilds, type BuildReport } from './build-worker.js';
 export { FleetEvents, type FleetEventMap } from './events.js';
 export { ReadWorker, READ_QUEUE } from './read-worker.js';

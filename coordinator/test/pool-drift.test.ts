@@ -1,7 +1,7 @@
 // Drift correction of pool files: labels divided by how much slower the reference kernels of their
 // arithmetic intensity ran around them.
 import { describe, expect, it } from 'vitest';
-import { correctDrift, driftFactors } from '@litepred/coordinator';
+import { correctDrift, driftFactors, referenceTimes } from '@litepred/coordinator';
 
 const CONV = { type: 'conv-bn-relu', HW: 28, CIN: 32, COUT: 64, KERNEL_SIZE: 3, STRIDES: 1 };
 const ADD = { type: 'add', HW: 56, CIN: 64 };
@@ -36,6 +36,16 @@ describe('drift correction', () => {
     expect(corrected[7]!.latencyMs).toBeCloseTo(1);
     expect(corrected[1]).toEqual(lines[1]);
     expect(corrected[0]).toEqual(lines[0]);
+  });
+
+  it('judges against pinned reference times where given, so a file that grows does not move them', () => {
+    const typical = referenceTimes(lines);
+    expect(typical[JSON.stringify(CONV)]).toBeCloseTo(1);
+    // The same file resumed in a quieter hour: its median reference speed moves, the pinned one does not.
+    const grown = [...lines, ...Array.from({ length: 6 }, () => [ref(CONV, 0.8), ref(ADD, 1.6), kernel('q', CONV, 0.8)]).flat()];
+    expect(driftFactors(grown)[7]).toBeCloseTo(1.1 / 0.8);
+    expect(driftFactors(grown, typical)[7]).toBeCloseTo(1.1);
+    expect(driftFactors(grown, { [JSON.stringify(CONV)]: 0.5 })[7]).toBeCloseTo(2.2); // only the conv pinned
   });
 
   it('leaves a file without reference kernels as it is', () => {
