@@ -51,12 +51,12 @@ beforeAll(async () => {
   deviceId = await waitFor('the device online', () => c.onlineDevices()[0], 90_000);
   const started = await client(c.address.http, adminToken).call('adapt', { params: { id: deviceId }, body: { budget: BUDGET, target: 0.99, models: 7 } });
   // Kill the agent once the adaptation has measured something, check the adaptation waits, bring it back.
-  await waitFor('some kernels measured', () => (c.predictors.getAdaptation(started.id).progress.measured as number) > 0, 120_000);
+  await waitFor('some kernels measured', () => (c.predictors.adaptations.get(started.id).progress.measured as number) > 0, 120_000);
   await kill(procs.pop()!, 'SIGKILL');
-  await waitFor('the adaptation to notice', () => /offline/.test(String(c.predictors.getAdaptation(started.id).progress.waiting ?? '')) || c.predictors.getAdaptation(started.id).state !== 'running', 30_000);
+  await waitFor('the adaptation to notice', () => /offline/.test(String(c.predictors.adaptations.get(started.id).progress.waiting ?? '')) || c.predictors.adaptations.get(started.id).state !== 'running', 30_000);
   procs.push(agent(c.address.ws, state, undefined, 'ort-node', 2, 'basic'));
   adaptation = await waitFor('the adaptation to end', () => {
-    const a = c.predictors.getAdaptation(started.id);
+    const a = c.predictors.adaptations.get(started.id);
     return a.state !== 'running' && a;
   }, 240_000);
 }, 420_000);
@@ -197,7 +197,7 @@ describe('journeys: enrol, adapt, pull, predict', () => {
     await start();
     expect(c.store.listDevices().length).toBe(before.devices);
     expect(c.predictors.latestPredictors().length).toBe(before.predictors);
-    expect(c.predictors.getAdaptation(adaptation.id).state).toBe('done');
+    expect(c.predictors.adaptations.get(adaptation.id).state).toBe('done');
     const status = await cli('adaptation', 'status', adaptation.id);
     expect(status.stdout).toMatch(new RegExp(`${adaptation.id}: done\\. Source pool-`));
     const list = await cli('predictor', 'list', '--device', deviceId, '--json');
@@ -222,7 +222,7 @@ describe('journeys: enrol, adapt, pull, predict', () => {
     const { token } = c.store.createEnrolmentToken();
     procs.push(agent(c.address.ws, join(dir, 'second.json'), token, 'ort-node', 1, 'disabled'));
     const second = await waitFor('a second device', () => c.store.listDevices().find((d) => d.origin === 'agent' && d.id !== deviceId), 90_000);
-    const auto = await waitFor('its adaptation', () => c.predictors.listAdaptations({ deviceId: second.id })[0], 30_000);
+    const auto = await waitFor('its adaptation', () => c.predictors.adaptations.list({ deviceId: second.id })[0], 30_000);
     expect(auto.options).toMatchObject({ budget: 110, target: 0.5 });
   });
 });

@@ -232,7 +232,7 @@ describe('HTTP API', () => {
       expect((await res.json()).error).toMatch(error);
     };
     await refused({ deviceIds: [deviceId, deviceId] }, new RegExp(`deviceIds: ${deviceId} is listed twice`));
-    c.predictors.importStarterDevice('pool-test', fingerprint, [{ config: { type: 'relu', HW: 4, CIN: 8 }, latencyMs: 0.01, measurement: {} }], Date.now());
+    c.store.importStarterDevice('pool-test', fingerprint, [{ config: { type: 'relu', HW: 4, CIN: 8 }, latencyMs: 0.01, measurement: {} }], Date.now());
     await refused({ deviceIds: ['pool-test'] }, /pool-test is a starter-pool device/);
     const { token } = c.store.createEnrolmentToken();
     const revoked = c.store.enrolDevice(token, fingerprint).deviceId;

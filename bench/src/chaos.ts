@@ -104,7 +104,11 @@ const healthProbe = setInterval(() => {
   if (!coordinatorUp) return;
   const t = performance.now();
   fetch(`${http}/api/health`, { signal: AbortSignal.timeout(5000) })
-    .then((r) => { if (coordinatorUp) (r.ok ? health.push(performance.now() - t) : healthFailures++); })
+    .then((r) => {
+      if (!coordinatorUp) return;
+      if (r.ok) health.push(performance.now() - t);
+      else healthFailures++;
+    })
     .catch(() => { if (coordinatorUp) healthFailures++; });
 }, 100);
 
@@ -212,8 +216,9 @@ await new Promise((r) => coordinator!.once('exit', r));
 
 // --- the verdict, from the store --------------------------------------------------------------
 const store = new Store(database, { readonly: true });
-const rows = store.db.prepare(`SELECT t.id, t.state, t.error, json_extract(t.config, '$.HW') AS hw, (SELECT COUNT(*) FROM measurements m WHERE m.task_id = t.id) AS measured
-  FROM tasks t WHERE t.campaign_id = ?`).all(campaign.id) as { id: number; state: string; error: string | null; hw: number; measured: number }[];
+// A task has at most one measurement (the store keys them by task), so a latency means measured.
+const rows = store.campaignResults(campaign.id).map((r) => ({ ...r, hw: (r.config as { HW?: number }).HW, measured: r.latencyMs === null ? 0 : 1 }));
+const stored = store.taskCounts(campaign.id);
 store.close();
 const poisonRows = rows.filter((r) => r.hw === 224);
 const verdict = {
@@ -221,7 +226,7 @@ const verdict = {
   done: rows.filter((r) => r.state === 'done').length,
   failed: rows.filter((r) => r.state === 'failed').length,
   stuck: rows.filter((r) => r.state === 'pending' || r.state === 'leased').length,
-  doneWithoutMeasurement: rows.filter((r) => r.state === 'done' && r.measured !== 1).length,
+  doneWithoutMeasurement: rows.filter((r) => r.state === 'done' && r.measured !== 1).length + stored.measurements - stored.distinctMeasuredTasks,
   measuredButNotDone: rows.filter((r) => r.state !== 'done' && r.measured > 0).length,
   poisonFailed: poisonRows.filter((r) => r.state === 'failed').length,
   smallFailed: rows.filter((r) => r.hw !== 224 && r.state === 'failed'),

@@ -9,7 +9,8 @@ import { adaptDevice, FUSION_PAIRS, MIN_JUDGED_MS, fusionProbe, isFused, metrics
 import { architectureOf, architectureTask, isArchitectureTask, type WireKernelConfig, type WireMeasurementProtocol } from '@litepred/protocol';
 import { SEARCH_SPACES } from '@litepred/spaces';
 import { sampleConfigs } from '@litepred/sampler';
-import type { Adaptation, AdaptationOptions, PredictorStore } from './predictor-store.js';
+import type { PredictorStore } from './predictor-store.js';
+import type { Adaptation, AdaptationOptions } from './store/adaptations.js';
 import type { PredictorService } from './predictor-service.js';
 import { StoreError, type Store } from './store.js';
 
@@ -33,21 +34,21 @@ export class AdaptationRunner {
     const device = this.store.getDevice(deviceId);
     if (device.revoked) throw new StoreError('INVALID', `device ${deviceId} is revoked`);
     if (device.origin !== 'agent') throw new StoreError('INVALID', `device ${deviceId} is a starter-pool device; adapt an enrolled one`);
-    const busy = this.predictors.listAdaptations({ deviceId, state: 'running' })[0];
+    const busy = this.predictors.adaptations.list({ deviceId, state: 'running' })[0];
     if (busy) throw new StoreError('INVALID', `device ${deviceId} is already adapting (${busy.id})`);
     const o = { ...DEFAULT_ADAPTATION, ...options };
     if (!Number.isInteger(o.budget) || o.budget < 1) throw new StoreError('INVALID', `budget: a positive whole number of kernels, not ${o.budget}`);
     if (!(o.target > 0 && o.target <= 1)) throw new StoreError('INVALID', `target: a share of held-out kernels within ±10%, in (0, 1], not ${o.target}`);
     if (!Number.isInteger(o.models) || o.models < 0) throw new StoreError('INVALID', `models: a whole number of architectures to measure end to end (0 for none), not ${o.models}`);
     if (this.service.pool(deviceId).length === 0) throw new StoreError('INVALID', 'the pool is empty: no device has full-data predictors yet (start with the starter pool, or run a campaign)');
-    const adaptation = this.predictors.createAdaptation(deviceId, o);
+    const adaptation = this.predictors.adaptations.create(deviceId, o);
     this.launch(adaptation);
     return adaptation;
   }
 
   /** Picks up adaptations a previous coordinator process left running. */
   resumeAll(): void {
-    for (const a of this.predictors.listAdaptations({ state: 'running' })) {
+    for (const a of this.predictors.adaptations.list({ state: 'running' })) {
       this.options.log(`resuming adaptation ${a.id} of ${a.deviceId}`);
       this.launch(a);
     }
@@ -62,7 +63,7 @@ export class AdaptationRunner {
   private launch(a: Adaptation): void {
     const done = this.run(a).catch((error: Error) => {
       if (error instanceof Stopped) return; // stays 'running' in the store: the next start resumes it
-      this.predictors.finishAdaptation(a.id, { state: 'failed', error: error.message });
+      this.predictors.adaptations.finish(a.id, { state: 'failed', error: error.message });
       this.options.log(`adaptation ${a.id} failed: ${error.message}`);
     }).finally(() => this.running.delete(a.id));
     this.running.set(a.id, done);
@@ -75,7 +76,7 @@ export class AdaptationRunner {
     let progress: Record<string, unknown> = { phase: 'fusion', measured: 0, budget: a.options.budget, target: a.options.target };
     const report = (update: Record<string, unknown>) => {
       progress = { ...progress, ...update };
-      this.predictors.updateAdaptation(a.id, progress);
+      this.predictors.adaptations.update(a.id, progress);
     };
     report({ phase: 'fusion' });
     const fusion = await this.fusion(a, (waiting) => report({ waiting }));
@@ -108,7 +109,7 @@ export class AdaptationRunner {
       predictors: [...adapted.predictors.keys()].map((t, i) => ({ kernelType: t, version: versions[i] })),
       composition, fusion,
     };
-    this.predictors.finishAdaptation(a.id, { state: 'done', result });
+    this.predictors.adaptations.finish(a.id, { state: 'done', result });
     this.options.log(`adaptation ${a.id} of ${a.deviceId} done: source ${adapted.source}, ${adapted.measured} kernels, ${(adapted.heldOutMetrics.within10 * 100).toFixed(1)}% of held-out kernels within ±10%`);
   }
 

@@ -67,7 +67,7 @@ export async function handlePredictorRoutes(c: ApiContext, req: IncomingMessage,
     return true;
   }
   if (resource === 'adaptations' && method === 'GET') {
-    json(res, 200, id ? c.predictors.getAdaptation(id) : c.predictors.listAdaptations({ deviceId: url.searchParams.get('device') ?? undefined }));
+    json(res, 200, id ? c.predictors.adaptations.get(id) : c.predictors.adaptations.list({ deviceId: url.searchParams.get('device') ?? undefined }));
     return true;
   }
   return false;

@@ -54,6 +54,6 @@ export function overview(c: ApiContext) {
       ratePerS, etaS: k.state === 'running' && ratePerS > 0 ? remaining / ratePerS : null,
     };
   });
-  const adaptations = c.predictors.listAdaptations().map((a) => ({ ...a, online: online.has(a.deviceId) }));
+  const adaptations = c.predictors.adaptations.list().map((a) => ({ ...a, online: online.has(a.deviceId) }));
   return { generatedAt: Date.now(), rateWindowS: RATE_WINDOW_MS / 1000, devices, campaigns, adaptations };
 }

@@ -2,6 +2,7 @@ export * from './store.js';
 export * from './server.js';
 export * from './config.js';
 export * from './predictor-store.js';
+export type { Adaptation, AdaptationOptions, AdaptationState } from './store/adaptations.js';
 export * from './predictor-service.js';
 export * from './adaptation.js';
 export * from './starter-pool.js';

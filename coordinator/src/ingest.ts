@@ -38,7 +38,7 @@ export class Ingest {
     this.queue = [];
     this.queued = 0;
     if (batch.length === 0) return;
-    const outcomes = this.store.db.transaction(() => batch.map((p) => this.store.recordResults(p.deviceId, p.items)))();
+    const outcomes = this.store.recordResultBatches(batch);
     batch.forEach((p, i) => p.done(outcomes[i]!));
   }
 }

@@ -1,13 +1,14 @@
-// The store's predictor side: per-device, per-kernel-type predictors in versions, adaptations and
-// their progress, the starter pool's imported measurements, and the kernel samples predictors are
-// trained on. Same SQLite database as store.ts (schema in its migrations).
-import { createHash, randomBytes } from 'node:crypto';
-import { architectureOf, isArchitectureTask, type Fingerprint, type WireKernelConfig } from '@litepred/protocol';
-import { DEFAULT_PROTOCOL } from '@litepred/profiler';
+// The store's predictor side: owner of the tables predictors (per device and kernel type, in
+// versions), compositions and fusion_rules; reads the kernel samples and whole-model timings
+// predictors are trained on. Adaptations and their progress: store/adaptations.ts. Same SQLite
+// connection as store.ts (schema in its migrations).
+import { architectureOf, isArchitectureTask, type WireKernelConfig } from '@litepred/protocol';
 import type { KernelConfig } from '@litepred/kernels';
 import { convTensorBytes, fitReorderCost, type ReorderCost } from '@litepred/predictor';
 import type { CampaignPurpose, Store } from './store.js';
 import { StoreError } from './store.js';
+import { Adaptations } from './store/adaptations.js';
+import { connectionOf, type StoreDatabase } from './store/database.js';
 
 export type PredictorProvenance =
   | { method: 'full-data'; measurements: number; heldOut: number; candidates?: Record<string, number> }
@@ -25,42 +26,12 @@ export interface StoredPredictor {
   createdAt: number;
 }
 
-export type AdaptationState = 'running' | 'done' | 'failed' | 'cancelled';
-export interface AdaptationOptions {
-  /** Kernel measurements allowed. */
-  budget: number;
-  /** Share of held-out kernels within ±10% that ends the kernel loop early. */
-  target: number;
-  seed: number;
-  /** Whole architectures measured end to end afterwards, to fit the device's composition (0: none). */
-  models: number;
-}
-export interface Adaptation {
-  id: string;
-  deviceId: string;
-  state: AdaptationState;
-  options: AdaptationOptions;
-  /** The latest progress event (phase, kernels measured, accuracy, source and why). */
-  progress: Record<string, unknown>;
-  result: Record<string, unknown> | null;
-  error: string | null;
-  createdAt: number;
-  finishedAt: number | null;
-}
-
 interface PredictorRow { device_id: string; kernel_type: string; version: number; kind: string; data: string; training_samples: number; metrics: string | null; provenance: string; created_at: number }
-interface AdaptationRow { id: string; device_id: string; state: AdaptationState; options: string; progress: string; result: string | null; error: string | null; created_at: number; finished_at: number | null }
 
 const toPredictor = (r: PredictorRow): StoredPredictor => ({
   deviceId: r.device_id, kernelType: r.kernel_type, version: r.version, kind: r.kind, data: JSON.parse(r.data), trainingSamples: r.training_samples,
   metrics: r.metrics ? JSON.parse(r.metrics) : null, provenance: JSON.parse(r.provenance), createdAt: r.created_at,
 });
-const toAdaptation = (r: AdaptationRow): Adaptation => ({
-  id: r.id, deviceId: r.device_id, state: r.state, options: JSON.parse(r.options), progress: JSON.parse(r.progress),
-  result: r.result ? JSON.parse(r.result) : null, error: r.error, createdAt: r.created_at, finishedAt: r.finished_at,
-});
-
-export interface PoolMeasurement { config: WireKernelConfig; latencyMs: number; measurement: unknown }
 
 /**
  * A device's measurements, found through its tasks (the (device_id, state, id) index) rather than by
@@ -77,35 +48,13 @@ export class PredictorStore {
   /** reorderCost per device, with the measurement count it was read at. */
   private readonly reorderCosts = new Map<string, { measured: number; cost: ReorderCost | undefined }>();
 
-  constructor(private readonly store: Store) {}
+  private readonly db: StoreDatabase;
+  /** Adaptations of devices and their progress (store/adaptations.ts). */
+  readonly adaptations: Adaptations;
 
-  private get db() { return this.store.db; }
-
-  // --- the starter pool -------------------------------------------------------------------
-
-  /**
-   * A starter-pool device with its measurements, as one finished campaign, in one transaction.
-   * Returns false (and changes nothing) when the device is already there.
-   */
-  importStarterDevice(deviceId: string, fingerprint: Fingerprint, rows: readonly PoolMeasurement[], measuredAt: number): boolean {
-    return this.db.transaction(() => {
-      if (this.db.prepare('SELECT 1 FROM devices WHERE id = ?').get(deviceId)) return false;
-      // A credential nobody is given: a pool device never connects.
-      const unusable = createHash('sha256').update(randomBytes(32)).digest('hex');
-      this.db.prepare("INSERT INTO devices (id, credential_hash, fingerprint, enrolled_at, last_seen_at, origin) VALUES (?, ?, ?, ?, ?, 'starter-pool')")
-        .run(deviceId, unusable, JSON.stringify(fingerprint), measuredAt, measuredAt);
-      const campaignId = `cmp_pool_${deviceId}`;
-      this.db.prepare("INSERT INTO campaigns (id, name, protocol, state, created_at, finished_at, purpose) VALUES (?, ?, ?, 'done', ?, ?, 'starter-pool')")
-        .run(campaignId, `starter pool: ${deviceId}`, JSON.stringify(DEFAULT_PROTOCOL), measuredAt, measuredAt);
-      const task = this.db.prepare("INSERT INTO tasks (campaign_id, device_id, config, state, attempts) VALUES (?, ?, ?, 'done', 1)");
-      const m = this.db.prepare('INSERT INTO measurements (task_id, campaign_id, device_id, kernel_type, latency_ms, measurement, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
-      for (const r of rows) {
-        const id = task.run(campaignId, deviceId, JSON.stringify(r.config)).lastInsertRowid;
-        m.run(id, campaignId, deviceId, r.config.type, r.latencyMs, JSON.stringify(r.measurement), measuredAt);
-      }
-      this.store.countMeasurements(deviceId, rows.length, rows.filter((r) => (r.measurement as { drift?: { flagged?: boolean } }).drift?.flagged).length);
-      return true;
-    })();
+  constructor(store: Store) {
+    this.db = connectionOf(store);
+    this.adaptations = new Adaptations(this.db);
   }
 
   // --- kernel samples ---------------------------------------------------------------------
@@ -116,7 +65,7 @@ export class PredictorStore {
    * adaptation campaigns: those are the adapted predictors' own data and held-out sets.
    */
   kernelSamples(deviceId: string, purposes: readonly CampaignPurpose[] = ['profile', 'starter-pool']): Map<string, { config: WireKernelConfig; latencyMs: number }[]> {
-    const rows = this.db.prepare(`SELECT t.config, m.latency_ms, c.purpose FROM ${DONE_TASKS_OF_DEVICE} ORDER BY t.id`).all(deviceId) as { config: string; latency_ms: number; purpose: CampaignPurpose }[];
+    const rows = this.db.sql(`SELECT t.config, m.latency_ms, c.purpose FROM ${DONE_TASKS_OF_DEVICE} ORDER BY t.id`).all(deviceId) as { config: string; latency_ms: number; purpose: CampaignPurpose }[];
     const byConfig = new Map<string, number[]>();
     for (const r of rows) {
       if (!purposes.includes(r.purpose)) continue;
@@ -138,7 +87,7 @@ export class PredictorStore {
 
   /** Whole architectures a device measured end to end (the fastest where measured more than once), from campaigns of the given purposes or these campaigns. */
   architectureMeasurements(deviceId: string, from: { purposes?: readonly CampaignPurpose[]; campaigns?: readonly string[] }): { space: string; seed: number; latencyMs: number }[] {
-    const rows = this.db.prepare(`SELECT t.config, m.latency_ms, c.purpose, c.id FROM ${DONE_TASKS_OF_DEVICE} AND m.kernel_type LIKE 'arch:%' ORDER BY t.id`)
+    const rows = this.db.sql(`SELECT t.config, m.latency_ms, c.purpose, c.id FROM ${DONE_TASKS_OF_DEVICE} AND m.kernel_type LIKE 'arch:%' ORDER BY t.id`)
       .all(deviceId) as { config: string; latency_ms: number; purpose: CampaignPurpose; id: string }[];
     const best = new Map<string, number>();
     for (const r of rows) {
@@ -150,28 +99,28 @@ export class PredictorStore {
 
   saveComposition(deviceId: string, data: unknown, metrics: Record<string, number> | null, provenance: Record<string, unknown>): number {
     return this.db.transaction(() => {
-      const { v } = this.db.prepare('SELECT COALESCE(MAX(version), 0) + 1 v FROM compositions WHERE device_id = ?').get(deviceId) as { v: number };
-      this.db.prepare('INSERT INTO compositions (device_id, version, data, metrics, provenance, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      const { v } = this.db.sql('SELECT COALESCE(MAX(version), 0) + 1 v FROM compositions WHERE device_id = ?').get(deviceId) as { v: number };
+      this.db.sql('INSERT INTO compositions (device_id, version, data, metrics, provenance, created_at) VALUES (?, ?, ?, ?, ?, ?)')
         .run(deviceId, v, JSON.stringify(data), metrics ? JSON.stringify(metrics) : null, JSON.stringify(provenance), Date.now());
       return v;
-    })();
+    });
   }
 
   /** A device's newest composition, if it has one. */
   latestComposition(deviceId: string): { version: number; data: unknown; metrics: Record<string, number> | null; provenance: Record<string, unknown>; createdAt: number } | undefined {
-    const r = this.db.prepare('SELECT * FROM compositions WHERE device_id = ? ORDER BY version DESC LIMIT 1').get(deviceId) as
+    const r = this.db.sql('SELECT * FROM compositions WHERE device_id = ? ORDER BY version DESC LIMIT 1').get(deviceId) as
       { version: number; data: string; metrics: string | null; provenance: string; created_at: number } | undefined;
     return r && { version: r.version, data: JSON.parse(r.data), metrics: r.metrics ? JSON.parse(r.metrics) : null, provenance: JSON.parse(r.provenance), createdAt: r.created_at };
   }
 
   /** A device's fusion rules (pair name -> fused) with the timings they were decided on. */
   saveFusionRules(deviceId: string, rules: Record<string, boolean>, timings: Record<string, [number, number, number]>): void {
-    this.db.prepare('INSERT OR REPLACE INTO fusion_rules (device_id, rules, timings, measured_at) VALUES (?, ?, ?, ?)')
+    this.db.sql('INSERT OR REPLACE INTO fusion_rules (device_id, rules, timings, measured_at) VALUES (?, ?, ?, ?)')
       .run(deviceId, JSON.stringify(rules), JSON.stringify(timings), Date.now());
   }
 
   fusionRules(deviceId: string): Record<string, boolean> | undefined {
-    const r = this.db.prepare('SELECT rules FROM fusion_rules WHERE device_id = ?').get(deviceId) as { rules: string } | undefined;
+    const r = this.db.sql('SELECT rules FROM fusion_rules WHERE device_id = ?').get(deviceId) as { rules: string } | undefined;
     return r && JSON.parse(r.rules);
   }
 
@@ -179,10 +128,10 @@ export class PredictorStore {
   runOverheadMs(deviceId: string): number {
     // Every prediction asks; reading it means a JSON field of every measurement of the device, so
     // it is kept until the device's measurement counter moves.
-    const measured = (this.db.prepare('SELECT measured FROM device_measurements WHERE device_id = ?').get(deviceId) as { measured: number } | undefined)?.measured ?? -1;
+    const measured = (this.db.sql('SELECT measured FROM device_measurements WHERE device_id = ?').get(deviceId) as { measured: number } | undefined)?.measured ?? -1;
     const cached = this.overheads.get(deviceId);
     if (cached?.measured === measured) return cached.ms;
-    const values = (this.db.prepare(`SELECT json_extract(m.measurement, '$.boundary.runOverheadMs') v FROM ${DONE_TASKS_OF_DEVICE} AND v IS NOT NULL`)
+    const values = (this.db.sql(`SELECT json_extract(m.measurement, '$.boundary.runOverheadMs') v FROM ${DONE_TASKS_OF_DEVICE} AND v IS NOT NULL`)
       .all(deviceId) as { v: number }[]).map((r) => r.v).sort((a, b) => a - b);
     const ms = values.length ? values[Math.floor(values.length / 2)]! : 0;
     this.overheads.set(deviceId, { measured, ms });
@@ -195,10 +144,10 @@ export class PredictorStore {
    * device's measurement counter moves, as runOverheadMs.
    */
   reorderCost(deviceId: string): ReorderCost | undefined {
-    const measured = (this.db.prepare('SELECT measured FROM device_measurements WHERE device_id = ?').get(deviceId) as { measured: number } | undefined)?.measured ?? -1;
+    const measured = (this.db.sql('SELECT measured FROM device_measurements WHERE device_id = ?').get(deviceId) as { measured: number } | undefined)?.measured ?? -1;
     const cached = this.reorderCosts.get(deviceId);
     if (cached?.measured === measured) return cached.cost;
-    const rows = this.db.prepare(`SELECT t.config, json_extract(m.measurement, '$.boundary.reorderInMs') i, json_extract(m.measurement, '$.boundary.reorderOutMs') o
+    const rows = this.db.sql(`SELECT t.config, json_extract(m.measurement, '$.boundary.reorderInMs') i, json_extract(m.measurement, '$.boundary.reorderOutMs') o
       FROM ${DONE_TASKS_OF_DEVICE} AND (m.kernel_type LIKE 'conv%' OR m.kernel_type LIKE 'dwconv%') AND json_extract(m.measurement, '$.copies') IS NULL`).all(deviceId) as { config: string; i: number | null; o: number | null }[];
     const samples: { bytes: number; ms: number }[] = [];
     for (const r of rows) {
@@ -222,70 +171,41 @@ export class PredictorStore {
   /** Stores a new version of a device's predictor for one kernel type; returns the version. */
   savePredictors(items: readonly Omit<StoredPredictor, 'version' | 'createdAt'>[]): number[] {
     return this.db.transaction(() => items.map((p) => {
-      const { v } = this.db.prepare('SELECT COALESCE(MAX(version), 0) + 1 v FROM predictors WHERE device_id = ? AND kernel_type = ?').get(p.deviceId, p.kernelType) as { v: number };
-      this.db.prepare('INSERT INTO predictors (device_id, kernel_type, version, kind, data, training_samples, metrics, provenance, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      const { v } = this.db.sql('SELECT COALESCE(MAX(version), 0) + 1 v FROM predictors WHERE device_id = ? AND kernel_type = ?').get(p.deviceId, p.kernelType) as { v: number };
+      this.db.sql('INSERT INTO predictors (device_id, kernel_type, version, kind, data, training_samples, metrics, provenance, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
         .run(p.deviceId, p.kernelType, v, p.kind, JSON.stringify(p.data), p.trainingSamples, p.metrics ? JSON.stringify(p.metrics) : null, JSON.stringify(p.provenance), Date.now());
       return v;
-    }))();
+    }));
   }
 
   /** The newest version of every predictor (of one device, or of all). */
   latestPredictors(deviceId?: string): StoredPredictor[] {
-    const rows = this.db.prepare(`SELECT p.* FROM predictors p JOIN (SELECT device_id, kernel_type, MAX(version) version FROM predictors GROUP BY device_id, kernel_type) l
+    const rows = this.db.sql(`SELECT p.* FROM predictors p JOIN (SELECT device_id, kernel_type, MAX(version) version FROM predictors GROUP BY device_id, kernel_type) l
       USING (device_id, kernel_type, version) WHERE (@device IS NULL OR p.device_id = @device) ORDER BY p.device_id, p.kernel_type`).all({ device: deviceId ?? null }) as PredictorRow[];
     return rows.map(toPredictor);
   }
 
   /** The newest version of each of a device's predictors, as one string (no predictor is read): it changes whenever one is saved. */
   predictorStamp(deviceId: string): string {
-    const rows = this.db.prepare('SELECT kernel_type, MAX(version) v FROM predictors WHERE device_id = ? GROUP BY kernel_type ORDER BY kernel_type').all(deviceId) as { kernel_type: string; v: number }[];
+    const rows = this.db.sql('SELECT kernel_type, MAX(version) v FROM predictors WHERE device_id = ? GROUP BY kernel_type ORDER BY kernel_type').all(deviceId) as { kernel_type: string; v: number }[];
     return rows.map((r) => `${r.kernel_type}@${r.v}`).join(',');
   }
 
   /** Kernel types each device has a predictor for (from the key alone: no predictor is read). */
   predictorTypeCounts(): Map<string, number> {
-    const rows = this.db.prepare('SELECT device_id, COUNT(DISTINCT kernel_type) n FROM predictors GROUP BY device_id').all() as { device_id: string; n: number }[];
+    const rows = this.db.sql('SELECT device_id, COUNT(DISTINCT kernel_type) n FROM predictors GROUP BY device_id').all() as { device_id: string; n: number }[];
     return new Map(rows.map((r) => [r.device_id, r.n]));
   }
 
   getPredictor(deviceId: string, kernelType: string, version?: number): StoredPredictor {
     const row = (version === undefined
-      ? this.db.prepare('SELECT * FROM predictors WHERE device_id = ? AND kernel_type = ? ORDER BY version DESC LIMIT 1').get(deviceId, kernelType)
-      : this.db.prepare('SELECT * FROM predictors WHERE device_id = ? AND kernel_type = ? AND version = ?').get(deviceId, kernelType, version)) as PredictorRow | undefined;
+      ? this.db.sql('SELECT * FROM predictors WHERE device_id = ? AND kernel_type = ? ORDER BY version DESC LIMIT 1').get(deviceId, kernelType)
+      : this.db.sql('SELECT * FROM predictors WHERE device_id = ? AND kernel_type = ? AND version = ?').get(deviceId, kernelType, version)) as PredictorRow | undefined;
     if (!row) {
       const have = this.latestPredictors(deviceId).map((p) => p.kernelType);
       throw new StoreError('NOT_FOUND', `device ${deviceId} has no ${kernelType} predictor${version === undefined ? '' : ` version ${version}`}; ` +
         (have.length ? `it has: ${have.join(', ')}` : 'it has none yet (run litepred adapt, or a campaign)'));
     }
     return toPredictor(row);
-  }
-
-  // --- adaptations ------------------------------------------------------------------------
-
-  createAdaptation(deviceId: string, options: AdaptationOptions): Adaptation {
-    const id = `adp_${randomBytes(6).toString('hex')}`;
-    this.db.prepare("INSERT INTO adaptations (id, device_id, state, options, progress, created_at) VALUES (?, ?, 'running', ?, ?, ?)")
-      .run(id, deviceId, JSON.stringify(options), JSON.stringify({ phase: 'queued', measured: 0 }), Date.now());
-    return this.getAdaptation(id);
-  }
-
-  getAdaptation(id: string): Adaptation {
-    const row = this.db.prepare('SELECT * FROM adaptations WHERE id = ?').get(id) as AdaptationRow | undefined;
-    if (!row) throw new StoreError('NOT_FOUND', `no adaptation ${id}`);
-    return toAdaptation(row);
-  }
-
-  listAdaptations(filter: { deviceId?: string; state?: AdaptationState } = {}): Adaptation[] {
-    return (this.db.prepare('SELECT * FROM adaptations WHERE (@device IS NULL OR device_id = @device) AND (@state IS NULL OR state = @state) ORDER BY created_at')
-      .all({ device: filter.deviceId ?? null, state: filter.state ?? null }) as AdaptationRow[]).map(toAdaptation);
-  }
-
-  updateAdaptation(id: string, progress: Record<string, unknown>): void {
-    this.db.prepare("UPDATE adaptations SET progress = ? WHERE id = ? AND state = 'running'").run(JSON.stringify(progress), id);
-  }
-
-  finishAdaptation(id: string, outcome: { state: Exclude<AdaptationState, 'running'>; result?: Record<string, unknown>; error?: string }): void {
-    this.db.prepare("UPDATE adaptations SET state = ?, result = ?, error = ?, finished_at = ? WHERE id = ? AND state = 'running'")
-      .run(outcome.state, outcome.result ? JSON.stringify(outcome.result) : null, outcome.error ?? null, Date.now(), id);
   }
 }

@@ -139,7 +139,7 @@ export class Coordinator implements ApiContext {
     // Leases live in memory, so a new process starts with none. An agent that reconnects with finished
     // work still has it accepted (results are taken for pending tasks too, first one wins).
     if (options.starterPool) {
-      const imported = importStarterPool(options.starterPool, c.predictors);
+      const imported = importStarterPool(options.starterPool, c.store);
       if (imported.length) c.log(`starter pool: imported ${imported.join(', ')}`);
       for (const d of c.store.listDevices().filter((x) => x.origin === 'starter-pool')) c.service.buildFullData(d.id);
     }

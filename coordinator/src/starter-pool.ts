@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { architectureTask, type Fingerprint } from '@litepred/protocol';
 import { correctDrift } from './pool-drift.js';
-import type { PoolMeasurement, PredictorStore } from './predictor-store.js';
+import type { ImportedMeasurement, Store } from './store.js';
 
 export const STARTER_POOL_DIR = new URL('../starter-pool/', import.meta.url);
 
@@ -41,14 +41,14 @@ export function readPoolFile(path: string): Record<string, any>[] & { truncated?
     truncated = true;
   }
   const records = lines.filter(Boolean).map((l, i) => {
-    try { return JSON.parse(l) as Record<string, any>; } catch (e) { throw new Error(`${path}:${i + 1}: not JSON (${(e as Error).message})`); }
+    try { return JSON.parse(l) as Record<string, any>; } catch (e) { throw new Error(`${path}:${i + 1}: not JSON (${(e as Error).message})`, { cause: e }); }
   }) as Record<string, any>[] & { truncated?: boolean };
   if (truncated) records.truncated = true;
   return records;
 }
 
 /** Imports every configuration not yet in the store; returns the device ids imported now. */
-export function importStarterPool(dir: string, predictors: PredictorStore): string[] {
+export function importStarterPool(dir: string, store: Store): string[] {
   const imported: string[] = [];
   for (const file of readdirSync(dir).filter((f) => poolFileName(f) !== undefined).sort()) {
     // Labels divided by the machine's drift where the file timed reference kernels for it (pool-drift.ts).
@@ -60,7 +60,7 @@ export function importStarterPool(dir: string, predictors: PredictorStore): stri
       runtime: { backend: device.runtime.backend, threads: device.runtime.threads, graphOptimizationLevel: device.runtime.graphOptimizationLevel },
       runtimeVersion: device.runtime.runtimeVersion, executionProvider: device.runtime.executionProvider,
     };
-    const rows: PoolMeasurement[] = lines.filter((l) => l.kind === 'kernel')
+    const rows: ImportedMeasurement[] = lines.filter((l) => l.kind === 'kernel')
       .map((l) => ({ config: l.config, latencyMs: l.latencyMs, measurement: { config: l.config, latencyMs: l.latencyMs, kernel: l.kernel, boundary: l.boundary } }));
     // Whole architectures (their composition): timed in interleaved rounds where the file has them.
     const rounds = lines.filter((l) => l.kind === 'model-rounds');
@@ -69,7 +69,7 @@ export function importStarterPool(dir: string, predictors: PredictorStore): stri
       rows.push({ config, latencyMs: l.latencyMs, measurement: { kind: 'model', config, latencyMs: l.latencyMs, roundMedians: l.roundMedians ?? [l.latencyMs], kernels: l.kernels } });
     }
     const id = `pool-${poolFileName(file)}`;
-    if (predictors.importStarterDevice(id, fingerprint, rows, Date.parse(device.measuredAt))) imported.push(id);
+    if (store.importStarterDevice(id, fingerprint, rows, Date.parse(device.measuredAt))) imported.push(id);
   }
   return imported;
 }

@@ -21,7 +21,7 @@ function deviceWith(n: number) {
   const predictors = new PredictorStore(store);
   const rows = sampleConfigs('conv-bn-relu', n, { sampler: 'broad', seed: 3 }).configs
     .map((config) => ({ config, latencyMs: stepped(config), measurement: { boundary: { runOverheadMs: 0.05 } } }));
-  predictors.importStarterDevice('pool-x', fingerprint, rows, 1000);
+  store.importStarterDevice('pool-x', fingerprint, rows, 1000);
   return { service: new PredictorService(store, predictors), predictors };
 }
 

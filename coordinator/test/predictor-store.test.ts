@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { PredictorStore, Store } from '@litepred/coordinator';
 import { reorderMs } from '@litepred/predictor';
 import { architectureTask, type Fingerprint } from '@litepred/protocol';
+import { sqliteOf } from './sqlite.js';
 
 const fingerprint: Fingerprint = {
   cpuModel: 'Test CPU', cores: 2, arch: 'x64', os: 'Linux', memoryBytes: 1e9,
@@ -20,7 +21,7 @@ describe('predictor store', () => {
     const old = new Store(file);
     const { token } = old.createEnrolmentToken();
     const { deviceId } = old.enrolDevice(token, fingerprint);
-    old.db.exec('DROP TABLE fusion_rules; DROP TABLE compositions; DROP TABLE adaptations; DROP TABLE predictors; DROP INDEX campaigns_by_name; ALTER TABLE campaigns DROP COLUMN purpose; ALTER TABLE devices DROP COLUMN origin; PRAGMA user_version = 2');
+    sqliteOf(old).exec('DROP TABLE fusion_rules; DROP TABLE compositions; DROP TABLE adaptations; DROP TABLE predictors; DROP INDEX campaigns_by_name; ALTER TABLE campaigns DROP COLUMN purpose; ALTER TABLE devices DROP COLUMN origin; PRAGMA user_version = 2');
     old.close();
     expect(new Database(file).pragma('user_version', { simple: true })).toBe(2);
     const store = new Store(file);
@@ -37,8 +38,8 @@ describe('predictor store', () => {
       { config: { type: 'relu', HW: 16, CIN: 8 }, latencyMs: 0.02, measurement: { boundary: { runOverheadMs: 0.06 } } },
       { config: architectureTask('ofa-mbv3', 3), latencyMs: 5, measurement: { kind: 'model' } },
     ];
-    expect(ps.importStarterDevice('pool-x', fingerprint, rows, 1000)).toBe(true);
-    expect(ps.importStarterDevice('pool-x', fingerprint, rows, 1000)).toBe(false);
+    expect(store.importStarterDevice('pool-x', fingerprint, rows, 1000)).toBe(true);
+    expect(store.importStarterDevice('pool-x', fingerprint, rows, 1000)).toBe(false);
     expect(store.getDevice('pool-x').origin).toBe('starter-pool');
     // One sample per distinct config (the median of repeats), no architecture among the kernels.
     expect([...ps.kernelSamples('pool-x')].map(([t, s]) => [t, s.map((x) => x.latencyMs)])).toEqual([['relu', [0.03, 0.02]]]);
@@ -67,8 +68,8 @@ describe('predictor store', () => {
       const boundary = { reorderInMs: reorders ? bytes / 20e6 : 0, reorderOutMs: reorders ? bytes / 20e6 : 0, runOverheadMs: 0.02 };
       return { config, latencyMs: 0.1, measurement: { config, latencyMs: 0.1, boundary } };
     });
-    ps.importStarterDevice('pool-nchwc', fingerprint, rows(true), 1000);
-    ps.importStarterDevice('pool-plain', fingerprint, rows(false), 1000);
+    store.importStarterDevice('pool-nchwc', fingerprint, rows(true), 1000);
+    store.importStarterDevice('pool-plain', fingerprint, rows(false), 1000);
     const cost = ps.reorderCost('pool-nchwc')!;
     // Binned by powers of two of bytes: within the spread of a bin.
     const ratio = reorderMs(cost, 4 * 24 * 24 * 32) / (4 * 24 * 24 * 32 / 20e6);
@@ -92,8 +93,8 @@ describe('predictor store', () => {
     expect(store.findAdaptationCampaign('x', 'held-out')).toBeUndefined();
     expect(store.campaignResults(campaign.id)).toMatchObject([{ state: 'done', latencyMs: 0.01 }]);
     // A store from before the link found an adaptation's rounds by name: the upgrade reads the link from it.
-    store.db.exec('DROP INDEX campaigns_by_adaptation; ALTER TABLE campaigns DROP COLUMN adaptation_phase; ALTER TABLE campaigns DROP COLUMN adaptation_id; PRAGMA user_version = 7');
-    const file = store.db.name;
+    sqliteOf(store).exec('DROP INDEX campaigns_by_adaptation; ALTER TABLE campaigns DROP COLUMN adaptation_phase; ALTER TABLE campaigns DROP COLUMN adaptation_id; PRAGMA user_version = 7');
+    const file = sqliteOf(store).name;
     store.close();
     const upgraded = new Store(file);
     expect(upgraded.findAdaptationCampaign('x', 'probe')?.id).toBe(campaign.id);

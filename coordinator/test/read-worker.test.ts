@@ -38,8 +38,8 @@ describe('ReadWorker', () => {
       const latencyMs = scale * 1e-5 * (8 + 2 * i) ** 2;
       return { config, latencyMs, measurement: { config, latencyMs } };
     });
-    predictors.importStarterDevice('pool-a', fingerprint, rows(1), 1000);
-    predictors.importStarterDevice('pool-b', fingerprint, rows(2), 1000);
+    store.importStarterDevice('pool-a', fingerprint, rows(1), 1000);
+    store.importStarterDevice('pool-b', fingerprint, rows(2), 1000);
     const service = new PredictorService(store, predictors);
     for (const id of ['pool-a', 'pool-b']) service.buildFullData(id);
     const context = { store, predictors, service };

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadFleetConfig, MAX_LEASE_LOSSES, Store } from '@litepred/coordinator';
 import type { Fingerprint, WireMeasurement } from '@litepred/protocol';
+import { sqliteOf } from './sqlite.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'litepred-store-'));
 const fingerprint: Fingerprint = {
@@ -32,17 +33,17 @@ describe('store', () => {
   it('runs in WAL mode and migrates to the current schema once', () => {
     const path = join(dir(), 'db.sqlite');
     const s1 = new Store(path);
-    expect(s1.db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(s1.db.pragma('user_version', { simple: true })).toBe(8);
+    expect(sqliteOf(s1).pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(sqliteOf(s1).pragma('user_version', { simple: true })).toBe(8);
     s1.close();
     const s2 = new Store(path); // reopening does not re-run migrations
-    expect(s2.db.pragma('user_version', { simple: true })).toBe(8);
+    expect(sqliteOf(s2).pragma('user_version', { simple: true })).toBe(8);
     s2.close();
   });
 
   it('stores credentials hashed, never in clear', () => {
     const { store, a } = setup();
-    const rows = JSON.stringify(store.db.prepare('SELECT * FROM devices').all()) + JSON.stringify(store.db.prepare('SELECT * FROM enrolment_tokens').all());
+    const rows = JSON.stringify(sqliteOf(store).prepare('SELECT * FROM devices').all()) + JSON.stringify(sqliteOf(store).prepare('SELECT * FROM enrolment_tokens').all());
     expect(rows).not.toContain(a.credential);
     expect(store.authenticateDevice(a.credential)!.id).toBe(a.deviceId);
     expect(store.authenticateDevice('lpd_forged')).toBeUndefined();
@@ -106,20 +107,20 @@ describe('store', () => {
   it('keeps leases in memory only: results settle them, and a store from before has its leased rows freed by the upgrade', () => {
     const { store, a, campaign } = setup();
     const lease = store.leaseTasks(a.deviceId, 3, 60_000)!;
-    expect(store.db.prepare("SELECT COUNT(*) n FROM tasks WHERE state = 'leased'").get()).toEqual({ n: 0 });
+    expect(sqliteOf(store).prepare("SELECT COUNT(*) n FROM tasks WHERE state = 'leased'").get()).toEqual({ n: 0 });
     expect(store.outstandingLeases()).toEqual([{ deviceId: a.deviceId, campaignId: campaign.id, tasks: 3 }]);
     store.recordResults(a.deviceId, lease.tasks.slice(0, 2).map((t) => ({ taskId: t.taskId, leaseId: lease.leaseId, measurement: measurement(t.config) })));
     expect(store.outstandingLeases()).toEqual([{ deviceId: a.deviceId, campaignId: campaign.id, tasks: 1 }]);
     expect(store.progress(campaign.id).find((p) => p.deviceId === a.deviceId)).toMatchObject({ done: 2, leased: 1, pending: 0 });
     // A row left 'leased' by an older coordinator that crashed: pending again once the store is upgraded.
     const last = lease.tasks[2]!.taskId;
-    store.db.prepare("UPDATE tasks SET state = 'leased', lease_id = 'old', lease_expires_at = 1 WHERE id = ?").run(last);
-    store.db.pragma('user_version = 4');
-    const file = store.db.name;
+    sqliteOf(store).prepare("UPDATE tasks SET state = 'leased', lease_id = 'old', lease_expires_at = 1 WHERE id = ?").run(last);
+    sqliteOf(store).pragma('user_version = 4');
+    const file = sqliteOf(store).name;
     store.close();
     const reopened = new Store(file);
     expect(reopened.outstandingLeases()).toEqual([]);
-    expect(reopened.db.prepare("SELECT state FROM tasks WHERE id = ?").get(last)).toEqual({ state: 'pending' });
+    expect(sqliteOf(reopened).prepare("SELECT state FROM tasks WHERE id = ?").get(last)).toEqual({ state: 'pending' });
     expect(reopened.leaseTasks(a.deviceId, 3, 60_000)!.tasks.map((t) => t.taskId)).toEqual([last]);
     reopened.close();
   });
@@ -141,7 +142,7 @@ describe('store', () => {
     expect(campaign).toMatchObject({ id, state: 'running' });
     expect(store.taskCounts(id).tasks).toBe(20);
     // Task order is config order per device, as with a campaign made in one transaction.
-    const rows = store.db.prepare('SELECT device_id, config FROM tasks WHERE campaign_id = ? ORDER BY id').all(id) as { device_id: string; config: string }[];
+    const rows = sqliteOf(store).prepare('SELECT device_id, config FROM tasks WHERE campaign_id = ? ORDER BY id').all(id) as { device_id: string; config: string }[];
     expect(rows.map((r) => [r.device_id, JSON.parse(r.config).HW])).toEqual([a, b].flatMap((d) => configs.map((c) => [d.deviceId, c.HW])));
     // Small campaigns still go in one transaction.
     expect((await store.createCampaignInSteps({ name: 'small', configs: configs.slice(0, 2), deviceIds: [a.deviceId], protocol }, 6)).state).toBe('running');
@@ -159,14 +160,14 @@ describe('store', () => {
     const lease = store.leaseTasks(a.deviceId, 3, 60_000)!; // some of what is in so far
     expect(lease.campaignId).toBe(id);
     store.recordResults(a.deviceId, lease.tasks.map((t) => ({ taskId: t.taskId, leaseId: lease.leaseId, measurement: measurement(t.config) })));
-    const file = store.db.name;
+    const file = sqliteOf(store).name;
     store.close(); // the process stops between two steps
     await expect(creating).rejects.toThrow(/not open/);
 
     const reopened = new Store(file);
     expect(reopened.interruptedCreations).toEqual([id]);
     expect(reopened.getCampaign(id).state).toBe('cancelled');
-    const states = Object.fromEntries((reopened.db.prepare('SELECT state, COUNT(*) n FROM tasks WHERE campaign_id = ? GROUP BY state').all(id) as { state: string; n: number }[])
+    const states = Object.fromEntries((sqliteOf(reopened).prepare('SELECT state, COUNT(*) n FROM tasks WHERE campaign_id = ? GROUP BY state').all(id) as { state: string; n: number }[])
       .map((r) => [r.state, r.n]));
     expect(states.done).toBe(lease.tasks.length);
     expect(states.pending).toBeUndefined();
@@ -181,7 +182,7 @@ describe('store', () => {
 
   it('counts measurements per device with every insert (drift flags too, resends once) and backfills the counts on upgrade', () => {
     const { store, a, b, campaign } = setup();
-    const recount = () => new Map((store.db.prepare(`SELECT device_id, COUNT(*) n, SUM(CASE WHEN json_extract(measurement, '$.drift.flagged') = 1 THEN 1 ELSE 0 END) d
+    const recount = () => new Map((sqliteOf(store).prepare(`SELECT device_id, COUNT(*) n, SUM(CASE WHEN json_extract(measurement, '$.drift.flagged') = 1 THEN 1 ELSE 0 END) d
       FROM measurements GROUP BY device_id`).all() as { device_id: string; n: number; d: number }[]).map((r) => [r.device_id, { measured: r.n, driftFlagged: r.d }]));
     const lease = store.leaseTasks(a.deviceId, 3, 60_000)!;
     const items = lease.tasks.map((t, i) => ({
@@ -202,8 +203,8 @@ describe('store', () => {
     expect(store.resultsSince(Date.now() + 1000)).toEqual(new Map());
 
     // A store from before the counters: they are filled from what it holds.
-    store.db.exec('DROP TABLE device_measurements; DROP INDEX campaigns_by_adaptation; ALTER TABLE campaigns DROP COLUMN adaptation_phase; ALTER TABLE campaigns DROP COLUMN adaptation_id; PRAGMA user_version = 6');
-    const file = store.db.name;
+    sqliteOf(store).exec('DROP TABLE device_measurements; DROP INDEX campaigns_by_adaptation; ALTER TABLE campaigns DROP COLUMN adaptation_phase; ALTER TABLE campaigns DROP COLUMN adaptation_id; PRAGMA user_version = 6');
+    const file = sqliteOf(store).name;
     store.close();
     const upgraded = new Store(file);
     expect(upgraded.measurementCounts()).toEqual(new Map([[a.deviceId, { measured: 3, driftFlagged: 1 }]]));
@@ -213,7 +214,7 @@ describe('store', () => {
   it('leases from its in-memory pending tasks exactly what the store holds: in task order, one campaign per lease, after a reopen too', () => {
     const { store, a, campaign: first } = setup();
     const second = store.createCampaign({ name: 'd', configs: [{ type: 'relu', HW: 32, CIN: 8 }, { type: 'add', HW: 4, CIN: 8 }], deviceIds: [a.deviceId], protocol });
-    const stored = () => (store.db.prepare("SELECT id, campaign_id, config FROM tasks WHERE device_id = ? AND state = 'pending' ORDER BY id").all(a.deviceId) as
+    const stored = () => (sqliteOf(store).prepare("SELECT id, campaign_id, config FROM tasks WHERE device_id = ? AND state = 'pending' ORDER BY id").all(a.deviceId) as
       { id: number; campaign_id: string; config: string }[]).map((r) => ({ taskId: r.id, campaignId: r.campaign_id, config: JSON.parse(r.config) }));
     const expected = stored();
     const l1 = store.leaseTasks(a.deviceId, 10, 60_000)!;
@@ -222,7 +223,7 @@ describe('store', () => {
     const l2 = store.leaseTasks(a.deviceId, 1, 60_000)!;
     expect(l2).toMatchObject({ campaignId: second.id, tasks: [{ taskId: expected[3]!.taskId, config: expected[3]!.config }] });
     store.recordResults(a.deviceId, l1.tasks.slice(0, 2).map((t) => ({ taskId: t.taskId, leaseId: l1.leaseId, measurement: measurement(t.config) })));
-    const file = store.db.name;
+    const file = sqliteOf(store).name;
     store.close();
     // A new process: no leases, the store's pending tasks reloaded.
     const reopened = new Store(file);

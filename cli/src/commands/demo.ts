@@ -67,18 +67,18 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
       // 3. Adapt, or reuse the adaptation a previous run finished.
       // Predictors trained on an older kernel feature vector cannot predict: adapt again then.
       const stale = c.predictors.latestPredictors(deviceId).some((p) => isStalePredictor(p.data as PredictorData));
-      let adaptation = stale ? undefined : c.predictors.listAdaptations({ deviceId }).reverse()
+      let adaptation = stale ? undefined : c.predictors.adaptations.list({ deviceId }).reverse()
         .find((x) => x.state === 'done' && x.options.budget === a.budget && x.options.models === a['adapt-models']);
       if (stale) say('3. The device\'s predictors were built for an older kernel vocabulary: adapting again');
       if (adaptation) say(`3. Reusing adaptation ${adaptation.id} of ${new Date(adaptation.createdAt).toISOString()} (budget ${a.budget})`);
       else {
-        const running = c.predictors.listAdaptations({ deviceId, state: 'running' })[0];
+        const running = c.predictors.adaptations.list({ deviceId, state: 'running' })[0];
         const id = running?.id ?? c.adaptations.start(deviceId, { budget: a.budget, target: a.target, models: a['adapt-models'] }).id;
         say(`3. Adapting ${deviceId} within ${a.budget} kernels (stops early at ${pct(a.target)} of held-out kernels within ±10%), ` +
           `then timing ${a['adapt-models']} whole models for its composition${running ? ' (resuming)' : ''}`);
         let last = '';
         adaptation = await waitUntil(() => {
-          const x = c.predictors.getAdaptation(id);
+          const x = c.predictors.adaptations.get(id);
           const line = describeAdaptation(x);
           if (line !== last && x.state === 'running') say(`   ${line}`);
           last = line;
