@@ -97,6 +97,8 @@ describe('install.sh and the standalone agent', () => {
     const r = await sh(join(home, 'install.sh'), ['--token', token, '--dir', dir, '--no-start']);
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/enrolled as dev_/);
+    // The commands it prints can be pasted: the paths in them quoted.
+    expect(r.stdout).toContain(`start it with: "${join(dir, 'node_modules/.bin/litepred-agent')}" run --coordinator`);
     const installed = JSON.parse(readFileSync(join(dir, 'node_modules/litepred-agent/package.json'), 'utf8')) as { dependencies: Record<string, string> };
     expect(Object.keys(installed.dependencies).sort()).toEqual(['onnxruntime-node', 'ws']);
     expect(findFiles(join(dir, 'node_modules'), 'binding.gyp')).toEqual([]);

@@ -57,7 +57,7 @@ describe('fleet', () => {
   });
 
   it("re-issues a killed agent's leases; the agent comes back as the same device and nothing is duplicated", async () => {
-    const { dir, c, state, first, deviceId } = await oneAgentOnline();
+    const { c, state, first, deviceId } = await oneAgentOnline();
     const campaign = c.store.createCampaign({ name: 'kill', configs: smallConfigs(40), deviceIds: [deviceId], protocol: FAST_PROTOCOL });
     await waitFor('some measurements', () => c.store.taskCounts(campaign.id).measurements >= 4, 60_000);
     await kill(first, 'SIGKILL');

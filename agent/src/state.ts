@@ -13,7 +13,7 @@ function read(file: string): StateFile {
     return JSON.parse(readFileSync(file, 'utf8')) as StateFile;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new Error(`${file}: not a valid agent state file (${(e as Error).message}); move it away to enrol again`);
+    throw new Error(`${file}: not a valid agent state file (${(e as Error).message}); move it away to enrol again`, { cause: e });
   }
 }
 

@@ -41,6 +41,8 @@ export class Client {
   }
 
   /** A route by its name in the contract (ROUTES), its answer typed and checked. */
+  // `{} extends CallArgs<K>`: the route has no required argument, so the arguments may be left out.
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
   async call<K extends RouteName>(name: K, ...rest: {} extends CallArgs<K> ? [CallArgs<K>?] : [CallArgs<K>]): Promise<ResponseOf<K>> {
     try {
       return await this.api.call(name, ...rest);
@@ -67,7 +69,7 @@ export class Client {
         if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
       }
     } catch (e) {
-      throw new Error(`the coordinator broke off the transfer after ${lines} lines (${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message})`);
+      throw new Error(`the coordinator broke off the transfer after ${lines} lines (${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message})`, { cause: e });
     }
     return lines;
   }

@@ -75,7 +75,7 @@ export function loadConfigFile(file: string, defaultType?: string): LoadedConfig
 export function configFromArgs(kernel: string | undefined, json: string | undefined, sets: readonly string[]): KernelConfig {
   let record: Record<string, unknown> = {};
   if (json) {
-    try { record = JSON.parse(json); } catch (e) { throw new Error(`--config: not valid JSON: ${(e as Error).message}`); }
+    try { record = JSON.parse(json); } catch (e) { throw new Error(`--config: not valid JSON: ${(e as Error).message}`, { cause: e }); }
   }
   for (const s of sets) {
     const m = /^([A-Za-z_0-9]+)=(-?\d+(\.\d+)?)$/.exec(s);

@@ -61,7 +61,7 @@ describe('fleet commands', () => {
     // The text form gives the board's install line, the browser link and, with --qr, a QR code of it for a phone to scan.
     const text = await litepred('token', 'create', '--qr');
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/^  curl -fsSL http:\/\/127\.0\.0\.1:\d+\/install\.sh \| sh -s -- --token lpe_\S+$/m);
+    expect(text.stdout).toMatch(/^ {2}curl -fsSL http:\/\/127\.0\.0\.1:\d+\/install\.sh \| sh -s -- --token lpe_\S+$/m);
     expect(text.stdout).toMatch(/In a browser \(the browser agent\): http:\/\/127\.0\.0\.1:\d+\/agent\?token=lpe_\S+/);
     expect(text.stdout).toMatch(/[▀▄█]{10}/);
   });

@@ -96,7 +96,7 @@ fi
 # onnxruntime-node's CPU binaries ship in its npm package; its install step would fetch CUDA ones.
 ( cd "$DIR" && ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund --omit=dev \${LITEPRED_NPM_FLAGS:-} "./$NAME-$VERSION.tgz" ) || fail "npm install failed (see above)"
 BIN="$DIR/node_modules/.bin/$NAME"
-RUN_SHOWN="\"$BIN\" run --coordinator $COORDINATOR_WS --threads $THREADS --opt-level $OPT_LEVEL --state \"$STATE\""
+RUN_SHOWN="\\"$BIN\\" run --coordinator $COORDINATOR_WS --threads $THREADS --opt-level $OPT_LEVEL --state \\"$STATE\\""
 
 UNIT=''
 if [ -n "$SERVICE" ]; then
@@ -134,7 +134,7 @@ UNITFILE
   [ "$SERVICE" = user ] && echo "(for it to run while you are logged out: loginctl enable-linger $(id -un))"
   exit 0
 fi
-echo "installed. Status: \"$BIN\" status --state \"$STATE\"; remove: \"$BIN\" uninstall"
+echo "installed. Status: \\"$BIN\\" status --state \\"$STATE\\"; remove: \\"$BIN\\" uninstall"
 [ "$START" = 1 ] || { echo "start it with: $RUN_SHOWN"; exit 0; }
 exec "$BIN" run --coordinator "$COORDINATOR_WS" --threads "$THREADS" --opt-level "$OPT_LEVEL" --state "$STATE"
 `;

@@ -25,7 +25,7 @@ export const decomposeCommand: CommandModule<object, DecomposeArgs> = {
     try {
       bytes = readFileSync(a.model);
     } catch (e) {
-      throw new Error(`cannot read ${a.model}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new Error(`cannot read ${a.model}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
     }
     const d = decomposeModel(bytes, a['input-shape'] ? { inputShape: parseShape(a['input-shape']) } : {});
     if (a.json) return console.log(JSON.stringify(d));

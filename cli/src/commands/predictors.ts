@@ -163,8 +163,8 @@ export const predictCommand: CommandModule<object, Args<{ model: string; device:
     .option('json', { type: 'boolean', default: false }) as unknown as Argv<Args<{ model: string; device: string; kernels: boolean }>>,
   handler: async (a) => {
     let bytes: Uint8Array;
-    try { bytes = readFileSync(a.model); } catch (e) { throw new Error(`cannot read ${a.model}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`); }
-    const q = a['input-shape'] ? `?inputShape=${parseShape(a['input-shape']).join(',')}` : '';
+    try { bytes = readFileSync(a.model); } catch (e) { throw new Error(`cannot read ${a.model}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e }); }
+    if (a['input-shape']) parseShape(a['input-shape']); // a malformed shape is refused here, before the upload
     // The coordinator reads the graph, dims and small constants, not the weights' values: leave those here.
     const p = await Client.from(a).call('predict', { params: { id: a.device }, query: { inputShape: a['input-shape'] }, body: stripWeights(new Uint8Array(bytes)) });
     if (p.missingPredictors.length) process.exitCode = 1;

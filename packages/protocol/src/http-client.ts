@@ -57,6 +57,8 @@ export class ApiClient {
   }
 
   /** Calls a route and returns its answer, checked against the route's response schema. */
+  // `{} extends CallArgs<K>`: the route has no required argument, so the arguments may be left out.
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
   async call<K extends RouteName>(name: K, ...[args]: {} extends CallArgs<K> ? [CallArgs<K>?] : [CallArgs<K>]): Promise<ResponseOf<K>> {
     const res = await this.send(name, (args ?? {}) as CallArgs<K>);
     const schema = (ROUTES[name] as { response?: z.ZodType }).response;

@@ -44,7 +44,7 @@ export function loadVaeModel(family: FamilyName, dir: URL = MODELS_DIR): VaeMode
   try {
     model = JSON.parse(readFileSync(file, 'utf8')) as VaeModel;
   } catch (e) {
-    throw new Error(`no trained VAE for the ${family} family at ${file.pathname} (run npm run train:vae): ${(e as Error).message}`);
+    throw new Error(`no trained VAE for the ${family} family at ${file.pathname} (run npm run train:vae): ${(e as Error).message}`, { cause: e });
   }
   if (model.version !== 1 || model.family !== family) throw new Error(`${file.pathname} is not a version-1 VAE for the ${family} family`);
   modelCache.set(file.href, model);

@@ -53,7 +53,10 @@ describe('scaling', () => {
     const scales = fitScales(FAMILIES.conv.features, data);
     for (const row of data.rows.slice(0, 50)) {
       const x = scaleRow(scales, row);
-      for (const v of x) expect(v).toBeGreaterThanOrEqual(0), expect(v).toBeLessThanOrEqual(1);
+      for (const v of x) {
+        expect(v).toBeGreaterThanOrEqual(0);
+        expect(v).toBeLessThanOrEqual(1);
+      }
       expect(unscaleAndSnap(scales, x)).toEqual(row);
     }
   });

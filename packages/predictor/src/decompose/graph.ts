@@ -7,7 +7,6 @@ import { inferShapes } from './shapes.js';
 import type { Graph, OnnxNode } from './graph-types.js';
 
 const { onnx } = onnxProto;
-type Shape = number[];
 
 export type { Graph, OnnxNode } from './graph-types.js';
 

@@ -41,7 +41,10 @@ export function conv(ix: GraphIndex, n: OnnxNode): Match {
   const nodes = [n];
   let out = n.outputs[0]!;
   const bn = ix.only(out, 'BatchNormalization');
-  if (bn) nodes.push(bn), (out = bn.outputs[0]!);
+  if (bn) {
+    nodes.push(bn);
+    out = bn.outputs[0]!;
+  }
   // Where the runtime folds batch norm into the conv, a conv with and without one run as the same
   // kernel: the type with -bn names it (what the pool measures).
   const withBn = !!bn || ix.foldsBatchNorm;
