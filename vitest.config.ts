@@ -20,7 +20,14 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'agent/test/**/*.test.ts', 'coordinator/test/**/*.test.ts', 'cli/test/**/*.test.ts', 'bench/test/**/*.test.ts', 'test/**/*.test.ts'],
+    include: [
+      'packages/*/test/**/*.test.ts',
+      'agent/test/**/*.test.ts',
+      'coordinator/test/**/*.test.ts',
+      'cli/test/**/*.test.ts',
+      'bench/test/**/*.test.ts',
+      'test/**/*.test.ts',
+    ],
     testTimeout: 120_000,
     // Every JSON answer the coordinators of the suite give is checked against its route's schema
     // (packages/protocol/src/http.ts): a mismatch is a 500 the test sees. Child processes inherit it.

@@ -15,8 +15,20 @@ export function chromiumExecutable() {
  * which a closed network refuses many at a time. No --disable-gpu: WebGPU is used where there is a
  * GPU; headless without one simply has no adapter.
  */
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
-  '--disable-default-apps', '--disable-extensions'];
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--disable-default-apps',
+  '--disable-extensions',
+];
 
-export const MISSING_CHROMIUM = 'Chromium not found (looked at $CHROMIUM_PATH and ' + CHROMIUM_CANDIDATES.join(', ') + '). ' +
-  '`npm test` installs Debian\'s chromium package when run as root (scripts/ensure-chromium.mjs); otherwise install it (apt-get install chromium) or set CHROMIUM_PATH.';
+export const MISSING_CHROMIUM =
+  'Chromium not found (looked at $CHROMIUM_PATH and ' +
+  CHROMIUM_CANDIDATES.join(', ') +
+  '). ' +
+  "`npm test` installs Debian's chromium package when run as root (scripts/ensure-chromium.mjs); otherwise install it " +
+  '(apt-get install chromium) or set CHROMIUM_PATH.';

@@ -13,7 +13,15 @@ if (!canInstall) {
   console.error(`ensure-chromium: ${MISSING_CHROMIUM}`);
   process.exit(0);
 }
-const apt = (...args) => spawnSync('apt-get', args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0;
-console.error('ensure-chromium: installing Debian\'s chromium package for the browser tests...');
-const installed = apt('install', '-y', '--no-install-recommends', 'chromium') || (apt('update') && apt('install', '-y', '--no-install-recommends', 'chromium'));
-console.error(installed && chromiumExecutable() ? `ensure-chromium: ${chromiumExecutable()} installed` : `ensure-chromium: the install failed. ${MISSING_CHROMIUM}`);
+const apt = (...args) =>
+  spawnSync('apt-get', args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
+    .status === 0;
+console.error("ensure-chromium: installing Debian's chromium package for the browser tests...");
+const installed =
+  apt('install', '-y', '--no-install-recommends', 'chromium') ||
+  (apt('update') && apt('install', '-y', '--no-install-recommends', 'chromium'));
+console.error(
+  installed && chromiumExecutable()
+    ? `ensure-chromium: ${chromiumExecutable()} installed`
+    : `ensure-chromium: the install failed. ${MISSING_CHROMIUM}`,
+);

@@ -11,7 +11,9 @@ import { waitFor } from './helpers/fleet.js';
 
 const HEARTBEAT_MS = 200;
 const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
 
 /** A coordinator that welcomes, has no work, and answers heartbeats only while `answering`. */
 async function scriptedCoordinator() {
@@ -26,20 +28,38 @@ async function scriptedCoordinator() {
       conn.received.push({ type: msg.type, at: Date.now() });
       if (msg.type === 'hello') {
         const first = state.connections.length === 1;
-        ws.send(JSON.stringify({ type: 'welcome', v: 2, deviceId: 'dev_heartbeat', heartbeatMs: HEARTBEAT_MS, ...(first ? { credential: 'lpd_kept' } : {}) }));
+        ws.send(
+          JSON.stringify({
+            type: 'welcome',
+            v: 2,
+            deviceId: 'dev_heartbeat',
+            heartbeatMs: HEARTBEAT_MS,
+            ...(first ? { credential: 'lpd_kept' } : {}),
+          }),
+        );
       }
       if (msg.type === 'lease.request') ws.send(JSON.stringify({ type: 'idle', retryMs: 60_000 }));
       if (msg.type === 'heartbeat' && state.answering) ws.send(JSON.stringify({ type: 'heartbeat', t: Date.now() }));
     });
   });
-  cleanups.push(() => new Promise<void>((r) => { for (const c of wss.clients) c.terminate(); wss.close(() => r()); }));
+  cleanups.push(
+    () =>
+      new Promise<void>((r) => {
+        for (const c of wss.clients) c.terminate();
+        wss.close(() => r());
+      }),
+  );
   return { url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}`, state };
 }
 
 async function startAgent(url: string): Promise<Agent> {
   const agent = new Agent({
-    coordinator: url, token: 'lpe_test', stateFile: join(mkdtempSync(join(tmpdir(), 'litepred-hb-')), 'agent.json'),
-    runtime: { backend: 'ort-web', threads: 1, graphOptimizationLevel: 'all' }, profiler: { coldWeightMsPerByte: 0 }, backoff: { baseMs: 10, maxMs: 50 },
+    coordinator: url,
+    token: 'lpe_test',
+    stateFile: join(mkdtempSync(join(tmpdir(), 'litepred-hb-')), 'agent.json'),
+    runtime: { backend: 'ort-web', threads: 1, graphOptimizationLevel: 'all' },
+    profiler: { coldWeightMsPerByte: 0 },
+    backoff: { baseMs: 10, maxMs: 50 },
   });
   await agent.start();
   cleanups.push(() => agent.stop());

@@ -39,7 +39,12 @@ function findFiles(root: string, name: string): string[] {
  */
 function boardEnv(): NodeJS.ProcessEnv {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_')));
-  return { ...env, HOME: home, LITEPRED_NPM_FLAGS: '--prefer-offline', npm_config_cache: process.env.npm_config_cache ?? join(process.env.HOME ?? '', '.npm') };
+  return {
+    ...env,
+    HOME: home,
+    LITEPRED_NPM_FLAGS: '--prefer-offline',
+    npm_config_cache: process.env.npm_config_cache ?? join(process.env.HOME ?? '', '.npm'),
+  };
 }
 
 /** sh, as a board runs the script; asynchronous, as the coordinator it downloads from runs in this process. */
@@ -51,21 +56,35 @@ function sh(script: string, args: string[]): Promise<{ status: number | null; st
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
-  return new Promise((resolve) => child.on('exit', (status) => { clearTimeout(timer); resolve({ status, stdout, stderr }); }));
+  return new Promise((resolve) =>
+    child.on('exit', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    }),
+  );
 }
 
 /** A command of the installed agent, asynchronously (it talks to the coordinator in this process). */
-const installed = (bin: string, args: string[]) => new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-  child.on('exit', (status) => resolve({ status, stdout, stderr }));
-});
+const installed = (bin: string, args: string[]) =>
+  new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on('exit', (status) => resolve({ status, stdout, stderr }));
+  });
 
 describe('install.sh and the standalone agent', () => {
   it('serves the package and a script for the address it was reached at; refuses other downloads', async () => {
@@ -99,7 +118,9 @@ describe('install.sh and the standalone agent', () => {
     expect(r.stdout).toMatch(/enrolled as dev_/);
     // The commands it prints can be pasted: the paths in them quoted.
     expect(r.stdout).toContain(`start it with: "${join(dir, 'node_modules/.bin/litepred-agent')}" run --coordinator`);
-    const installed = JSON.parse(readFileSync(join(dir, 'node_modules/litepred-agent/package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const installed = JSON.parse(readFileSync(join(dir, 'node_modules/litepred-agent/package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
     expect(Object.keys(installed.dependencies).sort()).toEqual(['onnxruntime-node', 'ws']);
     expect(findFiles(join(dir, 'node_modules'), 'binding.gyp')).toEqual([]);
     expect(readdirSync(join(dir, 'node_modules'))).not.toContain('better-sqlite3');
@@ -113,13 +134,21 @@ describe('install.sh and the standalone agent', () => {
     const bin = join(dir, 'node_modules/.bin/litepred-agent');
     const state = join(dir, 'agent.json');
     const deviceId = c.store.listDevices().find((d) => d.origin === 'agent')!.id;
-    const agent = spawn(bin, ['run', '--coordinator', c.address.ws, '--state', state, '--capacity', '4'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const agent = spawn(bin, ['run', '--coordinator', c.address.ws, '--state', state, '--capacity', '4'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let log = '';
-    agent.stderr.on('data', (d: Buffer) => { log += d.toString(); });
+    agent.stderr.on('data', (d: Buffer) => {
+      log += d.toString();
+    });
     const exited = new Promise<number | null>((resolve) => agent.on('exit', resolve));
     try {
       const campaign = c.store.createCampaign({ name: 'board', configs: smallConfigs(4), deviceIds: [deviceId], protocol: FAST_PROTOCOL });
-      await waitFor(`the installed agent to measure the campaign (log: ${log})`, () => c.store.getCampaign(campaign.id).state === 'done', 120_000);
+      await waitFor(
+        `the installed agent to measure the campaign (log: ${log})`,
+        () => c.store.getCampaign(campaign.id).state === 'done',
+        120_000,
+      );
       expect(c.store.campaignResults(campaign.id).every((r) => r.state === 'done' && r.latencyMs! > 0)).toBe(true);
       const status = await installed(bin, ['status', '--state', state]);
       expect(status.status, status.stderr).toBe(0);

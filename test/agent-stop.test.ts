@@ -22,7 +22,9 @@ describe('agent stop', () => {
     const deviceId = await waitFor('the agent online', () => c!.onlineDevices()[0], 60_000);
     // Tens of ms a run, and a protocol that asks for 2,000 of them: a minute or more of measuring.
     const campaign = c.store.createCampaign({
-      name: 'long', deviceIds: [deviceId], configs: [{ type: 'conv-bn-relu', HW: 56, CIN: 128, COUT: 128, KERNEL_SIZE: 3, STRIDES: 1 }],
+      name: 'long',
+      deviceIds: [deviceId],
+      configs: [{ type: 'conv-bn-relu', HW: 56, CIN: 128, COUT: 128, KERNEL_SIZE: 3, STRIDES: 1 }],
       protocol: { warmupRuns: 1, warmupMs: 0, minRuns: 2000, maxRuns: 2000, maxMs: 120_000, targetPrecision: 1e-6 },
     });
     await waitFor('the task leased', () => c!.store.taskStates(campaign.id).leased === 1, 60_000);

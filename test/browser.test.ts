@@ -17,8 +17,12 @@ beforeAll(async () => {
   if (!executablePath) throw new Error(MISSING_CHROMIUM);
   browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
 });
-afterAll(async () => { await browser?.close(); });
-afterEach(async () => { await Promise.all(coordinators.splice(0).map((c) => c.stop())); });
+afterAll(async () => {
+  await browser?.close();
+});
+afterEach(async () => {
+  await Promise.all(coordinators.splice(0).map((c) => c.stop()));
+});
 
 async function startCoordinator(database: string, port = 0): Promise<Coordinator> {
   const c = await Coordinator.start({ database, port, heartbeatMs: 500 });
@@ -60,7 +64,9 @@ describe('browser agent and dashboard', () => {
     await dash.click('text=unlock');
     // A board: the one line that installs the agent from this coordinator (test/agent-install.test.ts runs it).
     await dash.click('#enrol-board');
-    expect(await (await dash.waitForSelector('#enrol-line')).textContent()).toMatch(new RegExp(`^curl -fsSL ${base}/install\\.sh \\| sh -s -- --token lpe_[\\w-]+$`));
+    expect(await (await dash.waitForSelector('#enrol-line')).textContent()).toMatch(
+      new RegExp(`^curl -fsSL ${base}/install\\.sh \\| sh -s -- --token lpe_[\\w-]+$`),
+    );
     await dash.selectOption('#enrol-threads', '1');
     await dash.click('#enrol-browser');
     const link = await (await dash.waitForSelector('#enrol-link')).getAttribute('href');
@@ -80,13 +86,19 @@ describe('browser agent and dashboard', () => {
     await expect.poll(() => agentPage.locator('#device').textContent()).toBe(device.id);
     expect(agentPage.url()).not.toContain('token='); // the spent token leaves the address bar
 
-    const campaign = await client(base, c.newAdminToken).call('createCampaign', { body: { name: 'browser kernels', configs: CONFIGS, deviceIds: [device.id], protocol: FAST_PROTOCOL } });
+    const campaign = await client(base, c.newAdminToken).call('createCampaign', {
+      body: { name: 'browser kernels', configs: CONFIGS, deviceIds: [device.id], protocol: FAST_PROTOCOL },
+    });
     await waitFor('the campaign done', () => c.store.getCampaign(campaign.id).state === 'done', 90_000);
     const rows = c.store.measurements({ campaignId: campaign.id });
     expect(rows).toHaveLength(CONFIGS.length);
     expect(new Set(rows.map((r) => r.kernelType))).toEqual(new Set(CONFIGS.map((k) => k.type)));
     for (const r of rows) {
-      const m = r.measurement as { runtime: { backend: string; executionProvider: string; threads: number }; method: string; kernel: { n: number } };
+      const m = r.measurement as {
+        runtime: { backend: string; executionProvider: string; threads: number };
+        method: string;
+        kernel: { n: number };
+      };
       expect(m.runtime).toMatchObject({ backend: 'ort-web', executionProvider: 'wasm', threads: 1 });
       expect(m.method).toBe('paired-null-difference');
       expect(m.kernel.n).toBeGreaterThanOrEqual(FAST_PROTOCOL.minRuns);
@@ -108,44 +120,55 @@ describe('browser agent and dashboard', () => {
     expect([...dashErrors, ...agentErrors]).toEqual([]);
   });
 
-  it('pauses while hidden, reconnects as the same device after a coordinator restart, and stops with the reason when revoked or misconfigured', async () => {
-    const database = join(tempDir(), 'browser.sqlite');
-    let c = await startCoordinator(database);
-    const port = c.address.port;
-    const { token } = c.store.createEnrolmentToken();
-    const { page, errors } = await openPage();
-    await page.goto(`${c.address.http}/agent?token=${token}&threads=1&calibrate=0`);
-    const id = await waitFor('the browser online', () => c.onlineDevices()[0], 60_000);
+  it(
+    'pauses while hidden, reconnects as the same device after a coordinator restart, and stops with the reason when ' +
+      'revoked or misconfigured',
+    async () => {
+      const database = join(tempDir(), 'browser.sqlite');
+      let c = await startCoordinator(database);
+      const port = c.address.port;
+      const { token } = c.store.createEnrolmentToken();
+      const { page, errors } = await openPage();
+      await page.goto(`${c.address.http}/agent?token=${token}&threads=1&calibrate=0`);
+      const id = await waitFor('the browser online', () => c.onlineDevices()[0], 60_000);
 
-    // In the background (a hidden tab is throttled) the page takes no work, and says why; in front again, it does.
-    await page.evaluate(() => Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' }));
-    const campaign = c.store.createCampaign({ name: 'hidden', configs: CONFIGS.slice(3), deviceIds: [id], protocol: FAST_PROTOCOL });
-    await expect.poll(() => page.locator('#state').textContent(), { timeout: 20_000 }).toContain('paused: this page is in the background');
-    await new Promise((r) => setTimeout(r, 1500));
-    expect(c.store.progress(campaign.id)).toEqual([expect.objectContaining({ pending: 2, leased: 0, done: 0 })]);
-    await page.evaluate(() => delete (document as unknown as Record<string, unknown>).visibilityState);
-    await waitFor('the campaign done once the page is in front', () => c.store.getCampaign(campaign.id).state === 'done', 60_000);
+      // In the background (a hidden tab is throttled) the page takes no work, and says why; in front again, it does.
+      await page.evaluate(() => Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' }));
+      const campaign = c.store.createCampaign({ name: 'hidden', configs: CONFIGS.slice(3), deviceIds: [id], protocol: FAST_PROTOCOL });
+      await expect
+        .poll(() => page.locator('#state').textContent(), { timeout: 20_000 })
+        .toContain('paused: this page is in the background');
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(c.store.progress(campaign.id)).toEqual([expect.objectContaining({ pending: 2, leased: 0, done: 0 })]);
+      await page.evaluate(() => delete (document as unknown as Record<string, unknown>).visibilityState);
+      await waitFor('the campaign done once the page is in front', () => c.store.getCampaign(campaign.id).state === 'done', 60_000);
 
-    await c.stop();
-    coordinators.splice(0);
-    await expect.poll(() => page.locator('#state').textContent(), { timeout: 10_000 }).toMatch(/waiting|connecting/);
-    c = await startCoordinator(database, port);
-    await waitFor('the browser back online', () => c.onlineDevices().includes(id) || undefined, 30_000);
-    expect(c.store.listDevices().filter((d) => d.origin === 'agent').map((d) => d.id)).toEqual([id]);
+      await c.stop();
+      coordinators.splice(0);
+      await expect.poll(() => page.locator('#state').textContent(), { timeout: 10_000 }).toMatch(/waiting|connecting/);
+      c = await startCoordinator(database, port);
+      await waitFor('the browser back online', () => c.onlineDevices().includes(id) || undefined, 30_000);
+      expect(
+        c.store
+          .listDevices()
+          .filter((d) => d.origin === 'agent')
+          .map((d) => d.id),
+      ).toEqual([id]);
 
-    // Revoked: the page cannot see the 401 of a failed upgrade; it asks, says why and stops.
-    c.store.revokeDevice(id);
-    await page.reload();
-    await expect.poll(() => page.locator('#state').textContent(), { timeout: 20_000 }).toMatch(/refused.*401.*revoked/);
-    expect(c.onlineDevices()).toEqual([]);
+      // Revoked: the page cannot see the 401 of a failed upgrade; it asks, says why and stops.
+      c.store.revokeDevice(id);
+      await page.reload();
+      await expect.poll(() => page.locator('#state').textContent(), { timeout: 20_000 }).toMatch(/refused.*401.*revoked/);
+      expect(c.onlineDevices()).toEqual([]);
 
-    // Bad options name the field.
-    await page.goto(`${c.address.http}/agent?threads=zero`);
-    await expect.poll(() => page.locator('#state').textContent()).toContain('threads: a whole number');
-    await page.goto(`${c.address.http}/agent?opt=fast`);
-    await expect.poll(() => page.locator('#state').textContent()).toContain('opt: one of disabled, basic, extended, all');
-    expect(errors).toEqual([]);
-  });
+      // Bad options name the field.
+      await page.goto(`${c.address.http}/agent?threads=zero`);
+      await expect.poll(() => page.locator('#state').textContent()).toContain('threads: a whole number');
+      await page.goto(`${c.address.http}/agent?opt=fast`);
+      await expect.poll(() => page.locator('#state').textContent()).toContain('opt: one of disabled, basic, extended, all');
+      expect(errors).toEqual([]);
+    },
+  );
 
   it('serves the pages cross-origin isolated, the wasm files itself, and nothing outside them', async () => {
     const c = await startCoordinator(join(tempDir(), 'browser.sqlite'));

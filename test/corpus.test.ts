@@ -16,7 +16,9 @@ import { CLI, tempDir } from './helpers/fleet.js';
 const { onnx } = onnxProto;
 const CORPUS = new URL('./model-corpus/', import.meta.url);
 const DEVICE = 'pool-node-t1-all';
-const corpus = readdirSync(CORPUS).filter((f) => f.endsWith('.onnx.gz')).sort();
+const corpus = readdirSync(CORPUS)
+  .filter((f) => f.endsWith('.onnx.gz'))
+  .sort();
 const modelOf = (file: string) => gunzipSync(readFileSync(new URL(file, CORPUS)));
 
 let dir: string;
@@ -28,14 +30,21 @@ beforeAll(async () => {
   for (const f of corpus) writeFileSync(join(dir, f.replace(/\.gz$/, '')), modelOf(f));
 }, 300_000);
 
-afterAll(async () => { await c?.stop(); });
+afterAll(async () => {
+  await c?.stop();
+});
 
 /** The CLI as a process: exit code, stdout and everything printed. */
 function cli(...args: string[]): Promise<{ code: number | null; stdout: string; out: string }> {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let [stdout, out] = ['', ''];
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); out += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    out += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
   return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, out })));
 }
 
@@ -47,7 +56,11 @@ async function fourAtATime<T, R>(items: readonly T[], f: (item: T) => Promise<R>
 }
 
 async function predictOverHttp(bytes: Uint8Array, query = ''): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${c.address.http}/api/devices/${DEVICE}/predict${query}`, { method: 'POST', body: new Blob([bytes]), headers: { 'content-type': 'application/octet-stream' } });
+  const res = await fetch(`${c.address.http}/api/devices/${DEVICE}/predict${query}`, {
+    method: 'POST',
+    body: new Blob([bytes]),
+    headers: { 'content-type': 'application/octet-stream' },
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -59,7 +72,7 @@ describe('the real-architecture corpus', () => {
     for (const k of d.kernels) expect(() => buildKernelModel(k.config)).not.toThrow();
   });
 
-  it('decomposes a model sent without its weights\' values exactly as the whole model (what litepred predict sends)', () => {
+  it("decomposes a model sent without its weights' values exactly as the whole model (what litepred predict sends)", () => {
     for (const file of corpus) {
       const bytes = modelOf(file);
       const stripped = stripWeights(bytes);
@@ -92,7 +105,9 @@ describe('the real-architecture corpus', () => {
       // Kernel types the pool has not measured are named, never counted as zero.
       for (const k of p.kernels) expect(k.predictedMs === null).toBe(p.missingPredictors.includes(k.config.type));
     }
-    const viaCli = await fourAtATime(corpus, (f) => cli('predict', join(dir, f.replace(/\.gz$/, '')), '--device', DEVICE, '--json', '--url', c.address.http));
+    const viaCli = await fourAtATime(corpus, (f) =>
+      cli('predict', join(dir, f.replace(/\.gz$/, '')), '--device', DEVICE, '--json', '--url', c.address.http),
+    );
     viaCli.forEach((r, i) => {
       expect(r.code, `${corpus[i]}: ${r.out.slice(0, 300)}`).toBeLessThanOrEqual(1);
       expect(r.stdout, `${corpus[i]}: ${r.out.slice(0, 300)}`).toMatch(/^\{/);
@@ -123,7 +138,13 @@ function brokenModels(): { name: string; bytes: Uint8Array; query?: string; stat
   const futureOpset = model();
   futureOpset.opsetImport = [{ domain: '', version: 99 }];
   const customOp = model();
-  customOp.graph!.node!.push({ opType: 'MysteryOp', domain: 'com.example', input: [customOp.graph!.output![0]!.name!], output: ['mystery'], name: 'mystery' });
+  customOp.graph!.node!.push({
+    opType: 'MysteryOp',
+    domain: 'com.example',
+    input: [customOp.graph!.output![0]!.name!],
+    output: ['mystery'],
+    name: 'mystery',
+  });
   customOp.graph!.output![0]!.name = 'mystery';
   const noNodes = model();
   noNodes.graph!.node = [];
@@ -134,8 +155,13 @@ function brokenModels(): { name: string; bytes: Uint8Array; query?: string; stat
   const short = model();
   firstWeight()(short).dims = [Number(firstWeight()(short).dims![0]) * 4, ...firstWeight()(short).dims!.slice(1)];
   const split = model();
-  split.graph!.node!.push({ opType: 'Split', name: 'split', input: [split.graph!.output![0]!.name!], output: Array.from({ length: 200_000 }, (_, i) => `part${i}`),
-    attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }] });
+  split.graph!.node!.push({
+    opType: 'Split',
+    name: 'split',
+    input: [split.graph!.output![0]!.name!],
+    output: Array.from({ length: 200_000 }, (_, i) => `part${i}`),
+    attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }],
+  });
   const danglingInput = model();
   danglingInput.graph!.node![70]!.input = ['no_such_tensor', ...danglingInput.graph!.node![70]!.input!.slice(1)];
   return [
@@ -143,7 +169,13 @@ function brokenModels(): { name: string; bytes: Uint8Array; query?: string; stat
     { name: 'random bytes', bytes: new Uint8Array(4096).map((_, i) => (i * 7919) % 251), status: 400, error: /model: / },
     { name: 'dynamic dims and no input shape', bytes: encode(dynamic), status: 400, error: /dynamic dims .*give --input-shape/ },
     { name: 'dynamic dims with an input shape', bytes: encode(dynamic), query: '?inputShape=1,3,160,224', status: 200 },
-    { name: 'an input shape that contradicts the model', bytes: good, query: '?inputShape=1,3,100,100', status: 400, error: /fixes it to 224/ },
+    {
+      name: 'an input shape that contradicts the model',
+      bytes: good,
+      query: '?inputShape=1,3,100,100',
+      status: 400,
+      error: /fixes it to 224/,
+    },
     { name: 'a 4 GiB declared input', bytes: encode(huge), status: 200 },
     { name: 'opset 99', bytes: encode(futureOpset), status: 200 },
     { name: 'an op of an unknown domain', bytes: encode(customOp), status: 200 },
@@ -151,7 +183,12 @@ function brokenModels(): { name: string; bytes: Uint8Array; query?: string; stat
     { name: 'a node reading a tensor nothing produces', bytes: encode(danglingInput), status: 200 },
     { name: 'a convolution of 1e9 channels', bytes: encode(wide), status: 200 },
     { name: 'weights shorter than their declared dims', bytes: encode(short), status: 200 },
-    { name: 'a Split into 200,000 outputs', bytes: encode(split), status: 400, error: /node 'split' \(Split\): splits an axis of 1000 into 200000 outputs/ },
+    {
+      name: 'a Split into 200,000 outputs',
+      bytes: encode(split),
+      status: 400,
+      error: /node 'split' \(Split\): splits an axis of 1000 into 200000 outputs/,
+    },
   ];
 }
 
@@ -163,20 +200,23 @@ describe('broken models', () => {
     if (status === 200) expect((r.body as unknown as ModelPrediction).coverage).toBeDefined();
   });
 
-  it.each(brokenModels())('$name: the CLI says what is wrong and exits non-zero, or predicts', async ({ name, bytes, query, status, error }) => {
-    const file = join(dir, `${name.replace(/\W+/g, '-')}.onnx`);
-    writeFileSync(file, bytes);
-    const shape = query ? ['--input-shape', query.split('=')[1]!.replace(/,/g, 'x')] : [];
-    const r = await cli('predict', file, '--device', DEVICE, '--url', c.address.http, ...shape);
-    if (status === 200) {
-      expect(r.out).toMatch(/coverage: /);
-      expect(r.out).not.toMatch(/HTTP 5\d\d/);
-    } else {
-      expect(r.code).not.toBe(0);
-      expect(r.out).toMatch(error!);
-      expect(r.out).toMatch(/HTTP 400/);
-    }
-  });
+  it.each(brokenModels())(
+    '$name: the CLI says what is wrong and exits non-zero, or predicts',
+    async ({ name, bytes, query, status, error }) => {
+      const file = join(dir, `${name.replace(/\W+/g, '-')}.onnx`);
+      writeFileSync(file, bytes);
+      const shape = query ? ['--input-shape', query.split('=')[1]!.replace(/,/g, 'x')] : [];
+      const r = await cli('predict', file, '--device', DEVICE, '--url', c.address.http, ...shape);
+      if (status === 200) {
+        expect(r.out).toMatch(/coverage: /);
+        expect(r.out).not.toMatch(/HTTP 5\d\d/);
+      } else {
+        expect(r.code).not.toBe(0);
+        expect(r.out).toMatch(error!);
+        expect(r.out).toMatch(/HTTP 400/);
+      }
+    },
+  );
 });
 
 describe('large models', () => {
@@ -184,13 +224,18 @@ describe('large models', () => {
     const r = await predictOverHttp(buildTrivialChainModel(c.maxModelNodes + 1).bytes);
     expect(r.status).toBe(413);
     // The chain's Relus and its sink.
-    expect(String(r.body.error)).toMatch(new RegExp(`model: ${c.maxModelNodes + 2} nodes, over this coordinator's cap of ${c.maxModelNodes} \\(maxModelNodes`));
+    expect(String(r.body.error)).toMatch(
+      new RegExp(`model: ${c.maxModelNodes + 2} nodes, over this coordinator's cap of ${c.maxModelNodes} \\(maxModelNodes`),
+    );
   });
 
-  it('predicts a model of tens of thousands of nodes off the coordinator\'s thread: /api/health answers meanwhile', async () => {
+  it("predicts a model of tens of thousands of nodes off the coordinator's thread: /api/health answers meanwhile", async () => {
     const big = buildTrivialChainModel(60_000).bytes;
     let predicted = 0;
-    const prediction = predictOverHttp(big).then((r) => { predicted = performance.now(); return r; });
+    const prediction = predictOverHttp(big).then((r) => {
+      predicted = performance.now();
+      return r;
+    });
     // Asked once the model is on its way: answered while the prediction is still being computed.
     await new Promise((r) => setTimeout(r, 50));
     const health = await fetch(`${c.address.http}/api/health`);

@@ -36,23 +36,35 @@ describe('fleet', () => {
     const c = await startCoordinator(dir);
     const admin = c.newAdminToken!;
     const { token } = await client(c.address.http, admin).call('createToken', { body: { label: 'lab', maxUses: 3 } });
-    procs.push(agent(c.address.ws, join(dir, 'a1.json'), token), agent(c.address.ws, join(dir, 'a2.json'), token, 'ort-node', 2),
-      agent(c.address.ws, join(dir, 'a3.json'), token, 'ort-web'));
+    procs.push(
+      agent(c.address.ws, join(dir, 'a1.json'), token),
+      agent(c.address.ws, join(dir, 'a2.json'), token, 'ort-node', 2),
+      agent(c.address.ws, join(dir, 'a3.json'), token, 'ort-web'),
+    );
     await waitFor('three devices online', () => c.onlineDevices().length === 3, 90_000);
     const devices = await client(c.address.http).call('listDevices');
-    expect(devices.map((d) => `${d.fingerprint.runtime.backend}/${d.fingerprint.runtime.threads}`).sort()).toEqual(['ort-node/1', 'ort-node/2', 'ort-web/1']);
+    expect(devices.map((d) => `${d.fingerprint.runtime.backend}/${d.fingerprint.runtime.threads}`).sort()).toEqual([
+      'ort-node/1',
+      'ort-node/2',
+      'ort-web/1',
+    ]);
     expect(devices.every((d) => d.online && d.fingerprint.cores > 0 && d.fingerprint.runtimeVersion === '1.30.0')).toBe(true);
 
-    const campaign = await client(c.address.http, admin).call('createCampaign', { body:
-      { name: 'three devices', configs: smallConfigs(10), deviceIds: devices.map((d) => d.id), protocol: FAST_PROTOCOL } });
+    const campaign = await client(c.address.http, admin).call('createCampaign', {
+      body: { name: 'three devices', configs: smallConfigs(10), deviceIds: devices.map((d) => d.id), protocol: FAST_PROTOCOL },
+    });
     await waitFor('the campaign to finish', () => c.store.getCampaign(campaign.id).state === 'done', 120_000);
     expect(c.store.taskCounts(campaign.id)).toEqual({ tasks: 30, measurements: 30, distinctMeasuredTasks: 30 });
     const status = await client(c.address.http).call('getCampaign', { params: { id: campaign.id } });
     expect(status.progress.map((p) => p.done)).toEqual([10, 10, 10]);
     // Each device's measurements were taken with its own runtime configuration.
     for (const d of devices) {
-      const ms = c.store.measurements({ campaignId: campaign.id, deviceId: d.id }) as { measurement: { runtime: { backend: string; threads: number } } }[];
-      expect(new Set(ms.map((m) => `${m.measurement.runtime.backend}/${m.measurement.runtime.threads}`))).toEqual(new Set([`${d.fingerprint.runtime.backend}/${d.fingerprint.runtime.threads}`]));
+      const ms = c.store.measurements({ campaignId: campaign.id, deviceId: d.id }) as {
+        measurement: { runtime: { backend: string; threads: number } };
+      }[];
+      expect(new Set(ms.map((m) => `${m.measurement.runtime.backend}/${m.measurement.runtime.threads}`))).toEqual(
+        new Set([`${d.fingerprint.runtime.backend}/${d.fingerprint.runtime.threads}`]),
+      );
     }
   });
 
@@ -83,7 +95,9 @@ describe('fleet', () => {
     const { token } = await client(url, admin).call('createToken', { body: {} });
     procs.push(agent(url, join(dir, 'agent.json'), token));
     const deviceId = await waitFor('the device', async () => (await client(url).call('listDevices')).find((d) => d.online)?.id, 60_000);
-    const campaign = await client(url, admin).call('createCampaign', { body: { name: 'crash', configs: smallConfigs(40), deviceIds: [deviceId], protocol: FAST_PROTOCOL } });
+    const campaign = await client(url, admin).call('createCampaign', {
+      body: { name: 'crash', configs: smallConfigs(40), deviceIds: [deviceId], protocol: FAST_PROTOCOL },
+    });
     const done = async () => (await client(url).call('getCampaign', { params: { id: campaign.id } })).progress[0]!.done;
     await waitFor('some results', async () => (await done()) >= 4, 60_000);
     const before = await done();
@@ -93,8 +107,15 @@ describe('fleet', () => {
     await waitFor('the restarted coordinator', () => coordinator.output().includes('listening'), 30_000);
     // What was acknowledged before the crash is still there.
     expect(await done()).toBeGreaterThanOrEqual(before);
-    await waitFor('the campaign to finish', async () => (await client(url).call('getCampaign', { params: { id: campaign.id } })).state === 'done', 120_000);
-    const rows = (await (await fetch(`${url}/api/results?campaign=${campaign.id}&format=jsonl`)).text()).trim().split('\n').map((l) => JSON.parse(l) as { taskId: number });
+    await waitFor(
+      'the campaign to finish',
+      async () => (await client(url).call('getCampaign', { params: { id: campaign.id } })).state === 'done',
+      120_000,
+    );
+    const rows = (await (await fetch(`${url}/api/results?campaign=${campaign.id}&format=jsonl`)).text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { taskId: number });
     expect(rows).toHaveLength(40);
     expect(new Set(rows.map((r) => r.taskId)).size).toBe(40);
   });

@@ -8,8 +8,14 @@ import { PROTOCOL_VERSION, subprotocolSecret, subprotocolVersion, type Fingerpri
 import { FAST_PROTOCOL, smallConfigs, tempDir } from './helpers/fleet.js';
 
 const fingerprint: Fingerprint = {
-  cpuModel: 'Test CPU', cores: 2, arch: 'x64', os: 'Linux', memoryBytes: 1e9,
-  runtime: { backend: 'ort-node', threads: 1, graphOptimizationLevel: 'all' }, runtimeVersion: '1.30.0', executionProvider: 'cpu',
+  cpuModel: 'Test CPU',
+  cores: 2,
+  arch: 'x64',
+  os: 'Linux',
+  memoryBytes: 1e9,
+  runtime: { backend: 'ort-node', threads: 1, graphOptimizationLevel: 'all' },
+  runtimeVersion: '1.30.0',
+  executionProvider: 'cpu',
 };
 
 /** The fleet config's protocol: what a campaign created without one measures with. */
@@ -86,17 +92,20 @@ describe('refusals at the upgrade', () => {
     expect(await open({ authorization: `Bearer ${credential}` })).toBe(426);
   });
 
-  it('takes the credential as an offered subprotocol (browsers cannot set headers) and selects the version back; never from the URL', async () => {
-    const ws = await openOffering([subprotocolVersion(), subprotocolSecret(credential)]);
-    expect(ws).toBeInstanceOf(WebSocket);
-    expect((ws as WebSocket).protocol).toBe(`litepred.${PROTOCOL_VERSION}`);
-    (ws as WebSocket).close();
-    expect(await openOffering([subprotocolVersion(99), subprotocolSecret(credential)])).toBe(426);
-    expect(await openOffering([subprotocolVersion(), subprotocolSecret('lpd_forged')])).toBe(401);
-    // The query string of the earlier browser agent carries nothing any more.
-    expect(await open({}, `?protocol=${PROTOCOL_VERSION}&credential=${encodeURIComponent(credential)}`)).toBe(426);
-    expect(await open({ 'x-litepred-protocol': String(PROTOCOL_VERSION) }, `?credential=${encodeURIComponent(credential)}`)).toBe(401);
-  });
+  it(
+    'takes the credential as an offered subprotocol (browsers cannot set headers) and selects the version back; never ' + 'from the URL',
+    async () => {
+      const ws = await openOffering([subprotocolVersion(), subprotocolSecret(credential)]);
+      expect(ws).toBeInstanceOf(WebSocket);
+      expect((ws as WebSocket).protocol).toBe(`litepred.${PROTOCOL_VERSION}`);
+      (ws as WebSocket).close();
+      expect(await openOffering([subprotocolVersion(99), subprotocolSecret(credential)])).toBe(426);
+      expect(await openOffering([subprotocolVersion(), subprotocolSecret('lpd_forged')])).toBe(401);
+      // The query string of the earlier browser agent carries nothing any more.
+      expect(await open({}, `?protocol=${PROTOCOL_VERSION}&credential=${encodeURIComponent(credential)}`)).toBe(426);
+      expect(await open({ 'x-litepred-protocol': String(PROTOCOL_VERSION) }, `?credential=${encodeURIComponent(credential)}`)).toBe(401);
+    },
+  );
 });
 
 describe('bad frames on an open socket', () => {
@@ -142,9 +151,20 @@ describe('bad frames on an open socket', () => {
     const ws = (await open(auth(token))) as WebSocket;
     await hello(ws);
     const stats = { n: 1, median: 1, p10: 1, p90: 1, min: 1, max: 1, mean: 1, std: 0, iqm: 1, q1mean: 1 };
-    const measurement = { config: { type: 'relu', HW: 4, CIN: 8 }, latencyMs: 1, statistic: 'median', kernel: stats, wall: stats,
-      boundary: { reorderInMs: 0, reorderOutMs: 0, sinkMs: 0, runOverheadMs: 0, coldWeightsMs: 0 }, method: 'node-profile', warmupRuns: 1,
-      converged: true, sessionCreateMs: 1, runtime: { ...fingerprint.runtime, runtimeVersion: '1.30.0', executionProvider: 'cpu' }, measuredAt: 'now' };
+    const measurement = {
+      config: { type: 'relu', HW: 4, CIN: 8 },
+      latencyMs: 1,
+      statistic: 'median',
+      kernel: stats,
+      wall: stats,
+      boundary: { reorderInMs: 0, reorderOutMs: 0, sinkMs: 0, runOverheadMs: 0, coldWeightsMs: 0 },
+      method: 'node-profile',
+      warmupRuns: 1,
+      converged: true,
+      sessionCreateMs: 1,
+      runtime: { ...fingerprint.runtime, runtimeVersion: '1.30.0', executionProvider: 'cpu' },
+      measuredAt: 'now',
+    };
     const taskId = (c.store.db.prepare('SELECT id FROM tasks WHERE campaign_id = ? LIMIT 1').get(campaignId) as { id: number }).id;
     ws.send(JSON.stringify({ type: 'results', items: [{ taskId, leaseId: 'forged', measurement }] }));
     expect(await next(ws)).toMatchObject({ type: 'error', code: 'UNKNOWN_LEASE' });
@@ -161,15 +181,38 @@ async function leasedDevice(configs: { type: string; [field: string]: number | s
   const id = welcome.deviceId as string;
   const campaign = c.store.createCampaign({ name: 'mine', configs: configs as never, deviceIds: [id], protocol: FAST_PROTOCOL }).id;
   ws.send(JSON.stringify({ type: 'lease.request', capacity: configs.length }));
-  const lease = await next(ws) as { type: string; leaseId: string; tasks: { taskId: number; config: Record<string, unknown> }[] };
+  const lease = (await next(ws)) as { type: string; leaseId: string; tasks: { taskId: number; config: Record<string, unknown> }[] };
   expect(lease.type).toBe('lease');
   return { ws, id, campaign, lease };
 }
 
 const measurementOf = (config: Record<string, unknown>, latencyMs: number) => {
-  const stats = { n: 1, median: latencyMs, p10: latencyMs, p90: latencyMs, min: latencyMs, max: latencyMs, mean: latencyMs, std: 0, iqm: latencyMs, q1mean: latencyMs };
-  return { config, latencyMs, statistic: 'median', kernel: stats, wall: stats, boundary: { reorderInMs: 0, reorderOutMs: 0, sinkMs: 0, runOverheadMs: 0, coldWeightsMs: 0 },
-    method: 'node-profile', warmupRuns: 1, converged: true, sessionCreateMs: 1, runtime: { ...fingerprint.runtime, runtimeVersion: '1.30.0', executionProvider: 'cpu' }, measuredAt: 'now' };
+  const stats = {
+    n: 1,
+    median: latencyMs,
+    p10: latencyMs,
+    p90: latencyMs,
+    min: latencyMs,
+    max: latencyMs,
+    mean: latencyMs,
+    std: 0,
+    iqm: latencyMs,
+    q1mean: latencyMs,
+  };
+  return {
+    config,
+    latencyMs,
+    statistic: 'median',
+    kernel: stats,
+    wall: stats,
+    boundary: { reorderInMs: 0, reorderOutMs: 0, sinkMs: 0, runOverheadMs: 0, coldWeightsMs: 0 },
+    method: 'node-profile',
+    warmupRuns: 1,
+    converged: true,
+    sessionCreateMs: 1,
+    runtime: { ...fingerprint.runtime, runtimeVersion: '1.30.0', executionProvider: 'cpu' },
+    measuredAt: 'now',
+  };
 };
 
 describe('results checked against their task', () => {
@@ -177,15 +220,25 @@ describe('results checked against their task', () => {
     const relu = { type: 'relu', HW: 4, CIN: 8 };
     const { ws, campaign, lease } = await leasedDevice([relu, { ...relu, CIN: 16 }, { ...relu, CIN: 24 }, { ...relu, CIN: 32 }]);
     const [wrongType, huge, zero, good] = lease.tasks;
-    ws.send(JSON.stringify({ type: 'results', items: [
-      { taskId: wrongType!.taskId, leaseId: lease.leaseId, measurement: measurementOf({ type: 'mhsa', L: 4, CIN: 8, HEADS: 1 }, 0.01) },
-      { taskId: huge!.taskId, leaseId: lease.leaseId, measurement: measurementOf(huge!.config, 1e308) },
-      { taskId: zero!.taskId, leaseId: lease.leaseId, measurement: measurementOf(zero!.config, 0) },
-      { taskId: good!.taskId, leaseId: lease.leaseId, measurement: measurementOf(good!.config, 0.01) },
-    ] }));
+    ws.send(
+      JSON.stringify({
+        type: 'results',
+        items: [
+          { taskId: wrongType!.taskId, leaseId: lease.leaseId, measurement: measurementOf({ type: 'mhsa', L: 4, CIN: 8, HEADS: 1 }, 0.01) },
+          { taskId: huge!.taskId, leaseId: lease.leaseId, measurement: measurementOf(huge!.config, 1e308) },
+          { taskId: zero!.taskId, leaseId: lease.leaseId, measurement: measurementOf(zero!.config, 0) },
+          { taskId: good!.taskId, leaseId: lease.leaseId, measurement: measurementOf(good!.config, 0.01) },
+        ],
+      }),
+    );
     expect(await next(ws)).toMatchObject({ type: 'ack', taskIds: lease.tasks.map((t) => t.taskId) });
     const results = c.store.campaignResults(campaign);
-    expect(results.map((r) => [r.state, r.error?.replace(/:.*/, '')])).toEqual([['failed', 'result refused'], ['failed', 'result refused'], ['failed', 'result refused'], ['done', undefined]]);
+    expect(results.map((r) => [r.state, r.error?.replace(/:.*/, '')])).toEqual([
+      ['failed', 'result refused'],
+      ['failed', 'result refused'],
+      ['failed', 'result refused'],
+      ['done', undefined],
+    ]);
     expect(results[0]!.error).toMatch(/measured \{"type":"mhsa".*the task was \{"type":"relu"/);
     expect(results[1]!.error).toMatch(/latency 1e\+308 ms is over/);
     expect(c.store.measurements({ campaignId: campaign }).map((m) => m.kernelType)).toEqual(['relu']);
@@ -198,7 +251,10 @@ describe('revocation', () => {
     const relu = { type: 'relu', HW: 4, CIN: 8 };
     const { ws, id, campaign } = await leasedDevice([relu, { ...relu, CIN: 16 }]);
     const closed = new Promise<[number, string]>((resolve) => ws.once('close', (code, reason) => resolve([code, reason.toString()])));
-    const res = await fetch(`${c.address.http}/api/devices/${id}/revoke`, { method: 'POST', headers: { authorization: `Bearer ${c.newAdminToken}` } });
+    const res = await fetch(`${c.address.http}/api/devices/${id}/revoke`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${c.newAdminToken}` },
+    });
     expect(res.status).toBe(200);
     expect((await closed)[1]).toBe('device revoked');
     expect(c.store.taskStates(campaign)).toMatchObject({ failed: 2 });
@@ -224,33 +280,58 @@ describe('HTTP API', () => {
     expect((await encoded.json()).error).toMatch(/conv-bn/);
   });
 
-  it('refuses a campaign on a device listed twice, a revoked or starter-pool device, or with minRuns over maxRuns; takes the coordinator\'s protocol by default', async () => {
-    const post = (body: object) => fetch(`${c.address.http}/api/campaigns`, { method: 'POST', headers: { authorization: `Bearer ${c.newAdminToken}` }, body: JSON.stringify({ name: 'x', configs: [{ type: 'relu', HW: 4, CIN: 8 }], ...body }) });
-    const refused = async (body: object, error: RegExp) => {
-      const res = await post(body);
-      expect(res.status).toBe(400);
-      expect((await res.json()).error).toMatch(error);
-    };
-    await refused({ deviceIds: [deviceId, deviceId] }, new RegExp(`deviceIds: ${deviceId} is listed twice`));
-    c.store.importStarterDevice('pool-test', fingerprint, [{ config: { type: 'relu', HW: 4, CIN: 8 }, latencyMs: 0.01, measurement: {} }], Date.now());
-    await refused({ deviceIds: ['pool-test'] }, /pool-test is a starter-pool device/);
-    const { token } = c.store.createEnrolmentToken();
-    const revoked = c.store.enrolDevice(token, fingerprint).deviceId;
-    c.store.revokeDevice(revoked);
-    await refused({ deviceIds: [revoked] }, new RegExp(`${revoked} is revoked`));
-    await refused({ deviceIds: [deviceId], protocol: { ...FAST_PROTOCOL, minRuns: 50, maxRuns: 10 } }, /minRuns \(50\) is more than maxRuns \(10\)/);
-    const created = await post({ deviceIds: [deviceId] });
-    expect(created.status).toBe(201);
-    const campaign = (await created.json()) as { id: string; protocol: unknown };
-    expect(campaign.protocol).toEqual(FLEET_PROTOCOL);
-    c.store.cancelCampaign(campaign.id);
-  });
+  it(
+    'refuses a campaign on a device listed twice, a revoked or starter-pool device, or with minRuns over maxRuns; takes ' +
+      "the coordinator's protocol by default",
+    async () => {
+      const post = (body: object) =>
+        fetch(`${c.address.http}/api/campaigns`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${c.newAdminToken}` },
+          body: JSON.stringify({ name: 'x', configs: [{ type: 'relu', HW: 4, CIN: 8 }], ...body }),
+        });
+      const refused = async (body: object, error: RegExp) => {
+        const res = await post(body);
+        expect(res.status).toBe(400);
+        expect((await res.json()).error).toMatch(error);
+      };
+      await refused({ deviceIds: [deviceId, deviceId] }, new RegExp(`deviceIds: ${deviceId} is listed twice`));
+      c.store.importStarterDevice(
+        'pool-test',
+        fingerprint,
+        [{ config: { type: 'relu', HW: 4, CIN: 8 }, latencyMs: 0.01, measurement: {} }],
+        Date.now(),
+      );
+      await refused({ deviceIds: ['pool-test'] }, /pool-test is a starter-pool device/);
+      const { token } = c.store.createEnrolmentToken();
+      const revoked = c.store.enrolDevice(token, fingerprint).deviceId;
+      c.store.revokeDevice(revoked);
+      await refused({ deviceIds: [revoked] }, new RegExp(`${revoked} is revoked`));
+      await refused(
+        { deviceIds: [deviceId], protocol: { ...FAST_PROTOCOL, minRuns: 50, maxRuns: 10 } },
+        /minRuns \(50\) is more than maxRuns \(10\)/,
+      );
+      const created = await post({ deviceIds: [deviceId] });
+      expect(created.status).toBe(201);
+      const campaign = (await created.json()) as { id: string; protocol: unknown };
+      expect(campaign.protocol).toEqual(FLEET_PROTOCOL);
+      c.store.cancelCampaign(campaign.id);
+    },
+  );
 
   it('rejects a campaign with a bad kernel config, naming it', async () => {
     const campaigns = c.store.listCampaigns().length;
     const res = await fetch(`${c.address.http}/api/campaigns`, {
-      method: 'POST', headers: { authorization: `Bearer ${c.newAdminToken}` },
-      body: JSON.stringify({ name: 'bad', deviceIds: [deviceId], configs: [{ type: 'relu', HW: 4, CIN: 8 }, { type: 'conv-bn', HW: 4, CIN: 8, COUT: 8, KERNEL_SIZE: 6, STRIDES: 1 }] }),
+      method: 'POST',
+      headers: { authorization: `Bearer ${c.newAdminToken}` },
+      body: JSON.stringify({
+        name: 'bad',
+        deviceIds: [deviceId],
+        configs: [
+          { type: 'relu', HW: 4, CIN: 8 },
+          { type: 'conv-bn', HW: 4, CIN: 8, COUT: 8, KERNEL_SIZE: 6, STRIDES: 1 },
+        ],
+      }),
     });
     expect(res.status).toBe(400);
     expect((await res.json()).error).toMatch(/configs\[1\]: KERNEL_SIZE: 6 is larger than the padded input/);
@@ -262,19 +343,38 @@ describe('graceful shutdown', () => {
   it('commits and acknowledges results that arrived before stop', async () => {
     const d = await Coordinator.start({ database: join(tempDir(), 'fleet.sqlite'), port: 0 });
     const { token } = d.store.createEnrolmentToken();
-    const ws = (await new Promise<WebSocket>((resolve) => {
+    const ws = await new Promise<WebSocket>((resolve) => {
       const s = new WebSocket(d.address.ws, { headers: auth(token) });
       s.once('open', () => resolve(s));
-    }));
+    });
     const welcome = await hello(ws);
-    const camp = d.store.createCampaign({ name: 's', configs: smallConfigs(3), deviceIds: [welcome.deviceId as string], protocol: FAST_PROTOCOL });
+    const camp = d.store.createCampaign({
+      name: 's',
+      configs: smallConfigs(3),
+      deviceIds: [welcome.deviceId as string],
+      protocol: FAST_PROTOCOL,
+    });
     ws.send(JSON.stringify({ type: 'lease.request', capacity: 3 }));
-    const lease = await next(ws) as { leaseId: string; tasks: { taskId: number; config: Record<string, unknown> }[] };
+    const lease = (await next(ws)) as { leaseId: string; tasks: { taskId: number; config: Record<string, unknown> }[] };
     const stats = { n: 1, median: 1, p10: 1, p90: 1, min: 1, max: 1, mean: 1, std: 0, iqm: 1, q1mean: 1 };
-    const items = lease.tasks.map((t) => ({ taskId: t.taskId, leaseId: lease.leaseId, measurement: {
-      config: t.config, latencyMs: 1, statistic: 'median', kernel: stats, wall: stats,
-      boundary: { reorderInMs: 0, reorderOutMs: 0, sinkMs: 0, runOverheadMs: 0, coldWeightsMs: 0 }, method: 'node-profile', warmupRuns: 1,
-      converged: true, sessionCreateMs: 1, runtime: { ...fingerprint.runtime, runtimeVersion: '1.30.0', executionProvider: 'cpu' }, measuredAt: 'now' } }));
+    const items = lease.tasks.map((t) => ({
+      taskId: t.taskId,
+      leaseId: lease.leaseId,
+      measurement: {
+        config: t.config,
+        latencyMs: 1,
+        statistic: 'median',
+        kernel: stats,
+        wall: stats,
+        boundary: { reorderInMs: 0, reorderOutMs: 0, sinkMs: 0, runOverheadMs: 0, coldWeightsMs: 0 },
+        method: 'node-profile',
+        warmupRuns: 1,
+        converged: true,
+        sessionCreateMs: 1,
+        runtime: { ...fingerprint.runtime, runtimeVersion: '1.30.0', executionProvider: 'cpu' },
+        measuredAt: 'now',
+      },
+    }));
     const acked = next(ws);
     ws.send(JSON.stringify({ type: 'results', items }));
     // Stop as soon as the frame is on its way: what arrived is committed before the sockets close.

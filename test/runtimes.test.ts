@@ -7,12 +7,19 @@ import { mobileNetV2 } from '@litepred/spaces';
 import { KernelProfiler, measureInRounds, measureWithDriftChecks, REFERENCE_KERNEL } from '@litepred/profiler';
 
 type Ort = typeof ortNode;
-const runtimes: [string, Ort, string][] = [['onnxruntime-node', ortNode, 'cpu'], ['onnxruntime-web (wasm)', ortWeb as unknown as Ort, 'wasm']];
+const runtimes: [string, Ort, string][] = [
+  ['onnxruntime-node', ortNode, 'cpu'],
+  ['onnxruntime-web (wasm)', ortWeb as unknown as Ort, 'wasm'],
+];
 
 async function outputShapes(ort: Ort, ep: string, model: BuiltModel): Promise<number[][]> {
   const session = await ort.InferenceSession.create(model.bytes, { executionProviders: [ep] });
-  const feeds = Object.fromEntries(model.inputs.map((i) =>
-    [i.name, new ort.Tensor('float32', new Float32Array(i.shape.reduce((a, b) => a * b, 1)).fill(0.5), [...i.shape])]));
+  const feeds = Object.fromEntries(
+    model.inputs.map((i) => [
+      i.name,
+      new ort.Tensor('float32', new Float32Array(i.shape.reduce((a, b) => a * b, 1)).fill(0.5), [...i.shape]),
+    ]),
+  );
   const out = await session.run(feeds);
   await session.release();
   return model.outputs.map((o) => [...out[o.name]!.dims]);
@@ -49,11 +56,19 @@ const quick = { warmupRuns: 3, warmupMs: 0, minRuns: 10, maxRuns: 40, maxMs: 200
 
 describe('KernelProfiler on onnxruntime-node', () => {
   let profiler: KernelProfiler;
-  beforeAll(async () => { profiler = await KernelProfiler.create({ protocol: quick }); });
+  beforeAll(async () => {
+    profiler = await KernelProfiler.create({ protocol: quick });
+  });
 
   it('records the runtime options and version with every measurement', async () => {
     const m = await profiler.measure(REFERENCE_KERNEL);
-    expect(m.runtime).toEqual({ backend: 'ort-node', threads: 1, graphOptimizationLevel: 'all', runtimeVersion: '1.30.0', executionProvider: 'cpu' });
+    expect(m.runtime).toEqual({
+      backend: 'ort-node',
+      threads: 1,
+      graphOptimizationLevel: 'all',
+      runtimeVersion: '1.30.0',
+      executionProvider: 'cpu',
+    });
     expect(m.method).toBe('node-profile');
     expect(m.config).toEqual(REFERENCE_KERNEL);
     expect(m.kernel.n).toBe(m.wall.n);
@@ -75,7 +90,7 @@ describe('KernelProfiler on onnxruntime-node', () => {
     expect(m.boundary.coldWeightsMs).toBeCloseTo(profiler.coldWeightMsPerByte * 4 * 1000 * 1281, 12);
   });
 
-  it('counts an SE block\'s layout reorders as its own: they happen inside a network too', async () => {
+  it("counts an SE block's layout reorders as its own: they happen inside a network too", async () => {
     const m = await profiler.measure({ type: 'se', HW: 14, CIN: 96 });
     expect(m.boundary.reorderInMs).toBe(0);
     expect(m.boundary.reorderOutMs).toBe(0);
@@ -91,14 +106,17 @@ describe('KernelProfiler on onnxruntime-node', () => {
   });
 
   it('validates before measuring, naming the field', async () => {
-    await expect(profiler.measure({ type: 'conv-bn-relu', HW: 56, CIN: 32, COUT: 64, KERNEL_SIZE: 3, STRIDES: 0 })).rejects.toThrow(/STRIDES: must be positive/);
+    await expect(profiler.measure({ type: 'conv-bn-relu', HW: 56, CIN: 32, COUT: 64, KERNEL_SIZE: 3, STRIDES: 0 })).rejects.toThrow(
+      /STRIDES: must be positive/,
+    );
   });
 
   it('brackets windows with reference checks and reports bad configs in place', async () => {
     const configs = [exampleConfig('relu'), { type: 'relu', HW: -1, CIN: 8 }, exampleConfig('add'), exampleConfig('bn')];
     const checks: number[] = [];
     const out = [];
-    for await (const item of measureWithDriftChecks(profiler, configs, { every: 2, threshold: 10 }, (c) => checks.push(c.ratio))) out.push(item);
+    for await (const item of measureWithDriftChecks(profiler, configs, { every: 2, threshold: 10 }, (c) => checks.push(c.ratio)))
+      out.push(item);
     expect(out).toHaveLength(4);
     expect(out[1]!.error?.message).toMatch(/HW: must be positive/);
     expect(checks).toHaveLength(3); // before, after the window of 2, after the last
@@ -110,10 +128,13 @@ describe('KernelProfiler on onnxruntime-node', () => {
     expect(strict[0]!.measurement!.drift!.flagged).toBe(true);
   });
 
-  it('measures in rounds interleaved across the kernels, keeps each one\'s fastest round, and does not retry a bad config', async () => {
+  it("measures in rounds interleaved across the kernels, keeps each one's fastest round, and does not retry a bad config", async () => {
     const measured: string[] = [];
     const counting = Object.create(profiler) as KernelProfiler;
-    counting.measure = (config, protocol) => { measured.push(config.type); return profiler.measure(config, protocol); };
+    counting.measure = (config, protocol) => {
+      measured.push(config.type);
+      return profiler.measure(config, protocol);
+    };
     const out = await measureInRounds(counting, [exampleConfig('relu'), { type: 'add', HW: 0, CIN: 8 }, exampleConfig('bn')], 3);
     expect(measured).toEqual(['relu', 'add', 'bn', 'relu', 'bn', 'relu', 'bn']);
     expect(out[1]!.error?.message).toMatch(/HW: must be positive/);
@@ -125,7 +146,8 @@ describe('KernelProfiler on onnxruntime-node', () => {
     await expect(measureInRounds(profiler, [exampleConfig('relu')], 0)).rejects.toThrow(/rounds: must be a positive integer/);
     // The protocol's rounds reach the drift-checked path an agent measures its leases with.
     const viaDrift = [];
-    for await (const item of measureWithDriftChecks(profiler, [exampleConfig('relu'), exampleConfig('add')], { protocol: { rounds: 2 } })) viaDrift.push(item);
+    for await (const item of measureWithDriftChecks(profiler, [exampleConfig('relu'), exampleConfig('add')], { protocol: { rounds: 2 } }))
+      viaDrift.push(item);
     expect(viaDrift.map((i) => i.measurement!.roundLatenciesMs!.length)).toEqual([2, 2]);
     expect(viaDrift[0]!.measurement!.drift).toBeDefined();
   });
@@ -140,7 +162,9 @@ describe('KernelProfiler on onnxruntime-node', () => {
 
 describe('KernelProfiler on onnxruntime-web (wasm)', () => {
   let profiler: KernelProfiler;
-  beforeAll(async () => { profiler = await KernelProfiler.create({ runtime: { backend: 'ort-web' }, protocol: quick }); });
+  beforeAll(async () => {
+    profiler = await KernelProfiler.create({ runtime: { backend: 'ort-web' }, protocol: quick });
+  });
   afterAll(() => undefined);
 
   it('measures by pairing each run with a null model of the same inputs', async () => {

@@ -7,8 +7,21 @@ import { expect, it } from 'vitest';
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 it('has no import circles and no import against the layers', () => {
-  const r = spawnSync(process.execPath, ['node_modules/dependency-cruiser/bin/dependency-cruise.mjs',
-    'packages/*/src', 'agent/src', 'web/src', 'coordinator/src', 'cli/src', 'bench/src', '--config', '.dependency-cruiser.cjs'], { cwd: ROOT, encoding: 'utf8', shell: false });
+  const r = spawnSync(
+    process.execPath,
+    [
+      'node_modules/dependency-cruiser/bin/dependency-cruise.mjs',
+      'packages/*/src',
+      'agent/src',
+      'web/src',
+      'coordinator/src',
+      'cli/src',
+      'bench/src',
+      '--config',
+      '.dependency-cruiser.cjs',
+    ],
+    { cwd: ROOT, encoding: 'utf8', shell: false },
+  );
   expect(r.stdout + r.stderr).toMatch(/no dependency violations found \(\d{3,} modules/);
   expect(r.status).toBe(0);
 });

@@ -14,9 +14,13 @@ const watch = process.argv.includes('--watch');
 const noNodeRuntime = {
   name: 'no-onnxruntime-node',
   setup(b) {
-    b.onResolve({ filter: /^\.\/node\.js$/ }, (args) => (/profiler[\\/](dist|src)[\\/]backends/.test(args.importer) ? { path: 'ort-node', namespace: 'stub' } : undefined));
+    b.onResolve({ filter: /^\.\/node\.js$/ }, (args) =>
+      /profiler[\\/](dist|src)[\\/]backends/.test(args.importer) ? { path: 'ort-node', namespace: 'stub' } : undefined,
+    );
     b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
-      contents: "export class OrtNodeBackend { constructor() { throw new Error('backend ort-node: onnxruntime-node does not run in a browser; use ort-web'); } }",
+      contents:
+        "export class OrtNodeBackend { constructor() { throw new Error('backend ort-node: onnxruntime-node does not run " +
+        "in a browser; use ort-web'); } }",
       loader: 'js',
     }));
   },
@@ -31,7 +35,9 @@ const noNodeRuntime = {
 const plainWasmBuild = {
   name: 'onnxruntime-web-plain-wasm',
   setup(b) {
-    b.onResolve({ filter: /^onnxruntime-web$/ }, (args) => b.resolve('onnxruntime-web/wasm', { kind: args.kind, resolveDir: args.resolveDir }));
+    b.onResolve({ filter: /^onnxruntime-web$/ }, (args) =>
+      b.resolve('onnxruntime-web/wasm', { kind: args.kind, resolveDir: args.resolveDir }),
+    );
   },
 };
 

@@ -35,7 +35,10 @@ const DEFAULT_STATE = join(homedir(), '.litepred', 'agent.json');
 
 function options(args: string[], spec: Record<string, { type: 'string' | 'boolean' }>) {
   try {
-    return parseArgs({ args, options: { ...spec, help: { type: 'boolean' } }, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+    return parseArgs({ args, options: { ...spec, help: { type: 'boolean' } }, strict: true, allowPositionals: false }).values as Record<
+      string,
+      string | boolean | undefined
+    >;
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -50,15 +53,23 @@ const positiveInt = (name: string, text: string | boolean | undefined, fallback:
 
 async function run(args: string[]): Promise<void> {
   const o = options(args, {
-    coordinator: { type: 'string' }, token: { type: 'string' }, threads: { type: 'string' }, 'opt-level': { type: 'string' },
-    capacity: { type: 'string' }, state: { type: 'string' }, quiet: { type: 'boolean' },
+    coordinator: { type: 'string' },
+    token: { type: 'string' },
+    threads: { type: 'string' },
+    'opt-level': { type: 'string' },
+    capacity: { type: 'string' },
+    state: { type: 'string' },
+    quiet: { type: 'boolean' },
   });
   if (o.help) return void process.stdout.write(USAGE);
   if (typeof o.coordinator !== 'string') throw new UsageError('run needs --coordinator ws://HOST:PORT');
   const level = (o['opt-level'] ?? 'all') as string;
-  if (!['disabled', 'basic', 'extended', 'all'].includes(level)) throw new UsageError(`--opt-level: disabled, basic, extended or all, not '${level}'`);
+  if (!['disabled', 'basic', 'extended', 'all'].includes(level))
+    throw new UsageError(`--opt-level: disabled, basic, extended or all, not '${level}'`);
   await runAgent({
-    coordinator: o.coordinator, token: o.token as string | undefined, stateFile: (o.state as string | undefined) ?? DEFAULT_STATE,
+    coordinator: o.coordinator,
+    token: o.token as string | undefined,
+    stateFile: (o.state as string | undefined) ?? DEFAULT_STATE,
     capacity: positiveInt('capacity', o.capacity, 8),
     runtime: { backend: 'ort-node', threads: positiveInt('threads', o.threads, 1), graphOptimizationLevel: level as 'all' },
     log: o.quiet ? undefined : (line) => console.error(`[agent] ${line}`),
@@ -69,10 +80,19 @@ async function run(args: string[]): Promise<void> {
 async function enrol(args: string[]): Promise<void> {
   const o = options(args, { coordinator: { type: 'string' }, token: { type: 'string' }, state: { type: 'string' } });
   if (o.help) return void process.stdout.write(USAGE);
-  if (typeof o.coordinator !== 'string' || typeof o.token !== 'string') throw new UsageError('enrol needs --coordinator ws://HOST:PORT and --token lpe_...');
-  const agent = new Agent({ coordinator: o.coordinator, token: o.token, stateFile: (o.state as string | undefined) ?? DEFAULT_STATE, runtime: { backend: 'ort-node', threads: 1, graphOptimizationLevel: 'all' }, capacity: 1 });
+  if (typeof o.coordinator !== 'string' || typeof o.token !== 'string')
+    throw new UsageError('enrol needs --coordinator ws://HOST:PORT and --token lpe_...');
+  const agent = new Agent({
+    coordinator: o.coordinator,
+    token: o.token,
+    stateFile: (o.state as string | undefined) ?? DEFAULT_STATE,
+    runtime: { backend: 'ort-node', threads: 1, graphOptimizationLevel: 'all' },
+    capacity: 1,
+  });
   let failed: Error | undefined;
-  agent.done.catch((e: Error) => { failed = e; });
+  agent.done.catch((e: Error) => {
+    failed = e;
+  });
   await agent.start();
   const deadline = Date.now() + 60_000;
   while (!agent.deviceId && !failed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
@@ -82,7 +102,14 @@ async function enrol(args: string[]): Promise<void> {
   console.log(`enrolled as ${agent.deviceId}`);
 }
 
-interface DeviceView { id: string; online: boolean; revoked: boolean; lastSeenAt: number; measurements: number; working: { name: string; leased: number }[] }
+interface DeviceView {
+  id: string;
+  online: boolean;
+  revoked: boolean;
+  lastSeenAt: number;
+  measurements: number;
+  working: { name: string; leased: number }[];
+}
 
 async function status(args: string[]): Promise<void> {
   const o = options(args, { state: { type: 'string' }, json: { type: 'boolean' } });
@@ -91,21 +118,29 @@ async function status(args: string[]): Promise<void> {
   if (!existsSync(file)) throw new Error(`not enrolled: no identity in ${file} (litepred-agent run --coordinator ... --token ... enrols)`);
   const identities = JSON.parse(readFileSync(file, 'utf8')) as Record<string, { deviceId: string }>;
   type Row = { coordinator: string; deviceId: string; error?: string; device?: DeviceView };
-  const rows = await Promise.all(Object.entries(identities).map(async ([url, { deviceId }]): Promise<Row> => {
-    const http = url.replace(/^ws/, 'http').replace(/\/agent$/, '');
-    try {
-      const res = await fetch(`${http}/api/overview`, { signal: AbortSignal.timeout(5000) });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      const device = ((await res.json()) as { devices: DeviceView[] }).devices.find((d) => d.id === deviceId);
-      return { coordinator: http, deviceId, device };
-    } catch (e) {
-      return { coordinator: http, deviceId, error: (e as Error).message };
-    }
-  }));
+  const rows = await Promise.all(
+    Object.entries(identities).map(async ([url, { deviceId }]): Promise<Row> => {
+      const http = url.replace(/^ws/, 'http').replace(/\/agent$/, '');
+      try {
+        const res = await fetch(`${http}/api/overview`, { signal: AbortSignal.timeout(5000) });
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        const device = ((await res.json()) as { devices: DeviceView[] }).devices.find((d) => d.id === deviceId);
+        return { coordinator: http, deviceId, device };
+      } catch (e) {
+        return { coordinator: http, deviceId, error: (e as Error).message };
+      }
+    }),
+  );
   const described = rows.map(({ coordinator, deviceId, error, device: d }) => ({
-    coordinator, deviceId, reachable: error === undefined, error, known: d !== undefined,
-    state: d && (d.revoked ? 'revoked' : d.online ? 'connected' : 'not connected'), lastSeenAt: d && new Date(d.lastSeenAt).toISOString(),
-    measurements: d?.measurements, working: d?.working,
+    coordinator,
+    deviceId,
+    reachable: error === undefined,
+    error,
+    known: d !== undefined,
+    state: d && (d.revoked ? 'revoked' : d.online ? 'connected' : 'not connected'),
+    lastSeenAt: d && new Date(d.lastSeenAt).toISOString(),
+    measurements: d?.measurements,
+    working: d?.working,
   }));
   if (o.json) return void console.log(JSON.stringify(described, null, 2));
   for (const r of described) {
@@ -113,13 +148,21 @@ async function status(args: string[]): Promise<void> {
     else if (!r.known) console.log(`${r.deviceId} at ${r.coordinator}: the coordinator does not know this device (enrol again)`);
     else {
       const work = r.working?.length ? r.working.map((w) => `${w.leased} task(s) of ${w.name}`).join(', ') : 'none';
-      console.log(`${r.deviceId} at ${r.coordinator}: ${r.state}, last seen ${r.lastSeenAt}, ${r.measurements} measurements stored, current work: ${work}`);
+      console.log(
+        `${r.deviceId} at ${r.coordinator}: ${r.state}, last seen ${r.lastSeenAt}, ${r.measurements} measurements ` +
+          `stored, current work: ${work}`,
+      );
     }
   }
 }
 
 /** What /install.sh left beside the installation: its directory and the systemd unit it wrote, if any. */
-interface InstallMarker { dir: string; unit?: string; unitScope?: 'user' | 'system'; state?: string }
+interface InstallMarker {
+  dir: string;
+  unit?: string;
+  unitScope?: 'user' | 'system';
+  state?: string;
+}
 
 function uninstall(args: string[]): void {
   const o = options(args, { purge: { type: 'boolean' } });
@@ -127,10 +170,14 @@ function uninstall(args: string[]): void {
   // The bundle runs from <dir>/node_modules/litepred-agent/; only a directory install.sh marked is removed.
   const dir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
   const markerFile = join(dir, 'litepred-agent-install.json');
-  if (!existsSync(markerFile)) throw new Error(`${dir} was not installed by install.sh (no litepred-agent-install.json): remove it by hand`);
+  if (!existsSync(markerFile))
+    throw new Error(`${dir} was not installed by install.sh (no litepred-agent-install.json): remove it by hand`);
   const marker = JSON.parse(readFileSync(markerFile, 'utf8')) as InstallMarker;
   if (marker.unit) {
-    console.log(`the systemd unit ${marker.unit} is left to systemctl: run  systemctl ${marker.unitScope === 'user' ? '--user ' : ''}disable --now litepred-agent && rm ${marker.unit}`);
+    console.log(
+      `the systemd unit ${marker.unit} is left to systemctl: run  ` +
+        `systemctl ${marker.unitScope === 'user' ? '--user ' : ''}disable --now litepred-agent && rm ${marker.unit}`,
+    );
   }
   if (o.purge && marker.state && existsSync(marker.state)) {
     rmSync(marker.state);

@@ -15,12 +15,19 @@ function sysfs(files: Record<string, string | number>): string {
   return root;
 }
 
-const cpus = (cur: number[], max = 2_400_000) => Object.fromEntries(cur.flatMap((c, i) => [
-  [`devices/system/cpu/cpu${i}/cpufreq/scaling_cur_freq`, c], [`devices/system/cpu/cpu${i}/cpufreq/cpuinfo_max_freq`, max],
-]));
+const cpus = (cur: number[], max = 2_400_000) =>
+  Object.fromEntries(
+    cur.flatMap((c, i) => [
+      [`devices/system/cpu/cpu${i}/cpufreq/scaling_cur_freq`, c],
+      [`devices/system/cpu/cpu${i}/cpufreq/cpuinfo_max_freq`, max],
+    ]),
+  );
 const zone = (tempC: number, passiveC: number) => ({
-  'class/thermal/thermal_zone0/temp': tempC * 1000, 'class/thermal/thermal_zone0/trip_point_0_type': 'passive', 'class/thermal/thermal_zone0/trip_point_0_temp': passiveC * 1000,
-  'class/thermal/thermal_zone0/trip_point_1_type': 'critical', 'class/thermal/thermal_zone0/trip_point_1_temp': 95_000,
+  'class/thermal/thermal_zone0/temp': tempC * 1000,
+  'class/thermal/thermal_zone0/trip_point_0_type': 'passive',
+  'class/thermal/thermal_zone0/trip_point_0_temp': passiveC * 1000,
+  'class/thermal/thermal_zone0/trip_point_1_type': 'critical',
+  'class/thermal/thermal_zone0/trip_point_1_temp': 95_000,
 });
 
 describe('readThrottle', () => {
@@ -30,7 +37,11 @@ describe('readThrottle', () => {
   });
 
   it('is not flagged at full clock and below the passive trip point', () => {
-    expect(readThrottle(sysfs({ ...cpus([2_400_000, 2_350_000]), ...zone(61, 80) }))).toEqual({ minFreqRatio: 2_350_000 / 2_400_000, maxTempC: 61, flagged: false });
+    expect(readThrottle(sysfs({ ...cpus([2_400_000, 2_350_000]), ...zone(61, 80) }))).toEqual({
+      minFreqRatio: 2_350_000 / 2_400_000,
+      maxTempC: 61,
+      flagged: false,
+    });
   });
 
   it('flags a CPU held below its maximum clock, and a zone at its passive trip point', () => {

@@ -20,7 +20,10 @@ export function parseBenchArgs<const F extends Record<string, Flag>>(flags: F, a
   for (const [name, flag] of Object.entries(flags)) options[name] = { type: typeof flag.default === 'boolean' ? 'boolean' : 'string' };
   let parsed: Record<string, string | boolean | undefined>;
   try {
-    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Record<
+      string,
+      string | boolean | undefined
+    >;
   } catch (err) {
     throw new BenchArgsError((err as Error).message);
   }
@@ -47,7 +50,12 @@ export function usage(command: string, summary: string, flags: Record<string, Fl
 }
 
 /** For a bench's entry point: prints the usage and exits on --help (0) or on a bad command line (2). */
-export function benchArgs<const F extends Record<string, Flag>>(command: string, summary: string, flags: F, argv = process.argv.slice(2)): Args<F> {
+export function benchArgs<const F extends Record<string, Flag>>(
+  command: string,
+  summary: string,
+  flags: F,
+  argv = process.argv.slice(2),
+): Args<F> {
   try {
     const { help, values } = parseBenchArgs(flags, argv);
     if (help) {

@@ -44,7 +44,11 @@ export function spaceFlopsByType(): [string, number][] {
 
 /** Configs to measure per type on a runtime configuration: MAJOR_COUNT for the top types by space FLOPs, MINOR_COUNT for the rest. */
 export function collectionCounts(runtime: Pick<RuntimeOptions, 'graphOptimizationLevel'>): Map<string, number> {
-  const major = new Set(spaceFlopsByType().slice(0, MAJOR_TYPES).map(([t]) => t));
+  const major = new Set(
+    spaceFlopsByType()
+      .slice(0, MAJOR_TYPES)
+      .map(([t]) => t),
+  );
   // A major type's unfolded twin (conv-relu where batch norm is not folded) is as major.
   return new Map(collectionTypes(runtime).map((t) => [t, major.has(foldedConvType(t)) ? MAJOR_COUNT : MINOR_COUNT]));
 }
@@ -82,7 +86,10 @@ function distinct(type: string, count: number, sampler: 'vae' | 'broad', seed: n
  */
 export const LATE_TYPES = ['bn-tokens'];
 
-export function collectionPlan(runtime: Pick<RuntimeOptions, 'graphOptimizationLevel'>, scale = 1): { key: string; config: KernelConfig }[] {
+export function collectionPlan(
+  runtime: Pick<RuntimeOptions, 'graphOptimizationLevel'>,
+  scale = 1,
+): { key: string; config: KernelConfig }[] {
   const counts = [...collectionCounts(runtime)];
   const early = counts.filter(([type]) => !LATE_TYPES.includes(type));
   const late = LATE_TYPES.flatMap((type) => counts.filter(([t]) => t === type));
@@ -97,7 +104,9 @@ function interleaved(counts: [string, number][], scale: number): { key: string; 
     const vae = distinct(type, Math.ceil(count * VAE_SHARE), 'vae', seedOf(type), seen);
     // The broad sampler makes up what the VAE could not draw distinct (its values are snapped to the spaces' own).
     const broad = distinct(type, count - vae.length, 'broad', seedOf(type) + 1, seen);
-    return Array.from({ length: Math.max(vae.length, broad.length) }, (_, i) => [vae[i], broad[i]]).flat().filter((c): c is KernelConfig => c !== undefined);
+    return Array.from({ length: Math.max(vae.length, broad.length) }, (_, i) => [vae[i], broad[i]])
+      .flat()
+      .filter((c): c is KernelConfig => c !== undefined);
   });
   const plan: { key: string; config: KernelConfig }[] = [];
   for (let i = 0; plan.length < byType.reduce((s, c) => s + c.length, 0); i++) {

@@ -11,7 +11,10 @@ import { seededRng } from '@litepred/nn';
 const { onnx } = onnxProto;
 const FLOAT = 1;
 
-/** The same model with every weight tensor its own and random (scaled by fan-in; 1-D tensors in [0.5, 1.5], so batch-norm variances stay positive). */
+/**
+ * The same model with every weight tensor its own and random (scaled by fan-in; 1-D tensors in [0.5, 1.5], so batch-norm variances stay
+ * positive).
+ */
 export function withDistinctWeights(bytes: Uint8Array, seed = 1): Uint8Array {
   const model = onnx.ModelProto.decode(bytes);
   const graph = model.graph!;

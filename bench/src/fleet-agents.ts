@@ -34,8 +34,11 @@ export class SimulatedAgents {
   private readonly encoded = new Map<string, string>();
 
   /** Starts polling at once with start 'polling'; the others wait for begin(). */
-  constructor(sockets: readonly WebSocket[], private readonly fingerprint: Fingerprint,
-    private readonly options: { capacity: number; paceMs: number; start: Start; leaseMs: number }) {
+  constructor(
+    sockets: readonly WebSocket[],
+    private readonly fingerprint: Fingerprint,
+    private readonly options: { capacity: number; paceMs: number; start: Start; leaseMs: number },
+  ) {
     const t: AgentTimings = { dispatchMs: [], laterDispatchMs: [], firstCoordinatorMs: [], acked: new Set(), sent: 0 };
     this.done = Promise.all(sockets.map((s) => this.agent(s, t))).then(() => t);
     if (options.start === 'polling') for (const ask of this.asks) ask();
@@ -54,7 +57,11 @@ export class SimulatedAgents {
       let askedAt = 0;
       let askedWall = 0;
       let leases = 0;
-      const ask = () => { askedAt = performance.now(); askedWall = Date.now(); s.send(encode({ type: 'lease.request', capacity })); };
+      const ask = () => {
+        askedAt = performance.now();
+        askedWall = Date.now();
+        s.send(encode({ type: 'lease.request', capacity }));
+      };
       const onMessage = (d: Buffer) => {
         const m = JSON.parse(d.toString()) as CoordinatorMessage;
         if (m.type === 'lease') {
@@ -65,9 +72,14 @@ export class SimulatedAgents {
           leases++;
           t.sent += m.tasks.length;
           // Frames assembled from pre-encoded measurements: the simulator must not be what limits the rate.
-          const answer = () => s.send(`{"type":"results","items":[${m.tasks.map((task) =>
-            `{"taskId":${task.taskId},"leaseId":"${m.leaseId}","measurement":${this.encodedMeasurement(task.config)}}`).join(',')}]}`);
-          if (paceMs > 0) setTimeout(answer, paceMs); else answer();
+          const answer = () =>
+            s.send(
+              `{"type":"results","items":[${m.tasks
+                .map((task) => `{"taskId":${task.taskId},"leaseId":"${m.leaseId}","measurement":${this.encodedMeasurement(task.config)}}`)
+                .join(',')}]}`,
+            );
+          if (paceMs > 0) setTimeout(answer, paceMs);
+          else answer();
         } else if (m.type === 'ack') {
           for (const id of m.taskIds) t.acked.add(id);
           ask();

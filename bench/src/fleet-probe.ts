@@ -38,7 +38,12 @@ function probe(): Promise<string> {
         setTimeout(ask, Math.random() * cadenceMs);
       } else if (m.type === 'lease') {
         process.send!({ at: askedWall, ms: performance.now() - askedAt });
-        s.send(JSON.stringify({ type: 'results', items: m.tasks.map((t) => ({ taskId: t.taskId, leaseId: m.leaseId, measurement: measurementFor(t.config, fingerprint) })) }));
+        s.send(
+          JSON.stringify({
+            type: 'results',
+            items: m.tasks.map((t) => ({ taskId: t.taskId, leaseId: m.leaseId, measurement: measurementFor(t.config, fingerprint) })),
+          }),
+        );
         // The next request does not wait for the ack: at saturation acks wait for the fleet's
         // backlog of results, and the probe would time a handful of requests per phase.
         setTimeout(ask, cadenceMs);

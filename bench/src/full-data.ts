@@ -17,25 +17,40 @@ import { CEILING_MIN_MS, poolCeilings } from './pool-ceiling.js';
 import { benchArgs } from './args.js';
 import { pct, Report } from './report.js';
 
-const ARGS = benchArgs('npm run bench:full-data --', 'Full-data kernel predictors per runtime configuration of a pool, scored on held-out kernels next to the test-retest ceilings.', {
-  pool: { default: 'coordinator/starter-pool-next', describe: 'pool directory (bench:collect --out)' },
-  'held-out': { default: 0.2, describe: 'share of each configuration\'s kernels held out' },
-  raw: { default: false, describe: 'labels as measured, not drift-corrected' },
-});
+const ARGS = benchArgs(
+  'npm run bench:full-data --',
+  'Full-data kernel predictors per runtime configuration of a pool, scored on held-out kernels next to the test-retest ceilings.',
+  {
+    pool: { default: 'coordinator/starter-pool-next', describe: 'pool directory (bench:collect --out)' },
+    'held-out': { default: 0.2, describe: "share of each configuration's kernels held out" },
+    raw: { default: false, describe: 'labels as measured, not drift-corrected' },
+  },
+);
 const POOL = resolve(fileURLToPath(new URL('../../', import.meta.url)), ARGS.pool);
 const HELD_OUT = ARGS['held-out'];
 const RAW = ARGS.raw;
 
-const report = new Report('full-data', 'Full-data kernel predictors against the test-retest ceiling',
-  `npm run bench:full-data -- --pool ${ARGS.pool} --held-out ${HELD_OUT}${RAW ? ' --raw' : ''}`);
-report.text(`Per configuration: each kernel type's kernels split at random (seeded), ${pct(HELD_OUT)} held out; the predictor is trained on the rest as the coordinator trains it ` +
-  `(trainFullData: a roofline, or boosted trees on a roofline prior where they beat it by 5 points on an inner fifth). Shares count held-out kernels of at least ${CEILING_MIN_MS * 1000} µs. ` +
-  `Labels ${RAW ? 'as measured' : 'divided by the drift of the reference kernels around them (pool-drift.ts)'}. ` +
-  'Ceiling: kernels of the same collection measured twice, seconds apart (20 kernels later) and about ten minutes apart (2,000 kernels later), drift-corrected; ' +
-  'held-out kernels were measured at random times in the collection, so the ten-minute ceiling is the one that applies. Target (issue 15): 85% on every configuration, or within 5 points of its ceiling.');
+const report = new Report(
+  'full-data',
+  'Full-data kernel predictors against the test-retest ceiling',
+  `npm run bench:full-data -- --pool ${ARGS.pool} --held-out ${HELD_OUT}${RAW ? ' --raw' : ''}`,
+);
+report.text(
+  `Per configuration: each kernel type's kernels split at random (seeded), ${pct(HELD_OUT)} held out; the predictor is ` +
+    `trained on the rest as the coordinator trains it ` +
+    `(trainFullData: a roofline, or boosted trees on a roofline prior where they beat it by 5 points on an inner fifth). ` +
+    `Shares count held-out kernels of at least ${CEILING_MIN_MS * 1000} µs. ` +
+    `Labels ${RAW ? 'as measured' : 'divided by the drift of the reference kernels around them (pool-drift.ts)'}. ` +
+    'Ceiling: kernels of the same collection measured twice, seconds apart (20 kernels later) and about ten minutes ' +
+    'apart (2,000 kernels later), drift-corrected; ' +
+    'held-out kernels were measured at random times in the collection, so the ten-minute ceiling is the one that ' +
+    'applies. Target (issue 15): 85% on every configuration, or within 5 points of its ceiling.',
+);
 
 const summary: (string | number)[][] = [];
-for (const file of readdirSync(POOL).filter((f) => poolFileName(f) !== undefined).sort()) {
+for (const file of readdirSync(POOL)
+  .filter((f) => poolFileName(f) !== undefined)
+  .sort()) {
   const name = poolFileName(file)!;
   const raw = readPoolFile(join(POOL, file));
   const lines = RAW ? raw : correctDrift(raw);
@@ -54,7 +69,10 @@ for (const file of readdirSync(POOL).filter((f) => poolFileName(f) !== undefined
   };
   for (const [type, samples] of [...byType].sort((a, b) => b[1].length - a[1].length)) {
     const r = seededRng(7);
-    const order = samples.map((s) => [r(), s] as const).sort((a, b) => a[0] - b[0]).map(([, s]) => s);
+    const order = samples
+      .map((s) => [r(), s] as const)
+      .sort((a, b) => a[0] - b[0])
+      .map(([, s]) => s);
     const cut = Math.floor(order.length * HELD_OUT);
     const [test, train] = [order.slice(0, cut).filter((s) => s.latencyMs >= CEILING_MIN_MS), order.slice(cut)];
     if (train.length < 6 || test.length === 0) continue;
@@ -65,7 +83,15 @@ for (const file of readdirSync(POOL).filter((f) => poolFileName(f) !== undefined
     within += hits;
     judged += test.length;
     if (built.kind === 'gbdt') trees++;
-    rows.push([type, train.length, test.length, built.kind, pct(built.candidates.roofline ?? 0), built.candidates.gbdt === undefined ? '-' : pct(built.candidates.gbdt), pct(hits / test.length)]);
+    rows.push([
+      type,
+      train.length,
+      test.length,
+      built.kind,
+      pct(built.candidates.roofline ?? 0),
+      built.candidates.gbdt === undefined ? '-' : pct(built.candidates.gbdt),
+      pct(hits / test.length),
+    ]);
     process.stderr.write(`${name}: ${type} ${pct(hits / test.length)}\n`);
   }
   const ceilings = poolCeilings(raw);
@@ -74,11 +100,43 @@ for (const file of readdirSync(POOL).filter((f) => poolFileName(f) !== undefined
     return c ? `${pct(RAW ? c.within10 : c.within10Corrected)} (${c.pairs} pairs)` : '-';
   };
   report.text(`## ${name}`);
-  report.table(['kernel type', 'trained on', 'held out (≥ 10 µs)', 'chosen', 'roofline, inner hold-out', 'trees, inner hold-out', 'held out within ±10%'], rows);
-  summary.push([name, byType.size, [...byType.values()].reduce((s, v) => s + v.length, 0), `${trees}/${rows.length}`, `${pct(within / judged)} (${judged})`,
-    pct(allRoofline / judged), pct(allTrees / judged), ceiling('kernel-retest'), ceiling('kernel-retest-late')]);
+  report.table(
+    [
+      'kernel type',
+      'trained on',
+      'held out (≥ 10 µs)',
+      'chosen',
+      'roofline, inner hold-out',
+      'trees, inner hold-out',
+      'held out within ±10%',
+    ],
+    rows,
+  );
+  summary.push([
+    name,
+    byType.size,
+    [...byType.values()].reduce((s, v) => s + v.length, 0),
+    `${trees}/${rows.length}`,
+    `${pct(within / judged)} (${judged})`,
+    pct(allRoofline / judged),
+    pct(allTrees / judged),
+    ceiling('kernel-retest'),
+    ceiling('kernel-retest-late'),
+  ]);
 }
 report.text('## Summary');
-report.table(['configuration', 'kernel types', 'kernels', 'types given trees', 'held out within ±10% (kernels)', 'roofline for every type', 'trees for every type',
-  'ceiling: seconds apart', 'ceiling: ten minutes apart'], summary);
+report.table(
+  [
+    'configuration',
+    'kernel types',
+    'kernels',
+    'types given trees',
+    'held out within ±10% (kernels)',
+    'roofline for every type',
+    'trees for every type',
+    'ceiling: seconds apart',
+    'ceiling: ten minutes apart',
+  ],
+  summary,
+);
 report.write();

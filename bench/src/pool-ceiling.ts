@@ -6,7 +6,12 @@ import { correctDrift } from '@litepred/coordinator';
 /** Below this (ms), ORT's microsecond profile leaves ±10% a coin toss; the pool's accuracy is judged above it. */
 export const CEILING_MIN_MS = 0.01;
 
-export interface Ceiling { kind: string; pairs: number; within10: number; within10Corrected: number }
+export interface Ceiling {
+  kind: string;
+  pairs: number;
+  within10: number;
+  within10Corrected: number;
+}
 
 /**
  * The retests bench:collect takes: every `every`-th kernel of the plan (from `offset`) measured again
@@ -26,7 +31,8 @@ export function poolCeilings(lines: readonly Record<string, any>[]): Ceiling[] {
   return RETESTS.map(({ kind, suffix }) => {
     const share = (ls: readonly Record<string, any>[]) => {
       const first = new Map(ls.filter((l) => l.kind === 'kernel').map((l) => [l.key, l.latencyMs as number]));
-      const pairs = ls.filter((l) => l.kind === kind && first.has(String(l.key).slice(0, -suffix.length)))
+      const pairs = ls
+        .filter((l) => l.kind === kind && first.has(String(l.key).slice(0, -suffix.length)))
         .map((l) => [first.get(String(l.key).slice(0, -suffix.length))!, l.latencyMs as number] as const)
         .filter(([a, b]) => Math.max(a, b) >= CEILING_MIN_MS);
       return { pairs: pairs.length, within10: pairs.filter(([a, b]) => Math.abs(b / a - 1) <= 0.1).length / Math.max(1, pairs.length) };

@@ -23,13 +23,17 @@ import { withDistinctWeights } from './distinct-weights.js';
 import { benchArgs } from './args.js';
 import { median, pct, Report } from './report.js';
 
-const ARGS = benchArgs('npm run bench:real-models --', 'The real-architecture corpus against the product: coverage, measured and predicted latency, prediction time over HTTP.', {
-  runtimes: { default: 'node-t1-all,node-t2-all,web-t1', describe: 'runtime configurations, comma-separated' },
-  rounds: { default: 3, describe: 'interleaved rounds each model is timed in' },
-  passes: { default: 1, describe: 'passes over the corpus (2: the pass-to-pass ceiling)' },
-  'http-repeats': { default: 30, describe: 'predictions timed over HTTP' },
-  pool: { default: '', describe: 'pool directory (default: the shipped starter pool)' },
-});
+const ARGS = benchArgs(
+  'npm run bench:real-models --',
+  'The real-architecture corpus against the product: coverage, measured and predicted latency, prediction time over HTTP.',
+  {
+    runtimes: { default: 'node-t1-all,node-t2-all,web-t1', describe: 'runtime configurations, comma-separated' },
+    rounds: { default: 3, describe: 'interleaved rounds each model is timed in' },
+    passes: { default: 1, describe: 'passes over the corpus (2: the pass-to-pass ceiling)' },
+    'http-repeats': { default: 30, describe: 'predictions timed over HTTP' },
+    pool: { default: '', describe: 'pool directory (default: the shipped starter pool)' },
+  },
+);
 const NAMES = ARGS.runtimes.split(',');
 const ROUNDS = ARGS.rounds;
 const HTTP_REPEATS = ARGS['http-repeats'];
@@ -38,25 +42,46 @@ const POOL = ARGS.pool ? resolve(ARGS.pool) : STARTER_POOL_DIR.pathname;
 for (const n of NAMES) if (!RUNTIMES[n]) throw new Error(`unknown runtime '${n}'; known: ${Object.keys(RUNTIMES).join(', ')}`);
 
 const CORPUS = new URL('../../test/model-corpus/', import.meta.url);
-const corpus = readdirSync(CORPUS).filter((f) => f.endsWith('.onnx.gz')).sort().map((file) => {
-  const bytes = new Uint8Array(gunzipSync(readFileSync(new URL(file, CORPUS))));
-  const g = loadGraph(bytes);
-  // Timed with weights of its own (distinct-weights.ts): the zero weights' shared tensors let ORT merge branches.
-  const model: BuiltModel = { bytes: withDistinctWeights(bytes), inputs: [{ name: g.input.name, shape: g.input.shape }], outputs: [{ name: g.output, shape: g.shapes.get(g.output) ?? [] }] };
-  return { name: file.replace(/\.onnx\.gz$/, ''), bytes, model, nodes: g.nodes.length, decomposition: decomposeModel(bytes) };
-});
+const corpus = readdirSync(CORPUS)
+  .filter((f) => f.endsWith('.onnx.gz'))
+  .sort()
+  .map((file) => {
+    const bytes = new Uint8Array(gunzipSync(readFileSync(new URL(file, CORPUS))));
+    const g = loadGraph(bytes);
+    // Timed with weights of its own (distinct-weights.ts): the zero weights' shared tensors let ORT merge branches.
+    const model: BuiltModel = {
+      bytes: withDistinctWeights(bytes),
+      inputs: [{ name: g.input.name, shape: g.input.shape }],
+      outputs: [{ name: g.output, shape: g.shapes.get(g.output) ?? [] }],
+    };
+    return { name: file.replace(/\.onnx\.gz$/, ''), bytes, model, nodes: g.nodes.length, decomposition: decomposeModel(bytes) };
+  });
 
 // Another pool's run gets a report of its own (real-models-<dir>.md), beside the shipped pool's.
-const report = new Report(ARGS.pool ? `real-models-${basename(POOL)}` : 'real-models', `Real models: coverage, measured and predicted latency${ARGS.pool ? ` (pool: ${basename(POOL)})` : ''}`,
-  `npm run bench:real-models -- --runtimes ${NAMES.join(',')} --rounds ${ROUNDS} --passes ${PASSES} --http-repeats ${HTTP_REPEATS}${ARGS.pool ? ` --pool ${ARGS.pool}` : ''}`);
+const report = new Report(
+  ARGS.pool ? `real-models-${basename(POOL)}` : 'real-models',
+  `Real models: coverage, measured and predicted latency${ARGS.pool ? ` (pool: ${basename(POOL)})` : ''}`,
+  `npm run bench:real-models -- --runtimes ${NAMES.join(',')} --rounds ${ROUNDS} --passes ${PASSES} ` +
+    `--http-repeats ${HTTP_REPEATS}${ARGS.pool ? ` --pool ${ARGS.pool}` : ''}`,
+);
 
 // 1. Coverage: decomposition as the coordinator does it for a runtime that folds batch norm.
 report.text('## Coverage');
-report.text('Share of each model\'s FLOPs and compute nodes (glue and nodes folded at load left out) that kernel types cover, with the default fusion rules (ONNX Runtime above `disabled`).');
-report.table(['model', 'nodes', 'kernels', 'FLOPs covered', 'compute nodes covered', 'not covered'], corpus.map((m) => [
-  m.name, m.nodes, m.decomposition.kernels.length, pct(m.decomposition.coverage.flopsShare), pct(m.decomposition.coverage.nodeShare),
-  m.decomposition.coverage.unsupported.map((u) => `${u.op} x${u.count}`).join(', ') || '-',
-]));
+report.text(
+  "Share of each model's FLOPs and compute nodes (glue and nodes folded at load left out) that kernel types cover, with " +
+    'the default fusion rules (ONNX Runtime above `disabled`).',
+);
+report.table(
+  ['model', 'nodes', 'kernels', 'FLOPs covered', 'compute nodes covered', 'not covered'],
+  corpus.map((m) => [
+    m.name,
+    m.nodes,
+    m.decomposition.kernels.length,
+    pct(m.decomposition.coverage.flopsShare),
+    pct(m.decomposition.coverage.nodeShare),
+    m.decomposition.coverage.unsupported.map((u) => `${u.op} x${u.count}`).join(', ') || '-',
+  ]),
+);
 
 // 2. The corpus's kernels against the configs the pool was sampled from.
 const poolConfigs = new Map<string, KernelConfig[]>();
@@ -90,11 +115,25 @@ for (const k of corpus.flatMap((m) => m.decomposition.kernels)) {
   }
   byType.set(type, e);
 }
-report.text('## The corpus\'s kernels against the pool\'s configs');
-report.text('Per kernel type the corpus decomposes into: its kernels and share of the corpus\'s FLOPs; whether the starter pool measured the type (node-t1-all); and how many of its kernels have a field outside the range of the pool\'s configs of that type (square and undilated in the current pool, so any W or DILATION is outside).');
-report.table(['kernel type', 'kernels', 'share of FLOPs', 'in the pool', 'kernels outside its ranges', 'fields outside'],
-  [...byType].sort((a, b) => b[1].flops - a[1].flops).map(([t, e]) => [t, e.kernels, pct(e.flops / totalFlops), poolConfigs.has(t) ? 'yes' : 'no',
-    poolConfigs.has(t) ? `${e.outside} (${pct(e.outside / e.kernels)})` : '-', [...e.fields].join(', ') || '-']));
+report.text("## The corpus's kernels against the pool's configs");
+report.text(
+  "Per kernel type the corpus decomposes into: its kernels and share of the corpus's FLOPs; whether the starter pool " +
+    "measured the type (node-t1-all); and how many of its kernels have a field outside the range of the pool's configs " +
+    'of that type (square and undilated in the current pool, so any W or DILATION is outside).',
+);
+report.table(
+  ['kernel type', 'kernels', 'share of FLOPs', 'in the pool', 'kernels outside its ranges', 'fields outside'],
+  [...byType]
+    .sort((a, b) => b[1].flops - a[1].flops)
+    .map(([t, e]) => [
+      t,
+      e.kernels,
+      pct(e.flops / totalFlops),
+      poolConfigs.has(t) ? 'yes' : 'no',
+      poolConfigs.has(t) ? `${e.outside} (${pct(e.outside / e.kernels)})` : '-',
+      [...e.fields].join(', ') || '-',
+    ]),
+);
 
 /**
  * How fast the machine runs now against the pool's typical speed (the speed its drift-corrected
@@ -134,7 +173,11 @@ for (const name of NAMES) {
     const times: number[] = [];
     for (let i = 0; i < corpus.length; i += CHUNK) {
       const chunk = corpus.slice(i, i + CHUNK);
-      const timed = await profiler.timeInRounds(chunk.map((m) => () => m.model), ROUNDS, { maxMs: 2000 });
+      const timed = await profiler.timeInRounds(
+        chunk.map((m) => () => m.model),
+        ROUNDS,
+        { maxMs: 2000 },
+      );
       timed.forEach((t, j) => {
         if ('error' in t) throw new Error(`${chunk[j]!.name} on ${name}: ${t.error.message}`);
         times.push(Math.min(...t.roundMedians));
@@ -153,24 +196,91 @@ for (const name of NAMES) {
     const missingFlops = p.kernels.filter((k) => k.predictedMs === null).reduce((s, k) => s + kernelCost(k.config).flops, 0);
     const allFlops = p.kernels.reduce((s, k) => s + kernelCost(k.config).flops, 0);
     const error = p.latencyMs / measured[i]! - 1;
-    return { name: m.name, measured: measured[i]!, predicted: p.latencyMs, error, missing: p.missingPredictors, predictedShare: allFlops ? 1 - missingFlops / allFlops : 1,
-      moves: p.reorders.ms + p.copies.ms, withoutMoves: (p.latencyMs - p.reorders.ms - p.copies.ms) / measured[i]! - 1, reorders: p.reorders.count, copies: p.copies.count,
-      atSpeed: (p.latencyMs * speed) / measured[i]! - 1 };
+    return {
+      name: m.name,
+      measured: measured[i]!,
+      predicted: p.latencyMs,
+      error,
+      missing: p.missingPredictors,
+      predictedShare: allFlops ? 1 - missingFlops / allFlops : 1,
+      moves: p.reorders.ms + p.copies.ms,
+      withoutMoves: (p.latencyMs - p.reorders.ms - p.copies.ms) / measured[i]! - 1,
+      reorders: p.reorders.count,
+      copies: p.copies.count,
+      atSpeed: (p.latencyMs * speed) / measured[i]! - 1,
+    };
   });
   report.text(`## ${name}: measured end to end vs predicted (${device}'s full-data predictors and composition)`);
-  report.text(`Measured: the fastest of ${ROUNDS} interleaved rounds of 10 runs (models in chunks of ${CHUNK}, opened together), each model with weights of its own (distinct-weights.ts). Predicted: kernel predictions x the device's composition + its run overhead + the layout reorders and copying glue nodes priced by the device's copy cost (the "moves"; the error without them is given beside); kernels of a type the device has no predictor for count as nothing in the total, and their share of the model's FLOPs is given.`);
-  report.text(`The machine's speed during this run against the pool's typical speed (its reference kernels timed before and after the models, now/typical, geometric mean): ${speed.toFixed(3)}. The pool's labels are at its typical speed; "error at this run's speed" compares the prediction times that factor with the measurement (the raw error is the product's answer as it stands).`);
-  report.table(['model', 'measured ms', 'predicted ms', 'error', 'error at this run\'s speed', 'reorders + copies: n, ms', 'error without them', 'FLOPs with a predictor', 'no predictor for'],
-    rows.map((r) => [r.name, r.measured, r.predicted, `${r.error >= 0 ? '+' : ''}${pct(r.error)}`, `${r.atSpeed >= 0 ? '+' : ''}${pct(r.atSpeed)}`, `${r.reorders} + ${r.copies}, ${r.moves.toFixed(3)}`,
-      `${r.withoutMoves >= 0 ? '+' : ''}${pct(r.withoutMoves)}`, pct(r.predictedShare), r.missing.join(', ') || '-']));
+  report.text(
+    `Measured: the fastest of ${ROUNDS} interleaved rounds of 10 runs (models in chunks of ${CHUNK}, opened together), ` +
+      `each model with weights of its own (distinct-weights.ts). Predicted: kernel predictions x the device's ` +
+      `composition + its run overhead + the layout reorders and copying glue nodes priced by the device's copy cost (the ` +
+      `"moves"; the error without them is given beside); kernels of a type the device has no predictor for count as ` +
+      `nothing in the total, and their share of the model's FLOPs is given.`,
+  );
+  report.text(
+    `The machine's speed during this run against the pool's typical speed (its reference kernels timed before and after ` +
+      `the models, now/typical, geometric mean): ${speed.toFixed(3)}. The pool's labels are at its typical speed; "error ` +
+      `at this run's speed" compares the prediction times that factor with the measurement (the raw error is the ` +
+      `product's answer as it stands).`,
+  );
+  report.table(
+    [
+      'model',
+      'measured ms',
+      'predicted ms',
+      'error',
+      "error at this run's speed",
+      'reorders + copies: n, ms',
+      'error without them',
+      'FLOPs with a predictor',
+      'no predictor for',
+    ],
+    rows.map((r) => [
+      r.name,
+      r.measured,
+      r.predicted,
+      `${r.error >= 0 ? '+' : ''}${pct(r.error)}`,
+      `${r.atSpeed >= 0 ? '+' : ''}${pct(r.atSpeed)}`,
+      `${r.reorders} + ${r.copies}, ${r.moves.toFixed(3)}`,
+      `${r.withoutMoves >= 0 ? '+' : ''}${pct(r.withoutMoves)}`,
+      pct(r.predictedShare),
+      r.missing.join(', ') || '-',
+    ]),
+  );
   const complete = rows.filter((r) => r.missing.length === 0);
   const within = (rs: typeof rows) => rs.filter((r) => Math.abs(r.error) <= 0.1).length;
-  summary.push([name, `${within(rows)}/${rows.length}`, `${within(complete)}/${complete.length}`, `${rows.filter((r) => Math.abs(r.atSpeed) <= 0.1).length}/${rows.length} (speed ${speed.toFixed(3)})`,
-    `${rows.filter((r) => Math.abs(r.withoutMoves) <= 0.1).length}/${rows.length}`, pct(median(rows.map((r) => Math.abs(r.error)))), pct(median(rows.map((r) => Math.abs(r.atSpeed)))), ceiling]);
+  summary.push([
+    name,
+    `${within(rows)}/${rows.length}`,
+    `${within(complete)}/${complete.length}`,
+    `${rows.filter((r) => Math.abs(r.atSpeed) <= 0.1).length}/${rows.length} (speed ${speed.toFixed(3)})`,
+    `${rows.filter((r) => Math.abs(r.withoutMoves) <= 0.1).length}/${rows.length}`,
+    pct(median(rows.map((r) => Math.abs(r.error)))),
+    pct(median(rows.map((r) => Math.abs(r.atSpeed)))),
+    ceiling,
+  ]);
 }
 report.text('## Summary');
-report.text('Models within ±10% of their measured end-to-end latency (target: ≥ 90% of the corpus on each configuration), over all models and over the models whose every kernel type has a predictor; the same without the reorders and copies (what predictions were before they counted them); median |error|; and the ceiling: models whose end-to-end time measured in a second pass agrees with the first within ±10% (--passes 2).');
-report.table(['runtime', 'within ±10%, all', 'within ±10%, every type predicted', 'within ±10% at this run\'s speed', 'within ±10% without reorders and copies', 'median |error|', 'median |error| at this run\'s speed', 'pass-to-pass within ±10% (ceiling)'], summary);
+report.text(
+  'Models within ±10% of their measured end-to-end latency (target: ≥ 90% of the corpus on each configuration), over all ' +
+    'models and over the models whose every kernel type has a predictor; the same without the reorders and copies (what ' +
+    'predictions were before they counted them); median |error|; and the ceiling: models whose end-to-end time measured ' +
+    'in a second pass agrees with the first within ±10% (--passes 2).',
+);
+report.table(
+  [
+    'runtime',
+    'within ±10%, all',
+    'within ±10%, every type predicted',
+    "within ±10% at this run's speed",
+    'within ±10% without reorders and copies',
+    'median |error|',
+    "median |error| at this run's speed",
+    'pass-to-pass within ±10% (ceiling)',
+  ],
+  summary,
+);
 
 // 4. Prediction through the HTTP API, from a process of its own (as the CLI asks): one request at a time.
 const probe = corpus.reduce((best, m) => (Math.abs(m.nodes - 100) < Math.abs(best.nodes - 100) ? m : best));
@@ -182,9 +292,18 @@ for (let i = 0; i < Number(n) + 3; i++) { const t0 = performance.now();
   if (i >= 3) times.push(performance.now() - t0); }
 console.log(JSON.stringify(times));`;
 async function timeRequests(file: string): Promise<number[]> {
-  const child = spawn(process.execPath, ['--input-type=commonjs', '-e', `(async () => { ${client} })()`, `${c.address.http}/api/devices/pool-node-t1-all/predict`, file, String(HTTP_REPEATS)]);
+  const child = spawn(process.execPath, [
+    '--input-type=commonjs',
+    '-e',
+    `(async () => { ${client} })()`,
+    `${c.address.http}/api/devices/pool-node-t1-all/predict`,
+    file,
+    String(HTTP_REPEATS),
+  ]);
   let printed = '';
-  child.stdout.on('data', (d: Buffer) => { printed += d.toString(); });
+  child.stdout.on('data', (d: Buffer) => {
+    printed += d.toString();
+  });
   await new Promise((resolve) => child.on('exit', resolve));
   return (JSON.parse(printed) as number[]).sort((a, b) => a - b);
 }
@@ -193,11 +312,22 @@ const strippedFile = join(dir, 'probe-stripped.onnx');
 writeFileSync(strippedFile, stripped);
 const [whole, light] = [await timeRequests(probeFile), await timeRequests(strippedFile)];
 report.text('## Prediction over HTTP');
-report.text(`POST /api/devices/pool-node-t1-all/predict with ${probe.name} (${probe.nodes} nodes), ${HTTP_REPEATS} times after 3 warm-up requests, one at a time from a client process of its own (target ≤ 50 ms for a 100-node model):`);
-report.table(['body', 'bytes', 'median ms', 'slowest ms'], [
-  ['the whole model (as curl sends it)', probe.bytes.length, median(whole).toFixed(1), whole.at(-1)!.toFixed(1)],
-  ['without the weights\' values (as litepred predict sends it: stripWeights)', stripped.length, median(light).toFixed(1), light.at(-1)!.toFixed(1)],
-]);
+report.text(
+  `POST /api/devices/pool-node-t1-all/predict with ${probe.name} (${probe.nodes} nodes), ${HTTP_REPEATS} times after 3 ` +
+    `warm-up requests, one at a time from a client process of its own (target ≤ 50 ms for a 100-node model):`,
+);
+report.table(
+  ['body', 'bytes', 'median ms', 'slowest ms'],
+  [
+    ['the whole model (as curl sends it)', probe.bytes.length, median(whole).toFixed(1), whole.at(-1)!.toFixed(1)],
+    [
+      "without the weights' values (as litepred predict sends it: stripWeights)",
+      stripped.length,
+      median(light).toFixed(1),
+      light.at(-1)!.toFixed(1),
+    ],
+  ],
+);
 report.write();
 // Coordinator.stop() left this process with nothing to run and its promise pending (exit code 13
 // before the report was written); stop, or give up after 5 s, and exit.

@@ -9,13 +9,27 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export function machineLine(): string {
   const cpu = cpus();
-  return `${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, Node ${process.version}`;
+  return (
+    `${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} ` +
+    `GiB, ${platform()} ${release()}, Node ${process.version}`
+  );
 }
 
 export class Report {
   private readonly parts: string[] = [];
-  constructor(private readonly name: string, title: string, command: string) {
-    this.parts.push(`# ${title}`, '', `- Command: \`${command}\``, `- Machine: ${machineLine()}`, `- Date: ${new Date().toISOString()}`, '');
+  constructor(
+    private readonly name: string,
+    title: string,
+    command: string,
+  ) {
+    this.parts.push(
+      `# ${title}`,
+      '',
+      `- Command: \`${command}\``,
+      `- Machine: ${machineLine()}`,
+      `- Date: ${new Date().toISOString()}`,
+      '',
+    );
   }
 
   /** A paragraph or heading, printed as it is written. */
@@ -26,7 +40,11 @@ export class Report {
 
   table(headers: string[], rows: (string | number)[][]): void {
     const fmt = (c: string | number) => (typeof c === 'number' ? (Number.isInteger(c) ? String(c) : c.toPrecision(4)) : c);
-    const md = [`| ${headers.join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(fmt).join(' | ')} |`)];
+    const md = [
+      `| ${headers.join(' | ')} |`,
+      `|${headers.map(() => '---').join('|')}|`,
+      ...rows.map((r) => `| ${r.map(fmt).join(' | ')} |`),
+    ];
     this.parts.push(...md, '');
     console.log(md.join('\n') + '\n');
   }

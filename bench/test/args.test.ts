@@ -12,7 +12,10 @@ const FLAGS = {
 
 describe('parseBenchArgs', () => {
   it('gives the defaults, typed, when nothing is passed', () => {
-    expect(parseBenchArgs(FLAGS, [])).toEqual({ help: false, values: { pool: 'coordinator/starter-pool-next', 'held-out': 0.2, raw: false } });
+    expect(parseBenchArgs(FLAGS, [])).toEqual({
+      help: false,
+      values: { pool: 'coordinator/starter-pool-next', 'held-out': 0.2, raw: false },
+    });
   });
 
   it('reads strings, numbers and switches in either form', () => {
@@ -39,12 +42,26 @@ describe('parseBenchArgs', () => {
 // Every bench, built, as a person runs it: --help prints its options and exits 0 without starting
 // (bench:collect once started a 10-hour collection on --help); an unknown flag exits 2.
 const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
-const ENTRY_POINTS = ['browser', 'chaos', 'collect', 'demo', 'fleet', 'full-data', 'predict', 'real-models', 'sampler', 'timing', 'transfer'];
+const ENTRY_POINTS = [
+  'browser',
+  'chaos',
+  'collect',
+  'demo',
+  'fleet',
+  'full-data',
+  'predict',
+  'real-models',
+  'sampler',
+  'timing',
+  'transfer',
+];
 
 describe('the benches on the command line', () => {
   it('has an entry point here for every bench script of package.json', async () => {
     const pkg = (await import('../../package.json', { with: { type: 'json' } })).default as { scripts: Record<string, string> };
-    const benches = Object.keys(pkg.scripts).filter((s) => s.startsWith('bench:')).map((s) => s.slice('bench:'.length));
+    const benches = Object.keys(pkg.scripts)
+      .filter((s) => s.startsWith('bench:'))
+      .map((s) => s.slice('bench:'.length));
     expect(benches.sort()).toEqual([...ENTRY_POINTS].sort());
     expect(readdirSync(DIST).filter((f) => f.endsWith('.js'))).toEqual(expect.arrayContaining(ENTRY_POINTS.map((e) => `${e}.js`)));
   });

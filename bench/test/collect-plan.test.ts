@@ -1,7 +1,15 @@
 // What bench:collect measures per runtime configuration.
 import { describe, expect, it } from 'vitest';
 import { foldedConvType, kernelTypes, resolveConfig } from '@litepred/kernels';
-import { collectionCounts, collectionPlan, LATE_TYPES, MAJOR_COUNT, MAJOR_TYPES, MINOR_COUNT, spaceFlopsByType } from '../src/collect-plan.js';
+import {
+  collectionCounts,
+  collectionPlan,
+  LATE_TYPES,
+  MAJOR_COUNT,
+  MAJOR_TYPES,
+  MINOR_COUNT,
+  spaceFlopsByType,
+} from '../src/collect-plan.js';
 
 describe('the collection plan', () => {
   it('has every kernel type as the runtime runs it: -bn conv types only where batch norm folds, both forms at disabled', () => {
@@ -15,7 +23,9 @@ describe('the collection plan', () => {
 
   it('gives the types with the most FLOPs in the search spaces the large count, every other type the small one', () => {
     const counts = collectionCounts({ graphOptimizationLevel: 'all' });
-    const major = spaceFlopsByType().slice(0, MAJOR_TYPES).map(([t]) => t);
+    const major = spaceFlopsByType()
+      .slice(0, MAJOR_TYPES)
+      .map(([t]) => t);
     expect(major).toContain('conv-bn-relu');
     for (const [t, n] of counts) expect(n).toBe(major.includes(t) ? MAJOR_COUNT : MINOR_COUNT);
   });

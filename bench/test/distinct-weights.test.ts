@@ -11,12 +11,18 @@ import { decomposeModel } from '@litepred/predictor';
 import { withDistinctWeights } from '../src/distinct-weights.js';
 
 const { onnx } = onnxProto;
-const corpusModel = (name: string) => new Uint8Array(gunzipSync(readFileSync(new URL(`../../test/model-corpus/${name}.onnx.gz`, import.meta.url))));
+const corpusModel = (name: string) =>
+  new Uint8Array(gunzipSync(readFileSync(new URL(`../../test/model-corpus/${name}.onnx.gz`, import.meta.url))));
 
 /** Op counts of the graph ORT runs at opt level `all` (1 thread). */
 async function optimizedOps(bytes: Uint8Array): Promise<Map<string, number>> {
   const file = join(mkdtempSync(join(tmpdir(), 'litepred-opt-')), 'optimized.onnx');
-  const session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', intraOpNumThreads: 1, optimizedModelFilePath: file, logSeverityLevel: 3 });
+  const session = await ort.InferenceSession.create(bytes, {
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: 1,
+    optimizedModelFilePath: file,
+    logSeverityLevel: 3,
+  });
   await session.release();
   const counts = new Map<string, number>();
   for (const n of onnx.ModelProto.decode(readFileSync(file)).graph!.node!) counts.set(n.opType!, (counts.get(n.opType!) ?? 0) + 1);

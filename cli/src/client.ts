@@ -5,13 +5,20 @@ import type { Argv } from 'yargs';
 import { loadFleetConfig } from '@litepred/coordinator';
 import { ApiClient, ApiError, type CallArgs, type ResponseOf, type RouteName } from '@litepred/protocol';
 
-export interface ClientArgs { url?: string; 'admin-token'?: string; config: string }
+export interface ClientArgs {
+  url?: string;
+  'admin-token'?: string;
+  config: string;
+}
 
 export function withClientOptions<T>(y: Argv<T>) {
   return y
     .option('config', { type: 'string', default: 'fleet.config.json', describe: 'fleet config (for the default URL and admin token)' })
     .option('url', { type: 'string', describe: 'coordinator URL (default: from the fleet config)' })
-    .option('admin-token', { type: 'string', describe: 'admin token (default: $LITEPRED_ADMIN_TOKEN, or the token file beside the database)' });
+    .option('admin-token', {
+      type: 'string',
+      describe: 'admin token (default: $LITEPRED_ADMIN_TOKEN, or the token file beside the database)',
+    });
 }
 
 export const adminTokenFile = (database: string) => `${database}.admin-token`;
@@ -20,7 +27,10 @@ export const adminTokenFile = (database: string) => `${database}.admin-token`;
 export class Client {
   readonly api: ApiClient;
 
-  constructor(readonly url: string, adminToken?: string) {
+  constructor(
+    readonly url: string,
+    adminToken?: string,
+  ) {
     this.api = new ApiClient(url, { adminToken });
   }
 
@@ -69,7 +79,11 @@ export class Client {
         if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
       }
     } catch (e) {
-      throw new Error(`the coordinator broke off the transfer after ${lines} lines (${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message})`, { cause: e });
+      throw new Error(
+        `the coordinator broke off the transfer after ${lines} lines ` +
+          `(${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message})`,
+        { cause: e },
+      );
     }
     return lines;
   }
@@ -77,7 +91,10 @@ export class Client {
   private explain(e: unknown): Error {
     if (e instanceof ApiError) return new Error(`coordinator: ${e.message} (HTTP ${e.status})`);
     const err = e as Error & { cause?: Error };
-    if (err instanceof TypeError) return new Error(`cannot reach the coordinator at ${this.url} (${err.cause?.message ?? err.message}); is it running? (litepred coordinator start)`);
+    if (err instanceof TypeError)
+      return new Error(
+        `cannot reach the coordinator at ${this.url} (${err.cause?.message ?? err.message}); is it running? (litepred coordinator start)`,
+      );
     return err;
   }
 }

@@ -23,8 +23,11 @@ function normalise(record: Record<string, unknown>, defaultType: string | undefi
   const out: Record<string, unknown> = {};
   for (const [rawKey, value] of Object.entries(record)) {
     const upper = rawKey.trim().toUpperCase();
-    const key = rawKey === 'type' ? 'type' : ALIASES[upper] ?? upper;
-    if (!KNOWN.has(key)) { ignored.add(rawKey); continue; }
+    const key = rawKey === 'type' ? 'type' : (ALIASES[upper] ?? upper);
+    if (!KNOWN.has(key)) {
+      ignored.add(rawKey);
+      continue;
+    }
     if (value === '' || value === undefined || value === null) continue;
     out[key] = key === 'type' ? String(value).trim() : typeof value === 'string' ? Number(value) : value;
   }
@@ -40,11 +43,19 @@ export function loadConfigFile(file: string, defaultType?: string): LoadedConfig
   if (/\.jsonl$/i.test(file)) {
     text.split('\n').forEach((line, i) => {
       if (!line.trim()) return;
-      try { records.push([i + 1, JSON.parse(line)]); } catch (e) { throw new ConfigFileError(file, i + 1, `not valid JSON: ${(e as Error).message}`); }
+      try {
+        records.push([i + 1, JSON.parse(line)]);
+      } catch (e) {
+        throw new ConfigFileError(file, i + 1, `not valid JSON: ${(e as Error).message}`);
+      }
     });
   } else if (/\.json$/i.test(file)) {
     let parsed: unknown;
-    try { parsed = JSON.parse(text); } catch (e) { throw new ConfigFileError(file, 1, `not valid JSON: ${(e as Error).message}`); }
+    try {
+      parsed = JSON.parse(text);
+    } catch (e) {
+      throw new ConfigFileError(file, 1, `not valid JSON: ${(e as Error).message}`);
+    }
     if (!Array.isArray(parsed)) throw new ConfigFileError(file, 1, 'must be a JSON array of configs');
     parsed.forEach((r, i) => records.push([i + 1, r as Record<string, unknown>]));
   } else if (/\.csv$/i.test(file)) {
@@ -53,7 +64,8 @@ export function loadConfigFile(file: string, defaultType?: string): LoadedConfig
     lines.slice(1).forEach((line, i) => {
       if (!line.trim()) return;
       const cells = line.split(',');
-      if (cells.length !== header.length) throw new ConfigFileError(file, i + 2, `has ${cells.length} cells, the header has ${header.length}`);
+      if (cells.length !== header.length)
+        throw new ConfigFileError(file, i + 2, `has ${cells.length} cells, the header has ${header.length}`);
       records.push([i + 2, Object.fromEntries(header.map((h, j) => [h, cells[j]!.trim()]))]);
     });
   } else {
@@ -75,7 +87,11 @@ export function loadConfigFile(file: string, defaultType?: string): LoadedConfig
 export function configFromArgs(kernel: string | undefined, json: string | undefined, sets: readonly string[]): KernelConfig {
   let record: Record<string, unknown> = {};
   if (json) {
-    try { record = JSON.parse(json); } catch (e) { throw new Error(`--config: not valid JSON: ${(e as Error).message}`, { cause: e }); }
+    try {
+      record = JSON.parse(json);
+    } catch (e) {
+      throw new Error(`--config: not valid JSON: ${(e as Error).message}`, { cause: e });
+    }
   }
   for (const s of sets) {
     const m = /^([A-Za-z_0-9]+)=(-?\d+(\.\d+)?)$/.exec(s);

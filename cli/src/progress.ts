@@ -9,14 +9,17 @@ export interface Progress {
 
 export function progressBar(total: number, title: string, enabled = true): Progress {
   if (!enabled) return { tick() {}, stop() {} };
-  const bar = new cliProgress.SingleBar({
-    stream: process.stderr,
-    format: `${title} [{bar}] {value}/{total} {percentage}% | eta {eta_formatted} | {label}`,
-    noTTYOutput: true,
-    notTTYSchedule: 3000,
-    hideCursor: true,
-    etaBuffer: 20,
-  }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: `${title} [{bar}] {value}/{total} {percentage}% | eta {eta_formatted} | {label}`,
+      noTTYOutput: true,
+      notTTYSchedule: 3000,
+      hideCursor: true,
+      etaBuffer: 20,
+    },
+    cliProgress.Presets.shades_classic,
+  );
   bar.start(total, 0, { label: '' });
   return {
     tick: (label) => bar.increment(1, { label }),

@@ -16,11 +16,23 @@ describe('litepred CLI', () => {
     expect(r.code).toBe(0);
     const rows = JSON.parse(r.stdout) as { type: string; features: string[] }[];
     expect(rows).toHaveLength(kernelTypes().length);
-    expect(rows.find((x) => x.type === 'conv-bn-relu')!.features).toEqual(['HW', 'CIN', 'COUT', 'KERNEL_SIZE', 'STRIDES', 'FLOPS', 'PARAMS', 'GROUPS', 'W', 'DILATION']);
+    expect(rows.find((x) => x.type === 'conv-bn-relu')!.features).toEqual([
+      'HW',
+      'CIN',
+      'COUT',
+      'KERNEL_SIZE',
+      'STRIDES',
+      'FLOPS',
+      'PARAMS',
+      'GROUPS',
+      'W',
+      'DILATION',
+    ]);
   });
 
   it('has --help on every command and subcommand, found from the help itself', () => {
-    const commandsIn = (help: string, prefix: string[]) => [...help.matchAll(new RegExp(`^  litepred ${prefix.map((p) => `${p} `).join('')}([a-z-]+)`, 'gm'))].map((m) => [...prefix, m[1]!]);
+    const commandsIn = (help: string, prefix: string[]) =>
+      [...help.matchAll(new RegExp(`^  litepred ${prefix.map((p) => `${p} `).join('')}([a-z-]+)`, 'gm'))].map((m) => [...prefix, m[1]!]);
     const top = litepred('--help');
     expect(top.code).toBe(0);
     const seen: string[] = [];
@@ -36,8 +48,25 @@ describe('litepred CLI', () => {
         seen.push(sub.join(' '));
       }
     }
-    expect(seen).toEqual(expect.arrayContaining(['profile', 'decompose', 'predict', 'agent', 'token create', 'token revoke', 'device list', 'campaign create',
-      'campaign status', 'results export', 'predictor pull', 'adaptation status', 'spaces sample', 'kernels list', 'coordinator start']));
+    expect(seen).toEqual(
+      expect.arrayContaining([
+        'profile',
+        'decompose',
+        'predict',
+        'agent',
+        'token create',
+        'token revoke',
+        'device list',
+        'campaign create',
+        'campaign status',
+        'results export',
+        'predictor pull',
+        'adaptation status',
+        'spaces sample',
+        'kernels list',
+        'coordinator start',
+      ]),
+    );
   });
 
   it('prints nothing of npm in front of its output when run with npx', () => {
@@ -73,7 +102,9 @@ describe('litepred CLI', () => {
     expect(result.measurement.runtime.backend).toBe('ort-node');
     expect(result.measurement.latencyMs).toBeGreaterThanOrEqual(0);
     // In rounds: the fastest of two measurements, with both rounds' latencies.
-    const rounds = JSON.parse(litepred('profile', '--kernel', 'relu', '--set', 'HW=14', '--set', 'CIN=16', '--json', '--rounds', '2', ...QUICK).stdout)[0].measurement;
+    const rounds = JSON.parse(
+      litepred('profile', '--kernel', 'relu', '--set', 'HW=14', '--set', 'CIN=16', '--json', '--rounds', '2', ...QUICK).stdout,
+    )[0].measurement;
     expect(rounds.roundLatenciesMs).toHaveLength(2);
     expect(rounds.latencyMs).toBe(Math.min(...rounds.roundLatenciesMs));
   });
@@ -85,14 +116,20 @@ describe('litepred CLI', () => {
     expect(missing.stderr).not.toMatch(/at .*\.js:\d+/); // no stack trace
     expect(litepred('profile', '--kernel', 'conv-bn-gelu').stderr).toMatch(/unknown kernel type 'conv-bn-gelu'/);
     expect(litepred('profile', '--kernel', 'relu', '--set', 'HW=abc').stderr).toMatch(/expected FIELD=NUMBER/);
-    expect(litepred('profile', '--kernel', 'relu', '--set', 'HW=8', '--set', 'CIN=8', '--set', 'FOO=1').stderr).toMatch(/unknown field\(s\) FOO/);
+    expect(litepred('profile', '--kernel', 'relu', '--set', 'HW=8', '--set', 'CIN=8', '--set', 'FOO=1').stderr).toMatch(
+      /unknown field\(s\) FOO/,
+    );
     expect(litepred('profile').stderr).toMatch(/give --kernel TYPE/);
-    expect(litepred('profile', '--kernel', 'relu', '--set', 'HW=8', '--set', 'CIN=8', '--max-runs', '2', '--min-runs', '5').stderr).toMatch(/--max-runs \(2\) is below --min-runs \(5\)/);
-    expect(litepred('profile', '--kernel', 'relu', '--set', 'HW=8', '--set', 'CIN=8', '--rounds', '0').stderr).toMatch(/--rounds: must be a positive integer \(got 0\)/);
+    expect(litepred('profile', '--kernel', 'relu', '--set', 'HW=8', '--set', 'CIN=8', '--max-runs', '2', '--min-runs', '5').stderr).toMatch(
+      /--max-runs \(2\) is below --min-runs \(5\)/,
+    );
+    expect(litepred('profile', '--kernel', 'relu', '--set', 'HW=8', '--set', 'CIN=8', '--rounds', '0').stderr).toMatch(
+      /--rounds: must be a positive integer \(got 0\)/,
+    );
     expect(litepred('frobnicate').code).toBe(2);
   });
 
-  it("profiles a LitePred-style CSV, naming the columns it ignores, and appends JSONL as it goes", () => {
+  it('profiles a LitePred-style CSV, naming the columns it ignores, and appends JSONL as it goes', () => {
     const dir = mkdtempSync(join(tmpdir(), 'litepred-cli-'));
     const csv = join(dir, 'dw.csv');
     writeFileSync(csv, 'HW,CHANNELS,KERNEL_SIZE,STRIDES,FREQ,CAT\n14,32,3,1,5,train\n7,64,5,2,1,test\n');
@@ -101,7 +138,10 @@ describe('litepred CLI', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/ignoring columns that are not kernel fields: FREQ, CAT/);
     expect(r.stdout).toMatch(/dwconv-bn-relu\s+HW=14 CIN=32 KERNEL_SIZE=3 STRIDES=1/);
-    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.measurement.config)).toEqual([
       { type: 'dwconv-bn-relu', HW: 14, CIN: 32, KERNEL_SIZE: 3, STRIDES: 1 },
       { type: 'dwconv-bn-relu', HW: 7, CIN: 64, KERNEL_SIZE: 5, STRIDES: 2 },

@@ -28,8 +28,14 @@ beforeAll(async () => {
   c = await Coordinator.start({ database: join(dir, 'fleet.sqlite'), port: 0 });
   const { token } = c.store.createEnrolmentToken();
   deviceId = c.store.enrolDevice(token, {
-    cpuModel: 'Board CPU', cores: 4, arch: 'arm64', os: 'Linux 6.1', memoryBytes: 4e9,
-    runtime: { backend: 'ort-node', threads: 2, graphOptimizationLevel: 'all' }, runtimeVersion: '1.30.0', executionProvider: 'cpu',
+    cpuModel: 'Board CPU',
+    cores: 4,
+    arch: 'arm64',
+    os: 'Linux 6.1',
+    memoryBytes: 4e9,
+    runtime: { backend: 'ort-node', threads: 2, graphOptimizationLevel: 'all' },
+    runtimeVersion: '1.30.0',
+    executionProvider: 'cpu',
   }).deviceId;
 });
 afterAll(() => c.stop());
@@ -40,12 +46,25 @@ afterAll(() => c.stop());
  */
 async function storeMeasurements(): Promise<{ campaignId: string }> {
   importStarterPool(new URL('../../coordinator/starter-pool/', import.meta.url).pathname, c.predictors);
-  const configs = [{ type: 'relu', HW: 8, CIN: 8 }, { type: 'conv-bn-relu', HW: 8, CIN: 8, COUT: 8, KERNEL_SIZE: 3, STRIDES: 1 }];
-  const campaign = c.store.createCampaign({ name: 'export, "quoted"', configs, deviceIds: [deviceId], protocol: { warmupRuns: 2, warmupMs: 0, minRuns: 5, maxRuns: 10, maxMs: 200, targetPrecision: 0.1 } });
+  const configs = [
+    { type: 'relu', HW: 8, CIN: 8 },
+    { type: 'conv-bn-relu', HW: 8, CIN: 8, COUT: 8, KERNEL_SIZE: 3, STRIDES: 1 },
+  ];
+  const campaign = c.store.createCampaign({
+    name: 'export, "quoted"',
+    configs,
+    deviceIds: [deviceId],
+    protocol: { warmupRuns: 2, warmupMs: 0, minRuns: 5, maxRuns: 10, maxMs: 200, targetPrecision: 0.1 },
+  });
   const lease = c.store.leaseTasks(deviceId, 10, 60_000)!;
   const profiler = await KernelProfiler.create({ protocol: lease.protocol, coldWeightMsPerByte: 0 });
   const items: TaskResult[] = [];
-  for (const t of lease.tasks) items.push({ taskId: t.taskId, leaseId: lease.leaseId, measurement: await profiler.measure(t.config) as unknown as TaskResult['measurement'] });
+  for (const t of lease.tasks)
+    items.push({
+      taskId: t.taskId,
+      leaseId: lease.leaseId,
+      measurement: (await profiler.measure(t.config)) as unknown as TaskResult['measurement'],
+    });
   expect(c.store.recordResults(deviceId, items).rejected).toEqual([]);
   return { campaignId: campaign.id };
 }
@@ -71,10 +90,21 @@ describe('fleet commands', () => {
     const one = JSON.parse((await litepred('token', 'create', '--json')).stdout) as { id: string; token: string; expiresAt: number };
     expect(one.expiresAt).toBeGreaterThanOrEqual(before + 24 * 3_600_000);
     expect(one.expiresAt).toBeLessThan(Date.now() + 24 * 3_600_000 + 1000);
-    const fp = { cpuModel: 'Board', cores: 1, arch: 'arm64', os: 'Linux', memoryBytes: 1e9, runtime: { backend: 'ort-node' as const, threads: 1, graphOptimizationLevel: 'all' as const }, runtimeVersion: '1.30.0', executionProvider: 'cpu' };
+    const fp = {
+      cpuModel: 'Board',
+      cores: 1,
+      arch: 'arm64',
+      os: 'Linux',
+      memoryBytes: 1e9,
+      runtime: { backend: 'ort-node' as const, threads: 1, graphOptimizationLevel: 'all' as const },
+      runtimeVersion: '1.30.0',
+      executionProvider: 'cpu',
+    };
     c.store.enrolDevice(one.token, fp);
     expect(() => c.store.enrolDevice(one.token, fp)).toThrow();
-    const open = JSON.parse((await litepred('token', 'create', '--max-uses', '0', '--ttl-hours', '0', '--label', 'rack', '--json')).stdout) as { id: string; token: string; expiresAt: number | null };
+    const open = JSON.parse(
+      (await litepred('token', 'create', '--max-uses', '0', '--ttl-hours', '0', '--label', 'rack', '--json')).stdout,
+    ) as { id: string; token: string; expiresAt: number | null };
     expect(open.expiresAt).toBeNull();
     const list = await litepred('token', 'list');
     expect(list.code).toBe(0);
@@ -94,11 +124,16 @@ describe('fleet commands', () => {
     expect(r.stdout).toMatch(new RegExp(`${deviceId}\\s+offline\\s+Board CPU\\s+4\\s+ort-node 1.30.0 \\(cpu\\)\\s+2\\s+all`));
   });
 
-  it('samples every kernel type as the device runs it, or only the search spaces\' types', async () => {
+  it("samples every kernel type as the device runs it, or only the search spaces' types", async () => {
     const all = await litepred('campaign', 'create', '--sample', '1', '--device', deviceId, '--json');
     expect(all.code).toBe(0);
     const allId = JSON.parse(all.stdout).id as string;
-    const typesOf = (id: string) => new Set((c.store.db.prepare("SELECT DISTINCT json_extract(config, '$.type') t FROM tasks WHERE campaign_id = ?").all(id) as { t: string }[]).map((r) => r.t));
+    const typesOf = (id: string) =>
+      new Set(
+        (
+          c.store.db.prepare("SELECT DISTINCT json_extract(config, '$.type') t FROM tasks WHERE campaign_id = ?").all(id) as { t: string }[]
+        ).map((r) => r.t),
+      );
     const types = typesOf(allId);
     // The device folds batch norm (opt level all): conv types with batch norm only, and the new vocabulary.
     expect(types.has('conv-bn-relu')).toBe(true);
@@ -127,7 +162,7 @@ describe('fleet commands', () => {
     expect(again.stderr).toMatch(/already cancelled \(HTTP 400\)/);
   });
 
-  it('exports real results as CSV and JSON lines, all of them or one device\'s or campaign\'s', async () => {
+  it("exports real results as CSV and JSON lines, all of them or one device's or campaign's", async () => {
     const { campaignId } = await storeMeasurements();
     const total = c.store.measurements().length;
     expect(total).toBeGreaterThan(1000);
@@ -144,8 +179,14 @@ describe('fleet commands', () => {
 
     const jsonl = await litepred('results', 'export', '--format', 'jsonl', '--device', deviceId);
     expect(jsonl.code).toBe(0);
-    const records = jsonl.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { deviceId: string; kernelType: string; latencyMs: number });
-    expect(records.map((r) => [r.deviceId, r.kernelType])).toEqual([[deviceId, 'relu'], [deviceId, 'conv-bn-relu']]);
+    const records = jsonl.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { deviceId: string; kernelType: string; latencyMs: number });
+    expect(records.map((r) => [r.deviceId, r.kernelType])).toEqual([
+      [deviceId, 'relu'],
+      [deviceId, 'conv-bn-relu'],
+    ]);
     expect(records.every((r) => r.latencyMs > 0)).toBe(true);
 
     const byCampaign = await litepred('results', 'export', '--format', 'jsonl', '--campaign', campaignId, '--out', join(dir, 'one.jsonl'));

@@ -6,7 +6,6 @@ import { describe, expect, it } from 'vitest';
 import { litepred } from './run-cli.js';
 import { resolveConfig } from '@litepred/kernels';
 
-
 describe('litepred spaces', () => {
   it('lists the seven spaces as JSON', () => {
     const r = litepred('spaces', 'list', '--json');
@@ -36,11 +35,13 @@ describe('litepred spaces', () => {
     expect(d.kernels.length).toBe(arch.kernels.length);
     expect(d.coverage.flopsShare).toBe(1);
     expect(litepred('decompose', join(dir, arch.file)).stdout).toMatch(/kernels covering 100.0% of the FLOPs/);
-    expect(litepred('decompose', join(dir, arch.file), '--input-shape', '1x3xbig').stderr).toMatch(/--input-shape must be positive integers/);
+    expect(litepred('decompose', join(dir, arch.file), '--input-shape', '1x3xbig').stderr).toMatch(
+      /--input-shape must be positive integers/,
+    );
     expect(litepred('decompose', join(dir, 'missing.onnx')).stderr).toMatch(/cannot read .*missing.onnx: ENOENT/);
   });
 
-  it('writes a space\'s kernel distribution with counts and frequencies', () => {
+  it("writes a space's kernel distribution with counts and frequencies", () => {
     const out = join(mkdtempSync(join(tmpdir(), 'litepred-dist-')), 'dist.csv');
     const r = litepred('spaces', 'distribution', '--space', 'fbnet', '--n', '5', '--out', out);
     expect(r.code).toBe(0);
@@ -73,17 +74,20 @@ describe('litepred sample', () => {
     expect(JSON.parse(r.stdout)).toHaveLength(3);
   });
 
-  it('prints a table of configs whose optional fields differ (W, BCAST from the broad sampler), and writes them as a CSV profile reads', () => {
-    const table = litepred('sample', '--kernel', 'mul', '--n', '6', '--sampler', 'broad', '--seed', '2');
-    expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/HW +CIN +W +BCAST/);
-    expect(table.stdout).toMatch(/ -/);
-    const out = join(mkdtempSync(join(tmpdir(), 'litepred-sample-')), 'mul.csv');
-    expect(litepred('sample', '--kernel', 'mul', '--n', '6', '--sampler', 'broad', '--seed', '2', '--out', out).code).toBe(0);
-    const r = litepred('profile', '--file', out, '--json', '--min-runs', '3', '--max-runs', '5', '--max-ms', '50', '--warmup-runs', '1');
-    expect(r.code).toBe(0);
-    expect((JSON.parse(r.stdout) as { config: { W?: number } }[]).some((m) => m.config.W !== undefined)).toBe(true);
-  });
+  it(
+    'prints a table of configs whose optional fields differ (W, BCAST from the broad sampler), and writes them as a CSV ' + 'profile reads',
+    () => {
+      const table = litepred('sample', '--kernel', 'mul', '--n', '6', '--sampler', 'broad', '--seed', '2');
+      expect(table.code).toBe(0);
+      expect(table.stdout).toMatch(/HW +CIN +W +BCAST/);
+      expect(table.stdout).toMatch(/ -/);
+      const out = join(mkdtempSync(join(tmpdir(), 'litepred-sample-')), 'mul.csv');
+      expect(litepred('sample', '--kernel', 'mul', '--n', '6', '--sampler', 'broad', '--seed', '2', '--out', out).code).toBe(0);
+      const r = litepred('profile', '--file', out, '--json', '--min-runs', '3', '--max-runs', '5', '--max-ms', '50', '--warmup-runs', '1');
+      expect(r.code).toBe(0);
+      expect((JSON.parse(r.stdout) as { config: { W?: number } }[]).some((m) => m.config.W !== undefined)).toBe(true);
+    },
+  );
 
   it('refuses an unknown kernel, a bad n, and prior sampling of transformer kernels', () => {
     expect(litepred('sample', '--kernel', 'conv-bn-gelu').stderr).toMatch(/unknown kernel type 'conv-bn-gelu'/);

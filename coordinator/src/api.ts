@@ -3,14 +3,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ModelError, StalePredictorError } from '@litepred/predictor';
 import { compactConfig, resolveConfig } from '@litepred/kernels';
-import { CreateCampaignSchema, CreateTokenSchema, matchRoute, openApiDocument, PROTOCOL_VERSION, type WireKernelConfig } from '@litepred/protocol';
+import {
+  CreateCampaignSchema,
+  CreateTokenSchema,
+  matchRoute,
+  openApiDocument,
+  PROTOCOL_VERSION,
+  type WireKernelConfig,
+} from '@litepred/protocol';
 import { handlePredictorRoutes } from './api-predictors.js';
 import { overview } from './dashboard-data.js';
 import { expectResponse, HttpError, json, readBody } from './http.js';
 import type { ApiContext } from './api-context.js';
 import { StoreError } from './store.js';
 import { streamExport } from './export.js';
-
 
 /** What a token is when the request does not say: one device, within a day. null asks for no limit. */
 export const TOKEN_DEFAULTS = { ttlMs: 24 * 3_600_000, maxUses: 1 };
@@ -32,7 +38,8 @@ function validateConfigs(configs: WireKernelConfig[]): WireKernelConfig[] {
     }
     const key = JSON.stringify(canonical);
     const first = seen.get(key);
-    if (first !== undefined) throw new HttpError(400, `configs[${i}] is configs[${first}] again (${key}); a campaign measures each kernel once per device`);
+    if (first !== undefined)
+      throw new HttpError(400, `configs[${i}] is configs[${first}] again (${key}); a campaign measures each kernel once per device`);
     seen.set(key, i);
     return canonical;
   });
@@ -46,7 +53,8 @@ function campaignDevices(c: ApiContext, ids: readonly string[]): string[] {
     seen.add(id);
     const d = c.store.getDevice(id);
     if (d.revoked) throw new HttpError(400, `deviceIds: ${id} is revoked`);
-    if (d.origin === 'starter-pool') throw new HttpError(400, `deviceIds: ${id} is a starter-pool device (measurements shipped with litepred); no agent measures for it`);
+    if (d.origin === 'starter-pool')
+      throw new HttpError(400, `deviceIds: ${id} is a starter-pool device (measurements shipped with litepred); no agent measures for it`);
   }
   return [...seen];
 }
@@ -71,7 +79,8 @@ export async function handleApi(c: ApiContext, req: IncomingMessage, res: Server
     expectResponse(res, `${match.route.method} ${match.route.path}`, match.route.response);
     const [, resource, id, action] = parts;
     if (resource === 'openapi.json' && method === 'GET') return json(res, 200, openApiDocument(String(PROTOCOL_VERSION)));
-    if (resource === 'health' && method === 'GET') return json(res, 200, { ok: true, protocol: PROTOCOL_VERSION, online: c.onlineDevices().length, pendingBuilds: c.pendingBuilds });
+    if (resource === 'health' && method === 'GET')
+      return json(res, 200, { ok: true, protocol: PROTOCOL_VERSION, online: c.onlineDevices().length, pendingBuilds: c.pendingBuilds });
     if (resource === 'admin-check' && method === 'GET') {
       admin();
       return json(res, 200, { ok: true });
@@ -84,10 +93,15 @@ export async function handleApi(c: ApiContext, req: IncomingMessage, res: Server
       admin();
       if (method === 'POST' && !id) {
         const body = await readBody(req, CreateTokenSchema);
-        return json(res, 201, c.store.createEnrolmentToken({
-          label: body.label, ttlMs: body.ttlMs === undefined ? TOKEN_DEFAULTS.ttlMs : body.ttlMs ?? undefined,
-          maxUses: body.maxUses === undefined ? TOKEN_DEFAULTS.maxUses : body.maxUses ?? undefined,
-        }));
+        return json(
+          res,
+          201,
+          c.store.createEnrolmentToken({
+            label: body.label,
+            ttlMs: body.ttlMs === undefined ? TOKEN_DEFAULTS.ttlMs : (body.ttlMs ?? undefined),
+            maxUses: body.maxUses === undefined ? TOKEN_DEFAULTS.maxUses : (body.maxUses ?? undefined),
+          }),
+        );
       }
       if (method === 'GET' && !id) return json(res, 200, c.store.listEnrolmentTokens());
       if (method === 'POST' && id && action === 'revoke') {
@@ -102,7 +116,11 @@ export async function handleApi(c: ApiContext, req: IncomingMessage, res: Server
     if (resource === 'devices') {
       if (method === 'GET' && !id) {
         const online = new Set(c.onlineDevices());
-        return json(res, 200, c.store.listDevices().map((d) => ({ ...d, online: online.has(d.id) })));
+        return json(
+          res,
+          200,
+          c.store.listDevices().map((d) => ({ ...d, online: online.has(d.id) })),
+        );
       }
       if (method === 'POST' && id && action === 'revoke') {
         admin();
@@ -116,7 +134,10 @@ export async function handleApi(c: ApiContext, req: IncomingMessage, res: Server
         admin();
         const body = await readBody(req, CreateCampaignSchema);
         const campaign = await c.store.createCampaignInSteps({
-          name: body.name, configs: validateConfigs(body.configs), deviceIds: campaignDevices(c, body.deviceIds), protocol: body.protocol ?? c.campaignProtocol, // the store checks it (and that minRuns <= maxRuns)
+          name: body.name,
+          configs: validateConfigs(body.configs),
+          deviceIds: campaignDevices(c, body.deviceIds),
+          protocol: body.protocol ?? c.campaignProtocol, // the store checks it (and that minRuns <= maxRuns)
         });
         return json(res, 201, campaign);
       }
@@ -146,7 +167,8 @@ export async function handleApi(c: ApiContext, req: IncomingMessage, res: Server
     }
     if (error instanceof ModelError) return json(res, 400, { error: `model: ${error.message}` });
     if (error instanceof StalePredictorError) return json(res, 409, { error: error.message });
-    if (error instanceof StoreError) return json(res, error.code === 'NOT_FOUND' ? 404 : error.code === 'UNAUTHORIZED' ? 401 : 400, { error: error.message });
+    if (error instanceof StoreError)
+      return json(res, error.code === 'NOT_FOUND' ? 404 : error.code === 'UNAUTHORIZED' ? 401 : 400, { error: error.message });
     throw error;
   }
 }

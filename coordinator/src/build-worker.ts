@@ -20,8 +20,12 @@ const WORKER_FILE = fileURLToPath(new URL('../dist/build-worker.js', import.meta
  * Builds the devices' full-data predictors: planned in a worker (the compiled file: `npm run build`
  * makes it, and `npm test` builds first), saved here by `service`; `onReport` hears each device.
  */
-export function buildInWorker(database: string, deviceIds: readonly string[], onReport: (r: BuildReport) => void,
-  service: PredictorService): { done: Promise<void>; stop: () => Promise<void> } {
+export function buildInWorker(
+  database: string,
+  deviceIds: readonly string[],
+  onReport: (r: BuildReport) => void,
+  service: PredictorService,
+): { done: Promise<void>; stop: () => Promise<void> } {
   const worker = new Worker(WORKER_FILE, { workerData: { database, deviceIds } });
   worker.on('message', (m: WorkerMessage) => {
     if ('error' in m) return onReport(m);
@@ -34,10 +38,19 @@ export function buildInWorker(database: string, deviceIds: readonly string[], on
   });
   const done = new Promise<void>((resolve) => {
     worker.once('exit', () => resolve());
-    worker.once('error', (e) => { onReport({ deviceId: '(worker)', error: e.message }); resolve(); });
+    worker.once('error', (e) => {
+      onReport({ deviceId: '(worker)', error: e.message });
+      resolve();
+    });
   });
   // A build is one transaction per device: stopping between two loses nothing but the builds not yet run.
-  return { done, stop: async () => { await worker.terminate(); await done; } };
+  return {
+    done,
+    stop: async () => {
+      await worker.terminate();
+      await done;
+    },
+  };
 }
 
 /** Devices waiting for full-data predictors, built one batch at a time in a worker. */
@@ -47,8 +60,12 @@ export class PredictorBuilds {
   private runningCount = 0;
   private stopped = false;
 
-  constructor(private readonly database: string, private readonly service: PredictorService, private readonly log: (line: string) => void,
-    private readonly events?: FleetEvents) {}
+  constructor(
+    private readonly database: string,
+    private readonly service: PredictorService,
+    private readonly log: (line: string) => void,
+    private readonly events?: FleetEvents,
+  ) {}
 
   /** Devices being built or waiting to be. */
   get pending(): number {
@@ -74,15 +91,27 @@ export class PredictorBuilds {
     let devices = 0;
     let types = 0;
     let one = '';
-    this.running = buildInWorker(this.database, deviceIds, (r) => {
-      if ('error' in r) this.log(`${r.deviceId}: building predictors failed: ${r.error}`);
-      else if (r.built > 0) {
-        devices++; types += r.built; one = r.deviceId;
-        this.events?.emit('predictors.built', r.deviceId);
-      }
-    }, this.service);
+    this.running = buildInWorker(
+      this.database,
+      deviceIds,
+      (r) => {
+        if ('error' in r) this.log(`${r.deviceId}: building predictors failed: ${r.error}`);
+        else if (r.built > 0) {
+          devices++;
+          types += r.built;
+          one = r.deviceId;
+          this.events?.emit('predictors.built', r.deviceId);
+        }
+      },
+      this.service,
+    );
     void this.running.done.then(() => {
-      if (devices > 0) this.log(devices === 1 ? `${one}: full-data predictors built for ${types} kernel type(s)` : `full-data predictors built for ${devices} device(s), ${types} predictor(s) in all`);
+      if (devices > 0)
+        this.log(
+          devices === 1
+            ? `${one}: full-data predictors built for ${types} kernel type(s)`
+            : `full-data predictors built for ${devices} device(s), ${types} predictor(s) in all`,
+        );
       this.running = undefined;
       this.runningCount = 0;
       this.next();

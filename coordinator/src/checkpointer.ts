@@ -11,7 +11,13 @@ const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.path);
 db.pragma('busy_timeout = 5000');
-const timer = setInterval(() => { try { db.pragma('wal_checkpoint(PASSIVE)'); } catch (e) { parentPort.postMessage(String(e)); } }, workerData.intervalMs);
+const timer = setInterval(() => {
+  try {
+    db.pragma('wal_checkpoint(PASSIVE)');
+  } catch (e) {
+    parentPort.postMessage(String(e));
+  }
+}, workerData.intervalMs);
 parentPort.on('message', () => {
   clearInterval(timer);
   try { db.pragma('wal_checkpoint(TRUNCATE)'); } catch (e) { parentPort.postMessage(String(e)); }
@@ -24,7 +30,11 @@ export class Checkpointer {
   private worker: Worker | undefined;
   private stopping = false;
 
-  constructor(private readonly path: string, private readonly intervalMs = 1000, private readonly log: (line: string) => void = () => undefined) {
+  constructor(
+    private readonly path: string,
+    private readonly intervalMs = 1000,
+    private readonly log: (line: string) => void = () => undefined,
+  ) {
     this.start();
   }
 

@@ -36,8 +36,18 @@ export function overview(c: ApiContext) {
   };
   const predictorTypes = c.predictors.predictorTypeCounts();
   const devices = c.store.listDevices().map((d) => ({
-    id: d.id, origin: d.origin, online: online.has(d.id), revoked: d.revoked, enrolledAt: d.enrolledAt, lastSeenAt: d.lastSeenAt, fingerprint: d.fingerprint,
-    working: (leasedByDevice.get(d.id) ?? []).map((l) => ({ campaignId: l.campaignId, name: names.get(l.campaignId) ?? l.campaignId, leased: l.tasks })),
+    id: d.id,
+    origin: d.origin,
+    online: online.has(d.id),
+    revoked: d.revoked,
+    enrolledAt: d.enrolledAt,
+    lastSeenAt: d.lastSeenAt,
+    fingerprint: d.fingerprint,
+    working: (leasedByDevice.get(d.id) ?? []).map((l) => ({
+      campaignId: l.campaignId,
+      name: names.get(l.campaignId) ?? l.campaignId,
+      leased: l.tasks,
+    })),
     measurements: measuredBy.get(d.id)?.measured ?? 0,
     driftFlagged: measuredBy.get(d.id)?.driftFlagged ?? 0,
     predictorTypes: predictorTypes.get(d.id) ?? 0,
@@ -49,9 +59,20 @@ export function overview(c: ApiContext) {
     const ratePerS = (recentBy.get(k.id) ?? 0) / (RATE_WINDOW_MS / 1000);
     const remaining = total - finished;
     return {
-      id: k.id, name: k.name, purpose: k.purpose, state: k.state, createdAt: k.createdAt, finishedAt: k.finishedAt,
-      total, done: by.done ?? 0, failed: by.failed ?? 0, leased: by.leased ?? 0, pending: by.pending ?? 0, cancelled: by.cancelled ?? 0,
-      ratePerS, etaS: k.state === 'running' && ratePerS > 0 ? remaining / ratePerS : null,
+      id: k.id,
+      name: k.name,
+      purpose: k.purpose,
+      state: k.state,
+      createdAt: k.createdAt,
+      finishedAt: k.finishedAt,
+      total,
+      done: by.done ?? 0,
+      failed: by.failed ?? 0,
+      leased: by.leased ?? 0,
+      pending: by.pending ?? 0,
+      cancelled: by.cancelled ?? 0,
+      ratePerS,
+      etaS: k.state === 'running' && ratePerS > 0 ? remaining / ratePerS : null,
     };
   });
   const adaptations = c.predictors.adaptations.list().map((a) => ({ ...a, online: online.has(a.deviceId) }));

@@ -43,7 +43,15 @@ export function accuracy(c: ReadContext, deviceId: string) {
     const predicted = mine.length ? predictor.predict(mine.map((s) => s.config)) : [];
     mine.forEach((s, i) => points.push({ type, predictedMs: predicted[i]!, measuredMs: s.latencyMs }));
     const p = stored.get(type)!;
-    types.push({ type, version: p.version, kind: p.kind, trainingSamples: p.trainingSamples, measured: mine.length, metrics: p.metrics, method: p.provenance.method ?? null });
+    types.push({
+      type,
+      version: p.version,
+      kind: p.kind,
+      trainingSamples: p.trainingSamples,
+      measured: mine.length,
+      metrics: p.metrics,
+      method: p.provenance.method ?? null,
+    });
   }
   return { deviceId, types, points };
 }
@@ -54,12 +62,20 @@ export function accuracy(c: ReadContext, deviceId: string) {
  * predictors or j too few measured kernels of i's types.
  */
 export function similarity(c: ReadContext) {
-  const devices = c.store.listDevices().filter((d) => !d.revoked).map((d) => d.id);
+  const devices = c.store
+    .listDevices()
+    .filter((d) => !d.revoked)
+    .map((d) => d.id);
   const predictors = new Map(devices.map((id) => [id, c.service.loaded(id)]));
-  const samples = new Map(devices.map((id) => [id, [...c.predictors.kernelSamples(id, ['profile', 'starter-pool', 'adaptation', 'check']).values()].flat()]));
+  const samples = new Map(
+    devices.map((id) => [id, [...c.predictors.kernelSamples(id, ['profile', 'starter-pool', 'adaptation', 'check']).values()].flat()]),
+  );
   const cell = (source: string, target: string) => {
     const p = predictors.get(source)!;
-    const kernels = spread(samples.get(target)!.filter((s) => p.has(s.config.type) && s.latencyMs > 0), MAX_SIMILARITY_KERNELS);
+    const kernels = spread(
+      samples.get(target)!.filter((s) => p.has(s.config.type) && s.latencyMs > 0),
+      MAX_SIMILARITY_KERNELS,
+    );
     if (kernels.length < MIN_SIMILARITY_KERNELS) return null;
     const predicted = kernels.map((s) => Math.max(1e-6, p.get(s.config.type)!.predict([s.config])[0]!));
     const measured = kernels.map((s) => s.latencyMs);

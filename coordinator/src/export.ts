@@ -19,8 +19,25 @@ interface M {
   throttle?: { flagged?: boolean };
 }
 
-export const CSV_HEADER = ['task_id', 'campaign_id', 'device_id', 'kernel_type', ...CONFIG_FIELDS, 'latency_ms', 'hot_median_ms', 'p10_ms', 'p90_ms', 'runs',
-  'cold_weights_ms', 'drift_flagged', 'throttle_flagged', 'backend', 'threads', 'opt_level', 'runtime_version'];
+export const CSV_HEADER = [
+  'task_id',
+  'campaign_id',
+  'device_id',
+  'kernel_type',
+  ...CONFIG_FIELDS,
+  'latency_ms',
+  'hot_median_ms',
+  'p10_ms',
+  'p90_ms',
+  'runs',
+  'cold_weights_ms',
+  'drift_flagged',
+  'throttle_flagged',
+  'backend',
+  'threads',
+  'opt_level',
+  'runtime_version',
+];
 
 /** A CSV field: quoted where it holds a comma, quote or line break (a campaign's name could). */
 const field = (v: unknown) => {
@@ -32,9 +49,27 @@ export function csvRow(r: StoredMeasurement, fingerprint?: Fingerprint): string 
   const m = r.measurement as M;
   const runtime = { ...fingerprint?.runtime, runtimeVersion: fingerprint?.runtimeVersion, ...m.runtime };
   const config = m.config ?? {};
-  return [r.taskId, r.campaignId, r.deviceId, r.kernelType, ...CONFIG_FIELDS.map((f) => config[f]), r.latencyMs, m.kernel?.median, m.kernel?.p10,
-    m.kernel?.p90, m.kernel?.n, m.boundary?.coldWeightsMs, m.drift?.flagged, m.throttle?.flagged, runtime.backend, runtime.threads, runtime.graphOptimizationLevel,
-    runtime.runtimeVersion].map(field).join(',');
+  return [
+    r.taskId,
+    r.campaignId,
+    r.deviceId,
+    r.kernelType,
+    ...CONFIG_FIELDS.map((f) => config[f]),
+    r.latencyMs,
+    m.kernel?.median,
+    m.kernel?.p10,
+    m.kernel?.p90,
+    m.kernel?.n,
+    m.boundary?.coldWeightsMs,
+    m.drift?.flagged,
+    m.throttle?.flagged,
+    runtime.backend,
+    runtime.threads,
+    runtime.graphOptimizationLevel,
+    runtime.runtimeVersion,
+  ]
+    .map(field)
+    .join(',');
 }
 
 /**
@@ -42,13 +77,23 @@ export function csvRow(r: StoredMeasurement, fingerprint?: Fingerprint): string 
  * caller has checked the request (format, filters) before: once the headers are out, an error can
  * only cut the body short, which the client sees as a broken transfer, not as a 200 with an error.
  */
-export async function streamExport(res: ServerResponse, format: ExportFormat, rows: Iterable<StoredMeasurement>, fingerprints: Map<string, Fingerprint>): Promise<void> {
+export async function streamExport(
+  res: ServerResponse,
+  format: ExportFormat,
+  rows: Iterable<StoredMeasurement>,
+  fingerprints: Map<string, Fingerprint>,
+): Promise<void> {
   res.writeHead(200, { 'Content-Type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson' });
-  const drained = () => new Promise<void>((resolve) => {
-    const done = () => { res.off('drain', done); res.off('close', done); resolve(); };
-    res.on('drain', done);
-    res.on('close', done);
-  });
+  const drained = () =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        res.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      res.on('drain', done);
+      res.on('close', done);
+    });
   const write = async (text: string) => {
     if (!res.write(text)) await drained();
     if (res.destroyed) throw new Error('the client went away');

@@ -4,7 +4,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 
 export class HttpError extends Error {
-  constructor(readonly status: number, message: string) { super(message); }
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** Under LITEPRED_CHECK_RESPONSES=1 (the test suite), every success is checked against its route's response schema. */
@@ -23,7 +28,11 @@ export function json(res: ServerResponse, status: number, body: unknown): void {
     if (!check.success) {
       const issue = check.error.issues[0]!;
       status = 500;
-      body = { error: `the answer to ${contract.path} does not match its schema (packages/protocol/src/http.ts): ${issue.path.join('.') || '(body)'}: ${issue.message}` };
+      body = {
+        error:
+          `the answer to ${contract.path} does not match its schema ` +
+          `(packages/protocol/src/http.ts): ${issue.path.join('.') || '(body)'}: ${issue.message}`,
+      };
     }
   }
   const text = JSON.stringify(body);
@@ -44,7 +53,9 @@ export async function readRaw(req: IncomingMessage, maxBytes: number): Promise<B
 
 export async function readBody<T>(req: IncomingMessage, schema: z.ZodType<T>, maxBytes = 32 * 1024 * 1024): Promise<T> {
   let value: unknown;
-  try { value = JSON.parse((await readRaw(req, maxBytes)).toString() || '{}'); } catch (e) {
+  try {
+    value = JSON.parse((await readRaw(req, maxBytes)).toString() || '{}');
+  } catch (e) {
     if (e instanceof HttpError) throw e;
     throw new HttpError(400, `body is not valid JSON: ${(e as Error).message}`);
   }

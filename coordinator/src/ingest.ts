@@ -17,7 +17,11 @@ export class Ingest {
   // Small batches keep each commit short, so lease requests never wait long behind an ingest; a
   // small batch costs a little more per result (WAL, synchronous=NORMAL: a commit does not wait for
   // the disk). The measurements: docs/decisions.md.
-  constructor(private readonly store: Store, private readonly maxDelayMs = 5, private readonly maxBatch = 128) {}
+  constructor(
+    private readonly store: Store,
+    private readonly maxDelayMs = 5,
+    private readonly maxBatch = 128,
+  ) {}
 
   /**
    * Queues a device's results; `done` runs after they are committed. The queue flushes as soon as it

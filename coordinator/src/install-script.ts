@@ -74,7 +74,8 @@ case "$OPT_LEVEL" in disabled|basic|extended|all) ;; *) fail "--opt-level: disab
 case "$SERVICE" in ''|user|system) ;; *) fail "--service: user or system, not '$SERVICE'" ;; esac
 case "$TOKEN" in ''|lpe_*) ;; *) fail "--token: an enrolment token starts with lpe_" ;; esac
 
-command -v node >/dev/null 2>&1 || fail "Node.js 20 or newer is needed and node was not found (https://nodejs.org, or your distribution's nodejs package)"
+command -v node >/dev/null 2>&1 ||
+  fail "Node.js 20 or newer is needed and node was not found (https://nodejs.org, or your distribution's nodejs package)"
 NODE_MAJOR=$(node -p 'process.versions.node.split(".")[0]')
 [ "$NODE_MAJOR" -ge 20 ] || fail "Node.js 20 or newer is needed; this is $(node --version)"
 command -v npm >/dev/null 2>&1 || fail "npm was not found (it comes with Node.js)"
@@ -89,20 +90,31 @@ if command -v curl >/dev/null 2>&1; then
 elif command -v wget >/dev/null 2>&1; then
   wget -q -O "$TARBALL" "$COORDINATOR_HTTP/downloads/$NAME-$VERSION.tgz"
 else
-  node -e 'fetch(process.argv[1]).then(async (r) => { if (!r.ok) throw new Error("HTTP " + r.status); require("fs").writeFileSync(process.argv[2], Buffer.from(await r.arrayBuffer())); }).catch((e) => { console.error(e.message); process.exit(1); })' "$COORDINATOR_HTTP/downloads/$NAME-$VERSION.tgz" "$TARBALL"
+  node -e 'fetch(process.argv[1]).then(async (r) => { if (!r.ok) throw new Error("HTTP " + r.status);
+    require("fs").writeFileSync(process.argv[2], Buffer.from(await r.arrayBuffer())); })
+    .catch((e) => { console.error(e.message); process.exit(1); })' \\
+    "$COORDINATOR_HTTP/downloads/$NAME-$VERSION.tgz" "$TARBALL"
 fi
 # allowScripts: npm 11.16 and later would list onnxruntime-node's install step as not reviewed.
-[ -f "$DIR/package.json" ] || printf '{ "name": "litepred-agent-install", "private": true, "allowScripts": { "onnxruntime-node": false } }\\n' > "$DIR/package.json"
+[ -f "$DIR/package.json" ] ||
+  printf '{ "name": "litepred-agent-install", "private": true, "allowScripts": { "onnxruntime-node": false } }\\n' > "$DIR/package.json"
 # onnxruntime-node's CPU binaries ship in its npm package; its install step would fetch CUDA ones.
-( cd "$DIR" && ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund --omit=dev \${LITEPRED_NPM_FLAGS:-} "./$NAME-$VERSION.tgz" ) || fail "npm install failed (see above)"
+( cd "$DIR" && ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund --omit=dev \
+  \${LITEPRED_NPM_FLAGS:-} "./$NAME-$VERSION.tgz" ) ||
+  fail "npm install failed (see above)"
 BIN="$DIR/node_modules/.bin/$NAME"
 RUN_SHOWN="\\"$BIN\\" run --coordinator $COORDINATOR_WS --threads $THREADS --opt-level $OPT_LEVEL --state \\"$STATE\\""
 
 UNIT=''
 if [ -n "$SERVICE" ]; then
-  if [ "$SERVICE" = system ]; then UNIT=/etc/systemd/system/$NAME.service; else UNIT="\${XDG_CONFIG_HOME:-$HOME/.config}/systemd/user/$NAME.service"; fi
+  if [ "$SERVICE" = system ]; then
+    UNIT=/etc/systemd/system/$NAME.service
+  else
+    UNIT="\${XDG_CONFIG_HOME:-$HOME/.config}/systemd/user/$NAME.service"
+  fi
 fi
-printf '{ "dir": "%s", "state": "%s", "unit": "%s", "unitScope": "%s" }\\n' "$DIR" "$STATE" "$UNIT" "$SERVICE" > "$DIR/litepred-agent-install.json"
+printf '{ "dir": "%s", "state": "%s", "unit": "%s", "unitScope": "%s" }\\n' \\
+  "$DIR" "$STATE" "$UNIT" "$SERVICE" > "$DIR/litepred-agent-install.json"
 
 if [ -n "$TOKEN" ] && [ ! -f "$STATE" ]; then
   # Enrol now (the identity is kept in $STATE): the service, if any, then runs without the token.
@@ -121,7 +133,8 @@ After=network-online.target
 Wants=network-online.target
 
 [Service]
-ExecStart="$(command -v node)" "$DIR/node_modules/$NAME/$NAME.mjs" run --coordinator $COORDINATOR_WS --threads $THREADS --opt-level $OPT_LEVEL --state "$STATE"
+ExecStart="$(command -v node)" "$DIR/node_modules/$NAME/$NAME.mjs" run \\
+  --coordinator $COORDINATOR_WS --threads $THREADS --opt-level $OPT_LEVEL --state "$STATE"
 Restart=always
 RestartSec=5
 $( [ "$SERVICE" = system ] && echo "User=$(id -un)" )
@@ -129,7 +142,11 @@ $( [ "$SERVICE" = system ] && echo "User=$(id -un)" )
 [Install]
 WantedBy=$( [ "$SERVICE" = system ] && echo multi-user.target || echo default.target )
 UNITFILE
-  if [ "$SERVICE" = system ]; then systemctl daemon-reload && systemctl enable --now "$NAME"; else systemctl --user daemon-reload && systemctl --user enable --now "$NAME"; fi
+  if [ "$SERVICE" = system ]; then
+    systemctl daemon-reload && systemctl enable --now "$NAME"
+  else
+    systemctl --user daemon-reload && systemctl --user enable --now "$NAME"
+  fi
   echo "installed as the systemd unit $UNIT; logs: journalctl $( [ "$SERVICE" = user ] && echo '--user ' )-u $NAME -f"
   [ "$SERVICE" = user ] && echo "(for it to run while you are logged out: loginctl enable-linger $(id -un))"
   exit 0
@@ -146,7 +163,11 @@ export function serveInstall(req: IncomingMessage, res: ServerResponse): boolean
   const { pathname } = new URL(req.url ?? '/', 'http://x');
   if (pathname === '/install.sh') {
     const body = installScript(baseUrl(req));
-    res.writeHead(200, { 'Content-Type': 'text/x-shellscript; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-cache' });
+    res.writeHead(200, {
+      'Content-Type': 'text/x-shellscript; charset=utf-8',
+      'Content-Length': Buffer.byteLength(body),
+      'Cache-Control': 'no-cache',
+    });
     res.end(req.method === 'HEAD' ? undefined : body);
     return true;
   }
@@ -162,7 +183,11 @@ export function serveInstall(req: IncomingMessage, res: ServerResponse): boolean
     res.end('The agent package is not built: run `npm run build` (it packs agent/standalone/).\n');
     return true;
   }
-  res.writeHead(200, { 'Content-Type': 'application/gzip', 'Content-Length': statSync(file).size, 'Content-Disposition': `attachment; filename="${name}"` });
+  res.writeHead(200, {
+    'Content-Type': 'application/gzip',
+    'Content-Length': statSync(file).size,
+    'Content-Disposition': `attachment; filename="${name}"`,
+  });
   if (req.method === 'HEAD') res.end();
   else createReadStream(file).pipe(res);
   return true;

@@ -26,7 +26,10 @@ function logIntensity(config: KernelConfig): number {
 }
 
 /** A reference check: each reference kernel's log-slowdown against its typical time, by intensity. */
-interface Check { at: number; points: { x: number; logDrift: number }[] }
+interface Check {
+  at: number;
+  points: { x: number; logDrift: number }[];
+}
 
 /** The check's drift at intensity x: linear in log space between the references around it, flat beyond them. */
 function driftAt(check: Check, x: number): number {
@@ -69,7 +72,10 @@ function checksOf(lines: readonly PoolLine[], pinned?: ReferenceTimes): Check[] 
   let run: { l: PoolLine; i: number }[] = [];
   const close = () => {
     if (run.length === 0) return;
-    const points = run.map(({ l }) => ({ x: logIntensity(l.config as KernelConfig), logDrift: Math.log(l.latencyMs / typical.get(referenceKey(l))!) }));
+    const points = run.map(({ l }) => ({
+      x: logIntensity(l.config as KernelConfig),
+      logDrift: Math.log(l.latencyMs / typical.get(referenceKey(l))!),
+    }));
     checks.push({ at: run[0]!.i, points: points.sort((a, b) => a.x - b.x) });
     run = [];
   };
@@ -96,7 +102,8 @@ export function driftFactors(lines: readonly PoolLine[], typical?: ReferenceTime
   for (let i = 0; i < lines.length; i++) {
     while (next < checks.length && checks[next]!.at <= i) next++;
     const l = lines[i]!;
-    const kernel = KERNEL_KINDS.has(l.kind), model = MODEL_KINDS.has(l.kind);
+    const kernel = KERNEL_KINDS.has(l.kind),
+      model = MODEL_KINDS.has(l.kind);
     if (!kernel && !model) {
       out.push(1);
       continue;
@@ -110,7 +117,11 @@ export function driftFactors(lines: readonly PoolLine[], typical?: ReferenceTime
 }
 
 function safeIntensity(config: KernelConfig): number | undefined {
-  try { return logIntensity(config); } catch { return undefined; }
+  try {
+    return logIntensity(config);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -120,9 +131,11 @@ function safeIntensity(config: KernelConfig): number | undefined {
 export function correctDrift<T extends PoolLine>(lines: readonly T[]): T[] {
   if (!lines.some((l) => l.kind === 'reference')) return [...lines];
   const factors = driftFactors(lines);
-  return lines.map((l, i) => ((KERNEL_KINDS.has(l.kind) || MODEL_KINDS.has(l.kind)) && typeof l.latencyMs === 'number'
-    ? { ...l, rawLatencyMs: l.latencyMs, drift: factors[i]!, latencyMs: l.latencyMs / factors[i]! }
-    : l));
+  return lines.map((l, i) =>
+    (KERNEL_KINDS.has(l.kind) || MODEL_KINDS.has(l.kind)) && typeof l.latencyMs === 'number'
+      ? { ...l, rawLatencyMs: l.latencyMs, drift: factors[i]!, latencyMs: l.latencyMs / factors[i]! }
+      : l,
+  );
 }
 
 function median(values: readonly number[]): number {

@@ -3,15 +3,38 @@
 // and exports them as ONNX + metadata for `litepred predictor pull`.
 import type { KernelConfig } from '@litepred/kernels';
 import {
-  BN_FOLD_RULE, composedLatency, decomposeModel, reorderMs, FUSION_PAIRS, type FusionRules, exportStoredPredictor, fitComposition, isStalePredictor, metrics, predictDecomposed, predictorFromData,
-  predictorFor, runtimeFusionRules, trainFullData, typeSums,
-  type Composition, type KernelLatencyPredictor, type Metrics, type ModelPrediction, type PoolDevice, type PredictorData, type PredictorMetadata,
+  BN_FOLD_RULE,
+  composedLatency,
+  decomposeModel,
+  reorderMs,
+  FUSION_PAIRS,
+  type FusionRules,
+  exportStoredPredictor,
+  fitComposition,
+  isStalePredictor,
+  metrics,
+  predictDecomposed,
+  predictorFromData,
+  predictorFor,
+  runtimeFusionRules,
+  trainFullData,
+  typeSums,
+  type Composition,
+  type KernelLatencyPredictor,
+  type Metrics,
+  type ModelPrediction,
+  type PoolDevice,
+  type PredictorData,
+  type PredictorMetadata,
 } from '@litepred/predictor';
 import { buildArchitectureModel, getSpace, kernelsOf, sampleArchitecture } from '@litepred/spaces';
 import type { PredictorStore, StoredPredictor } from './predictor-store.js';
 import { StoreError, type Store } from './store.js';
 
-/** Fewer distinct configs of a type than this give no full-data predictor. Low on purpose: the spaces use only a handful of fc, pooling and transformer configs, and a roofline fits with few. */
+/**
+ * Fewer distinct configs of a type than this give no full-data predictor. Low on purpose: the spaces use only a handful of fc, pooling and
+ * transformer configs, and a roofline fits with few.
+ */
 export const MIN_FULL_DATA_SAMPLES = 6;
 
 const FULL_DATA_KINDS = new Set(['roofline', 'litepred-mlp', 'gbdt']);
@@ -30,7 +53,11 @@ export interface FullDataPlan {
 }
 
 export class PredictorService {
-  constructor(private readonly store: Store, private readonly predictors: PredictorStore, private readonly log: (line: string) => void = () => undefined) {}
+  constructor(
+    private readonly store: Store,
+    private readonly predictors: PredictorStore,
+    private readonly log: (line: string) => void = () => undefined,
+  ) {}
 
   /**
    * Full-data predictors for every kernel type the device has enough distinct configs of: metrics
@@ -59,14 +86,25 @@ export class PredictorService {
       const samples = rows.map((r) => ({ config: r.config as KernelConfig, latencyMs: Math.max(r.latencyMs, 1e-3) }));
       if (samples.length < MIN_FULL_DATA_SAMPLES) continue;
       const previous = latest.get(type);
-      if (previous?.provenance.method === 'full-data' && previous.provenance.measurements === samples.length && !isStalePredictor(previous.data as PredictorData)) {
+      if (
+        previous?.provenance.method === 'full-data' &&
+        previous.provenance.measurements === samples.length &&
+        !isStalePredictor(previous.data as PredictorData)
+      ) {
         unchanged.push(type);
         continue;
       }
       const { kind, predictor, metrics: m, heldOut, candidates } = trainFullData(type, samples);
       loaded.set(type, predictor);
-      items.push({ deviceId, kernelType: type, kind, data: predictor.toJSON(), trainingSamples: samples.length,
-        metrics: { ...m }, provenance: { method: 'full-data', measurements: samples.length, heldOut, candidates } });
+      items.push({
+        deviceId,
+        kernelType: type,
+        kind,
+        data: predictor.toJSON(),
+        trainingSamples: samples.length,
+        metrics: { ...m },
+        provenance: { method: 'full-data', measurements: samples.length, heldOut, candidates },
+      });
       built.push(type);
     }
     const models = this.predictors.architectureMeasurements(deviceId, { purposes: ['profile', 'starter-pool'] });
@@ -82,15 +120,22 @@ export class PredictorService {
   saveFullData(plan: FullDataPlan): void {
     if (plan.items.length) this.predictors.savePredictors(plan.items);
     if (plan.built.length) this.log(`${plan.deviceId}: full-data predictors built for ${plan.built.length} kernel type(s)`);
-    if (plan.composition) this.predictors.saveComposition(plan.deviceId, plan.composition.data, plan.composition.metrics, { method: 'full-data', models: plan.composition.models });
+    if (plan.composition)
+      this.predictors.saveComposition(plan.deviceId, plan.composition.data, plan.composition.metrics, {
+        method: 'full-data',
+        models: plan.composition.models,
+      });
   }
 
   /**
    * A composition from whole models the device measured, with its accuracy on a third of them held
    * out (fitted on the rest) before the stored one is fitted on all.
    */
-  fitComposition(deviceId: string, models: readonly { space: string; seed: number; latencyMs: number }[], predictors: ReadonlyMap<string, KernelLatencyPredictor>):
-    { composition: Composition; heldOut?: Metrics } | undefined {
+  fitComposition(
+    deviceId: string,
+    models: readonly { space: string; seed: number; latencyMs: number }[],
+    predictors: ReadonlyMap<string, KernelLatencyPredictor>,
+  ): { composition: Composition; heldOut?: Metrics } | undefined {
     const overheadMs = this.predictors.runOverheadMs(deviceId);
     // The kernels predict() will see: the space's own list, or with the device's fusion rules the model's decomposition.
     // (The batch-norm rule alone changes nothing here: the spaces list each kernel as their models have it.)
@@ -100,18 +145,29 @@ export class PredictorService {
     const reorderCost = this.predictors.reorderCost(deviceId);
     const model = (space: string, seed: number) => {
       const arch = sampleArchitecture(getSpace(space), seed);
-      const d = split || reorderCost ? decomposeModel(buildArchitectureModel(arch, { structureOnly: true }).bytes, { fusionRules }) : undefined;
+      const d =
+        split || reorderCost ? decomposeModel(buildArchitectureModel(arch, { structureOnly: true }).bytes, { fusionRules }) : undefined;
       const fixedMs = d && reorderCost ? [...d.reorders, ...d.copies].reduce((t, r) => t + reorderMs(reorderCost, r.bytes), 0) : 0;
       return { kernels: split && d ? d : kernelsOf(arch), fixedMs };
     };
-    const usable = models.map((m) => {
-      const { kernels, fixedMs } = model(m.space, m.seed);
-      return { sums: typeSums(kernels, predictors), measuredMs: m.latencyMs, fixedMs };
-    }).filter((m): m is { sums: Map<string, number>; measuredMs: number; fixedMs: number } => m.sums !== undefined);
+    const usable = models
+      .map((m) => {
+        const { kernels, fixedMs } = model(m.space, m.seed);
+        return { sums: typeSums(kernels, predictors), measuredMs: m.latencyMs, fixedMs };
+      })
+      .filter((m): m is { sums: Map<string, number>; measuredMs: number; fixedMs: number } => m.sums !== undefined);
     if (usable.length < MIN_COMPOSITION_MODELS) return undefined;
     const test = usable.filter((_, i) => i % 3 === 2);
-    const part = fitComposition(usable.filter((_, i) => i % 3 !== 2), overheadMs);
-    const heldOut = test.length ? metrics(test.map((m) => composedLatency(m.sums, overheadMs + m.fixedMs, part)), test.map((m) => m.measuredMs)) : undefined;
+    const part = fitComposition(
+      usable.filter((_, i) => i % 3 !== 2),
+      overheadMs,
+    );
+    const heldOut = test.length
+      ? metrics(
+          test.map((m) => composedLatency(m.sums, overheadMs + m.fixedMs, part)),
+          test.map((m) => m.measuredMs),
+        )
+      : undefined;
     return { composition: fitComposition(usable, overheadMs), heldOut };
   }
 
@@ -124,7 +180,9 @@ export class PredictorService {
     const rules = this.predictors.fusionRules(deviceId);
     const runtime = runtimeFusionRules(this.store.getDevice(deviceId).fingerprint.runtime);
     if (!rules && Object.keys(runtime).length === 0) return undefined;
-    const measured = FUSION_PAIRS.filter((p) => rules?.[p.name] === false && predictors.has(p.first) && predictors.has(p.second)).map((p) => [p.name, false]);
+    const measured = FUSION_PAIRS.filter((p) => rules?.[p.name] === false && predictors.has(p.first) && predictors.has(p.second)).map(
+      (p) => [p.name, false],
+    );
     return { ...runtime, ...Object.fromEntries(measured) };
   }
 
@@ -132,7 +190,10 @@ export class PredictorService {
    * Devices' newest predictors, read and parsed once until one of them changes: a dense pool's
    * boosted-tree predictors are tens of MB of JSON per device, too much to read for every prediction.
    */
-  private readonly parsed = new Map<string, { stamp: string; stored: StoredPredictor[]; predictors: Map<string, KernelLatencyPredictor> }>();
+  private readonly parsed = new Map<
+    string,
+    { stamp: string; stored: StoredPredictor[]; predictors: Map<string, KernelLatencyPredictor> }
+  >();
 
   private current(deviceId: string): { stored: StoredPredictor[]; predictors: Map<string, KernelLatencyPredictor> } {
     const stamp = this.predictors.predictorStamp(deviceId);
@@ -174,18 +235,37 @@ export class PredictorService {
   }
 
   /** A whole model's latency on a device: decomposition, kernel predictions, the device's run overhead. */
-  predict(deviceId: string, model: Uint8Array, inputShape?: readonly number[]): ModelPrediction & { deviceId: string; versions: Record<string, number> } {
+  predict(
+    deviceId: string,
+    model: Uint8Array,
+    inputShape?: readonly number[],
+  ): ModelPrediction & { deviceId: string; versions: Record<string, number> } {
     this.store.getDevice(deviceId);
     const { stored, predictors } = this.current(deviceId);
-    if (stored.length === 0) throw new StoreError('NOT_FOUND', `device ${deviceId} has no predictors yet (run litepred adapt --device ${deviceId}, or a campaign)`);
+    if (stored.length === 0)
+      throw new StoreError(
+        'NOT_FOUND',
+        `device ${deviceId} has no predictors yet (run litepred adapt --device ${deviceId}, or a campaign)`,
+      );
     const fusionRules = this.fusionRulesFor(deviceId, predictors);
     const decomposition = decomposeModel(model, { inputShape, fusionRules });
     const composition = this.predictors.latestComposition(deviceId)?.data as Composition | undefined;
-    const prediction = predictDecomposed(decomposition, predictors, { overheadMs: this.predictors.runOverheadMs(deviceId), composition, reorderCost: this.predictors.reorderCost(deviceId) });
+    const prediction = predictDecomposed(decomposition, predictors, {
+      overheadMs: this.predictors.runOverheadMs(deviceId),
+      composition,
+      reorderCost: this.predictors.reorderCost(deviceId),
+    });
     // The stored predictor each kernel type was predicted by (a conv type's twin where batch norm folds).
     const byType = new Map(stored.map((p) => [p.kernelType, p]));
-    const used = [...new Set(decomposition.kernels.map((k) => k.config.type))].map((t) => predictorFor(byType, t, decomposition.foldsBatchNorm)).filter((p) => p !== undefined);
-    return { deviceId, versions: Object.fromEntries(used.map((p) => [p.kernelType, p.version])), ...prediction, ...(fusionRules ? { fusionRules } : {}) };
+    const used = [...new Set(decomposition.kernels.map((k) => k.config.type))]
+      .map((t) => predictorFor(byType, t, decomposition.foldsBatchNorm))
+      .filter((p) => p !== undefined);
+    return {
+      deviceId,
+      versions: Object.fromEntries(used.map((p) => [p.kernelType, p.version])),
+      ...prediction,
+      ...(fusionRules ? { fusionRules } : {}),
+    };
   }
 
   /** One predictor as ONNX + metadata. */
@@ -193,8 +273,11 @@ export class PredictorService {
     const device = this.store.getDevice(deviceId);
     const p = this.predictors.getPredictor(deviceId, kernelType, version);
     return exportStoredPredictor(p.data as PredictorData, {
-      device: { id: device.id, fingerprint: device.fingerprint }, trainingSamples: p.trainingSamples,
-      metrics: (p.metrics ?? undefined) as never, createdAt: new Date(p.createdAt).toISOString(), version: p.version,
+      device: { id: device.id, fingerprint: device.fingerprint },
+      trainingSamples: p.trainingSamples,
+      metrics: (p.metrics ?? undefined) as never,
+      createdAt: new Date(p.createdAt).toISOString(),
+      version: p.version,
     });
   }
 }

@@ -26,11 +26,28 @@ export interface StoredPredictor {
   createdAt: number;
 }
 
-interface PredictorRow { device_id: string; kernel_type: string; version: number; kind: string; data: string; training_samples: number; metrics: string | null; provenance: string; created_at: number }
+interface PredictorRow {
+  device_id: string;
+  kernel_type: string;
+  version: number;
+  kind: string;
+  data: string;
+  training_samples: number;
+  metrics: string | null;
+  provenance: string;
+  created_at: number;
+}
 
 const toPredictor = (r: PredictorRow): StoredPredictor => ({
-  deviceId: r.device_id, kernelType: r.kernel_type, version: r.version, kind: r.kind, data: JSON.parse(r.data), trainingSamples: r.training_samples,
-  metrics: r.metrics ? JSON.parse(r.metrics) : null, provenance: JSON.parse(r.provenance), createdAt: r.created_at,
+  deviceId: r.device_id,
+  kernelType: r.kernel_type,
+  version: r.version,
+  kind: r.kind,
+  data: JSON.parse(r.data),
+  trainingSamples: r.training_samples,
+  metrics: r.metrics ? JSON.parse(r.metrics) : null,
+  provenance: JSON.parse(r.provenance),
+  createdAt: r.created_at,
 });
 
 /**
@@ -39,7 +56,8 @@ const toPredictor = (r: PredictorRow): StoredPredictor => ({
  * fleet once per device (bench:fleet: 370 s of CPU building predictors for 1,000 devices after one
  * campaign). A task has a measurement exactly when it is done.
  */
-const DONE_TASKS_OF_DEVICE = `tasks t INDEXED BY tasks_by_device JOIN measurements m ON m.task_id = t.id JOIN campaigns c ON c.id = t.campaign_id
+const DONE_TASKS_OF_DEVICE = `tasks t INDEXED BY tasks_by_device JOIN measurements m ON m.task_id = t.id
+  JOIN campaigns c ON c.id = t.campaign_id
   WHERE t.device_id = ? AND t.state = 'done'`;
 
 export class PredictorStore {
@@ -64,8 +82,15 @@ export class PredictorStore {
    * measured more than once), from campaigns of the given purposes. Full-data predictors leave out
    * adaptation campaigns: those are the adapted predictors' own data and held-out sets.
    */
-  kernelSamples(deviceId: string, purposes: readonly CampaignPurpose[] = ['profile', 'starter-pool']): Map<string, { config: WireKernelConfig; latencyMs: number }[]> {
-    const rows = this.db.sql(`SELECT t.config, m.latency_ms, c.purpose FROM ${DONE_TASKS_OF_DEVICE} ORDER BY t.id`).all(deviceId) as { config: string; latency_ms: number; purpose: CampaignPurpose }[];
+  kernelSamples(
+    deviceId: string,
+    purposes: readonly CampaignPurpose[] = ['profile', 'starter-pool'],
+  ): Map<string, { config: WireKernelConfig; latencyMs: number }[]> {
+    const rows = this.db.sql(`SELECT t.config, m.latency_ms, c.purpose FROM ${DONE_TASKS_OF_DEVICE} ORDER BY t.id`).all(deviceId) as {
+      config: string;
+      latency_ms: number;
+      purpose: CampaignPurpose;
+    }[];
     const byConfig = new Map<string, number[]>();
     for (const r of rows) {
       if (!purposes.includes(r.purpose)) continue;
@@ -85,9 +110,16 @@ export class PredictorStore {
     return out;
   }
 
-  /** Whole architectures a device measured end to end (the fastest where measured more than once), from campaigns of the given purposes or these campaigns. */
-  architectureMeasurements(deviceId: string, from: { purposes?: readonly CampaignPurpose[]; campaigns?: readonly string[] }): { space: string; seed: number; latencyMs: number }[] {
-    const rows = this.db.sql(`SELECT t.config, m.latency_ms, c.purpose, c.id FROM ${DONE_TASKS_OF_DEVICE} AND m.kernel_type LIKE 'arch:%' ORDER BY t.id`)
+  /**
+   * Whole architectures a device measured end to end (the fastest where measured more than once), from campaigns of the given purposes or
+   * these campaigns.
+   */
+  architectureMeasurements(
+    deviceId: string,
+    from: { purposes?: readonly CampaignPurpose[]; campaigns?: readonly string[] },
+  ): { space: string; seed: number; latencyMs: number }[] {
+    const rows = this.db
+      .sql(`SELECT t.config, m.latency_ms, c.purpose, c.id FROM ${DONE_TASKS_OF_DEVICE} AND m.kernel_type LIKE 'arch:%' ORDER BY t.id`)
       .all(deviceId) as { config: string; latency_ms: number; purpose: CampaignPurpose; id: string }[];
     const best = new Map<string, number>();
     for (const r of rows) {
@@ -99,23 +131,39 @@ export class PredictorStore {
 
   saveComposition(deviceId: string, data: unknown, metrics: Record<string, number> | null, provenance: Record<string, unknown>): number {
     return this.db.transaction(() => {
-      const { v } = this.db.sql('SELECT COALESCE(MAX(version), 0) + 1 v FROM compositions WHERE device_id = ?').get(deviceId) as { v: number };
-      this.db.sql('INSERT INTO compositions (device_id, version, data, metrics, provenance, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      const { v } = this.db.sql('SELECT COALESCE(MAX(version), 0) + 1 v FROM compositions WHERE device_id = ?').get(deviceId) as {
+        v: number;
+      };
+      this.db
+        .sql('INSERT INTO compositions (device_id, version, data, metrics, provenance, created_at) VALUES (?, ?, ?, ?, ?, ?)')
         .run(deviceId, v, JSON.stringify(data), metrics ? JSON.stringify(metrics) : null, JSON.stringify(provenance), Date.now());
       return v;
     });
   }
 
   /** A device's newest composition, if it has one. */
-  latestComposition(deviceId: string): { version: number; data: unknown; metrics: Record<string, number> | null; provenance: Record<string, unknown>; createdAt: number } | undefined {
+  latestComposition(
+    deviceId: string,
+  ):
+    | { version: number; data: unknown; metrics: Record<string, number> | null; provenance: Record<string, unknown>; createdAt: number }
+    | undefined {
     const r = this.db.sql('SELECT * FROM compositions WHERE device_id = ? ORDER BY version DESC LIMIT 1').get(deviceId) as
       { version: number; data: string; metrics: string | null; provenance: string; created_at: number } | undefined;
-    return r && { version: r.version, data: JSON.parse(r.data), metrics: r.metrics ? JSON.parse(r.metrics) : null, provenance: JSON.parse(r.provenance), createdAt: r.created_at };
+    return (
+      r && {
+        version: r.version,
+        data: JSON.parse(r.data),
+        metrics: r.metrics ? JSON.parse(r.metrics) : null,
+        provenance: JSON.parse(r.provenance),
+        createdAt: r.created_at,
+      }
+    );
   }
 
   /** A device's fusion rules (pair name -> fused) with the timings they were decided on. */
   saveFusionRules(deviceId: string, rules: Record<string, boolean>, timings: Record<string, [number, number, number]>): void {
-    this.db.sql('INSERT OR REPLACE INTO fusion_rules (device_id, rules, timings, measured_at) VALUES (?, ?, ?, ?)')
+    this.db
+      .sql('INSERT OR REPLACE INTO fusion_rules (device_id, rules, timings, measured_at) VALUES (?, ?, ?, ?)')
       .run(deviceId, JSON.stringify(rules), JSON.stringify(timings), Date.now());
   }
 
@@ -128,11 +176,18 @@ export class PredictorStore {
   runOverheadMs(deviceId: string): number {
     // Every prediction asks; reading it means a JSON field of every measurement of the device, so
     // it is kept until the device's measurement counter moves.
-    const measured = (this.db.sql('SELECT measured FROM device_measurements WHERE device_id = ?').get(deviceId) as { measured: number } | undefined)?.measured ?? -1;
+    const measured =
+      (this.db.sql('SELECT measured FROM device_measurements WHERE device_id = ?').get(deviceId) as { measured: number } | undefined)
+        ?.measured ?? -1;
     const cached = this.overheads.get(deviceId);
     if (cached?.measured === measured) return cached.ms;
-    const values = (this.db.sql(`SELECT json_extract(m.measurement, '$.boundary.runOverheadMs') v FROM ${DONE_TASKS_OF_DEVICE} AND v IS NOT NULL`)
-      .all(deviceId) as { v: number }[]).map((r) => r.v).sort((a, b) => a - b);
+    const values = (
+      this.db
+        .sql(`SELECT json_extract(m.measurement, '$.boundary.runOverheadMs') v FROM ${DONE_TASKS_OF_DEVICE} AND v IS NOT NULL`)
+        .all(deviceId) as { v: number }[]
+    )
+      .map((r) => r.v)
+      .sort((a, b) => a - b);
     const ms = values.length ? values[Math.floor(values.length / 2)]! : 0;
     this.overheads.set(deviceId, { measured, ms });
     return ms;
@@ -144,11 +199,18 @@ export class PredictorStore {
    * device's measurement counter moves, as runOverheadMs.
    */
   reorderCost(deviceId: string): ReorderCost | undefined {
-    const measured = (this.db.sql('SELECT measured FROM device_measurements WHERE device_id = ?').get(deviceId) as { measured: number } | undefined)?.measured ?? -1;
+    const measured =
+      (this.db.sql('SELECT measured FROM device_measurements WHERE device_id = ?').get(deviceId) as { measured: number } | undefined)
+        ?.measured ?? -1;
     const cached = this.reorderCosts.get(deviceId);
     if (cached?.measured === measured) return cached.cost;
-    const rows = this.db.sql(`SELECT t.config, json_extract(m.measurement, '$.boundary.reorderInMs') i, json_extract(m.measurement, '$.boundary.reorderOutMs') o
-      FROM ${DONE_TASKS_OF_DEVICE} AND (m.kernel_type LIKE 'conv%' OR m.kernel_type LIKE 'dwconv%') AND json_extract(m.measurement, '$.copies') IS NULL`).all(deviceId) as { config: string; i: number | null; o: number | null }[];
+    const rows = this.db
+      .sql(
+        `SELECT t.config, json_extract(m.measurement, '$.boundary.reorderInMs') i, json_extract(m.measurement, '$.boundary.reorderOutMs') o
+      FROM ${DONE_TASKS_OF_DEVICE} AND (m.kernel_type LIKE 'conv%' OR m.kernel_type LIKE 'dwconv%')
+      AND json_extract(m.measurement, '$.copies') IS NULL`,
+      )
+      .all(deviceId) as { config: string; i: number | null; o: number | null }[];
     const samples: { bytes: number; ms: number }[] = [];
     for (const r of rows) {
       let bytes: ReturnType<typeof convTensorBytes>;
@@ -170,41 +232,76 @@ export class PredictorStore {
 
   /** Stores a new version of a device's predictor for one kernel type; returns the version. */
   savePredictors(items: readonly Omit<StoredPredictor, 'version' | 'createdAt'>[]): number[] {
-    return this.db.transaction(() => items.map((p) => {
-      const { v } = this.db.sql('SELECT COALESCE(MAX(version), 0) + 1 v FROM predictors WHERE device_id = ? AND kernel_type = ?').get(p.deviceId, p.kernelType) as { v: number };
-      this.db.sql('INSERT INTO predictors (device_id, kernel_type, version, kind, data, training_samples, metrics, provenance, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(p.deviceId, p.kernelType, v, p.kind, JSON.stringify(p.data), p.trainingSamples, p.metrics ? JSON.stringify(p.metrics) : null, JSON.stringify(p.provenance), Date.now());
-      return v;
-    }));
+    return this.db.transaction(() =>
+      items.map((p) => {
+        const { v } = this.db
+          .sql('SELECT COALESCE(MAX(version), 0) + 1 v FROM predictors WHERE device_id = ? AND kernel_type = ?')
+          .get(p.deviceId, p.kernelType) as { v: number };
+        this.db
+          .sql(
+            'INSERT INTO predictors (device_id, kernel_type, version, kind, data, training_samples, metrics, provenance, ' +
+              'created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+          )
+          .run(
+            p.deviceId,
+            p.kernelType,
+            v,
+            p.kind,
+            JSON.stringify(p.data),
+            p.trainingSamples,
+            p.metrics ? JSON.stringify(p.metrics) : null,
+            JSON.stringify(p.provenance),
+            Date.now(),
+          );
+        return v;
+      }),
+    );
   }
 
   /** The newest version of every predictor (of one device, or of all). */
   latestPredictors(deviceId?: string): StoredPredictor[] {
-    const rows = this.db.sql(`SELECT p.* FROM predictors p JOIN (SELECT device_id, kernel_type, MAX(version) version FROM predictors GROUP BY device_id, kernel_type) l
-      USING (device_id, kernel_type, version) WHERE (@device IS NULL OR p.device_id = @device) ORDER BY p.device_id, p.kernel_type`).all({ device: deviceId ?? null }) as PredictorRow[];
+    const rows = this.db
+      .sql(
+        `SELECT p.* FROM predictors p
+        JOIN (SELECT device_id, kernel_type, MAX(version) version FROM predictors GROUP BY device_id, kernel_type) l
+      USING (device_id, kernel_type, version) WHERE (@device IS NULL OR p.device_id = @device) ORDER BY p.device_id, p.kernel_type`,
+      )
+      .all({ device: deviceId ?? null }) as PredictorRow[];
     return rows.map(toPredictor);
   }
 
   /** The newest version of each of a device's predictors, as one string (no predictor is read): it changes whenever one is saved. */
   predictorStamp(deviceId: string): string {
-    const rows = this.db.sql('SELECT kernel_type, MAX(version) v FROM predictors WHERE device_id = ? GROUP BY kernel_type ORDER BY kernel_type').all(deviceId) as { kernel_type: string; v: number }[];
+    const rows = this.db
+      .sql('SELECT kernel_type, MAX(version) v FROM predictors WHERE device_id = ? GROUP BY kernel_type ORDER BY kernel_type')
+      .all(deviceId) as { kernel_type: string; v: number }[];
     return rows.map((r) => `${r.kernel_type}@${r.v}`).join(',');
   }
 
   /** Kernel types each device has a predictor for (from the key alone: no predictor is read). */
   predictorTypeCounts(): Map<string, number> {
-    const rows = this.db.sql('SELECT device_id, COUNT(DISTINCT kernel_type) n FROM predictors GROUP BY device_id').all() as { device_id: string; n: number }[];
+    const rows = this.db.sql('SELECT device_id, COUNT(DISTINCT kernel_type) n FROM predictors GROUP BY device_id').all() as {
+      device_id: string;
+      n: number;
+    }[];
     return new Map(rows.map((r) => [r.device_id, r.n]));
   }
 
   getPredictor(deviceId: string, kernelType: string, version?: number): StoredPredictor {
-    const row = (version === undefined
-      ? this.db.sql('SELECT * FROM predictors WHERE device_id = ? AND kernel_type = ? ORDER BY version DESC LIMIT 1').get(deviceId, kernelType)
-      : this.db.sql('SELECT * FROM predictors WHERE device_id = ? AND kernel_type = ? AND version = ?').get(deviceId, kernelType, version)) as PredictorRow | undefined;
+    const row = (
+      version === undefined
+        ? this.db
+            .sql('SELECT * FROM predictors WHERE device_id = ? AND kernel_type = ? ORDER BY version DESC LIMIT 1')
+            .get(deviceId, kernelType)
+        : this.db.sql('SELECT * FROM predictors WHERE device_id = ? AND kernel_type = ? AND version = ?').get(deviceId, kernelType, version)
+    ) as PredictorRow | undefined;
     if (!row) {
       const have = this.latestPredictors(deviceId).map((p) => p.kernelType);
-      throw new StoreError('NOT_FOUND', `device ${deviceId} has no ${kernelType} predictor${version === undefined ? '' : ` version ${version}`}; ` +
-        (have.length ? `it has: ${have.join(', ')}` : 'it has none yet (run litepred adapt, or a campaign)'));
+      throw new StoreError(
+        'NOT_FOUND',
+        `device ${deviceId} has no ${kernelType} predictor${version === undefined ? '' : ` version ${version}`}; ` +
+          (have.length ? `it has: ${have.join(', ')}` : 'it has none yet (run litepred adapt, or a campaign)'),
+      );
     }
     return toPredictor(row);
   }

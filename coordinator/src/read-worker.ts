@@ -20,7 +20,9 @@ type Job =
   | { job: 'accuracy'; deviceId: string }
   | { job: 'similarity' };
 type Request = Job & { id: number };
-type Reply = { id: number; result: unknown } | { id: number; error: { kind: 'model' | 'stale' | 'store' | 'other'; code?: StoreError['code']; message: string } };
+type Reply =
+  | { id: number; result: unknown }
+  | { id: number; error: { kind: 'model' | 'stale' | 'store' | 'other'; code?: StoreError['code']; message: string } };
 
 const WORKER_FILE = fileURLToPath(new URL('../dist/read-worker.js', import.meta.url));
 
@@ -32,11 +34,20 @@ export class ReadWorker {
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (result: unknown) => void; reject: (e: Error) => void }>();
 
-  constructor(private readonly database: string, private readonly log: (line: string) => void = () => undefined, private readonly queue = READ_QUEUE) {}
+  constructor(
+    private readonly database: string,
+    private readonly log: (line: string) => void = () => undefined,
+    private readonly queue = READ_QUEUE,
+  ) {}
 
-  /** Predicts in the worker; fails as the API would answer on its own thread (400 for the model's fault, 409 stale, StoreError), or 503 when the queue is full. */
+  /**
+   * Predicts in the worker; fails as the API would answer on its own thread (400 for the model's fault, 409 stale, StoreError), or 503 when
+   * the queue is full.
+   */
   predict(deviceId: string, model: Uint8Array, inputShape?: readonly number[]): Promise<Prediction> {
-    return this.run({ job: 'predict', deviceId, model, inputShape: inputShape ? [...inputShape] : undefined }, [model.buffer as ArrayBuffer]) as Promise<Prediction>;
+    return this.run({ job: 'predict', deviceId, model, inputShape: inputShape ? [...inputShape] : undefined }, [
+      model.buffer as ArrayBuffer,
+    ]) as Promise<Prediction>;
   }
 
   /** The dashboard's accuracy view of a device (dashboard-data.ts), computed in the worker. */
@@ -51,7 +62,9 @@ export class ReadWorker {
 
   private run(job: Job, transfer: ArrayBuffer[] = []): Promise<unknown> {
     if (this.waiting.size >= this.queue + 1) {
-      return Promise.reject(new HttpError(503, `${this.waiting.size} predictions or dashboard reads are in progress or waiting; try again in a few seconds`));
+      return Promise.reject(
+        new HttpError(503, `${this.waiting.size} predictions or dashboard reads are in progress or waiting; try again in a few seconds`),
+      );
     }
     const id = this.nextId++;
     const worker = this.start();
@@ -78,8 +91,15 @@ export class ReadWorker {
       if ('result' in reply) return pending.resolve(reply.result);
       const e = reply.error;
       // As the API answers these errors on its own thread: a model's fault 400, a stale predictor 409.
-      pending.reject(e.kind === 'model' ? new HttpError(400, `model: ${e.message}`) : e.kind === 'stale' ? new HttpError(409, e.message)
-        : e.kind === 'store' ? new StoreError(e.code!, e.message) : new Error(e.message));
+      pending.reject(
+        e.kind === 'model'
+          ? new HttpError(400, `model: ${e.message}`)
+          : e.kind === 'stale'
+            ? new HttpError(409, e.message)
+            : e.kind === 'store'
+              ? new StoreError(e.code!, e.message)
+              : new Error(e.message),
+      );
     });
     // A worker that dies (out of memory on a hostile model) fails what it held; the next request starts another.
     const failAll = (reason: string) => {
@@ -89,7 +109,10 @@ export class ReadWorker {
         p.reject(new HttpError(503, `the read worker stopped (${reason}); try again`));
       }
     };
-    worker.on('error', (e) => { this.log(`read worker: ${e.message}`); failAll(e.message); });
+    worker.on('error', (e) => {
+      this.log(`read worker: ${e.message}`);
+      failAll(e.message);
+    });
     worker.on('exit', (code) => failAll(`exit code ${code}`));
     this.worker = worker;
     return worker;
@@ -103,13 +126,21 @@ if (!isMainThread && parentPort && (workerData as { reads?: boolean })?.reads) {
   const context = { store, predictors, service: new PredictorService(store, predictors) };
   port.on('message', (r: Request) => {
     try {
-      const result = r.job === 'predict' ? context.service.predict(r.deviceId, r.model, r.inputShape)
-        : r.job === 'accuracy' ? accuracy(context, r.deviceId) : similarity(context);
+      const result =
+        r.job === 'predict'
+          ? context.service.predict(r.deviceId, r.model, r.inputShape)
+          : r.job === 'accuracy'
+            ? accuracy(context, r.deviceId)
+            : similarity(context);
       port.postMessage({ id: r.id, result } satisfies Reply);
     } catch (error) {
       const e = error as Error;
-      const kind = e instanceof ModelError ? 'model' : e instanceof StalePredictorError ? 'stale' : e instanceof StoreError ? 'store' : 'other';
-      port.postMessage({ id: r.id, error: { kind, ...(e instanceof StoreError ? { code: e.code } : {}), message: e.message } } satisfies Reply);
+      const kind =
+        e instanceof ModelError ? 'model' : e instanceof StalePredictorError ? 'stale' : e instanceof StoreError ? 'store' : 'other';
+      port.postMessage({
+        id: r.id,
+        error: { kind, ...(e instanceof StoreError ? { code: e.code } : {}), message: e.message },
+      } satisfies Reply);
     }
   });
 }

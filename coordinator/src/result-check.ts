@@ -13,14 +13,19 @@ function canonical(config: WireKernelConfig): string {
   try {
     getKernelSpec(config.type);
     c = compactConfig(resolveConfig(config));
-  } catch { /* an architecture task, or a type this coordinator does not know: compared as written */ }
+  } catch {
+    /* an architecture task, or a type this coordinator does not know: compared as written */
+  }
   return JSON.stringify(Object.fromEntries(Object.entries(c).sort(([a], [b]) => a.localeCompare(b))));
 }
 
 /** Why a result cannot be stored for this task, or undefined when it can. */
 export function resultProblem(task: WireKernelConfig, measured: { config: WireKernelConfig; latencyMs: number }): string | undefined {
-  if (!Number.isFinite(measured.latencyMs) || measured.latencyMs <= 0) return `latency ${measured.latencyMs} ms is not a measurement (a kernel takes some time)`;
-  if (measured.latencyMs > MAX_RESULT_LATENCY_MS) return `latency ${measured.latencyMs} ms is over ${MAX_RESULT_LATENCY_MS} ms, longer than a task may run`;
-  if (canonical(task) !== canonical(measured.config)) return `the result measured ${JSON.stringify(measured.config)}, the task was ${JSON.stringify(task)}`;
+  if (!Number.isFinite(measured.latencyMs) || measured.latencyMs <= 0)
+    return `latency ${measured.latencyMs} ms is not a measurement (a kernel takes some time)`;
+  if (measured.latencyMs > MAX_RESULT_LATENCY_MS)
+    return `latency ${measured.latencyMs} ms is over ${MAX_RESULT_LATENCY_MS} ms, longer than a task may run`;
+  if (canonical(task) !== canonical(measured.config))
+    return `the result measured ${JSON.stringify(measured.config)}, the task was ${JSON.stringify(task)}`;
   return undefined;
 }

@@ -12,7 +12,8 @@ export const MIGRATIONS: string[] = [
      id TEXT PRIMARY KEY, name TEXT NOT NULL, protocol TEXT NOT NULL, state TEXT NOT NULL CHECK (state IN ('running', 'done', 'cancelled')),
      created_at INTEGER NOT NULL, finished_at INTEGER);
    CREATE TABLE tasks (
-     id INTEGER PRIMARY KEY AUTOINCREMENT, campaign_id TEXT NOT NULL REFERENCES campaigns(id), device_id TEXT NOT NULL REFERENCES devices(id),
+     id INTEGER PRIMARY KEY AUTOINCREMENT, campaign_id TEXT NOT NULL REFERENCES campaigns(id),
+     device_id TEXT NOT NULL REFERENCES devices(id),
      config TEXT NOT NULL, state TEXT NOT NULL CHECK (state IN ('pending', 'leased', 'done', 'failed', 'cancelled')),
      lease_id TEXT, lease_expires_at INTEGER, attempts INTEGER NOT NULL DEFAULT 0, error TEXT);
    CREATE INDEX tasks_by_device ON tasks(device_id, state, id);
@@ -43,7 +44,8 @@ export const MIGRATIONS: string[] = [
   `CREATE TABLE compositions (
      device_id TEXT NOT NULL REFERENCES devices(id), version INTEGER NOT NULL, data TEXT NOT NULL, metrics TEXT, provenance TEXT NOT NULL,
      created_at INTEGER NOT NULL, PRIMARY KEY (device_id, version));
-   CREATE TABLE fusion_rules (device_id TEXT PRIMARY KEY REFERENCES devices(id), rules TEXT NOT NULL, timings TEXT NOT NULL, measured_at INTEGER NOT NULL);`,
+   CREATE TABLE fusion_rules (device_id TEXT PRIMARY KEY REFERENCES devices(id), rules TEXT NOT NULL, timings TEXT NOT NULL,
+     measured_at INTEGER NOT NULL);`,
   // Leases moved to memory (leases.ts): tasks an older coordinator left 'leased' are pending again.
   `UPDATE tasks SET state = 'pending', lease_id = NULL, lease_expires_at = NULL WHERE state = 'leased';`,
   // A large campaign is created in steps (createCampaignInSteps), as 'creating' until its last task is in.
@@ -63,7 +65,8 @@ export const MIGRATIONS: string[] = [
   `CREATE TABLE IF NOT EXISTS device_measurements (
      device_id TEXT PRIMARY KEY REFERENCES devices(id), measured INTEGER NOT NULL, drift_flagged INTEGER NOT NULL);
    INSERT OR REPLACE INTO device_measurements (device_id, measured, drift_flagged)
-     SELECT device_id, COUNT(*), SUM(CASE WHEN json_extract(measurement, '$.drift.flagged') = 1 THEN 1 ELSE 0 END) FROM measurements GROUP BY device_id;`,
+     SELECT device_id, COUNT(*), SUM(CASE WHEN json_extract(measurement, '$.drift.flagged') = 1 THEN 1 ELSE 0 END)
+     FROM measurements GROUP BY device_id;`,
   // An adaptation's measurement rounds linked to it by column (they were found by their name,
   // 'adapt <id>: <phase>', which the older rows are read back from).
   `ALTER TABLE campaigns ADD COLUMN adaptation_id TEXT;

@@ -4,7 +4,18 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
-  CloseCode, encode, encodeLease, ErrorCode, MAX_FRAME_BYTES, parseAgentMessage, PROTOCOL_VERSION, readSubprotocols, subprotocolVersion, type CoordinatorMessage, type Fingerprint, type WireMeasurementProtocol,
+  CloseCode,
+  encode,
+  encodeLease,
+  ErrorCode,
+  MAX_FRAME_BYTES,
+  parseAgentMessage,
+  PROTOCOL_VERSION,
+  readSubprotocols,
+  subprotocolVersion,
+  type CoordinatorMessage,
+  type Fingerprint,
+  type WireMeasurementProtocol,
 } from '@litepred/protocol';
 import { isStalePredictor, type PredictorData } from '@litepred/predictor';
 import { DEFAULT_PROTOCOL } from '@litepred/profiler';
@@ -69,7 +80,10 @@ const MAX_DEFERRED_FRAMES = 4096;
 
 function reject(socket: Duplex, status: number, reason: string, message: string): void {
   const body = JSON.stringify({ error: message });
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: ` +
+      `application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 export class Coordinator implements ApiContext {
@@ -112,7 +126,8 @@ export class Coordinator implements ApiContext {
     this.campaignProtocol = options.protocol ?? DEFAULT_PROTOCOL;
     this.builds = new PredictorBuilds(options.database, this.service, this.log, this.store.events);
     this.adaptations = new AdaptationRunner(this.store, this.predictors, this.service, {
-      protocol: options.protocol ?? DEFAULT_PROTOCOL, log: this.log,
+      protocol: options.protocol ?? DEFAULT_PROTOCOL,
+      log: this.log,
       isOnline: (deviceId) => this.connections.has(deviceId),
     });
     // A finished profiling campaign gives its devices full-data predictors: they join the pool.
@@ -129,13 +144,18 @@ export class Coordinator implements ApiContext {
       });
     });
     // A browser that offered subprotocols needs one selected back, or it drops the connection.
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, handleProtocols: (offered) => (offered.has(subprotocolVersion()) ? subprotocolVersion() : false) });
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: MAX_FRAME_BYTES,
+      handleProtocols: (offered) => (offered.has(subprotocolVersion()) ? subprotocolVersion() : false),
+    });
     this.http.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
   }
 
   static async start(options: CoordinatorOptions): Promise<Coordinator> {
     const c = new Coordinator(options);
-    for (const id of c.store.interruptedCreations) c.log(`campaign ${id} was still being created when the coordinator stopped; cancelled (what it measured stays)`);
+    for (const id of c.store.interruptedCreations)
+      c.log(`campaign ${id} was still being created when the coordinator stopped; cancelled (what it measured stays)`);
     // Leases live in memory, so a new process starts with none. An agent that reconnects with finished
     // work still has it accepted (results are taken for pending tasks too, first one wins).
     if (options.starterPool) {
@@ -145,7 +165,8 @@ export class Coordinator implements ApiContext {
     }
     // Full-data predictors trained on a feature vector the kernel library has since extended are rebuilt from their measurements.
     for (const d of c.store.listDevices().filter((x) => x.origin !== 'starter-pool')) {
-      if (c.predictors.latestPredictors(d.id).some((p) => p.provenance.method === 'full-data' && isStalePredictor(p.data as PredictorData))) c.service.buildFullData(d.id);
+      if (c.predictors.latestPredictors(d.id).some((p) => p.provenance.method === 'full-data' && isStalePredictor(p.data as PredictorData)))
+        c.service.buildFullData(d.id);
     }
     c.adaptations.resumeAll();
     await new Promise<void>((resolve, reject) => {
@@ -200,7 +221,13 @@ export class Coordinator implements ApiContext {
     const offered = readSubprotocols(req.headers['sec-websocket-protocol']);
     const version = Number(req.headers['x-litepred-protocol'] ?? offered.version);
     if (version !== PROTOCOL_VERSION) {
-      return { status: 426, reason: 'Upgrade Required', message: `${ErrorCode.VERSION_MISMATCH}: this coordinator speaks protocol ${PROTOCOL_VERSION}, the agent asked for ${Number.isNaN(version) ? 'none' : version}` };
+      return {
+        status: 426,
+        reason: 'Upgrade Required',
+        message:
+          `${ErrorCode.VERSION_MISMATCH}: this coordinator speaks protocol ${PROTOCOL_VERSION}, the agent asked ` +
+          `for ${Number.isNaN(version) ? 'none' : version}`,
+      };
     }
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const credential = bearer?.startsWith('lpd_') ? bearer : offered.credential;
@@ -211,7 +238,11 @@ export class Coordinator implements ApiContext {
       return { status: 401, reason: 'Unauthorized', message: `${ErrorCode.UNAUTHORIZED}: unknown or revoked device credential` };
     }
     if (token && this.store.checkEnrolmentToken(token)) return { kind: 'enrol', token };
-    return { status: 401, reason: 'Unauthorized', message: `${ErrorCode.UNAUTHORIZED}: ${token ? 'unknown, expired, revoked or used-up enrolment token' : 'no credential'}` };
+    return {
+      status: 401,
+      reason: 'Unauthorized',
+      message: `${ErrorCode.UNAUTHORIZED}: ${token ? 'unknown, expired, revoked or used-up enrolment token' : 'no credential'}`,
+    };
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -225,12 +256,19 @@ export class Coordinator implements ApiContext {
   private accept(ws: WebSocket, peer: Peer): void {
     const conn: Connection = { ws, peer, alive: true };
     this.sockets.add(conn);
-    ws.on('pong', () => { conn.alive = true; });
+    ws.on('pong', () => {
+      conn.alive = true;
+    });
     ws.on('message', (data, isBinary) => {
       conn.alive = true;
       const buffer = data as Buffer;
       // Recognised from its first bytes and kept as bytes: decoding waits for the turn that stores it.
-      if (!isBinary && this.deferred.length < MAX_DEFERRED_FRAMES && buffer.length >= RESULTS_PREFIX.length && RESULTS_PREFIX_BYTES.equals(buffer.subarray(0, RESULTS_PREFIX.length))) {
+      if (
+        !isBinary &&
+        this.deferred.length < MAX_DEFERRED_FRAMES &&
+        buffer.length >= RESULTS_PREFIX.length &&
+        RESULTS_PREFIX_BYTES.equals(buffer.subarray(0, RESULTS_PREFIX.length))
+      ) {
         return this.defer(conn, buffer);
       }
       this.handle(conn, isBinary ? Buffer.from(buffer) : buffer.toString());
@@ -321,7 +359,9 @@ export class Coordinator implements ApiContext {
     } else {
       try {
         ({ deviceId: conn.deviceId, credential } = this.store.enrolDevice(conn.peer.token, fingerprint));
-        this.log(`enrolled ${conn.deviceId} (${fingerprint.cpuModel}, ${fingerprint.runtime.backend}, ${fingerprint.runtime.threads} thread(s))`);
+        this.log(
+          `enrolled ${conn.deviceId} (${fingerprint.cpuModel}, ${fingerprint.runtime.backend}, ${fingerprint.runtime.threads} thread(s))`,
+        );
       } catch (error) {
         this.fail(conn, ErrorCode.UNAUTHORIZED, (error as Error).message);
         return void conn.ws.close(CloseCode.UNAUTHORIZED, 'enrolment refused');

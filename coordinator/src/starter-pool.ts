@@ -11,7 +11,14 @@ import type { ImportedMeasurement, Store } from './store.js';
 
 export const STARTER_POOL_DIR = new URL('../starter-pool/', import.meta.url);
 
-interface DeviceLine { key: 'device'; runtime: Fingerprint['runtime'] & { runtimeVersion: string; executionProvider: string }; cpu?: string; cores?: number; memoryBytes?: number; measuredAt: string }
+interface DeviceLine {
+  key: 'device';
+  runtime: Fingerprint['runtime'] & { runtimeVersion: string; executionProvider: string };
+  cpu?: string;
+  cores?: number;
+  memoryBytes?: number;
+  measuredAt: string;
+}
 
 /** A pool file's name without its extension (`node-t1-all` of node-t1-all.jsonl or .jsonl.gz), or undefined for another file. */
 export const poolFileName = (file: string) => /^(.+)\.jsonl(\.gz)?$/.exec(file)?.[1];
@@ -41,7 +48,11 @@ export function readPoolFile(path: string): Record<string, any>[] & { truncated?
     truncated = true;
   }
   const records = lines.filter(Boolean).map((l, i) => {
-    try { return JSON.parse(l) as Record<string, any>; } catch (e) { throw new Error(`${path}:${i + 1}: not JSON (${(e as Error).message})`, { cause: e }); }
+    try {
+      return JSON.parse(l) as Record<string, any>;
+    } catch (e) {
+      throw new Error(`${path}:${i + 1}: not JSON (${(e as Error).message})`, { cause: e });
+    }
   }) as Record<string, any>[] & { truncated?: boolean };
   if (truncated) records.truncated = true;
   return records;
@@ -50,23 +61,43 @@ export function readPoolFile(path: string): Record<string, any>[] & { truncated?
 /** Imports every configuration not yet in the store; returns the device ids imported now. */
 export function importStarterPool(dir: string, store: Store): string[] {
   const imported: string[] = [];
-  for (const file of readdirSync(dir).filter((f) => poolFileName(f) !== undefined).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => poolFileName(f) !== undefined)
+    .sort()) {
     // Labels divided by the machine's drift where the file timed reference kernels for it (pool-drift.ts).
     const lines = correctDrift(readPoolFile(join(dir, file)));
     const device = lines.find((l) => l.key === 'device') as DeviceLine | undefined;
     if (!device) throw new Error(`${file}: no device line`);
     const fingerprint: Fingerprint = {
-      cpuModel: device.cpu ?? 'unknown', cores: device.cores ?? 1, arch: 'x64', os: 'Linux (starter pool)', memoryBytes: device.memoryBytes ?? 0,
-      runtime: { backend: device.runtime.backend, threads: device.runtime.threads, graphOptimizationLevel: device.runtime.graphOptimizationLevel },
-      runtimeVersion: device.runtime.runtimeVersion, executionProvider: device.runtime.executionProvider,
+      cpuModel: device.cpu ?? 'unknown',
+      cores: device.cores ?? 1,
+      arch: 'x64',
+      os: 'Linux (starter pool)',
+      memoryBytes: device.memoryBytes ?? 0,
+      runtime: {
+        backend: device.runtime.backend,
+        threads: device.runtime.threads,
+        graphOptimizationLevel: device.runtime.graphOptimizationLevel,
+      },
+      runtimeVersion: device.runtime.runtimeVersion,
+      executionProvider: device.runtime.executionProvider,
     };
-    const rows: ImportedMeasurement[] = lines.filter((l) => l.kind === 'kernel')
-      .map((l) => ({ config: l.config, latencyMs: l.latencyMs, measurement: { config: l.config, latencyMs: l.latencyMs, kernel: l.kernel, boundary: l.boundary } }));
+    const rows: ImportedMeasurement[] = lines
+      .filter((l) => l.kind === 'kernel')
+      .map((l) => ({
+        config: l.config,
+        latencyMs: l.latencyMs,
+        measurement: { config: l.config, latencyMs: l.latencyMs, kernel: l.kernel, boundary: l.boundary },
+      }));
     // Whole architectures (their composition): timed in interleaved rounds where the file has them.
     const rounds = lines.filter((l) => l.kind === 'model-rounds');
     for (const l of rounds.length ? rounds : lines.filter((l) => l.kind === 'model')) {
       const config = architectureTask(l.space, l.seed);
-      rows.push({ config, latencyMs: l.latencyMs, measurement: { kind: 'model', config, latencyMs: l.latencyMs, roundMedians: l.roundMedians ?? [l.latencyMs], kernels: l.kernels } });
+      rows.push({
+        config,
+        latencyMs: l.latencyMs,
+        measurement: { kind: 'model', config, latencyMs: l.latencyMs, roundMedians: l.roundMedians ?? [l.latencyMs], kernels: l.kernels },
+      });
     }
     const id = `pool-${poolFileName(file)}`;
     if (store.importStarterDevice(id, fingerprint, rows, Date.parse(device.measuredAt))) imported.push(id);

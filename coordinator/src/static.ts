@@ -8,8 +8,13 @@ import { extname, join, normalize, sep } from 'node:path';
 import { ortWebDistDir, webDistDir } from '@litepred/web';
 
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8', '.wasm': 'application/wasm', '.map': 'application/json', '.svg': 'image/svg+xml',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.map': 'application/json',
+  '.svg': 'image/svg+xml',
 };
 
 const ISOLATION = {
@@ -27,7 +32,12 @@ function under(root: string, relative: string): string | undefined {
 }
 
 function send(res: ServerResponse, path: string, cache: string): void {
-  res.writeHead(200, { ...ISOLATION, 'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream', 'Content-Length': statSync(path).size, 'Cache-Control': cache });
+  res.writeHead(200, {
+    ...ISOLATION,
+    'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream',
+    'Content-Length': statSync(path).size,
+    'Cache-Control': cache,
+  });
   if (res.req.method === 'HEAD') res.end();
   else createReadStream(path).pipe(res);
 }
@@ -44,16 +54,21 @@ export function serveStatic(req: IncomingMessage, res: ServerResponse): boolean 
   const { pathname } = new URL(req.url ?? '/', 'http://x');
   const page = pathname === '/' ? 'dashboard.html' : pathname === '/agent' ? 'agent.html' : undefined;
   if (!page && !pathname.startsWith('/assets/') && !pathname.startsWith('/ort/')) return false;
-  if (!existsSync(join(webDistDir, 'agent.html'))) return plain(res, 503, 'The pages are not built: run `npm run build` (it bundles web/ into web/dist/).\n');
+  if (!existsSync(join(webDistDir, 'agent.html')))
+    return plain(res, 503, 'The pages are not built: run `npm run build` (it bundles web/ into web/dist/).\n');
   let relative: string;
   try {
     relative = decodeURIComponent(pathname);
   } catch {
     return plain(res, 400, `not a valid URL path: ${pathname}\n`); // a thrown URIError here would take the coordinator down
   }
-  const file = page ? join(webDistDir, page)
-    : relative.startsWith('/assets/') ? under(webDistDir, relative.slice('/assets/'.length))
-      : /^\/ort\/ort-wasm-[\w.-]+\.(wasm|mjs)$/.test(relative) ? under(ortWebDistDir, relative.slice('/ort/'.length)) : undefined;
+  const file = page
+    ? join(webDistDir, page)
+    : relative.startsWith('/assets/')
+      ? under(webDistDir, relative.slice('/assets/'.length))
+      : /^\/ort\/ort-wasm-[\w.-]+\.(wasm|mjs)$/.test(relative)
+        ? under(ortWebDistDir, relative.slice('/ort/'.length))
+        : undefined;
   if (!file) return plain(res, 404, `no such file: ${pathname}\n`);
   // Pages are small and change with every build; bundles and wasm are fetched once per page load.
   send(res, file, page ? 'no-cache' : 'public, max-age=300');

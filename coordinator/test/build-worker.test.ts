@@ -8,8 +8,14 @@ import { buildInWorker, PredictorBuilds, PredictorService, PredictorStore, Store
 import type { Fingerprint } from '@litepred/protocol';
 
 const fingerprint: Fingerprint = {
-  cpuModel: 'Test CPU', cores: 2, arch: 'x64', os: 'Linux', memoryBytes: 1e9,
-  runtime: { backend: 'ort-node', threads: 1, graphOptimizationLevel: 'all' }, runtimeVersion: '1.30.0', executionProvider: 'cpu',
+  cpuModel: 'Test CPU',
+  cores: 2,
+  arch: 'x64',
+  os: 'Linux',
+  memoryBytes: 1e9,
+  runtime: { backend: 'ort-node', threads: 1, graphOptimizationLevel: 'all' },
+  runtimeVersion: '1.30.0',
+  executionProvider: 'cpu',
 };
 
 /** A store with `devices` devices that each measured 8 relu configs (latency grows with the tensor). */
@@ -19,13 +25,22 @@ function storeWithMeasurements(devices: number) {
   const { token } = store.createEnrolmentToken({ maxUses: devices });
   const ids = Array.from({ length: devices }, () => store.enrolDevice(token, fingerprint).deviceId);
   const configs = Array.from({ length: 8 }, (_, i) => ({ type: 'relu', HW: 8 + 4 * i, CIN: 16 }));
-  store.createCampaign({ name: 'relu', configs, deviceIds: ids, protocol: { warmupRuns: 1, warmupMs: 0, minRuns: 5, maxRuns: 10, maxMs: 50, targetPrecision: 0.05 } });
+  store.createCampaign({
+    name: 'relu',
+    configs,
+    deviceIds: ids,
+    protocol: { warmupRuns: 1, warmupMs: 0, minRuns: 5, maxRuns: 10, maxMs: 50, targetPrecision: 0.05 },
+  });
   for (const [d, id] of ids.entries()) {
     const lease = store.leaseTasks(id, 64, 60_000)!;
-    store.recordResults(id, lease.tasks.map((t) => ({
-      taskId: t.taskId, leaseId: lease.leaseId,
-      measurement: { config: t.config, latencyMs: (1 + d) * 1e-5 * (t.config.HW as number) ** 2 } as never,
-    })));
+    store.recordResults(
+      id,
+      lease.tasks.map((t) => ({
+        taskId: t.taskId,
+        leaseId: lease.leaseId,
+        measurement: { config: t.config, latencyMs: (1 + d) * 1e-5 * (t.config.HW as number) ** 2 } as never,
+      })),
+    );
   }
   return { database, store, ids };
 }
@@ -44,7 +59,13 @@ describe('predictor builds in a worker', () => {
     expect(reports).toEqual(ids.map((deviceId) => ({ deviceId, built: 1 })));
     for (const id of ids) {
       const [p] = predictors.latestPredictors(id);
-      expect(p).toMatchObject({ kernelType: 'relu', kind: 'roofline', version: 1, trainingSamples: 8, provenance: { method: 'full-data', measurements: 8 } });
+      expect(p).toMatchObject({
+        kernelType: 'relu',
+        kind: 'roofline',
+        version: 1,
+        trainingSamples: 8,
+        provenance: { method: 'full-data', measurements: 8 },
+      });
     }
     // The worker's plan is the plan this thread makes (same seeded split, same fit).
     expect(predictors.latestPredictors(ids[0]!)[0]!.data).toEqual(plan.items[0]!.data);

@@ -10,8 +10,14 @@ import { PredictorService, PredictorStore, Store } from '@litepred/coordinator';
 import type { Fingerprint } from '@litepred/protocol';
 
 const fingerprint: Fingerprint = {
-  cpuModel: 'Test CPU', cores: 2, arch: 'x64', os: 'Linux', memoryBytes: 1e9,
-  runtime: { backend: 'ort-node', threads: 1, graphOptimizationLevel: 'all' }, runtimeVersion: '1.30.0', executionProvider: 'cpu',
+  cpuModel: 'Test CPU',
+  cores: 2,
+  arch: 'x64',
+  os: 'Linux',
+  memoryBytes: 1e9,
+  runtime: { backend: 'ort-node', threads: 1, graphOptimizationLevel: 'all' },
+  runtimeVersion: '1.30.0',
+  executionProvider: 'cpu',
 };
 /** A made-up device with a step a roofline cannot follow: stride-2 kernels cost 1.6x. */
 const stepped = (c: KernelConfig) => (0.01 + kernelCost(c).flops / 4e9 + kernelCost(c).activationBytes / 8e9) * (c.STRIDES === 2 ? 1.6 : 1);
@@ -19,8 +25,11 @@ const stepped = (c: KernelConfig) => (0.01 + kernelCost(c).flops / 4e9 + kernelC
 function deviceWith(n: number) {
   const store = new Store(join(mkdtempSync(join(tmpdir(), 'litepred-full-')), 'db.sqlite'));
   const predictors = new PredictorStore(store);
-  const rows = sampleConfigs('conv-bn-relu', n, { sampler: 'broad', seed: 3 }).configs
-    .map((config) => ({ config, latencyMs: stepped(config), measurement: { boundary: { runOverheadMs: 0.05 } } }));
+  const rows = sampleConfigs('conv-bn-relu', n, { sampler: 'broad', seed: 3 }).configs.map((config) => ({
+    config,
+    latencyMs: stepped(config),
+    measurement: { boundary: { runOverheadMs: 0.05 } },
+  }));
   store.importStarterDevice('pool-x', fingerprint, rows, 1000);
   return { service: new PredictorService(store, predictors), predictors };
 }

@@ -11,17 +11,20 @@ const kernel = (key: string, config: object, ms: number) => ({ kind: 'kernel', k
 describe('drift correction', () => {
   const lines = [
     { key: 'device' },
-    ref(CONV, 1), ref(ADD, 2), // the typical speed (the median over the file)
+    ref(CONV, 1),
+    ref(ADD, 2), // the typical speed (the median over the file)
     kernel('a', { type: 'add', HW: 28, CIN: 32 }, 10),
-    ref(CONV, 1), ref(ADD, 2),
+    ref(CONV, 1),
+    ref(ADD, 2),
     // Between a typical check and one where the convolution ran 1.21x slower and the add 2.25x:
     kernel('b', { type: 'add', HW: 28, CIN: 32 }, 15), // an add of another size: the add's drift, halfway, 1.5
     kernel('c', CONV, 1.1), // the convolution: 1.1
-    ref(CONV, 1.21), ref(ADD, 4.5),
+    ref(CONV, 1.21),
+    ref(ADD, 4.5),
     { kind: 'model-rounds', key: 'space-1', latencyMs: 3 }, // after the last check: the mean of its references, sqrt(1.21 * 2.25)
   ];
 
-  it('reads each kernel\'s drift off the references of its intensity, between the checks around it', () => {
+  it("reads each kernel's drift off the references of its intensity, between the checks around it", () => {
     const f = driftFactors(lines);
     expect(f[0]).toBe(1);
     expect(f[3]).toBeCloseTo(1);

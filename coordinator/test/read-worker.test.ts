@@ -10,12 +10,18 @@ import { accuracy, PredictorService, PredictorStore, ReadWorker, similarity, Sto
 import type { Fingerprint } from '@litepred/protocol';
 
 const fingerprint: Fingerprint = {
-  cpuModel: 'Test CPU', cores: 2, arch: 'x64', os: 'Linux', memoryBytes: 1e9,
-  runtime: { backend: 'ort-node', threads: 1, graphOptimizationLevel: 'all' }, runtimeVersion: '1.30.0', executionProvider: 'cpu',
+  cpuModel: 'Test CPU',
+  cores: 2,
+  arch: 'x64',
+  os: 'Linux',
+  memoryBytes: 1e9,
+  runtime: { backend: 'ort-node', threads: 1, graphOptimizationLevel: 'all' },
+  runtimeVersion: '1.30.0',
+  executionProvider: 'cpu',
 };
 
 describe('ReadWorker', () => {
-  it('answers from the worker with the store\'s error, and refuses what would wait beyond the queue with 503', async () => {
+  it("answers from the worker with the store's error, and refuses what would wait beyond the queue with 503", async () => {
     const database = join(mkdtempSync(join(tmpdir(), 'litepred-predict-')), 'db.sqlite');
     new Store(database).close();
     const worker = new ReadWorker(database, () => undefined, 0);
@@ -33,11 +39,12 @@ describe('ReadWorker', () => {
     const database = join(mkdtempSync(join(tmpdir(), 'litepred-reads-')), 'db.sqlite');
     const store = new Store(database);
     const predictors = new PredictorStore(store);
-    const rows = (scale: number) => Array.from({ length: 40 }, (_, i) => {
-      const config = { type: 'relu', HW: 8 + 2 * i, CIN: 16 };
-      const latencyMs = scale * 1e-5 * (8 + 2 * i) ** 2;
-      return { config, latencyMs, measurement: { config, latencyMs } };
-    });
+    const rows = (scale: number) =>
+      Array.from({ length: 40 }, (_, i) => {
+        const config = { type: 'relu', HW: 8 + 2 * i, CIN: 16 };
+        const latencyMs = scale * 1e-5 * (8 + 2 * i) ** 2;
+        return { config, latencyMs, measurement: { config, latencyMs } };
+      });
     store.importStarterDevice('pool-a', fingerprint, rows(1), 1000);
     store.importStarterDevice('pool-b', fingerprint, rows(2), 1000);
     const service = new PredictorService(store, predictors);

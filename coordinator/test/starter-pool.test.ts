@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { poolFileName, readPoolFile } from '@litepred/coordinator';
 
 const dir = mkdtempSync(join(tmpdir(), 'litepred-pool-'));
-const lines = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => JSON.stringify({ key: `k${from + i}` })).join('\n') + '\n';
+const lines = (from: number, to: number) =>
+  Array.from({ length: to - from }, (_, i) => JSON.stringify({ key: `k${from + i}` })).join('\n') + '\n';
 
 describe('pool files', () => {
   it('name a device by the file, plain or gzipped', () => {

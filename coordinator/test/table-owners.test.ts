@@ -6,8 +6,10 @@ import { describe, expect, it } from 'vitest';
 const SRC = new URL('../src/', import.meta.url).pathname;
 const README = new URL('../README.md', import.meta.url).pathname;
 
-const sources = (dir: string): string[] => readdirSync(dir, { withFileTypes: true })
-  .flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+const sources = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 
 /** table -> the source files with an INSERT, UPDATE or DELETE on it (the migrations aside). */
 function writers(): Map<string, Set<string>> {
@@ -32,7 +34,9 @@ function documented(): Map<string, string> {
 /** Tables the migrations create (and do not rename away). */
 function tables(): string[] {
   const schema = readFileSync(join(SRC, 'schema.ts'), 'utf8');
-  return [...new Set([...schema.matchAll(/CREATE TABLE (?:IF NOT EXISTS )?([a-z_0-9]+)/g)].map((m) => m[1]!))].filter((t) => !/_v\d+$/.test(t));
+  return [...new Set([...schema.matchAll(/CREATE TABLE (?:IF NOT EXISTS )?([a-z_0-9]+)/g)].map((m) => m[1]!))].filter(
+    (t) => !/_v\d+$/.test(t),
+  );
 }
 
 describe('table owners', () => {

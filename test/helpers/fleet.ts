@@ -10,7 +10,11 @@ export const FAST_PROTOCOL = { warmupRuns: 2, warmupMs: 0, minRuns: 5, maxRuns: 
 
 export const tempDir = () => mkdtempSync(join(tmpdir(), 'litepred-fleet-'));
 
-export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+): Promise<T> {
   const start = Date.now();
   for (;;) {
     const v = await probe();
@@ -20,20 +24,42 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | fals
   }
 }
 
-export interface Proc { child: ChildProcess; output: () => string; exited: Promise<number | null> }
+export interface Proc {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
 
 export function run(args: string[]): Proc {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, output: () => out, exited };
 }
 
 export function agent(url: string, stateFile: string, token?: string, backend = 'ort-node', threads = 1, optLevel = 'all'): Proc {
-  return run(['agent', '--coordinator', url, '--state', stateFile, '--backend', backend, '--threads', String(threads), '--opt-level', optLevel, '--capacity', '4',
-    ...(token ? ['--token', token] : [])]);
+  return run([
+    'agent',
+    '--coordinator',
+    url,
+    '--state',
+    stateFile,
+    '--backend',
+    backend,
+    '--threads',
+    String(threads),
+    '--opt-level',
+    optLevel,
+    '--capacity',
+    '4',
+    ...(token ? ['--token', token] : []),
+  ]);
 }
 
 /** The coordinator through the one typed client (packages/protocol), as the CLI and the dashboard reach it. */

@@ -10,7 +10,8 @@ export function commandGroup(noun: string, describe: string, subcommands: AnyCom
   return {
     command: noun,
     describe,
-    builder: (y: Argv) => subcommands.reduce((acc: Argv, c) => acc.command(c), y).demandCommand(1, `name a ${noun} command: ${verbs.join(', ')}`),
+    builder: (y: Argv) =>
+      subcommands.reduce((acc: Argv, c) => acc.command(c), y).demandCommand(1, `name a ${noun} command: ${verbs.join(', ')}`),
     handler: () => undefined,
   };
 }

@@ -12,14 +12,27 @@ const kernelsList: CommandModule = {
     const rows = kernelTypes().map((type) => {
       const spec = getKernelSpec(type);
       const example = exampleConfig(type);
-      return { type, family: spec.family, summary: spec.summary, fields: [...spec.required], optional: spec.optional ?? {}, features: featureNames(type), example, exampleCost: kernelCost(example) };
+      return {
+        type,
+        family: spec.family,
+        summary: spec.summary,
+        fields: [...spec.required],
+        optional: spec.optional ?? {},
+        features: featureNames(type),
+        example,
+        exampleCost: kernelCost(example),
+      };
     });
     if (argv.json) {
       console.log(JSON.stringify(rows, null, 2));
       return;
     }
-    console.log(formatTable(['type', 'family', 'fields', 'summary'], rows.map((r) =>
-      [r.type, r.family, [...r.fields, ...Object.keys(r.optional).map((f) => `[${f}]`)].join(' '), r.summary])));
+    console.log(
+      formatTable(
+        ['type', 'family', 'fields', 'summary'],
+        rows.map((r) => [r.type, r.family, [...r.fields, ...Object.keys(r.optional).map((f) => `[${f}]`)].join(' '), r.summary]),
+      ),
+    );
     console.log(`\n${rows.length} kernel types. Features: the fields, then FLOPS and PARAMS in millions.`);
   },
 };

@@ -26,11 +26,28 @@ export interface Adaptation {
   finishedAt: number | null;
 }
 
-interface AdaptationRow { id: string; device_id: string; state: AdaptationState; options: string; progress: string; result: string | null; error: string | null; created_at: number; finished_at: number | null }
+interface AdaptationRow {
+  id: string;
+  device_id: string;
+  state: AdaptationState;
+  options: string;
+  progress: string;
+  result: string | null;
+  error: string | null;
+  created_at: number;
+  finished_at: number | null;
+}
 
 const toAdaptation = (r: AdaptationRow): Adaptation => ({
-  id: r.id, deviceId: r.device_id, state: r.state, options: JSON.parse(r.options), progress: JSON.parse(r.progress),
-  result: r.result ? JSON.parse(r.result) : null, error: r.error, createdAt: r.created_at, finishedAt: r.finished_at,
+  id: r.id,
+  deviceId: r.device_id,
+  state: r.state,
+  options: JSON.parse(r.options),
+  progress: JSON.parse(r.progress),
+  result: r.result ? JSON.parse(r.result) : null,
+  error: r.error,
+  createdAt: r.created_at,
+  finishedAt: r.finished_at,
 });
 
 export class Adaptations {
@@ -38,7 +55,8 @@ export class Adaptations {
 
   create(deviceId: string, options: AdaptationOptions): Adaptation {
     const id = `adp_${randomBytes(6).toString('hex')}`;
-    this.db.sql("INSERT INTO adaptations (id, device_id, state, options, progress, created_at) VALUES (?, ?, 'running', ?, ?, ?)")
+    this.db
+      .sql("INSERT INTO adaptations (id, device_id, state, options, progress, created_at) VALUES (?, ?, 'running', ?, ?, ?)")
       .run(id, deviceId, JSON.stringify(options), JSON.stringify({ phase: 'queued', measured: 0 }), Date.now());
     return this.get(id);
   }
@@ -50,8 +68,14 @@ export class Adaptations {
   }
 
   list(filter: { deviceId?: string; state?: AdaptationState } = {}): Adaptation[] {
-    return (this.db.sql('SELECT * FROM adaptations WHERE (@device IS NULL OR device_id = @device) AND (@state IS NULL OR state = @state) ORDER BY created_at')
-      .all({ device: filter.deviceId ?? null, state: filter.state ?? null }) as AdaptationRow[]).map(toAdaptation);
+    return (
+      this.db
+        .sql(
+          'SELECT * FROM adaptations WHERE (@device IS NULL OR device_id = @device) AND (@state IS NULL OR state = ' +
+            '@state) ORDER BY created_at',
+        )
+        .all({ device: filter.deviceId ?? null, state: filter.state ?? null }) as AdaptationRow[]
+    ).map(toAdaptation);
   }
 
   update(id: string, progress: Record<string, unknown>): void {
@@ -59,7 +83,8 @@ export class Adaptations {
   }
 
   finish(id: string, outcome: { state: Exclude<AdaptationState, 'running'>; result?: Record<string, unknown>; error?: string }): void {
-    this.db.sql("UPDATE adaptations SET state = ?, result = ?, error = ?, finished_at = ? WHERE id = ? AND state = 'running'")
+    this.db
+      .sql("UPDATE adaptations SET state = ?, result = ?, error = ?, finished_at = ? WHERE id = ? AND state = 'running'")
       .run(outcome.state, outcome.result ? JSON.stringify(outcome.result) : null, outcome.error ?? null, Date.now(), id);
   }
 }

@@ -25,22 +25,67 @@ export const CAMPAIGN_STEP_TASKS = 1_000;
 export type CampaignPurpose = 'profile' | 'adaptation' | 'starter-pool' | 'check';
 
 export interface CampaignInput {
-  name: string; configs: WireKernelConfig[]; deviceIds: string[]; protocol: WireMeasurementProtocol; purpose?: CampaignPurpose;
+  name: string;
+  configs: WireKernelConfig[];
+  deviceIds: string[];
+  protocol: WireMeasurementProtocol;
+  purpose?: CampaignPurpose;
   /** An adaptation's measurement round: the adaptation and its phase (findAdaptationCampaign). */
   adaptation?: { id: string; phase: string };
 }
-export interface Campaign { id: string; name: string; protocol: WireMeasurementProtocol; state: 'creating' | 'running' | 'done' | 'cancelled'; createdAt: number; finishedAt: number | null; purpose: CampaignPurpose }
+export interface Campaign {
+  id: string;
+  name: string;
+  protocol: WireMeasurementProtocol;
+  state: 'creating' | 'running' | 'done' | 'cancelled';
+  createdAt: number;
+  finishedAt: number | null;
+  purpose: CampaignPurpose;
+}
 /** A lease as the store hands it out; each task's config comes serialised too (encodeLease). */
-export interface Lease { leaseId: string; campaignId: string; protocol: WireMeasurementProtocol; expiresAt: number; tasks: { taskId: number; config: WireKernelConfig; configJson: string }[] }
-export interface DeviceProgress { deviceId: string; pending: number; leased: number; done: number; failed: number; cancelled: number }
+export interface Lease {
+  leaseId: string;
+  campaignId: string;
+  protocol: WireMeasurementProtocol;
+  expiresAt: number;
+  tasks: { taskId: number; config: WireKernelConfig; configJson: string }[];
+}
+export interface DeviceProgress {
+  deviceId: string;
+  pending: number;
+  leased: number;
+  done: number;
+  failed: number;
+  cancelled: number;
+}
 /** A measured config of an imported campaign (the starter pool). */
-export interface ImportedMeasurement { config: WireKernelConfig; latencyMs: number; measurement: unknown }
+export interface ImportedMeasurement {
+  config: WireKernelConfig;
+  latencyMs: number;
+  measurement: unknown;
+}
 
 /** A task a transaction inserted: device, task id, config JSON. */
 type NewTask = [string, number, string];
-interface CampaignRow { id: string; name: string; protocol: string; state: Campaign['state']; created_at: number; finished_at: number | null; purpose: CampaignPurpose }
+interface CampaignRow {
+  id: string;
+  name: string;
+  protocol: string;
+  state: Campaign['state'];
+  created_at: number;
+  finished_at: number | null;
+  purpose: CampaignPurpose;
+}
 
-const toCampaign = (r: CampaignRow): Campaign => ({ id: r.id, name: r.name, protocol: JSON.parse(r.protocol), state: r.state, createdAt: r.created_at, finishedAt: r.finished_at, purpose: r.purpose });
+const toCampaign = (r: CampaignRow): Campaign => ({
+  id: r.id,
+  name: r.name,
+  protocol: JSON.parse(r.protocol),
+  state: r.state,
+  createdAt: r.created_at,
+  finishedAt: r.finished_at,
+  purpose: r.purpose,
+});
 
 export class Campaigns {
   /** Tasks out on leases: in memory, for this connection's process only. */
@@ -52,14 +97,23 @@ export class Campaigns {
   /** Leases lost in the middle of each task (see lost()). */
   private readonly losses = new Map<number, number>();
 
-  constructor(private readonly db: StoreDatabase, private readonly devices: Devices, private readonly measurements: Measurements, private readonly events: FleetEvents) {}
+  constructor(
+    private readonly db: StoreDatabase,
+    private readonly devices: Devices,
+    private readonly measurements: Measurements,
+    private readonly events: FleetEvents,
+  ) {}
 
   /** Loads the pending tasks; cancels the campaigns a previous process was still creating and returns their ids. */
   open(): string[] {
     const ids = (this.db.sql("SELECT id FROM campaigns WHERE state = 'creating'").all() as { id: string }[]).map((r) => r.id);
     for (const id of ids) this.markCancelled(id);
-    const rows = this.db.sql("SELECT device_id, id, campaign_id, config FROM tasks WHERE state = 'pending' ORDER BY device_id, id").raw(true).iterate();
-    for (const [deviceId, id, campaignId, config] of rows as Iterable<[string, number, string, string]>) this.pending.add(deviceId, id, campaignId, config);
+    const rows = this.db
+      .sql("SELECT device_id, id, campaign_id, config FROM tasks WHERE state = 'pending' ORDER BY device_id, id")
+      .raw(true)
+      .iterate();
+    for (const [deviceId, id, campaignId, config] of rows as Iterable<[string, number, string, string]>)
+      this.pending.add(deviceId, id, campaignId, config);
     return ids;
   }
 
@@ -132,14 +186,31 @@ export class Campaigns {
     if (input.deviceIds.length === 0) throw new StoreError('INVALID', 'a campaign needs at least one device');
     // What every agent will validate its lease against: a protocol it would refuse must not be stored.
     const protocol = MeasurementProtocolSchema.safeParse(input.protocol);
-    if (!protocol.success) throw new StoreError('INVALID', `protocol: ${protocol.error.issues.map((i) => `${i.path.join('.') || '(protocol)'}: ${i.message}`).join('; ')}`);
-    if (input.protocol.minRuns > input.protocol.maxRuns) throw new StoreError('INVALID', `protocol: minRuns (${input.protocol.minRuns}) is more than maxRuns (${input.protocol.maxRuns})`);
+    if (!protocol.success)
+      throw new StoreError(
+        'INVALID',
+        `protocol: ${protocol.error.issues.map((i) => `${i.path.join('.') || '(protocol)'}: ${i.message}`).join('; ')}`,
+      );
+    if (input.protocol.minRuns > input.protocol.maxRuns)
+      throw new StoreError('INVALID', `protocol: minRuns (${input.protocol.minRuns}) is more than maxRuns (${input.protocol.maxRuns})`);
     for (const d of input.deviceIds) {
       if (this.devices.get(d).revoked) throw new StoreError('INVALID', `device ${d} is revoked`);
     }
     const id = `cmp_${randomBytes(6).toString('hex')}`;
-    this.db.sql("INSERT INTO campaigns (id, name, protocol, state, created_at, purpose, adaptation_id, adaptation_phase) VALUES (?, ?, ?, 'creating', ?, ?, ?, ?)")
-      .run(id, input.name, JSON.stringify(input.protocol), Date.now(), input.purpose ?? 'profile', input.adaptation?.id ?? null, input.adaptation?.phase ?? null);
+    this.db
+      .sql(
+        'INSERT INTO campaigns (id, name, protocol, state, created_at, purpose, adaptation_id, adaptation_phase) VALUES ' +
+          "(?, ?, ?, 'creating', ?, ?, ?, ?)",
+      )
+      .run(
+        id,
+        input.name,
+        JSON.stringify(input.protocol),
+        Date.now(),
+        input.purpose ?? 'profile',
+        input.adaptation?.id ?? null,
+        input.adaptation?.phase ?? null,
+      );
     yield id;
     const insert = this.db.sql("INSERT INTO tasks (campaign_id, device_id, config, state) VALUES (?, ?, ?, 'pending')");
     const configs = input.configs.map((c) => JSON.stringify(c)); // once per config, not per task
@@ -162,13 +233,32 @@ export class Campaigns {
    * A finished campaign of measurements taken elsewhere (a starter-pool configuration's), its tasks
    * done: in the caller's transaction, which counts the measurements.
    */
-  addImported(id: string, name: string, deviceId: string, protocol: WireMeasurementProtocol, rows: readonly ImportedMeasurement[], measuredAt: number): void {
-    this.db.sql("INSERT INTO campaigns (id, name, protocol, state, created_at, finished_at, purpose) VALUES (?, ?, ?, 'done', ?, ?, 'starter-pool')")
+  addImported(
+    id: string,
+    name: string,
+    deviceId: string,
+    protocol: WireMeasurementProtocol,
+    rows: readonly ImportedMeasurement[],
+    measuredAt: number,
+  ): void {
+    this.db
+      .sql(
+        "INSERT INTO campaigns (id, name, protocol, state, created_at, finished_at, purpose) VALUES (?, ?, ?, 'done', ?, " +
+          "?, 'starter-pool')",
+      )
       .run(id, name, JSON.stringify(protocol), measuredAt, measuredAt);
     const task = this.db.sql("INSERT INTO tasks (campaign_id, device_id, config, state, attempts) VALUES (?, ?, ?, 'done', 1)");
     for (const r of rows) {
       const taskId = Number(task.run(id, deviceId, JSON.stringify(r.config)).lastInsertRowid);
-      this.measurements.insert({ taskId, campaignId: id, deviceId, kernelType: r.config.type, latencyMs: r.latencyMs, measurement: r.measurement, receivedAt: measuredAt });
+      this.measurements.insert({
+        taskId,
+        campaignId: id,
+        deviceId,
+        kernelType: r.config.type,
+        latencyMs: r.latencyMs,
+        measurement: r.measurement,
+        receivedAt: measuredAt,
+      });
     }
   }
 
@@ -192,7 +282,8 @@ export class Campaigns {
 
   progress(campaignId: string): DeviceProgress[] {
     this.get(campaignId);
-    const rows = this.db.sql('SELECT device_id, state, COUNT(*) n FROM tasks WHERE campaign_id = ? GROUP BY device_id, state ORDER BY device_id')
+    const rows = this.db
+      .sql('SELECT device_id, state, COUNT(*) n FROM tasks WHERE campaign_id = ? GROUP BY device_id, state ORDER BY device_id')
       .all(campaignId) as { device_id: string; state: keyof Omit<DeviceProgress, 'deviceId'>; n: number }[];
     const byDevice = new Map<string, DeviceProgress>();
     for (const r of rows) {
@@ -202,7 +293,10 @@ export class Campaigns {
     }
     for (const l of this.leases.outstanding()) {
       const p = l.campaignId === campaignId ? byDevice.get(l.deviceId) : undefined;
-      if (p) { p.pending -= l.tasks; p.leased += l.tasks; }
+      if (p) {
+        p.pending -= l.tasks;
+        p.leased += l.tasks;
+      }
     }
     return [...byDevice.values()];
   }
@@ -267,22 +361,32 @@ export class Campaigns {
       if (losses >= MAX_LEASE_LOSSES) poison.push(t);
     }
     if (poison.length) {
-      this.failOpenTasks(poison, `poison: leased ${MAX_LEASE_LOSSES} times and never answered (the agent died or lost its connection while measuring it each time)`);
+      this.failOpenTasks(
+        poison,
+        `poison: leased ${MAX_LEASE_LOSSES} times and never answered (the agent died or lost its connection while measuring it each time)`,
+      );
     }
     return dropped.tasks;
   }
 
   /** Fails a device's tasks still pending or leased with `reason` (its revocation). */
   failOpenTasksOf(deviceId: string, reason: string): void {
-    const open = this.db.sql("SELECT id FROM tasks WHERE device_id = ? AND state IN ('pending', 'leased')").all(deviceId) as { id: number }[];
-    this.failOpenTasks(open.map((t) => ({ deviceId, taskId: t.id })), reason);
+    const open = this.db.sql("SELECT id FROM tasks WHERE device_id = ? AND state IN ('pending', 'leased')").all(deviceId) as {
+      id: number;
+    }[];
+    this.failOpenTasks(
+      open.map((t) => ({ deviceId, taskId: t.id })),
+      reason,
+    );
   }
 
   /** Fails tasks still pending or leased with `reason`, and finishes the campaigns that leaves complete. */
   private failOpenTasks(tasks: readonly { deviceId: string; taskId: number }[], reason: string): void {
     const finished: string[] = [];
     const failed = this.db.transaction(() => {
-      const fail = this.db.sql("UPDATE tasks SET state = 'failed', error = ? WHERE id = ? AND state IN ('pending', 'leased') RETURNING campaign_id");
+      const fail = this.db.sql(
+        "UPDATE tasks SET state = 'failed', error = ? WHERE id = ? AND state IN ('pending', 'leased') RETURNING campaign_id",
+      );
       const campaigns = new Set<string>();
       const done = tasks.filter((t) => {
         const row = fail.get(reason, t.taskId) as { campaign_id: string } | undefined;
@@ -338,12 +442,27 @@ export class Campaigns {
           // A result that is not a measurement of this task fails the task with the reason (measuring it again would give the same).
           const refused = item.measurement ? resultProblem(JSON.parse(task.config) as WireKernelConfig, item.measurement) : undefined;
           const m = refused ? undefined : item.measurement;
-          if (m && this.measurements.insert({ taskId: item.taskId, campaignId: task.campaign_id, deviceId, kernelType: m.config.type, latencyMs: m.latencyMs, measurement: m, receivedAt: now })) {
+          if (
+            m &&
+            this.measurements.insert({
+              taskId: item.taskId,
+              campaignId: task.campaign_id,
+              deviceId,
+              kernelType: m.config.type,
+              latencyMs: m.latencyMs,
+              measurement: m,
+              receivedAt: now,
+            })
+          ) {
             measured++;
             if ('drift' in m && m.drift?.flagged) driftFlagged++;
             storedBy.set(task.campaign_id, (storedBy.get(task.campaign_id) ?? 0) + 1);
           }
-          close.run(m ? 'done' : 'failed', m ? null : refused ? `result refused: ${refused}` : item.error ?? 'unknown error', item.taskId);
+          close.run(
+            m ? 'done' : 'failed',
+            m ? null : refused ? `result refused: ${refused}` : (item.error ?? 'unknown error'),
+            item.taskId,
+          );
           closed.push(item.taskId);
           touched.add(task.campaign_id);
         }
@@ -366,9 +485,15 @@ export class Campaigns {
    * only). Leased tasks are pending in the store and counted as leased here, as in progress().
    */
   taskStates(campaignId: string): Record<string, number> {
-    const rows = this.db.sql('SELECT state, COUNT(*) n FROM tasks WHERE campaign_id = ? GROUP BY state').all(campaignId) as { state: string; n: number }[];
+    const rows = this.db.sql('SELECT state, COUNT(*) n FROM tasks WHERE campaign_id = ? GROUP BY state').all(campaignId) as {
+      state: string;
+      n: number;
+    }[];
     const states: Record<string, number> = Object.fromEntries(rows.map((r) => [r.state, r.n]));
-    const leased = this.leases.outstanding().filter((l) => l.campaignId === campaignId).reduce((a, l) => a + l.tasks, 0);
+    const leased = this.leases
+      .outstanding()
+      .filter((l) => l.campaignId === campaignId)
+      .reduce((a, l) => a + l.tasks, 0);
     if (leased > 0) {
       states.pending = (states.pending ?? 0) - leased;
       states.leased = leased;
@@ -378,9 +503,14 @@ export class Campaigns {
 
   private finishIfComplete(campaignId: string): boolean {
     // EXISTS stops at the first open task; a COUNT would walk all of them after every batch.
-    const open = this.db.sql("SELECT EXISTS (SELECT 1 FROM tasks WHERE campaign_id = ? AND state IN ('pending', 'leased')) AS open").get(campaignId) as { open: number };
+    const open = this.db
+      .sql("SELECT EXISTS (SELECT 1 FROM tasks WHERE campaign_id = ? AND state IN ('pending', 'leased')) AS open")
+      .get(campaignId) as { open: number };
     if (open.open !== 0) return false;
-    return this.db.sql("UPDATE campaigns SET state = 'done', finished_at = ? WHERE id = ? AND state = 'running'").run(Date.now(), campaignId).changes > 0;
+    return (
+      this.db.sql("UPDATE campaigns SET state = 'done', finished_at = ? WHERE id = ? AND state = 'running'").run(Date.now(), campaignId)
+        .changes > 0
+    );
   }
 
   /** The newest campaign of that name, if any. */
@@ -391,15 +521,38 @@ export class Campaigns {
 
   /** An adaptation's measurement round of that phase, if it was created (the newest, should there be two). */
   findOfAdaptation(adaptationId: string, phase: string): Campaign | undefined {
-    const row = this.db.sql('SELECT * FROM campaigns WHERE adaptation_id = ? AND adaptation_phase = ? ORDER BY created_at DESC LIMIT 1').get(adaptationId, phase) as CampaignRow | undefined;
+    const row = this.db
+      .sql('SELECT * FROM campaigns WHERE adaptation_id = ? AND adaptation_phase = ? ORDER BY created_at DESC LIMIT 1')
+      .get(adaptationId, phase) as CampaignRow | undefined;
     return row ? toCampaign(row) : undefined;
   }
 
   /** A campaign's tasks in the order their configs were given, with the latency where measured. */
-  results(campaignId: string): { taskId: number; deviceId: string; config: WireKernelConfig; state: string; latencyMs: number | null; error: string | null }[] {
-    return (this.db.sql(`SELECT t.id, t.device_id, t.config, t.state, t.error, m.latency_ms FROM tasks t LEFT JOIN measurements m ON m.task_id = t.id
-      WHERE t.campaign_id = ? ORDER BY t.id`).all(campaignId) as { id: number; device_id: string; config: string; state: string; error: string | null; latency_ms: number | null }[])
-      .map((r) => ({ taskId: r.id, deviceId: r.device_id, config: JSON.parse(r.config) as WireKernelConfig, state: r.state, latencyMs: r.latency_ms, error: r.error }));
+  results(
+    campaignId: string,
+  ): { taskId: number; deviceId: string; config: WireKernelConfig; state: string; latencyMs: number | null; error: string | null }[] {
+    return (
+      this.db
+        .sql(
+          `SELECT t.id, t.device_id, t.config, t.state, t.error, m.latency_ms FROM tasks t LEFT JOIN measurements m ON m.task_id = t.id
+      WHERE t.campaign_id = ? ORDER BY t.id`,
+        )
+        .all(campaignId) as {
+        id: number;
+        device_id: string;
+        config: string;
+        state: string;
+        error: string | null;
+        latency_ms: number | null;
+      }[]
+    ).map((r) => ({
+      taskId: r.id,
+      deviceId: r.device_id,
+      config: JSON.parse(r.config) as WireKernelConfig,
+      state: r.state,
+      latencyMs: r.latency_ms,
+      error: r.error,
+    }));
   }
 
   /** How many tasks a campaign has. */

@@ -37,7 +37,8 @@ export class StoreDatabase {
     this.db.pragma('foreign_keys = OFF');
     this.migrate();
     const broken = this.db.pragma('foreign_key_check') as unknown[];
-    if (broken.length > 0) throw new Error(`the database has ${broken.length} broken reference(s) after migrating (PRAGMA foreign_key_check)`);
+    if (broken.length > 0)
+      throw new Error(`the database has ${broken.length} broken reference(s) after migrating (PRAGMA foreign_key_check)`);
     this.db.pragma('foreign_keys = ON');
   }
 

@@ -5,9 +5,25 @@ import type { StoreDatabase } from './database.js';
 /** How far back resultsSince can look. */
 const RECENT_SECONDS = 300;
 
-export interface StoredMeasurement { taskId: number; campaignId: string; deviceId: string; kernelType: string; latencyMs: number; measurement: unknown; receivedAt: number }
+export interface StoredMeasurement {
+  taskId: number;
+  campaignId: string;
+  deviceId: string;
+  kernelType: string;
+  latencyMs: number;
+  measurement: unknown;
+  receivedAt: number;
+}
 
-interface MeasurementRow { task_id: number; campaign_id: string; device_id: string; kernel_type: string; latency_ms: number; measurement: string; received_at: number }
+interface MeasurementRow {
+  task_id: number;
+  campaign_id: string;
+  device_id: string;
+  kernel_type: string;
+  latency_ms: number;
+  measurement: string;
+  received_at: number;
+}
 
 export class Measurements {
   /** Measurements stored per campaign and second, for the last RECENT_SECONDS (resultsSince). */
@@ -20,20 +36,34 @@ export class Measurements {
    * whether it was stored. In the caller's transaction, which also counts it (count()).
    */
   insert(m: StoredMeasurement): boolean {
-    return this.db.sql(`INSERT OR IGNORE INTO measurements (task_id, campaign_id, device_id, kernel_type, latency_ms, measurement, received_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?)`).run(m.taskId, m.campaignId, m.deviceId, m.kernelType, m.latencyMs, JSON.stringify(m.measurement), m.receivedAt).changes > 0;
+    return (
+      this.db
+        .sql(
+          `INSERT OR IGNORE INTO measurements (task_id, campaign_id, device_id, kernel_type, latency_ms, measurement, received_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(m.taskId, m.campaignId, m.deviceId, m.kernelType, m.latencyMs, JSON.stringify(m.measurement), m.receivedAt).changes > 0
+    );
   }
 
   /** Adds to a device's measurement counters, in the transaction that inserted them. */
   count(deviceId: string, measured: number, driftFlagged: number): void {
-    this.db.sql(`INSERT INTO device_measurements (device_id, measured, drift_flagged) VALUES (?, ?, ?)
-      ON CONFLICT (device_id) DO UPDATE SET measured = measured + excluded.measured, drift_flagged = drift_flagged + excluded.drift_flagged`)
+    this.db
+      .sql(
+        `INSERT INTO device_measurements (device_id, measured, drift_flagged) VALUES (?, ?, ?)
+      ON CONFLICT (device_id) DO UPDATE SET measured = measured + excluded.measured,
+      drift_flagged = drift_flagged + excluded.drift_flagged`,
+      )
       .run(deviceId, measured, driftFlagged);
   }
 
   /** Measurements per device and how many of them were taken while the drift check flagged the device. */
   counts(): Map<string, { measured: number; driftFlagged: number }> {
-    const rows = this.db.sql('SELECT device_id, measured, drift_flagged FROM device_measurements').all() as { device_id: string; measured: number; drift_flagged: number }[];
+    const rows = this.db.sql('SELECT device_id, measured, drift_flagged FROM device_measurements').all() as {
+      device_id: string;
+      measured: number;
+      drift_flagged: number;
+    }[];
     return new Map(rows.map((r) => [r.device_id, { measured: r.measured, driftFlagged: r.drift_flagged }]));
   }
 
@@ -45,8 +75,22 @@ export class Measurements {
     const page = this.db.sql(`SELECT * FROM measurements WHERE task_id > @after AND (@campaign IS NULL OR campaign_id = @campaign)
       AND (@device IS NULL OR device_id = @device) ORDER BY task_id LIMIT @limit`);
     for (let after = -1; ;) {
-      const rows = page.all({ after, limit: pageSize, campaign: filter.campaignId ?? null, device: filter.deviceId ?? null }) as MeasurementRow[];
-      for (const r of rows) yield { taskId: r.task_id, campaignId: r.campaign_id, deviceId: r.device_id, kernelType: r.kernel_type, latencyMs: r.latency_ms, measurement: JSON.parse(r.measurement), receivedAt: r.received_at };
+      const rows = page.all({
+        after,
+        limit: pageSize,
+        campaign: filter.campaignId ?? null,
+        device: filter.deviceId ?? null,
+      }) as MeasurementRow[];
+      for (const r of rows)
+        yield {
+          taskId: r.task_id,
+          campaignId: r.campaign_id,
+          deviceId: r.device_id,
+          kernelType: r.kernel_type,
+          latencyMs: r.latency_ms,
+          measurement: JSON.parse(r.measurement),
+          receivedAt: r.received_at,
+        };
       if (rows.length < pageSize) return;
       after = rows.at(-1)!.task_id;
     }
@@ -54,7 +98,10 @@ export class Measurements {
 
   /** Measurements of a campaign: how many, and of how many distinct tasks. */
   ofCampaign(campaignId: string): { measurements: number; distinctTasks: number } {
-    const m = this.db.sql('SELECT COUNT(*) n, COUNT(DISTINCT task_id) d FROM measurements WHERE campaign_id = ?').get(campaignId) as { n: number; d: number };
+    const m = this.db.sql('SELECT COUNT(*) n, COUNT(DISTINCT task_id) d FROM measurements WHERE campaign_id = ?').get(campaignId) as {
+      n: number;
+      d: number;
+    };
     return { measurements: m.n, distinctTasks: m.d };
   }
 

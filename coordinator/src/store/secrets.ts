@@ -5,7 +5,10 @@ export const hash = (secret: string): string => createHash('sha256').update(secr
 export const newSecret = (prefix: string): string => `${prefix}_${randomBytes(24).toString('base64url')}`;
 
 export class StoreError extends Error {
-  constructor(readonly code: 'NOT_FOUND' | 'UNAUTHORIZED' | 'INVALID', message: string) {
+  constructor(
+    readonly code: 'NOT_FOUND' | 'UNAUTHORIZED' | 'INVALID',
+    message: string,
+  ) {
     super(message);
     this.name = 'StoreError';
   }

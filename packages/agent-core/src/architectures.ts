@@ -7,19 +7,37 @@ import { buildArchitectureModel, getSpace, kernelsOf, sampleArchitecture } from 
 
 export const ARCHITECTURE_ROUNDS = 3;
 
-export async function measureArchitectures(profiler: KernelProfiler, configs: readonly WireKernelConfig[], protocol: WireMeasurementProtocol,
-  rounds = ARCHITECTURE_ROUNDS): Promise<{ measurement?: WireModelMeasurement; error?: Error }[]> {
+export async function measureArchitectures(
+  profiler: KernelProfiler,
+  configs: readonly WireKernelConfig[],
+  protocol: WireMeasurementProtocol,
+  rounds = ARCHITECTURE_ROUNDS,
+): Promise<{ measurement?: WireModelMeasurement; error?: Error }[]> {
   const archs = configs.map((config) => () => {
     const { space, seed } = architectureOf(config);
     return sampleArchitecture(getSpace(space), seed);
   });
-  const timed = await profiler.timeInRounds(archs.map((arch) => () => buildArchitectureModel(arch())), rounds, protocol);
+  const timed = await profiler.timeInRounds(
+    archs.map((arch) => () => buildArchitectureModel(arch())),
+    rounds,
+    protocol,
+  );
   const measuredAt = new Date().toISOString();
   const { backend, threads, graphOptimizationLevel, runtimeVersion, executionProvider } = profiler.runtime;
-  return timed.map((t, i) => ('error' in t ? { error: t.error } : {
-    measurement: {
-      kind: 'model', config: configs[i]!, latencyMs: Math.min(...t.roundMedians), roundMedians: t.roundMedians, kernels: kernelsOf(archs[i]!()).length,
-      sessionCreateMs: t.sessionCreateMs, runtime: { backend, threads, graphOptimizationLevel, runtimeVersion, executionProvider }, measuredAt,
-    },
-  }));
+  return timed.map((t, i) =>
+    'error' in t
+      ? { error: t.error }
+      : {
+          measurement: {
+            kind: 'model',
+            config: configs[i]!,
+            latencyMs: Math.min(...t.roundMedians),
+            roundMedians: t.roundMedians,
+            kernels: kernelsOf(archs[i]!()).length,
+            sessionCreateMs: t.sessionCreateMs,
+            runtime: { backend, threads, graphOptimizationLevel, runtimeVersion, executionProvider },
+            measuredAt,
+          },
+        },
+  );
 }

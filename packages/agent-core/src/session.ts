@@ -3,13 +3,25 @@
 // acknowledged after a reconnect. Stateless but for the device identity its host keeps: kill it at
 // any moment and leased tasks go back to the pool when the lease expires or the socket drops.
 import {
-  encode, isArchitectureTask, parseCoordinatorMessage, PROTOCOL_VERSION, TaskResultSchema, type AgentMessage, type CoordinatorMessage, type Fingerprint,
-  type TaskResult, type WireMeasurement, type WireModelMeasurement,
+  encode,
+  isArchitectureTask,
+  parseCoordinatorMessage,
+  PROTOCOL_VERSION,
+  TaskResultSchema,
+  type AgentMessage,
+  type CoordinatorMessage,
+  type Fingerprint,
+  type TaskResult,
+  type WireMeasurement,
+  type WireModelMeasurement,
 } from '@litepred/protocol';
 import { measureWithDriftChecks, type KernelProfiler, type RuntimeInfo, type ThrottleInfo } from '@litepred/profiler';
 import { measureArchitectures } from './architectures.js';
 
-export interface Identity { deviceId: string; credential: string }
+export interface Identity {
+  deviceId: string;
+  credential: string;
+}
 
 /** An open (or opening) connection to the coordinator, whatever carries it. */
 export interface AgentSocket {
@@ -108,7 +120,11 @@ export class AgentSession {
   private readonly status: SessionStatus = { state: 'connecting', measured: 0, acknowledged: 0 };
   readonly done: Promise<void>;
 
-  constructor(private readonly host: AgentHost, private readonly profiler: KernelProfiler, private readonly options: SessionOptions) {
+  constructor(
+    private readonly host: AgentHost,
+    private readonly profiler: KernelProfiler,
+    private readonly options: SessionOptions,
+  ) {
     this.log = options.log ?? (() => undefined);
     this.done = new Promise<void>((resolve, reject) => {
       this.finished = (error) => (error ? reject(error) : resolve());
@@ -155,20 +171,29 @@ export class AgentSession {
         if (!current()) return;
         this.attempt = 0;
         this.heard();
-        this.send({ type: 'hello', v: PROTOCOL_VERSION, fingerprint: this.host.fingerprint(this.profiler.runtime), agentVersion: this.options.agentVersion });
+        this.send({
+          type: 'hello',
+          v: PROTOCOL_VERSION,
+          fingerprint: this.host.fingerprint(this.profiler.runtime),
+          agentVersion: this.options.agentVersion,
+        });
       },
       message: (text) => {
         if (!current()) return;
         this.heard();
         this.onMessage(text);
       },
-      alive: () => { if (current()) this.heard(); },
+      alive: () => {
+        if (current()) this.heard();
+      },
       closed: (reason) => {
         if (!current()) return;
         if (reason) this.log(reason);
         this.reconnect();
       },
-      refused: (message) => { if (current()) this.fatal(new AgentFatalError(message)); },
+      refused: (message) => {
+        if (current()) this.fatal(new AgentFatalError(message));
+      },
     });
     this.socket = socket;
   }
@@ -281,13 +306,18 @@ export class AgentSession {
     this.setStatus({ state: 'measuring' });
     try {
       if (lease.tasks.every((t) => isArchitectureTask(t.config))) {
-        const results = await measureArchitectures(this.profiler, lease.tasks.map((t) => t.config), lease.protocol);
+        const results = await measureArchitectures(
+          this.profiler,
+          lease.tasks.map((t) => t.config),
+          lease.protocol,
+        );
         for (const [k, item] of results.entries()) this.report(lease, lease.tasks[k]!, item);
       } else await this.measureKernels(lease);
     } catch (error) {
       const reason = `the agent's measurement failed: ${(error as Error).message}`;
       this.log(`lease ${lease.leaseId}: ${reason}`);
-      if (!this.stopped) for (const task of lease.tasks) if (!this.reported.has(task.taskId)) this.report(lease, task, { error: new Error(reason) });
+      if (!this.stopped)
+        for (const task of lease.tasks) if (!this.reported.has(task.taskId)) this.report(lease, task, { error: new Error(reason) });
     } finally {
       this.working = false;
     }
@@ -300,11 +330,18 @@ export class AgentSession {
     let throttle: ThrottleInfo | undefined;
     // Reference checks bracket each lease, so a lease measured while the device drifted is
     // flagged; its results are therefore sent when the lease's closing check is done.
-    for await (const item of measureWithDriftChecks(this.profiler, lease.tasks.map((t) => t.config), { every: lease.tasks.length, protocol: lease.protocol })) {
+    for await (const item of measureWithDriftChecks(
+      this.profiler,
+      lease.tasks.map((t) => t.config),
+      { every: lease.tasks.length, protocol: lease.protocol },
+    )) {
       // Results come once the lease's closing drift check is done: the clock read now is the one under load.
       if (i === 0) throttle = this.throttleAround(before, this.host.throttle?.());
       // The profiler's Measurement is the wire measurement (checked field by field by the schema on arrival).
-      this.report(lease, lease.tasks[i++]!, { measurement: item.measurement && throttle ? { ...item.measurement, throttle } : item.measurement, error: item.error });
+      this.report(lease, lease.tasks[i++]!, {
+        measurement: item.measurement && throttle ? { ...item.measurement, throttle } : item.measurement,
+        error: item.error,
+      });
       if (this.stopped) return;
     }
   }
@@ -320,13 +357,22 @@ export class AgentSession {
     };
     if (info.flagged && !this.throttleSaid) {
       this.throttleSaid = true;
-      this.log(`this device is throttling (${info.minFreqRatio !== undefined ? `CPU clock at ${(100 * info.minFreqRatio).toFixed(0)}% of its maximum` : ''}${info.minFreqRatio !== undefined && info.maxTempC !== undefined ? ', ' : ''}${info.maxTempC !== undefined ? `${info.maxTempC.toFixed(0)} °C` : ''}): its measurements are flagged; cool it or give it a steady power supply`);
+      const clock = info.minFreqRatio !== undefined ? `CPU clock at ${(100 * info.minFreqRatio).toFixed(0)}% of its maximum` : undefined;
+      const heat = info.maxTempC !== undefined ? `${info.maxTempC.toFixed(0)} °C` : undefined;
+      this.log(
+        `this device is throttling (${[clock, heat].filter(Boolean).join(', ')}): its measurements are flagged; ` +
+          'cool it or give it a steady power supply',
+      );
     }
     if (!info.flagged) this.throttleSaid = false;
     return info;
   }
 
-  private report(lease: Lease, task: Lease['tasks'][number], item: { measurement?: WireMeasurement | WireModelMeasurement; error?: Error }): void {
+  private report(
+    lease: Lease,
+    task: Lease['tasks'][number],
+    item: { measurement?: WireMeasurement | WireModelMeasurement; error?: Error },
+  ): void {
     let result: TaskResult = item.measurement
       ? { taskId: task.taskId, leaseId: lease.leaseId, measurement: item.measurement }
       : { taskId: task.taskId, leaseId: lease.leaseId, error: item.error?.message ?? 'unknown error' };
@@ -335,7 +381,11 @@ export class AgentSession {
     const check = TaskResultSchema.safeParse(result);
     if (!check.success) {
       const issue = check.error.issues[0]!;
-      result = { taskId: task.taskId, leaseId: lease.leaseId, error: `measurement failed validation: ${issue.path.join('.')}: ${issue.message}` };
+      result = {
+        taskId: task.taskId,
+        leaseId: lease.leaseId,
+        error: `measurement failed validation: ${issue.path.join('.')}: ${issue.message}`,
+      };
     }
     this.reported.add(task.taskId);
     this.unacked.set(task.taskId, result);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { idleRetryDelay } from '@litepred/agent-core';
 
 describe('idle retry', () => {
-  it('spreads the coordinator\'s retryMs over ±50%, so idle agents do not poll in lockstep', () => {
+  it("spreads the coordinator's retryMs over ±50%, so idle agents do not poll in lockstep", () => {
     expect(idleRetryDelay(1000, () => 0)).toBe(500);
     expect(idleRetryDelay(1000, () => 0.5)).toBe(1000);
     expect(idleRetryDelay(1000, () => 0.999)).toBe(1499);

@@ -5,18 +5,37 @@ import { AgentSession, AgentFatalError, type AgentHost, type AgentSocket, type I
 import { PROTOCOL_VERSION } from '@litepred/protocol';
 import type { KernelProfiler } from '@litepred/profiler';
 
-const runtime = { backend: 'ort-node', threads: 1, graphOptimizationLevel: 'all', runtimeVersion: '1.30.0', executionProvider: 'cpu' } as const;
+const runtime = {
+  backend: 'ort-node',
+  threads: 1,
+  graphOptimizationLevel: 'all',
+  runtimeVersion: '1.30.0',
+  executionProvider: 'cpu',
+} as const;
 
 function measurementOf(config: Record<string, unknown>) {
   const s = { n: 5, median: 0.1, p10: 0.1, p90: 0.1, min: 0.1, max: 0.1, mean: 0.1, std: 0, iqm: 0.1, q1mean: 0.1 };
-  return { config, latencyMs: 0.1, statistic: 'median', kernel: s, wall: s, boundary: { reorderInMs: 0, reorderOutMs: 0, sinkMs: 0, runOverheadMs: 0, coldWeightsMs: 0 },
-    method: 'node-profile', warmupRuns: 1, converged: true, sessionCreateMs: 1, runtime, measuredAt: new Date().toISOString() };
+  return {
+    config,
+    latencyMs: 0.1,
+    statistic: 'median',
+    kernel: s,
+    wall: s,
+    boundary: { reorderInMs: 0, reorderOutMs: 0, sinkMs: 0, runOverheadMs: 0, coldWeightsMs: 0 },
+    method: 'node-profile',
+    warmupRuns: 1,
+    converged: true,
+    sessionCreateMs: 1,
+    runtime,
+    measuredAt: new Date().toISOString(),
+  };
 }
 
 /** A profiler that measures instantly, throwing where `fails` says (the drift reference is a conv-bn-relu of HW 28). */
 function fakeProfiler(fails: (config: { type: string; HW?: number }) => boolean = () => false): KernelProfiler {
   return {
-    runtime, protocol: { rounds: 1 },
+    runtime,
+    protocol: { rounds: 1 },
     measure: async (config: { type: string; HW?: number }) => {
       await new Promise((r) => setImmediate(r));
       if (fails(config)) throw new Error(`cannot measure ${config.type}`);
@@ -40,18 +59,33 @@ class Script {
       return { open: true, send: (text) => this.sent.push(JSON.parse(text)), close: () => undefined, terminate: () => undefined };
     },
     loadIdentity: () => this.identity,
-    saveIdentity: (identity) => { this.identity = identity; },
-    fingerprint: () => ({ cpuModel: 'cpu', cores: 2, arch: 'x64', os: 'Linux', memoryBytes: 1e9, runtime: { backend: 'ort-node', threads: 1, graphOptimizationLevel: 'all' }, runtimeVersion: '1.30.0', executionProvider: 'cpu' }),
+    saveIdentity: (identity) => {
+      this.identity = identity;
+    },
+    fingerprint: () => ({
+      cpuModel: 'cpu',
+      cores: 2,
+      arch: 'x64',
+      os: 'Linux',
+      memoryBytes: 1e9,
+      runtime: { backend: 'ort-node', threads: 1, graphOptimizationLevel: 'all' },
+      runtimeVersion: '1.30.0',
+      executionProvider: 'cpu',
+    }),
   };
 
-  say(message: Record<string, unknown>): void { this.events.message(JSON.stringify(message)); }
+  say(message: Record<string, unknown>): void {
+    this.events.message(JSON.stringify(message));
+  }
 
   async next(type: string, after = 0): Promise<Record<string, any>> {
     await vi.waitFor(() => expect(this.sent.slice(after).some((m) => m.type === type)).toBe(true), { timeout: 5000 });
     return this.sent.slice(after).find((m) => m.type === type)!;
   }
 
-  results(): Record<string, any>[] { return this.sent.filter((m) => m.type === 'results').flatMap((m) => m.items); }
+  results(): Record<string, any>[] {
+    return this.sent.filter((m) => m.type === 'results').flatMap((m) => m.items);
+  }
 
   async welcome(): Promise<void> {
     await this.next('hello');
@@ -60,7 +94,10 @@ class Script {
 }
 
 const lease = (id: string, configs: Record<string, unknown>[], first = 1) => ({
-  type: 'lease', leaseId: id, campaignId: 'cmp_1', expiresAt: Date.now() + 60_000,
+  type: 'lease',
+  leaseId: id,
+  campaignId: 'cmp_1',
+  expiresAt: Date.now() + 60_000,
   protocol: { warmupRuns: 1, warmupMs: 0, minRuns: 1, maxRuns: 2, maxMs: 10, targetPrecision: 0.5 },
   tasks: configs.map((config, i) => ({ taskId: first + i, config })),
 });
@@ -69,7 +106,13 @@ const relu = (CIN: number) => ({ type: 'relu', HW: 4, CIN });
 function start(profiler = fakeProfiler()) {
   const script = new Script();
   const log: string[] = [];
-  const session = new AgentSession(script.host, profiler, { token: 'lpe_token', agentVersion: 'test', capacity: 2, backoff: { baseMs: 1, maxMs: 2 }, log: (l) => log.push(l) });
+  const session = new AgentSession(script.host, profiler, {
+    token: 'lpe_token',
+    agentVersion: 'test',
+    capacity: 2,
+    backoff: { baseMs: 1, maxMs: 2 },
+    log: (l) => log.push(l),
+  });
   session.start();
   return { script, session, log };
 }
@@ -84,21 +127,32 @@ describe('AgentSession', () => {
     const before = script.sent.length;
     script.say(lease('l1', [relu(8), relu(16)]));
     await script.next('lease.request', before);
-    expect(script.results().map((r) => [r.taskId, r.measurement?.config.CIN])).toEqual([[1, 8], [2, 16]]);
+    expect(script.results().map((r) => [r.taskId, r.measurement?.config.CIN])).toEqual([
+      [1, 8],
+      [2, 16],
+    ]);
     session.stop();
     await session.done;
   });
 
   it('flags the measurements of a lease the device was throttling through, and says so once in its log', async () => {
     const { script, session, log } = start();
-    const readings = [{ maxTempC: 70, flagged: false }, { minFreqRatio: 0.5, maxTempC: 84, flagged: true }, { minFreqRatio: 0.5, maxTempC: 85, flagged: true }, { minFreqRatio: 0.5, maxTempC: 86, flagged: true }];
+    const readings = [
+      { maxTempC: 70, flagged: false },
+      { minFreqRatio: 0.5, maxTempC: 84, flagged: true },
+      { minFreqRatio: 0.5, maxTempC: 85, flagged: true },
+      { minFreqRatio: 0.5, maxTempC: 86, flagged: true },
+    ];
     (script.host as { throttle?: () => unknown }).throttle = () => readings.shift();
     await script.welcome();
     await script.next('lease.request');
     let before = script.sent.length;
     script.say(lease('l1', [relu(8), relu(16)]));
     await script.next('lease.request', before);
-    expect(script.results().map((r) => r.measurement.throttle)).toEqual([{ minFreqRatio: 0.5, maxTempC: 84, flagged: true }, { minFreqRatio: 0.5, maxTempC: 84, flagged: true }]);
+    expect(script.results().map((r) => r.measurement.throttle)).toEqual([
+      { minFreqRatio: 0.5, maxTempC: 84, flagged: true },
+      { minFreqRatio: 0.5, maxTempC: 84, flagged: true },
+    ]);
     before = script.sent.length;
     script.say(lease('l2', [relu(24)]));
     await script.next('lease.request', before);
@@ -118,17 +172,22 @@ describe('AgentSession', () => {
     session.stop();
   });
 
-  it('survives a measurement path that throws (the drift reference): the lease fails with the reason and it asks for more work', async () => {
-    const { script, session } = start(fakeProfiler((c) => c.type === 'conv-bn-relu'));
-    await script.welcome();
-    await script.next('lease.request');
-    const before = script.sent.length;
-    script.say(lease('l1', [relu(8), relu(16)]));
-    await script.next('lease.request', before);
-    expect(script.results().map((r) => [r.taskId, r.error])).toEqual([
-      [1, "the agent's measurement failed: cannot measure conv-bn-relu"], [2, "the agent's measurement failed: cannot measure conv-bn-relu"]]);
-    session.stop();
-  });
+  it(
+    'survives a measurement path that throws (the drift reference): the lease fails with the reason and it asks for ' + 'more work',
+    async () => {
+      const { script, session } = start(fakeProfiler((c) => c.type === 'conv-bn-relu'));
+      await script.welcome();
+      await script.next('lease.request');
+      const before = script.sent.length;
+      script.say(lease('l1', [relu(8), relu(16)]));
+      await script.next('lease.request', before);
+      expect(script.results().map((r) => [r.taskId, r.error])).toEqual([
+        [1, "the agent's measurement failed: cannot measure conv-bn-relu"],
+        [2, "the agent's measurement failed: cannot measure conv-bn-relu"],
+      ]);
+      session.stop();
+    },
+  );
 
   it('re-sends what was not acknowledged after a reconnect, and nothing that was', async () => {
     const { script, session } = start();

@@ -4,8 +4,22 @@
 import type { GraphBuilder, Shape } from './graph.js';
 
 export const CONFIG_FIELDS = [
-  'HW', 'CIN', 'COUT', 'KERNEL_SIZE', 'STRIDES', 'CIN1', 'CIN2', 'CIN3', 'CIN4', 'GROUPS', 'L', 'HEADS',
-  'W', 'DILATION', 'CMID', 'BCAST',
+  'HW',
+  'CIN',
+  'COUT',
+  'KERNEL_SIZE',
+  'STRIDES',
+  'CIN1',
+  'CIN2',
+  'CIN3',
+  'CIN4',
+  'GROUPS',
+  'L',
+  'HEADS',
+  'W',
+  'DILATION',
+  'CMID',
+  'BCAST',
 ] as const;
 export type ConfigField = (typeof CONFIG_FIELDS)[number];
 
@@ -21,7 +35,10 @@ export type KernelFamily = 'conv' | 'dwconv' | 'fc' | 'pooling' | 'elementwise' 
 
 /** Thrown for any config that cannot be built; `field` names the culprit. */
 export class KernelConfigError extends Error {
-  constructor(readonly field: string, message: string) {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
     super(`${field}: ${message}`);
     this.name = 'KernelConfigError';
   }

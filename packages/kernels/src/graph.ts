@@ -30,10 +30,14 @@ export type Fill = 'weights' | 'ones' | 'zeros' | 'positive';
 function toAttributeProto(name: string, a: AttrValue): onnxProto.onnx.IAttributeProto {
   const T = onnx.AttributeProto.AttributeType;
   switch (a.kind) {
-    case 'int': return { name, type: T.INT, i: a.value };
-    case 'ints': return { name, type: T.INTS, ints: [...a.value] };
-    case 'float': return { name, type: T.FLOAT, f: a.value };
-    case 'string': return { name, type: T.STRING, s: new TextEncoder().encode(a.value) };
+    case 'int':
+      return { name, type: T.INT, i: a.value };
+    case 'ints':
+      return { name, type: T.INTS, ints: [...a.value] };
+    case 'float':
+      return { name, type: T.FLOAT, f: a.value };
+    case 'string':
+      return { name, type: T.STRING, s: new TextEncoder().encode(a.value) };
   }
 }
 
@@ -60,7 +64,10 @@ export class GraphBuilder {
    * values (as stripWeights leaves them): enough for reading the graph (decomposition), not for
    * running it, and several times faster to build.
    */
-  constructor(seed = 1, private readonly structureOnly = false) {
+  constructor(
+    seed = 1,
+    private readonly structureOnly = false,
+  ) {
     this.seed = seed >>> 0 || 1;
   }
 
@@ -93,9 +100,11 @@ export class GraphBuilder {
     else if (fill !== 'zeros') {
       for (let i = 0; i < size; i++) {
         // xorshift32: deterministic, fast for multi-megabyte weights.
-        this.seed ^= this.seed << 13; this.seed >>>= 0;
+        this.seed ^= this.seed << 13;
+        this.seed >>>= 0;
         this.seed ^= this.seed >>> 17;
-        this.seed ^= this.seed << 5; this.seed >>>= 0;
+        this.seed ^= this.seed << 5;
+        this.seed >>>= 0;
         const u = this.seed / 0x100000000;
         data[i] = fill === 'positive' ? 0.5 + u : (u - 0.5) * 0.1;
       }
@@ -127,7 +136,13 @@ export class GraphBuilder {
   }
 
   /** Adds a node; returns its output names (one unless `outputs` says more). */
-  node(opType: string, inputs: readonly string[], attrs: Record<string, AttrValue> = {}, outputs = 1, namePrefix = `n_${opType}`): string[] {
+  node(
+    opType: string,
+    inputs: readonly string[],
+    attrs: Record<string, AttrValue> = {},
+    outputs = 1,
+    namePrefix = `n_${opType}`,
+  ): string[] {
     const outs = Array.from({ length: outputs }, () => this.name(opType.toLowerCase()));
     this.nodes.push({
       opType,

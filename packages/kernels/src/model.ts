@@ -92,7 +92,11 @@ export function buildKernelModel(config: KernelConfig, options: KernelModelOptio
   let outShapes: Shape[] = [];
   let feeds = inputs.map((i) => i.name);
   for (let k = 0; k < copies; k++) {
-    if (mode === 'own-inputs' && k > 0) feeds = shapes.map((shape, i) => { inputs.push({ name: g.input(`input_${i}_copy${k}`, shape), shape }); return inputs.at(-1)!.name; });
+    if (mode === 'own-inputs' && k > 0)
+      feeds = shapes.map((shape, i) => {
+        inputs.push({ name: g.input(`input_${i}_copy${k}`, shape), shape });
+        return inputs.at(-1)!.name;
+      });
     const out = spec.emit(g, feeds, c);
     if (mode === 'chain') {
       feeds = [out[0]!, ...feeds.slice(1)];
@@ -105,7 +109,10 @@ export function buildKernelModel(config: KernelConfig, options: KernelModelOptio
   const outputs: BuiltModel['outputs'] = [];
   const sinking = (options.outputs ?? 'sink') !== 'full';
   if (!sinking) {
-    outNames.forEach((name, i) => { g.output(name, outShapes[i]!); outputs.push({ name, shape: outShapes[i]! }); });
+    outNames.forEach((name, i) => {
+      g.output(name, outShapes[i]!);
+      outputs.push({ name, shape: outShapes[i]! });
+    });
   } else {
     const flatten = spec.sink === 'flatten';
     const sinks = outNames.map((name, i) => sink(g, name, outShapes[i]!, flatten));
@@ -116,7 +123,12 @@ export function buildKernelModel(config: KernelConfig, options: KernelModelOptio
     outputs.push({ name, shape });
   }
   if (scrubbed) g.output(scrubbed, []);
-  return { bytes: g.encode(c.type), inputs, outputs, ...(sinking ? { sinks: outNames.length, ...(spec.sink === 'flatten' ? { flatSinks: true } : {}) } : {}) };
+  return {
+    bytes: g.encode(c.type),
+    inputs,
+    outputs,
+    ...(sinking ? { sinks: outNames.length, ...(spec.sink === 'flatten' ? { flatSinks: true } : {}) } : {}),
+  };
 }
 
 /**
@@ -156,11 +168,16 @@ export const GLUE_PREFIX = 'glue';
 export function glueOutputShape(glue: Glue, shape: Shape, patch = 16): Shape {
   const [, a = 1, b = 1, w = 1] = shape;
   switch (glue) {
-    case 'flatten': return [1, a * b * w];
-    case 'tokens': return [1, b * w, a]; // [1, C, H, W] -> [1, HW, C]
-    case 'patchify': return [1, (b / patch) * (w / patch), a * patch * patch];
-    case 'cls-token': return [1, a + 1, b]; // [1, L, C] -> [1, L + 1, C]
-    case 'first-token': return [1, b]; // [1, L, C] -> [1, C]
+    case 'flatten':
+      return [1, a * b * w];
+    case 'tokens':
+      return [1, b * w, a]; // [1, C, H, W] -> [1, HW, C]
+    case 'patchify':
+      return [1, (b / patch) * (w / patch), a * patch * patch];
+    case 'cls-token':
+      return [1, a + 1, b]; // [1, L, C] -> [1, L + 1, C]
+    case 'first-token':
+      return [1, b]; // [1, L, C] -> [1, C]
   }
 }
 
@@ -172,14 +189,17 @@ function emitGlue(g: GraphBuilder, layer: GlueLayer, x: string, shape: Shape): {
   const out = glueOutputShape(layer.glue, shape, p);
   const emit = (): string => {
     switch (layer.glue) {
-      case 'flatten': return reshape(x, out);
-      case 'tokens': return op('Transpose', [reshape(x, [1, c, h * w])], { perm: attr.ints([0, 2, 1]) });
+      case 'flatten':
+        return reshape(x, out);
+      case 'tokens':
+        return op('Transpose', [reshape(x, [1, c, h * w])], { perm: attr.ints([0, 2, 1]) });
       case 'patchify': {
         if (h % p !== 0 || w % p !== 0) throw new Error(`patchify: input ${h}x${w} is not a multiple of the patch size ${p}`);
         const moved = op('Transpose', [reshape(x, [1, c, h / p, p, w / p, p])], { perm: attr.ints([0, 2, 4, 1, 3, 5]) });
         return reshape(moved, out);
       }
-      case 'cls-token': return op('Concat', [g.weight('cls_token', [1, 1, shape[2]!]), x], { axis: attr.int(1) });
+      case 'cls-token':
+        return op('Concat', [g.weight('cls_token', [1, 1, shape[2]!]), x], { axis: attr.int(1) });
       case 'first-token':
         return reshape(op('Slice', [x, g.int64s('glue_start', [0]), g.int64s('glue_end', [1]), g.int64s('glue_axis', [1])]), out);
     }
@@ -192,7 +212,11 @@ function emitGlue(g: GraphBuilder, layer: GlueLayer, x: string, shape: Shape): {
  * latency can be compared with the sum of its kernels'. Layer shapes must chain; the last layer's
  * output is the network output.
  */
-export function buildNetworkModel(layers: readonly NetworkLayer[], inputShape: Shape, options: { seed?: number; structureOnly?: boolean } = {}): BuiltModel {
+export function buildNetworkModel(
+  layers: readonly NetworkLayer[],
+  inputShape: Shape,
+  options: { seed?: number; structureOnly?: boolean } = {},
+): BuiltModel {
   if (layers.length === 0) throw new Error('a network needs at least one layer');
   const g = new GraphBuilder(options.seed, options.structureOnly);
   const input = g.input('input_0', inputShape);
@@ -214,10 +238,16 @@ export function buildNetworkModel(layers: readonly NetworkLayer[], inputShape: S
     const spec = getKernelSpec(c.type);
     spec.inputShapes(c).forEach((want, k) => {
       if (want.join('x') !== feeds[k]?.shape.join('x')) {
-        throw new Error(`layer ${i} (${c.type}) wants input ${k} of shape [${want.join(', ')}] but gets [${feeds[k]?.shape.join(', ') ?? 'nothing'}]`);
+        throw new Error(
+          `layer ${i} (${c.type}) wants input ${k} of shape [${want.join(', ')}] but gets [${feeds[k]?.shape.join(', ') ?? 'nothing'}]`,
+        );
       }
     });
-    const names = spec.emit(g, feeds.map((f) => f.name), c);
+    const names = spec.emit(
+      g,
+      feeds.map((f) => f.name),
+      c,
+    );
     const shapes = spec.outputShapes(c);
     outputs.push(names.map((name, k) => ({ name, shape: shapes[k]! })));
   });
@@ -230,7 +260,10 @@ export function buildNetworkModel(layers: readonly NetworkLayer[], inputShape: S
  * A model that takes the given inputs and does nothing but sink them: what session.run costs
  * with these inputs and no kernel. Used to calibrate run overhead where no node profile exists.
  */
-export function buildNullModel(inputShapes: readonly Shape[], options: { scrubBytes?: number; sinks?: number; flatten?: boolean } = {}): BuiltModel {
+export function buildNullModel(
+  inputShapes: readonly Shape[],
+  options: { scrubBytes?: number; sinks?: number; flatten?: boolean } = {},
+): BuiltModel {
   const g = new GraphBuilder();
   const inputs = inputShapes.map((shape, i) => ({ name: g.input(`input_${i}`, shape), shape }));
   if (options.scrubBytes) g.output(scrub(g, options.scrubBytes), []);

@@ -6,9 +6,7 @@ import { denseSpecs } from './specs/dense.js';
 import { elementwiseSpecs } from './specs/elementwise.js';
 import { transformerSpecs } from './specs/transformer.js';
 
-const SPECS = new Map<string, KernelSpec>(
-  [...convSpecs, ...denseSpecs, ...elementwiseSpecs, ...transformerSpecs].map((s) => [s.type, s]),
-);
+const SPECS = new Map<string, KernelSpec>([...convSpecs, ...denseSpecs, ...elementwiseSpecs, ...transformerSpecs].map((s) => [s.type, s]));
 
 export function kernelTypes(): string[] {
   return [...SPECS.keys()];
@@ -70,8 +68,10 @@ export function resolveConfig(config: KernelConfig | Record<string, unknown>, op
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   const bytes = activationBytes(c) + 4 * spec.params(c);
   if (bytes > maxBytes) {
-    throw new KernelConfigError(spec.required[0] ?? 'config',
-      `tensors need ${(bytes / 2 ** 20).toFixed(1)} MiB, over the ${(maxBytes / 2 ** 20).toFixed(1)} MiB cap`);
+    throw new KernelConfigError(
+      spec.required[0] ?? 'config',
+      `tensors need ${(bytes / 2 ** 20).toFixed(1)} MiB, over the ${(maxBytes / 2 ** 20).toFixed(1)} MiB cap`,
+    );
   }
   return c;
 }

@@ -1,26 +1,82 @@
 import { describe, expect, it } from 'vitest';
 import onnxProto from 'onnx-proto';
 import {
-  buildKernelModel, buildNullModel, compactConfig, exampleConfig, featureNames, featureVector, getKernelSpec, kernelCost, kernelTypes, KernelConfigError, replication, resolveConfig,
+  buildKernelModel,
+  buildNullModel,
+  compactConfig,
+  exampleConfig,
+  featureNames,
+  featureVector,
+  getKernelSpec,
+  kernelCost,
+  kernelTypes,
+  KernelConfigError,
+  replication,
+  resolveConfig,
 } from '@litepred/kernels';
 
 const NN_METER_TYPES = [
-  'conv-bn-relu', 'conv-bn-relu6', 'conv-bn', 'conv-relu', 'conv-relu6', 'conv-bn-hswish', 'conv-hswish',
-  'dwconv-bn-relu', 'dwconv-bn-relu6', 'dwconv-bn', 'dwconv-relu', 'dwconv-relu6', 'dwconv-bn-hswish',
-  'fc', 'fc-relu', 'maxpool', 'avgpool', 'global-avgpool', 'se', 'hswish', 'swish', 'relu', 'bn', 'bn-relu',
-  'add', 'add-relu', 'concat', 'split', 'channelshuffle',
+  'conv-bn-relu',
+  'conv-bn-relu6',
+  'conv-bn',
+  'conv-relu',
+  'conv-relu6',
+  'conv-bn-hswish',
+  'conv-hswish',
+  'dwconv-bn-relu',
+  'dwconv-bn-relu6',
+  'dwconv-bn',
+  'dwconv-relu',
+  'dwconv-relu6',
+  'dwconv-bn-hswish',
+  'fc',
+  'fc-relu',
+  'maxpool',
+  'avgpool',
+  'global-avgpool',
+  'se',
+  'hswish',
+  'swish',
+  'relu',
+  'bn',
+  'bn-relu',
+  'add',
+  'add-relu',
+  'concat',
+  'split',
+  'channelshuffle',
 ];
 const VIT_TYPES = ['matmul', 'bmm', 'reduce', 'token-add', 'layernorm', 'softmax', 'gelu', 'mhsa', 'bn-tokens'];
-/** What real networks add: every conv with and without batch norm, with every activation FusedConv takes, the other activations and binary ops. */
+/**
+ * What real networks add: every conv with and without batch norm, with every activation FusedConv takes, the other activations and binary
+ * ops.
+ */
 const CONV_ACTS = ['', '-relu', '-relu6', '-hswish', '-hsigmoid', '-sigmoid', '-tanh', '-leakyrelu'];
 const REAL_NETWORK_TYPES = [
   ...['conv', 'conv-bn', 'dwconv', 'dwconv-bn'].flatMap((base) => CONV_ACTS.map((a) => base + a)),
-  'relu6', 'hsigmoid', 'sigmoid', 'tanh', 'leakyrelu', 'prelu', 'mish', 'mul', 'sub', 'div', 'max', 'min', 'transpose', 'resize',
+  'relu6',
+  'hsigmoid',
+  'sigmoid',
+  'tanh',
+  'leakyrelu',
+  'prelu',
+  'mish',
+  'mul',
+  'sub',
+  'div',
+  'max',
+  'min',
+  'transpose',
+  'resize',
 ];
 
 function rejects(config: Record<string, unknown>, field: string, message: RegExp) {
   let error: unknown;
-  try { resolveConfig(config as never); } catch (e) { error = e; }
+  try {
+    resolveConfig(config as never);
+  } catch (e) {
+    error = e;
+  }
   expect(error).toBeInstanceOf(KernelConfigError);
   expect((error as KernelConfigError).field).toBe(field);
   expect((error as Error).message).toMatch(message);
@@ -59,7 +115,8 @@ describe('FLOPs and params', () => {
 
   it('count fc, attention and pooling', () => {
     expect(kernelCost({ type: 'fc', CIN: 1280, COUT: 1000 }).flops).toBe(2 * 1000 * 1281);
-    const L = 197, C = 192;
+    const L = 197,
+      C = 192;
     expect(kernelCost({ type: 'mhsa', L, CIN: C, HEADS: 3 }).params).toBe(4 * C * C + 4 * C);
     expect(kernelCost({ type: 'mhsa', L, CIN: C, HEADS: 3 }).flops).toBe(2 * L * 3 * C * (C + 1) + 4 * L * L * C + 2 * L * C * (C + 1));
     expect(kernelCost({ type: 'maxpool', HW: 112, CIN: 64, KERNEL_SIZE: 3, STRIDES: 2 }).flops).toBe(64 * 56 * 56 * 9);
@@ -71,7 +128,18 @@ describe('FLOPs and params', () => {
 
   it("put LitePred's conv features first, FLOPS and PARAMS in millions", () => {
     const c = { type: 'conv-bn-relu', HW: 56, CIN: 24, COUT: 144, KERNEL_SIZE: 1, STRIDES: 1 };
-    expect(featureNames('conv-bn-relu')).toEqual(['HW', 'CIN', 'COUT', 'KERNEL_SIZE', 'STRIDES', 'FLOPS', 'PARAMS', 'GROUPS', 'W', 'DILATION']);
+    expect(featureNames('conv-bn-relu')).toEqual([
+      'HW',
+      'CIN',
+      'COUT',
+      'KERNEL_SIZE',
+      'STRIDES',
+      'FLOPS',
+      'PARAMS',
+      'GROUPS',
+      'W',
+      'DILATION',
+    ]);
     // W is the real width: HW where the config leaves it out.
     expect(featureVector(c)).toEqual([56, 24, 144, 1, 1, kernelCost(c).flops / 1e6, kernelCost(c).params / 1e6, 1, 56, 1]);
   });
@@ -81,7 +149,9 @@ describe('FLOPs and params', () => {
     const grouped = resolveConfig(raw);
     expect(kernelCost(raw).params).toBe(32 * (16 / 2 + 1));
     expect(compactConfig(grouped)).toMatchObject({ GROUPS: 2 });
-    expect(compactConfig(resolveConfig({ type: 'conv-bn', HW: 8, CIN: 16, COUT: 32, KERNEL_SIZE: 1, STRIDES: 1 }))).not.toHaveProperty('GROUPS');
+    expect(compactConfig(resolveConfig({ type: 'conv-bn', HW: 8, CIN: 16, COUT: 32, KERNEL_SIZE: 1, STRIDES: 1 }))).not.toHaveProperty(
+      'GROUPS',
+    );
     rejects({ type: 'conv-bn', HW: 8, CIN: 16, COUT: 30, KERNEL_SIZE: 1, STRIDES: 1, GROUPS: 4 }, 'COUT', /not divisible by GROUPS/);
   });
 });
@@ -108,8 +178,14 @@ describe('shapes real networks have', () => {
   });
 
   it('broadcast the second input of a binary op per channel or as a scalar', () => {
-    expect(getKernelSpec('mul').inputShapes(resolveConfig({ type: 'mul', HW: 14, W: 10, CIN: 96, BCAST: 1 }))).toEqual([[1, 96, 14, 10], [1, 96, 1, 1]]);
-    expect(getKernelSpec('div').inputShapes(resolveConfig({ type: 'div', HW: 14, CIN: 96, BCAST: 2 }))).toEqual([[1, 96, 14, 14], [1, 1, 1, 1]]);
+    expect(getKernelSpec('mul').inputShapes(resolveConfig({ type: 'mul', HW: 14, W: 10, CIN: 96, BCAST: 1 }))).toEqual([
+      [1, 96, 14, 10],
+      [1, 96, 1, 1],
+    ]);
+    expect(getKernelSpec('div').inputShapes(resolveConfig({ type: 'div', HW: 14, CIN: 96, BCAST: 2 }))).toEqual([
+      [1, 96, 14, 14],
+      [1, 1, 1, 1],
+    ]);
   });
 
   it('take the SE squeeze width where given', () => {
@@ -170,20 +246,31 @@ describe('measurement helpers', () => {
   });
 
   it('builds a null model with the same inputs and nothing but the sink, as many sinks as the kernel model it pairs with', () => {
-    const model = onnxProto.onnx.ModelProto.decode(buildNullModel([[1, 8, 4, 4], [1, 8, 4, 4]]).bytes);
+    const model = onnxProto.onnx.ModelProto.decode(
+      buildNullModel([
+        [1, 8, 4, 4],
+        [1, 8, 4, 4],
+      ]).bytes,
+    );
     expect(model.graph!.node.map((n) => n.opType)).toEqual(['Slice', 'Slice', 'Sum']);
     const concats = buildKernelModel({ type: 'concat', HW: 2, CIN1: 4, CIN2: 4, CIN3: 4 }, { copies: 5 });
     expect(concats.sinks).toBe(5);
-    const paired = onnxProto.onnx.ModelProto.decode(buildNullModel(concats.inputs.map((i) => i.shape), { sinks: concats.sinks }).bytes);
+    const paired = onnxProto.onnx.ModelProto.decode(
+      buildNullModel(
+        concats.inputs.map((i) => i.shape),
+        { sinks: concats.sinks },
+      ).bytes,
+    );
     expect(paired.graph!.node.filter((n) => n.opType === 'Slice')).toHaveLength(5);
     expect(paired.graph!.input).toHaveLength(15);
   });
 });
 
 describe('copies of a kernel in one model', () => {
-  const count = (bytes: Uint8Array, op: string) => onnxProto.onnx.ModelProto.decode(bytes).graph!.node.filter((n) => n.opType === op).length;
+  const count = (bytes: Uint8Array, op: string) =>
+    onnxProto.onnx.ModelProto.decode(bytes).graph!.node.filter((n) => n.opType === op).length;
 
-  it('chains copies where the output has the input\'s shape, with one input', () => {
+  it("chains copies where the output has the input's shape, with one input", () => {
     const c = { type: 'relu', HW: 4, CIN: 8 };
     expect(replication(c)).toBe('chain');
     const m = buildKernelModel(c, { copies: 5 });
@@ -215,7 +302,8 @@ describe('params against the built model', () => {
     const graph = onnxProto.onnx.ModelProto.decode(buildKernelModel(exampleConfig(type)).bytes).graph!;
     const FLOAT = onnxProto.onnx.TensorProto.DataType.FLOAT;
     // Float tensors with at least one dimension; scalars (Clip bounds, the attention scale) and Resize's scales are not parameters.
-    const weights = graph.initializer.filter((t) => t.dataType === FLOAT && t.dims.length > 0 && !t.name!.startsWith('scales'))
+    const weights = graph.initializer
+      .filter((t) => t.dataType === FLOAT && t.dims.length > 0 && !t.name!.startsWith('scales'))
       .reduce((sum, t) => sum + t.dims.reduce((p: number, d) => p * Number(d), 1), 0);
     const spec = getKernelSpec(type);
     // nn-Meter counts a conv's params only: batch norm folds into the conv at inference.

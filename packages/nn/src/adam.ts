@@ -17,7 +17,10 @@ export class Adam {
   private readonly beta2: number;
   private readonly eps: number;
 
-  constructor(private readonly params: Float64Array[], options: AdamOptions = {}) {
+  constructor(
+    private readonly params: Float64Array[],
+    options: AdamOptions = {},
+  ) {
     this.lr = options.lr ?? 1e-3;
     this.beta1 = options.beta1 ?? 0.9;
     this.beta2 = options.beta2 ?? 0.999;

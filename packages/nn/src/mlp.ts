@@ -25,22 +25,32 @@ export interface ForwardPass {
 
 function activate(act: Activation, v: number): number {
   switch (act) {
-    case 'linear': return v;
-    case 'relu': return v > 0 ? v : 0;
-    case 'leaky-relu': return v > 0 ? v : LEAKY_SLOPE * v;
-    case 'tanh': return Math.tanh(v);
-    case 'sigmoid': return 1 / (1 + Math.exp(-v));
+    case 'linear':
+      return v;
+    case 'relu':
+      return v > 0 ? v : 0;
+    case 'leaky-relu':
+      return v > 0 ? v : LEAKY_SLOPE * v;
+    case 'tanh':
+      return Math.tanh(v);
+    case 'sigmoid':
+      return 1 / (1 + Math.exp(-v));
   }
 }
 
 /** d act / d pre-activation, written in terms of the activation's output y. */
 function slope(act: Activation, y: number): number {
   switch (act) {
-    case 'linear': return 1;
-    case 'relu': return y > 0 ? 1 : 0;
-    case 'leaky-relu': return y > 0 ? 1 : LEAKY_SLOPE;
-    case 'tanh': return 1 - y * y;
-    case 'sigmoid': return y * (1 - y);
+    case 'linear':
+      return 1;
+    case 'relu':
+      return y > 0 ? 1 : 0;
+    case 'leaky-relu':
+      return y > 0 ? 1 : LEAKY_SLOPE;
+    case 'tanh':
+      return 1 - y * y;
+    case 'sigmoid':
+      return y * (1 - y);
   }
 }
 
@@ -50,15 +60,27 @@ export class Mlp {
   /** He-initialised layers of the given widths; `activations[i]` follows layer i. */
   static create(widths: readonly number[], activations: readonly Activation[], r: Rng): Mlp {
     if (activations.length !== widths.length - 1) throw new Error('one activation per layer');
-    return new Mlp(activations.map((activation, i) => {
-      const [inputs, outputs] = [widths[i]!, widths[i + 1]!];
-      const scale = Math.sqrt((activation === 'relu' || activation === 'leaky-relu' ? 2 : 1) / inputs);
-      return { inputs, outputs, activation, w: Float64Array.from({ length: inputs * outputs }, () => gaussian(r) * scale), b: new Float64Array(outputs) };
-    }));
+    return new Mlp(
+      activations.map((activation, i) => {
+        const [inputs, outputs] = [widths[i]!, widths[i + 1]!];
+        const scale = Math.sqrt((activation === 'relu' || activation === 'leaky-relu' ? 2 : 1) / inputs);
+        return {
+          inputs,
+          outputs,
+          activation,
+          w: Float64Array.from({ length: inputs * outputs }, () => gaussian(r) * scale),
+          b: new Float64Array(outputs),
+        };
+      }),
+    );
   }
 
-  get inputs(): number { return this.layers[0]!.inputs; }
-  get outputs(): number { return this.layers[this.layers.length - 1]!.outputs; }
+  get inputs(): number {
+    return this.layers[0]!.inputs;
+  }
+  get outputs(): number {
+    return this.layers[this.layers.length - 1]!.outputs;
+  }
 
   /** Weights and biases, in a fixed order that gradients and the optimiser follow. */
   parameters(): Float64Array[] {
@@ -130,13 +152,18 @@ export class Mlp {
   /** Plain data, with weights rounded to float32 precision (what ships in JSON). */
   toJSON(): { layers: { inputs: number; outputs: number; activation: Activation; w: number[]; b: number[] }[] } {
     const round = (a: Float64Array) => Array.from(a, (v) => Number(Math.fround(v).toPrecision(7)));
-    return { layers: this.layers.map((l) => ({ inputs: l.inputs, outputs: l.outputs, activation: l.activation, w: round(l.w), b: round(l.b) })) };
+    return {
+      layers: this.layers.map((l) => ({ inputs: l.inputs, outputs: l.outputs, activation: l.activation, w: round(l.w), b: round(l.b) })),
+    };
   }
 
   static fromJSON(data: ReturnType<Mlp['toJSON']>): Mlp {
-    return new Mlp(data.layers.map((l) => {
-      if (l.w.length !== l.inputs * l.outputs || l.b.length !== l.outputs) throw new Error('MLP weights do not match their declared shape');
-      return { ...l, w: Float64Array.from(l.w), b: Float64Array.from(l.b) };
-    }));
+    return new Mlp(
+      data.layers.map((l) => {
+        if (l.w.length !== l.inputs * l.outputs || l.b.length !== l.outputs)
+          throw new Error('MLP weights do not match their declared shape');
+        return { ...l, w: Float64Array.from(l.w), b: Float64Array.from(l.b) };
+      }),
+    );
   }
 }

@@ -7,28 +7,34 @@ function lossOf(net: Mlp, x: Float64Array, batch: number, coef: Float64Array): n
 }
 
 describe('Mlp backpropagation', () => {
-  it.each<Activation[]>([['relu', 'linear'], ['tanh', 'sigmoid'], ['sigmoid', 'tanh', 'linear'], ['leaky-relu', 'relu', 'linear']])(
-    'matches central finite differences for %s layers', (...acts) => {
-      const r = seededRng(3);
-      const widths = [3, ...acts.slice(1).map((_, i) => 4 + i), 2];
-      const net = Mlp.create(widths, acts, r);
-      const batch = 5;
-      const x = Float64Array.from({ length: batch * 3 }, () => r() * 2 - 1);
-      const coef = Float64Array.from({ length: batch * 2 }, () => r() * 2 - 1);
-      const { grads, dInput } = net.backward(net.forward(x, batch), coef);
-      const h = 1e-6;
-      const check = (arr: Float64Array, analytic: Float64Array) => {
-        for (let k = 0; k < arr.length; k++) {
-          const keep = arr[k]!;
-          arr[k] = keep + h; const up = lossOf(net, x, batch, coef);
-          arr[k] = keep - h; const down = lossOf(net, x, batch, coef);
-          arr[k] = keep;
-          expect(analytic[k]!).toBeCloseTo((up - down) / (2 * h), 5);
-        }
-      };
-      net.parameters().forEach((p, i) => check(p, grads[i]!));
-      check(x, dInput);
-    });
+  it.each<Activation[]>([
+    ['relu', 'linear'],
+    ['tanh', 'sigmoid'],
+    ['sigmoid', 'tanh', 'linear'],
+    ['leaky-relu', 'relu', 'linear'],
+  ])('matches central finite differences for %s layers', (...acts) => {
+    const r = seededRng(3);
+    const widths = [3, ...acts.slice(1).map((_, i) => 4 + i), 2];
+    const net = Mlp.create(widths, acts, r);
+    const batch = 5;
+    const x = Float64Array.from({ length: batch * 3 }, () => r() * 2 - 1);
+    const coef = Float64Array.from({ length: batch * 2 }, () => r() * 2 - 1);
+    const { grads, dInput } = net.backward(net.forward(x, batch), coef);
+    const h = 1e-6;
+    const check = (arr: Float64Array, analytic: Float64Array) => {
+      for (let k = 0; k < arr.length; k++) {
+        const keep = arr[k]!;
+        arr[k] = keep + h;
+        const up = lossOf(net, x, batch, coef);
+        arr[k] = keep - h;
+        const down = lossOf(net, x, batch, coef);
+        arr[k] = keep;
+        expect(analytic[k]!).toBeCloseTo((up - down) / (2 * h), 5);
+      }
+    };
+    net.parameters().forEach((p, i) => check(p, grads[i]!));
+    check(x, dInput);
+  });
 
   it('round-trips through JSON at float32 precision, and rejects mismatched shapes', () => {
     const net = Mlp.create([2, 3, 1], ['relu', 'linear'], seededRng(1));

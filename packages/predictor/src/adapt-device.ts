@@ -38,8 +38,12 @@ export const relevance = (fullMs: number) => (s: Sample) => Math.min(1, s.latenc
  * Each type's line log(ms) = a_t + b_t·log(source_ms) is the ridge estimate around the line all
  * types share: with no kernels of a type it is the shared line, with many its own.
  */
-export function recalibrateDevice(source: PoolDevice, samples: readonly Sample[], shrinkage: Shrinkage = DEFAULT_SHRINKAGE,
-  weightOf: (s: Sample) => number = () => 1): Map<string, RecalibratedPredictor> {
+export function recalibrateDevice(
+  source: PoolDevice,
+  samples: readonly Sample[],
+  shrinkage: Shrinkage = DEFAULT_SHRINKAGE,
+  weightOf: (s: Sample) => number = () => 1,
+): Map<string, RecalibratedPredictor> {
   if (samples.length < 2) throw new Error('recalibration needs at least 2 measurements');
   const byType = new Map<string, { x: number[]; y: number[]; w: number[] }>();
   for (const s of samples) {
@@ -52,11 +56,18 @@ export function recalibrateDevice(source: PoolDevice, samples: readonly Sample[]
     byType.set(s.config.type, e);
   }
   const all = [...byType.values()];
-  const shared = fitLine(all.flatMap((e) => e.x), all.flatMap((e) => e.y), all.flatMap((e) => e.w));
+  const shared = fitLine(
+    all.flatMap((e) => e.x),
+    all.flatMap((e) => e.y),
+    all.flatMap((e) => e.w),
+  );
   const out = new Map<string, RecalibratedPredictor>();
   for (const [type, predictor] of source.predictors) {
     const e = byType.get(type);
-    if (!e) { out.set(type, new RecalibratedPredictor(predictor, shared.a, shared.b)); continue; }
+    if (!e) {
+      out.set(type, new RecalibratedPredictor(predictor, shared.a, shared.b));
+      continue;
+    }
     const n = e.w.reduce((s, v) => s + v, 0);
     const mx = e.x.reduce((s, v, i) => s + e.w[i]! * v, 0) / n;
     // Centred on the type's own mean log prediction, intercept and slope estimates are independent.
@@ -74,8 +85,12 @@ export function recalibrateDevice(source: PoolDevice, samples: readonly Sample[]
  * whichever predicts the type's kernels better when each is left out in turn (weighted by
  * relevance). With a handful of kernels the transfer wins; with enough, the device's own data can.
  */
-export function chooseByCrossValidation(source: PoolDevice, samples: readonly Sample[], train: (type: string, samples: readonly Sample[]) => KernelLatencyPredictor,
-  options: { shrinkage?: Shrinkage; weightOf?: (s: Sample) => number; minOwn?: number } = {}): Map<string, KernelLatencyPredictor> {
+export function chooseByCrossValidation(
+  source: PoolDevice,
+  samples: readonly Sample[],
+  train: (type: string, samples: readonly Sample[]) => KernelLatencyPredictor,
+  options: { shrinkage?: Shrinkage; weightOf?: (s: Sample) => number; minOwn?: number } = {},
+): Map<string, KernelLatencyPredictor> {
   const weightOf = options.weightOf ?? (() => 1);
   const transferred: Map<string, KernelLatencyPredictor> = recalibrateDevice(source, samples, options.shrinkage, weightOf);
   const out = new Map(transferred);
@@ -86,8 +101,21 @@ export function chooseByCrossValidation(source: PoolDevice, samples: readonly Sa
     for (const [i, held] of own.entries()) {
       const rest = samples.filter((s) => s !== held);
       const w = weightOf(held);
-      errTransfer += w * Math.abs(log(recalibrateDevice(source, rest, options.shrinkage, weightOf).get(type)!.predict([held.config])[0]!) - log(held.latencyMs));
-      errOwn += w * Math.abs(log(train(type, own.filter((_, j) => j !== i)).predict([held.config])[0]!) - log(held.latencyMs));
+      errTransfer +=
+        w *
+        Math.abs(
+          log(recalibrateDevice(source, rest, options.shrinkage, weightOf).get(type)!.predict([held.config])[0]!) - log(held.latencyMs),
+        );
+      errOwn +=
+        w *
+        Math.abs(
+          log(
+            train(
+              type,
+              own.filter((_, j) => j !== i),
+            ).predict([held.config])[0]!,
+          ) - log(held.latencyMs),
+        );
     }
     if (errOwn < errTransfer) out.set(type, train(type, own));
   }
@@ -95,12 +123,20 @@ export function chooseByCrossValidation(source: PoolDevice, samples: readonly Sa
 }
 
 /** One source device for all types: the log-linear (or other) measure over the probe kernels of every type. */
-export function rankPoolDevices(pool: readonly PoolDevice[], probe: readonly Sample[], measure: SimilarityMeasure = 'log-linear',
-  weightOf: (s: Sample) => number = () => 1): RankedCandidate[] {
+export function rankPoolDevices(
+  pool: readonly PoolDevice[],
+  probe: readonly Sample[],
+  measure: SimilarityMeasure = 'log-linear',
+  weightOf: (s: Sample) => number = () => 1,
+): RankedCandidate[] {
   const candidates = pool.filter((d) => probe.every((s) => d.predictors.has(s.config.type)));
   if (candidates.length === 0) throw new Error('no pool device has a predictor for every probed kernel type');
-  return rankSources(candidates.map((d) => ({ source: d.source, predicted: probe.map((s) => d.predictors.get(s.config.type)!.predict([s.config])[0]!) })),
-    probe.map((s) => s.latencyMs), measure, probe.map(weightOf));
+  return rankSources(
+    candidates.map((d) => ({ source: d.source, predicted: probe.map((s) => d.predictors.get(s.config.type)!.predict([s.config])[0]!) })),
+    probe.map((s) => s.latencyMs),
+    measure,
+    probe.map(weightOf),
+  );
 }
 
 export type DeviceAdaptEvent =
@@ -161,7 +197,10 @@ export async function adaptDevice(o: AdaptDeviceOptions): Promise<AdaptedDevice>
   if (types.length === 0) throw new Error(`no pool device has a predictor for any of: ${o.types.join(', ')}`);
   const upFront = types.length * (probeN + heldN);
   if (o.budget < upFront) {
-    throw new Error(`a budget of ${o.budget} kernels cannot cover the probe and held-out sets of ${types.length} kernel types (${upFront}); raise it or adapt fewer types`);
+    throw new Error(
+      `a budget of ${o.budget} kernels cannot cover the probe and held-out sets of ${types.length} kernel types ` +
+        `(${upFront}); raise it or adapt fewer types`,
+    );
   }
   const r = seededRng(seed);
   let measured = 0;
@@ -174,7 +213,12 @@ export async function adaptDevice(o: AdaptDeviceOptions): Promise<AdaptedDevice>
   let samples = await measureSamples(draw(probeN, 0), 'probe');
   o.onProgress?.({ phase: 'probe', measured });
   const weightOf = relevance(minMs);
-  const ranked = rankPoolDevices(o.pool.filter((d) => types.every((t) => d.predictors.has(t))), samples, o.measureName, weightOf);
+  const ranked = rankPoolDevices(
+    o.pool.filter((d) => types.every((t) => d.predictors.has(t))),
+    samples,
+    o.measureName,
+    weightOf,
+  );
   o.onProgress?.({ phase: 'source', ranked });
   const source = o.pool.find((d) => d.source === ranked[0]!.source)!;
   const heldOut = await measureSamples(draw(heldN, 1), 'held-out');
@@ -186,13 +230,33 @@ export async function adaptDevice(o: AdaptDeviceOptions): Promise<AdaptedDevice>
       ? chooseByCrossValidation(source, samples, trainOwn, { shrinkage: o.shrinkage, weightOf })
       : recalibrateDevice(source, samples, o.shrinkage, weightOf);
     const predicted = judged.map((s) => predictors.get(s.config.type)!.predict([s.config])[0]!);
-    const heldOutMetrics = metrics(predicted, judged.map((s) => s.latencyMs));
+    const heldOutMetrics = metrics(
+      predicted,
+      judged.map((s) => s.latencyMs),
+    );
     o.onProgress?.({ phase: 'round', round, measured, heldOut: heldOutMetrics });
     const room = o.budget - measured;
     if (heldOutMetrics.within10 >= o.target || room <= 0) {
-      return { predictors, source: source.source, ranked, samples, heldOut, heldOutMetrics, measured, rounds: round, stoppedBecause: room <= 0 && heldOutMetrics.within10 < o.target ? 'budget' : 'target', skippedTypes };
+      return {
+        predictors,
+        source: source.source,
+        ranked,
+        samples,
+        heldOut,
+        heldOutMetrics,
+        measured,
+        rounds: round,
+        stoppedBecause: room <= 0 && heldOutMetrics.within10 < o.target ? 'budget' : 'target',
+        skippedTypes,
+      };
     }
-    samples = [...samples, ...(await measureSamples(nextConfigs(predictors, samples, types, Math.min(step, room), r, (n, t, salt) => o.sample(t, n, seed * 7919 + salt), round), `round ${round}`))];
+    samples = [
+      ...samples,
+      ...(await measureSamples(
+        nextConfigs(predictors, samples, types, Math.min(step, room), r, (n, t, salt) => o.sample(t, n, seed * 7919 + salt), round),
+        `round ${round}`,
+      )),
+    ];
   }
 }
 
@@ -200,8 +264,15 @@ export async function adaptDevice(o: AdaptDeviceOptions): Promise<AdaptedDevice>
  * Half fine-grained configs around the worst-fitted kernels so far (nn-Meter's refinement), half
  * fresh samples, spread over the types by how badly they fit and how few kernels they have.
  */
-function nextConfigs(predictors: Map<string, KernelLatencyPredictor>, samples: readonly Sample[], types: readonly string[], n: number,
-  r: () => number, sample: (n: number, type: string, salt: number) => KernelConfig[], round: number): KernelConfig[] {
+function nextConfigs(
+  predictors: Map<string, KernelLatencyPredictor>,
+  samples: readonly Sample[],
+  types: readonly string[],
+  n: number,
+  r: () => number,
+  sample: (n: number, type: string, salt: number) => KernelConfig[],
+  round: number,
+): KernelConfig[] {
   const errors = samples.map((s) => [Math.abs(log(predictors.get(s.config.type)!.predict([s.config])[0]!) - log(s.latencyMs)), s] as const);
   const worst = [...errors].sort((a, b) => b[0] - a[0]).slice(0, 4);
   const near = worst.flatMap(([, s]) => finegrained(s.config, Math.ceil(n / 2 / worst.length), r)).slice(0, Math.floor(n / 2));

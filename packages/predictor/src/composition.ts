@@ -26,7 +26,10 @@ export interface Composition {
 }
 
 /** Per model, the summed kernel predictions by type; undefined when a type has no predictor. */
-export function typeSums(d: Decomposition | readonly KernelConfig[], predictors: ReadonlyMap<string, KernelLatencyPredictor>): Map<string, number> | undefined {
+export function typeSums(
+  d: Decomposition | readonly KernelConfig[],
+  predictors: ReadonlyMap<string, KernelLatencyPredictor>,
+): Map<string, number> | undefined {
   const sums = new Map<string, number>();
   const byType = new Map<string, KernelConfig[]>();
   for (const config of 'kernels' in d ? d.kernels.map((k) => k.config) : d) {
@@ -37,7 +40,10 @@ export function typeSums(d: Decomposition | readonly KernelConfig[], predictors:
   for (const [type, configs] of byType) {
     const predicted = predictAs(predictors, type, configs, 'kernels' in d ? d.foldsBatchNorm : true);
     if (!predicted) return undefined;
-    sums.set(type, predicted.reduce((s, v) => s + v, 0));
+    sums.set(
+      type,
+      predicted.reduce((s, v) => s + v, 0),
+    );
   }
   return sums;
 }
@@ -46,7 +52,11 @@ export function typeSums(d: Decomposition | readonly KernelConfig[], predictors:
  * `fixedMs` of a model: time it spends beside its kernels that no factor scales (its layout
  * reorders, priced by the device's reorder cost), taken off with the run overhead.
  */
-export function fitComposition(models: readonly { sums: ReadonlyMap<string, number>; measuredMs: number; fixedMs?: number }[], overheadMs: number, ridge = DEFAULT_COMPOSITION_RIDGE): Composition {
+export function fitComposition(
+  models: readonly { sums: ReadonlyMap<string, number>; measuredMs: number; fixedMs?: number }[],
+  overheadMs: number,
+  ridge = DEFAULT_COMPOSITION_RIDGE,
+): Composition {
   if (models.length === 0) throw new Error('a composition needs at least one model measured end to end');
   const types = [...new Set(models.flatMap((m) => [...m.sums.keys()]))].sort();
   const n = types.length;
@@ -67,14 +77,17 @@ export function fitComposition(models: readonly { sums: ReadonlyMap<string, numb
   const shared = sxx > 0 ? sxy / sxx : 1;
   // Ridge toward 1: (A + λI) f = b + λ. (Toward the shared factor measured worse: one factor
   // fits a device whose in-network slowdown differs by kernel type badly, and drags them all.)
-  for (let i = 0; i < n; i++) { A[i]![i]! += ridge; b[i]! += ridge; }
+  for (let i = 0; i < n; i++) {
+    A[i]![i]! += ridge;
+    b[i]! += ridge;
+  }
   const f = solve(A, b);
   return { factors: Object.fromEntries(types.map((t, i) => [t, Math.max(0.2, f[i]!)])), shared, models: models.length };
 }
 
 /** What a composition multiplies a kernel type's standalone predictions by (1 without one). */
 export function factorOf(composition: Composition | undefined, type: string): number {
-  return composition ? composition.factors[type] ?? composition.shared : 1;
+  return composition ? (composition.factors[type] ?? composition.shared) : 1;
 }
 
 /** A model's latency from its per-type sums under a composition. */

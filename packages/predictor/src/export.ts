@@ -28,16 +28,24 @@ export interface PredictorMetadata {
   transfer?: { sourceDevice: string; sourceKind: string; a: number; b: number };
 }
 
-export function exportPredictor(p: MlpPredictorData | RooflinePredictorData | GbdtPredictorData,
-  about: { device: { id: string; fingerprint: unknown }; trainingSamples: number; metrics?: Metrics; createdAt?: string; version?: number }): { onnx: Uint8Array; metadata: PredictorMetadata } {
+export function exportPredictor(
+  p: MlpPredictorData | RooflinePredictorData | GbdtPredictorData,
+  about: { device: { id: string; fingerprint: unknown }; trainingSamples: number; metrics?: Metrics; createdAt?: string; version?: number },
+): { onnx: Uint8Array; metadata: PredictorMetadata } {
   const features = featureNames(p.kernelType);
   return {
     onnx: p.kind === 'roofline' ? exportRooflineOnnx(p, features) : p.kind === 'gbdt' ? exportGbdtOnnx(p) : exportMlpOnnx(p),
     metadata: {
-      formatVersion: PREDICTOR_FORMAT_VERSION, kernelType: p.kernelType, kind: p.kind,
-      input: { name: PREDICTOR_INPUT, columns: onnxInputs(p, features) }, output: { name: PREDICTOR_OUTPUT, unit: 'ms' },
-      device: about.device, trainingSamples: about.trainingSamples, ...(about.metrics ? { metrics: about.metrics } : {}),
-      createdAt: about.createdAt ?? new Date().toISOString(), ...(about.version !== undefined ? { version: about.version } : {}),
+      formatVersion: PREDICTOR_FORMAT_VERSION,
+      kernelType: p.kernelType,
+      kind: p.kind,
+      input: { name: PREDICTOR_INPUT, columns: onnxInputs(p, features) },
+      output: { name: PREDICTOR_OUTPUT, unit: 'ms' },
+      device: about.device,
+      trainingSamples: about.trainingSamples,
+      ...(about.metrics ? { metrics: about.metrics } : {}),
+      createdAt: about.createdAt ?? new Date().toISOString(),
+      ...(about.version !== undefined ? { version: about.version } : {}),
     },
   };
 }

@@ -31,7 +31,10 @@ export interface FullDataPredictor {
 
 export function trainFullData(type: string, samples: readonly Sample[]): FullDataPredictor {
   const r = seededRng(11);
-  const order = samples.map((s) => [r(), s] as const).sort((a, b) => a[0] - b[0]).map(([, s]) => s);
+  const order = samples
+    .map((s) => [r(), s] as const)
+    .sort((a, b) => a[0] - b[0])
+    .map(([, s]) => s);
   const cut = Math.floor(order.length * 0.8);
   const [train, test] = [order.slice(0, cut), order.slice(cut)];
   const judged = test.filter((s) => s.latencyMs >= MIN_JUDGED_MS);

@@ -37,12 +37,22 @@ export function runtimeFusionRules(runtime: { graphOptimizationLevel: string }):
 }
 
 /** The three configs to time for a pair: op1, op2 on op1's output shape, and op1->op2 as one kernel. */
-export function fusionProbe(pair: FusionPair, shape: { HW: number; CIN: number; COUT?: number; KERNEL_SIZE?: number }): [KernelConfig, KernelConfig, KernelConfig] {
+export function fusionProbe(
+  pair: FusionPair,
+  shape: { HW: number; CIN: number; COUT?: number; KERNEL_SIZE?: number },
+): [KernelConfig, KernelConfig, KernelConfig] {
   const { HW, CIN } = shape;
-  const conv = pair.first.startsWith('conv') ? { COUT: shape.COUT ?? CIN, KERNEL_SIZE: shape.KERNEL_SIZE ?? 3, STRIDES: 1 }
-    : pair.first.startsWith('dwconv') ? { KERNEL_SIZE: shape.KERNEL_SIZE ?? 3, STRIDES: 1 } : {};
-  const cout = pair.first.startsWith('conv') ? shape.COUT ?? CIN : CIN;
-  return [{ type: pair.first, HW, CIN, ...conv }, { type: pair.second, HW, CIN: cout }, { type: pair.fused, HW, CIN, ...conv }];
+  const conv = pair.first.startsWith('conv')
+    ? { COUT: shape.COUT ?? CIN, KERNEL_SIZE: shape.KERNEL_SIZE ?? 3, STRIDES: 1 }
+    : pair.first.startsWith('dwconv')
+      ? { KERNEL_SIZE: shape.KERNEL_SIZE ?? 3, STRIDES: 1 }
+      : {};
+  const cout = pair.first.startsWith('conv') ? (shape.COUT ?? CIN) : CIN;
+  return [
+    { type: pair.first, HW, CIN, ...conv },
+    { type: pair.second, HW, CIN: cout },
+    { type: pair.fused, HW, CIN, ...conv },
+  ];
 }
 
 /** nn-Meter's rule: fused when the pair saves more than alpha of the cheaper op's time. */
@@ -76,8 +86,12 @@ function predictedAs(predictors: ReadonlyMap<string, unknown>, type: string, fol
  * Predictions for configs of one kernel type with predictorFor's choice; a twin's predictor is asked
  * about the configs as its own type (same fields), as a predictor refuses another type's configs.
  */
-export function predictAs(predictors: ReadonlyMap<string, { predict(configs: readonly KernelConfig[]): number[] }>, type: string,
-  configs: readonly KernelConfig[], foldsBatchNorm = true): number[] | undefined {
+export function predictAs(
+  predictors: ReadonlyMap<string, { predict(configs: readonly KernelConfig[]): number[] }>,
+  type: string,
+  configs: readonly KernelConfig[],
+  foldsBatchNorm = true,
+): number[] | undefined {
   const as = predictedAs(predictors, type, foldsBatchNorm);
   if (as === undefined) return undefined;
   return predictors.get(as)!.predict(as === type ? configs : configs.map((c) => ({ ...c, type: as })));

@@ -12,7 +12,13 @@ import type { Sample } from './mlp-predictor.js';
 import { RooflinePredictor, type RooflinePredictorData } from './roofline-predictor.js';
 
 /** A node of a tree: a split on `feature` at `threshold` (x <= threshold goes left), or a leaf (feature -1) worth `value`. */
-export interface TreeNode { feature: number; threshold: number; left: number; right: number; value: number }
+export interface TreeNode {
+  feature: number;
+  threshold: number;
+  left: number;
+  right: number;
+  value: number;
+}
 
 export interface GbdtPredictorData {
   kind: 'gbdt';
@@ -43,22 +49,45 @@ export interface GbdtTraining {
   prior?: boolean;
 }
 
-export const GBDT_DEFAULTS: Required<GbdtTraining> = { trees: 300, depth: 5, learningRate: 0.05, minLeaf: 4, subsample: 0.8, seed: 1, prior: true };
+export const GBDT_DEFAULTS: Required<GbdtTraining> = {
+  trees: 300,
+  depth: 5,
+  learningRate: 0.05,
+  minLeaf: 4,
+  subsample: 0.8,
+  seed: 1,
+  prior: true,
+};
 
 /** One tree fitted to `target` over the rows `use` marks, level by level. */
-function growTree(x: Float64Array[], order: Int32Array[], target: Float64Array, use: Uint8Array, depth: number, minLeaf: number): TreeNode[] {
+function growTree(
+  x: Float64Array[],
+  order: Int32Array[],
+  target: Float64Array,
+  use: Uint8Array,
+  depth: number,
+  minLeaf: number,
+): TreeNode[] {
   const n = target.length;
   const nodeOf = new Int32Array(n).fill(-1);
   const nodes: TreeNode[] = [{ feature: -1, threshold: 0, left: 0, right: 0, value: 0 }];
-  let sum = 0, count = 0;
-  for (let i = 0; i < n; i++) if (use[i]) { nodeOf[i] = 0; sum += target[i]!; count++; }
+  let sum = 0,
+    count = 0;
+  for (let i = 0; i < n; i++)
+    if (use[i]) {
+      nodeOf[i] = 0;
+      sum += target[i]!;
+      count++;
+    }
   nodes[0]!.value = count ? sum / count : 0;
   let level = [{ id: 0, sum, count }];
   for (let d = 0; d < depth && level.length; d++) {
     const slot = new Map(level.map((l, k) => [l.id, k]));
     const best = level.map(() => ({ gain: 1e-12, feature: -1, threshold: 0 }));
     for (let f = 0; f < x.length; f++) {
-      const leftSum = new Float64Array(level.length), leftCount = new Int32Array(level.length), last = new Float64Array(level.length).fill(NaN);
+      const leftSum = new Float64Array(level.length),
+        leftCount = new Int32Array(level.length),
+        last = new Float64Array(level.length).fill(NaN);
       for (const i of order[f]!) {
         const k = slot.get(nodeOf[i]!);
         if (k === undefined) continue;
@@ -66,7 +95,8 @@ function growTree(x: Float64Array[], order: Int32Array[], target: Float64Array, 
         const node = level[k]!;
         const lc = leftCount[k]!;
         if (v > last[k]! && lc >= minLeaf && node.count - lc >= minLeaf) {
-          const ls = leftSum[k]!, rs = node.sum - ls;
+          const ls = leftSum[k]!,
+            rs = node.sum - ls;
           const gain = (ls * ls) / lc + (rs * rs) / (node.count - lc) - (node.sum * node.sum) / node.count;
           if (gain > best[k]!.gain) best[k] = { gain, feature: f, threshold: (last[k]! + v) / 2 };
         }
@@ -90,7 +120,10 @@ function growTree(x: Float64Array[], order: Int32Array[], target: Float64Array, 
     const stats = new Map<number, { sum: number; count: number }>();
     for (let i = 0; i < n; i++) {
       const c = children.get(nodeOf[i]!);
-      if (!c) { if (nodeOf[i]! >= 0 && !children.has(nodeOf[i]!)) nodeOf[i] = -1; continue; }
+      if (!c) {
+        if (nodeOf[i]! >= 0 && !children.has(nodeOf[i]!)) nodeOf[i] = -1;
+        continue;
+      }
       const parent = nodes[nodeOf[i]!]!;
       nodeOf[i] = x[parent.feature]![i]! <= parent.threshold ? c[0] : c[1];
       const s = stats.get(nodeOf[i]!) ?? { sum: 0, count: 0 };
@@ -124,9 +157,13 @@ export class GbdtPredictor {
     return new GbdtPredictor(data);
   }
 
-  get kernelType(): string { return this.data.kernelType; }
+  get kernelType(): string {
+    return this.data.kernelType;
+  }
 
-  toJSON(): GbdtPredictorData { return this.data; }
+  toJSON(): GbdtPredictorData {
+    return this.data;
+  }
 
   /** log(ms) of each config. */
   logPredict(configs: readonly KernelConfig[]): number[] {
@@ -164,6 +201,13 @@ export class GbdtPredictor {
       for (let i = 0; i < y.length; i++) fitted[i]! += treeValue(tree, rows[i]!);
       trees.push(tree);
     }
-    return new GbdtPredictor({ kind: 'gbdt', kernelType, features: featureNames(kernelType), base, trees, ...(prior ? { prior: prior.toJSON() } : {}) });
+    return new GbdtPredictor({
+      kind: 'gbdt',
+      kernelType,
+      features: featureNames(kernelType),
+      base,
+      trees,
+      ...(prior ? { prior: prior.toJSON() } : {}),
+    });
   }
 }

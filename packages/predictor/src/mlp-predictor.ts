@@ -35,14 +35,19 @@ export interface MlpPredictorData {
 }
 
 export class MlpPredictor {
-  private constructor(readonly data: MlpPredictorData, private readonly net: Mlp) {}
+  private constructor(
+    readonly data: MlpPredictorData,
+    private readonly net: Mlp,
+  ) {}
 
   static fromJSON(data: MlpPredictorData): MlpPredictor {
     if (data.kind !== 'litepred-mlp') throw new Error(`not an MLP predictor (kind ${String(data.kind)})`);
     return new MlpPredictor(data, Mlp.fromJSON(data.net));
   }
 
-  get kernelType(): string { return this.data.kernelType; }
+  get kernelType(): string {
+    return this.data.kernelType;
+  }
 
   /** Standardised inputs for a batch of configs. */
   private inputs(configs: readonly KernelConfig[]): Float64Array {

@@ -26,14 +26,20 @@ export interface ModelPrediction {
   coverage: Coverage;
 }
 
-export function predictModel(bytes: Uint8Array, predictors: ReadonlyMap<string, KernelLatencyPredictor>,
-  options: { inputShape?: readonly number[]; overheadMs?: number; composition?: Composition; reorderCost?: ReorderCost } = {}): ModelPrediction {
+export function predictModel(
+  bytes: Uint8Array,
+  predictors: ReadonlyMap<string, KernelLatencyPredictor>,
+  options: { inputShape?: readonly number[]; overheadMs?: number; composition?: Composition; reorderCost?: ReorderCost } = {},
+): ModelPrediction {
   return predictDecomposed(decomposeModel(bytes, options), predictors, options);
 }
 
 /** The same from a decomposition already made (a NAS loop decomposes each candidate once). */
-export function predictDecomposed({ kernels, coverage, foldsBatchNorm, reorders, copies }: Decomposition, predictors: ReadonlyMap<string, KernelLatencyPredictor>,
-  options: { overheadMs?: number; composition?: Composition; reorderCost?: ReorderCost } = {}): ModelPrediction {
+export function predictDecomposed(
+  { kernels, coverage, foldsBatchNorm, reorders, copies }: Decomposition,
+  predictors: ReadonlyMap<string, KernelLatencyPredictor>,
+  options: { overheadMs?: number; composition?: Composition; reorderCost?: ReorderCost } = {},
+): ModelPrediction {
   const byType = new Map<string, number[]>();
   kernels.forEach((k, i) => {
     const list = byType.get(k.config.type);
@@ -43,8 +49,16 @@ export function predictDecomposed({ kernels, coverage, foldsBatchNorm, reorders,
   const predicted = new Array<number | null>(kernels.length).fill(null);
   const missing: string[] = [];
   for (const [type, idx] of byType) {
-    const ms = predictAs(predictors, type, idx.map((i) => kernels[i]!.config), foldsBatchNorm);
-    if (!ms) { missing.push(type); continue; }
+    const ms = predictAs(
+      predictors,
+      type,
+      idx.map((i) => kernels[i]!.config),
+      foldsBatchNorm,
+    );
+    if (!ms) {
+      missing.push(type);
+      continue;
+    }
     const factor = factorOf(options.composition, type);
     ms.forEach((v, j) => (predicted[idx[j]!] = v * factor));
   }

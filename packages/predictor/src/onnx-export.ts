@@ -21,18 +21,31 @@ const io = (name: string, width: number): onnxProto.onnx.IValueInfoProto => ({
 export const PREDICTOR_INPUT = 'features';
 export const PREDICTOR_OUTPUT = 'latency_ms';
 
-const ints = (name: string, values: number[]): onnxProto.onnx.ITensorProto =>
-  ({ name, dims: [values.length], dataType: onnx.TensorProto.DataType.INT64, int64Data: values });
+const ints = (name: string, values: number[]): onnxProto.onnx.ITensorProto => ({
+  name,
+  dims: [values.length],
+  dataType: onnx.TensorProto.DataType.INT64,
+  int64Data: values,
+});
 
 /** A transferred predictor's map onto the new device: ms = exp(a) · source_ms^b (transfer.ts). */
-export interface Calibration { a: number; b: number }
+export interface Calibration {
+  a: number;
+  b: number;
+}
 
 /**
  * A predictor graph as ONNX bytes: `nodes` end in PREDICTOR_OUTPUT; with a calibration, the
  * transfer's map follows them. `opsets` adds operator domains (ai.onnx.ml for tree ensembles).
  */
-export function encodePredictorGraph(name: string, nodes: onnxProto.onnx.INodeProto[], inits: onnxProto.onnx.ITensorProto[], inputWidth: number,
-  calibration?: Calibration, opsets: onnxProto.onnx.IOperatorSetIdProto[] = []): Uint8Array {
+export function encodePredictorGraph(
+  name: string,
+  nodes: onnxProto.onnx.INodeProto[],
+  inits: onnxProto.onnx.ITensorProto[],
+  inputWidth: number,
+  calibration?: Calibration,
+  opsets: onnxProto.onnx.IOperatorSetIdProto[] = [],
+): Uint8Array {
   if (calibration) {
     // The source graph ends in `source_ms`; the calibration follows it, as RecalibratedPredictor does.
     for (const n of nodes) {
@@ -48,12 +61,17 @@ export function encodePredictorGraph(name: string, nodes: onnxProto.onnx.INodePr
     inits.push(floats('cal_floor', [], [1e-9]), floats('cal_a', [], [calibration.a]), floats('cal_b', [], [calibration.b]));
   }
   return onnx.ModelProto.encode({
-    irVersion: 9, opsetImport: [{ domain: '', version: 20 }, ...opsets], producerName: 'litepred',
+    irVersion: 9,
+    opsetImport: [{ domain: '', version: 20 }, ...opsets],
+    producerName: 'litepred',
     graph: { name, node: nodes, initializer: inits, input: [io(PREDICTOR_INPUT, inputWidth)], output: [io(PREDICTOR_OUTPUT, 1)] },
   }).finish();
 }
 
-/** The feature columns an exported predictor reads, in order (the ONNX input's width): a roofline (or trees on one) also reads activation MB. */
+/**
+ * The feature columns an exported predictor reads, in order (the ONNX input's width): a roofline (or trees on one) also reads activation
+ * MB.
+ */
 export function onnxInputs(p: MlpPredictorData | RooflinePredictorData | GbdtPredictorData, features: readonly string[]): string[] {
   return p.kind === 'roofline' || (p.kind === 'gbdt' && p.prior) ? [...features, 'ACTIVATION_MB'] : [...features];
 }
@@ -85,9 +103,17 @@ export function exportRooflineOnnx(p: RooflinePredictorData, features: readonly 
   op('Exp', ['log_residual'], 'residual');
   op('Mul', ['roof', 'residual'], PREDICTOR_OUTPUT);
   const inits = [
-    floats('coef', [F + 1, 1], coef), floats('c0', [], [c0]), floats('floor', [], [1e-6]), floats('one', [], [1]),
-    ints('start', [0]), ints('end', [F]), ints('axis', [1]),
-    floats('mean', [F], p.residual.mean), floats('std', [F], p.residual.std), floats('beta', [F, 1], p.residual.beta), floats('bias', [], [p.residual.bias]),
+    floats('coef', [F + 1, 1], coef),
+    floats('c0', [], [c0]),
+    floats('floor', [], [1e-6]),
+    floats('one', [], [1]),
+    ints('start', [0]),
+    ints('end', [F]),
+    ints('axis', [1]),
+    floats('mean', [F], p.residual.mean),
+    floats('std', [F], p.residual.std),
+    floats('beta', [F, 1], p.residual.beta),
+    floats('bias', [], [p.residual.bias]),
   ];
   return encodePredictorGraph(`${p.kernelType}_roofline_predictor`, nodes, inits, F + 1, calibration);
 }
@@ -95,9 +121,7 @@ export function exportRooflineOnnx(p: RooflinePredictorData, features: readonly 
 export function exportMlpOnnx(p: MlpPredictorData, calibration?: Calibration): Uint8Array {
   const F = p.features.length;
   const nodes: onnxProto.onnx.INodeProto[] = [];
-  const inits: onnxProto.onnx.ITensorProto[] = [
-    floats('one', [], [1]), floats('mean', [F], p.mean), floats('std', [F], p.std),
-  ];
+  const inits: onnxProto.onnx.ITensorProto[] = [floats('one', [], [1]), floats('mean', [F], p.mean), floats('std', [F], p.std)];
   const op = (opType: string, input: string[], output: string, attribute: onnxProto.onnx.IAttributeProto[] = []) =>
     nodes.push({ opType, input, output: [output], name: output, attribute });
   op('Add', [PREDICTOR_INPUT, 'one'], 'shifted');
@@ -112,7 +136,8 @@ export function exportMlpOnnx(p: MlpPredictorData, calibration?: Calibration): U
     op('Add', [`mm${i}`, `b${i}`], pre);
     const out = last ? PREDICTOR_OUTPUT : `h${i + 1}`;
     if (l.activation === 'relu') op('Relu', [pre], out);
-    else if (l.activation === 'leaky-relu') op('LeakyRelu', [pre], out, [{ name: 'alpha', type: onnx.AttributeProto.AttributeType.FLOAT, f: 0.3 }]);
+    else if (l.activation === 'leaky-relu')
+      op('LeakyRelu', [pre], out, [{ name: 'alpha', type: onnx.AttributeProto.AttributeType.FLOAT, f: 0.3 }]);
     else if (l.activation !== 'linear') throw new Error(`no ONNX export for activation ${l.activation}`);
   });
   return encodePredictorGraph(`${p.kernelType}_predictor`, nodes, inits, F, calibration);

@@ -37,7 +37,9 @@ export function fitReorderCost(samples: readonly { bytes: number; ms: number }[]
     if (list) list.push(s.ms);
     else bins.set(b, [s.ms]);
   }
-  const points = [...bins].filter(([, v]) => v.length >= MIN_PER_BIN).sort((a, b) => a[0] - b[0])
+  const points = [...bins]
+    .filter(([, v]) => v.length >= MIN_PER_BIN)
+    .sort((a, b) => a[0] - b[0])
     .map(([b, v]) => [b, v.sort((x, y) => x - y)[v.length >> 1]!] as const);
   if (points.length < 2) return undefined;
   return { log2Bytes: points.map((p) => p[0]), ms: points.map((p) => p[1]) };

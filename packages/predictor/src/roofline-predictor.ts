@@ -55,12 +55,19 @@ export class RooflinePredictor {
     return new RooflinePredictor(data);
   }
 
-  get kernelType(): string { return this.data.kernelType; }
+  get kernelType(): string {
+    return this.data.kernelType;
+  }
 
-  toJSON(): RooflinePredictorData { return this.data; }
+  toJSON(): RooflinePredictorData {
+    return this.data;
+  }
 
   roofline(c: KernelConfig): number {
-    return Math.max(1e-6, terms(c).reduce((s, t, i) => s + t * this.data.coefficients[i]!, 0));
+    return Math.max(
+      1e-6,
+      terms(c).reduce((s, t, i) => s + t * this.data.coefficients[i]!, 0),
+    );
   }
 
   predict(configs: readonly KernelConfig[]): number[] {
@@ -92,7 +99,12 @@ export class RooflinePredictor {
       if (!best || err < best.err) best = { coef, err };
     }
     const coefficients = best?.coef ?? [y.reduce((a, b) => a + b, 0) / y.length, 0, 0, 0];
-    const base = RooflinePredictor.fromJSON({ kind: 'roofline', kernelType, coefficients, residual: { mean: [], std: [], beta: [], bias: 0 } });
+    const base = RooflinePredictor.fromJSON({
+      kind: 'roofline',
+      kernelType,
+      coefficients,
+      residual: { mean: [], std: [], beta: [], bias: 0 },
+    });
     const scaling = fitStandardiser(samples.map((s) => s.config));
     const { mean, std } = scaling;
     const Z = samples.map((s) => [1, ...standardise(scaling, s.config)]);

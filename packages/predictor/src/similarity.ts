@@ -81,14 +81,25 @@ export interface RankedCandidate {
 }
 
 /** Candidates ordered most similar first under `measure` (the score is the measure's raw value). */
-export function rankSources(candidates: readonly Candidate[], measured: readonly number[], measure: SimilarityMeasure = 'log-linear', weights?: readonly number[]): RankedCandidate[] {
+export function rankSources(
+  candidates: readonly Candidate[],
+  measured: readonly number[],
+  measure: SimilarityMeasure = 'log-linear',
+  weights?: readonly number[],
+): RankedCandidate[] {
   if (candidates.length === 0) throw new Error('the pool has no predictor for this kernel type');
   for (const c of candidates) {
-    if (c.predicted.length !== measured.length) throw new Error(`${c.source} predicted ${c.predicted.length} configs, the device measured ${measured.length}`);
+    if (c.predicted.length !== measured.length)
+      throw new Error(`${c.source} predicted ${c.predicted.length} configs, the device measured ${measured.length}`);
   }
   // Weights (how much each config counts) only the log-linear residual takes; the others are as published.
-  const score = { 'litepred-kl': latencyKl, spearman, 'log-linear': (p: readonly number[], m: readonly number[]) => logLinearResidual(p, m, weights) }[measure];
+  const score = {
+    'litepred-kl': latencyKl,
+    spearman,
+    'log-linear': (p: readonly number[], m: readonly number[]) => logLinearResidual(p, m, weights),
+  }[measure];
   const higherIsBetter = measure === 'spearman';
-  return candidates.map((c) => ({ source: c.source, score: score(c.predicted, measured) }))
+  return candidates
+    .map((c) => ({ source: c.source, score: score(c.predicted, measured) }))
     .sort((p, q) => (higherIsBetter ? q.score - p.score : p.score - q.score));
 }

@@ -7,8 +7,15 @@ import { featureNames, featureVector, type KernelConfig } from '@litepred/kernel
  * added to its kernel type): it cannot predict until it is rebuilt from its measurements.
  */
 export class StalePredictorError extends Error {
-  constructor(readonly kernelType: string, trained: number) {
-    super(`the ${kernelType} predictor was trained on ${trained} features; the kernel library now gives ${featureNames(kernelType).length} (${featureNames(kernelType).join(', ')}): rebuild it (a campaign's full-data build, or adapt the device again)`);
+  constructor(
+    readonly kernelType: string,
+    trained: number,
+  ) {
+    super(
+      `the ${kernelType} predictor was trained on ${trained} features; the kernel library now ` +
+        `gives ${featureNames(kernelType).length} (${featureNames(kernelType).join(', ')}): rebuild it (a campaign's ` +
+        `full-data build, or adapt the device again)`,
+    );
     this.name = 'StalePredictorError';
   }
 }
@@ -30,7 +37,9 @@ export function fitStandardiser(configs: readonly KernelConfig[]): Standardiser 
   const rows = configs.map(logFeatures);
   const dims = rows[0]!.length;
   const mean = Array.from({ length: dims }, (_, j) => rows.reduce((s, r) => s + r[j]!, 0) / rows.length);
-  const std = Array.from({ length: dims }, (_, j) => spread(Math.sqrt(rows.reduce((s, r) => s + (r[j]! - mean[j]!) ** 2, 0) / rows.length)));
+  const std = Array.from({ length: dims }, (_, j) =>
+    spread(Math.sqrt(rows.reduce((s, r) => s + (r[j]! - mean[j]!) ** 2, 0) / rows.length)),
+  );
   return { mean, std };
 }
 

@@ -49,17 +49,26 @@ export function recalibratedData(source: BasePredictorData, sourceDevice: string
 }
 
 /** Any stored predictor as ONNX + metadata (see export.ts); a transferred one names its source device. */
-export function exportStoredPredictor(data: PredictorData,
-  about: { device: { id: string; fingerprint: unknown }; trainingSamples: number; metrics?: Metrics; createdAt?: string; version?: number }): { onnx: Uint8Array; metadata: PredictorMetadata } {
+export function exportStoredPredictor(
+  data: PredictorData,
+  about: { device: { id: string; fingerprint: unknown }; trainingSamples: number; metrics?: Metrics; createdAt?: string; version?: number },
+): { onnx: Uint8Array; metadata: PredictorMetadata } {
   if (data.kind !== 'recalibrated') return exportPredictor(data, about);
   const features = featureNames(data.kernelType);
   const source = data.source;
   const exported = exportPredictor(source, about);
   return {
-    onnx: source.kind === 'roofline' ? exportRooflineOnnx(source, features, data) : source.kind === 'gbdt' ? exportGbdtOnnx(source, data) : exportMlpOnnx(source, data),
+    onnx:
+      source.kind === 'roofline'
+        ? exportRooflineOnnx(source, features, data)
+        : source.kind === 'gbdt'
+          ? exportGbdtOnnx(source, data)
+          : exportMlpOnnx(source, data),
     metadata: {
-      ...exported.metadata, kind: 'recalibrated',
-      input: { name: PREDICTOR_INPUT, columns: onnxInputs(source, features) }, output: { name: PREDICTOR_OUTPUT, unit: 'ms' },
+      ...exported.metadata,
+      kind: 'recalibrated',
+      input: { name: PREDICTOR_INPUT, columns: onnxInputs(source, features) },
+      output: { name: PREDICTOR_OUTPUT, unit: 'ms' },
       transfer: { sourceDevice: data.sourceDevice, sourceKind: source.kind, a: data.a, b: data.b },
     },
   };

@@ -8,8 +8,14 @@ import { fitLine } from './similarity.js';
 
 /** A source predictor mapped onto the new device: ms = exp(a) · source(config)^b. */
 export class RecalibratedPredictor implements KernelLatencyPredictor {
-  constructor(readonly source: KernelLatencyPredictor, readonly a: number, readonly b: number) {}
-  get kernelType(): string { return this.source.kernelType; }
+  constructor(
+    readonly source: KernelLatencyPredictor,
+    readonly a: number,
+    readonly b: number,
+  ) {}
+  get kernelType(): string {
+    return this.source.kernelType;
+  }
   predict(configs: readonly KernelConfig[]): number[] {
     return this.source.predict(configs).map((p) => Math.exp(this.a) * Math.max(p, 1e-9) ** this.b);
   }
@@ -19,7 +25,10 @@ export class RecalibratedPredictor implements KernelLatencyPredictor {
 export function recalibrate(source: KernelLatencyPredictor, samples: readonly Sample[]): RecalibratedPredictor {
   if (samples.length < 2) throw new Error('recalibration needs at least 2 measurements');
   const predicted = source.predict(samples.map((s) => s.config));
-  const { a, b } = fitLine(predicted.map((p) => Math.log(Math.max(p, 1e-9))), samples.map((s) => Math.log(s.latencyMs)));
+  const { a, b } = fitLine(
+    predicted.map((p) => Math.log(Math.max(p, 1e-9))),
+    samples.map((s) => Math.log(s.latencyMs)),
+  );
   return new RecalibratedPredictor(source, a, b);
 }
 

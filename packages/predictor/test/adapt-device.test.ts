@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { kernelCost, type KernelConfig } from '@litepred/kernels';
 import { sampleConfigs } from '@litepred/sampler';
 import {
-  adaptDevice, chooseByCrossValidation, metrics, RecalibratedPredictor, recalibrateDevice, rankPoolDevices, RooflinePredictor, type DeviceAdaptEvent, type PoolDevice,
+  adaptDevice,
+  chooseByCrossValidation,
+  metrics,
+  RecalibratedPredictor,
+  recalibrateDevice,
+  rankPoolDevices,
+  RooflinePredictor,
+  type DeviceAdaptEvent,
+  type PoolDevice,
 } from '@litepred/predictor';
 
 const TYPES = ['conv-bn-relu', 'dwconv-bn-relu', 'add'];
@@ -14,13 +22,28 @@ const DEVICES: Record<string, (c: KernelConfig) => number> = {
 const newBoard = (c: KernelConfig) => 1.8 * DEVICES['compute-bound']!(c) * (c.type === 'dwconv-bn-relu' ? 1.3 : 1);
 const sample = (type: string, n: number, seed: number) => sampleConfigs(type, n, { sampler: 'vae', seed }).configs;
 const pool: PoolDevice[] = Object.entries(DEVICES).map(([source, f]) => ({
-  source, predictors: new Map(TYPES.map((t) => [t, RooflinePredictor.train(t, sample(t, 80, 7).map((config) => ({ config, latencyMs: f(config) })))])),
+  source,
+  predictors: new Map(
+    TYPES.map((t) => [
+      t,
+      RooflinePredictor.train(
+        t,
+        sample(t, 80, 7).map((config) => ({ config, latencyMs: f(config) })),
+      ),
+    ]),
+  ),
 }));
-const measured = (type: string, n: number, seed: number) => sample(type, n, seed).map((config) => ({ config, latencyMs: newBoard(config) }));
+const measured = (type: string, n: number, seed: number) =>
+  sample(type, n, seed).map((config) => ({ config, latencyMs: newBoard(config) }));
 
 describe('device-level transfer', () => {
   it('ranks the similar pool device first over kernels of every type', () => {
-    expect(rankPoolDevices(pool, TYPES.flatMap((t) => measured(t, 3, 9)))[0]!.source).toBe('compute-bound');
+    expect(
+      rankPoolDevices(
+        pool,
+        TYPES.flatMap((t) => measured(t, 3, 9)),
+      )[0]!.source,
+    ).toBe('compute-bound');
   });
 
   it("shrinks each type's line toward the shared one: a type with no kernels gets the shared line, many kernels its own", () => {
@@ -38,8 +61,15 @@ describe('device-level transfer', () => {
     const events: DeviceAdaptEvent[] = [];
     const phases: string[] = [];
     const result = await adaptDevice({
-      types: [...TYPES, 'gelu'], pool, sample, budget: 200, target: 0.9,
-      measure: async (configs, phase) => { phases.push(phase); return configs.map(newBoard); },
+      types: [...TYPES, 'gelu'],
+      pool,
+      sample,
+      budget: 200,
+      target: 0.9,
+      measure: async (configs, phase) => {
+        phases.push(phase);
+        return configs.map(newBoard);
+      },
       onProgress: (e) => events.push(e),
     });
     expect(result.source).toBe('compute-bound');
@@ -54,16 +84,25 @@ describe('device-level transfer', () => {
     expect(rounds.slice(0, -1).every((e) => e.heldOut.within10 < 0.9)).toBe(true);
   });
 
-  it('spends the budget when the target is out of reach, drops failed measurements, and refuses a budget below probe + held-out', async () => {
-    const base = { types: TYPES, pool, sample, target: 1.01 };
-    const result = await adaptDevice({ ...base, budget: 60, measure: async (configs) => configs.map((c, i) => (i % 7 === 0 ? Number.NaN : newBoard(c))) });
-    expect(result.stoppedBecause).toBe('budget');
-    expect(result.measured).toBe(60);
-    expect(result.samples.every((s) => s.latencyMs > 0)).toBe(true);
-    // Failed measurements are dropped, not kept as samples: fewer samples than kernels measured.
-    expect(result.samples.length + result.heldOut.length).toBeLessThan(60);
-    await expect(adaptDevice({ ...base, budget: 10, measure: async (c) => c.map(newBoard) })).rejects.toThrow(/budget of 10 kernels cannot cover the probe and held-out sets of 3 kernel types \(12\)/);
-  });
+  it(
+    'spends the budget when the target is out of reach, drops failed measurements, and refuses a budget below probe + ' + 'held-out',
+    async () => {
+      const base = { types: TYPES, pool, sample, target: 1.01 };
+      const result = await adaptDevice({
+        ...base,
+        budget: 60,
+        measure: async (configs) => configs.map((c, i) => (i % 7 === 0 ? Number.NaN : newBoard(c))),
+      });
+      expect(result.stoppedBecause).toBe('budget');
+      expect(result.measured).toBe(60);
+      expect(result.samples.every((s) => s.latencyMs > 0)).toBe(true);
+      // Failed measurements are dropped, not kept as samples: fewer samples than kernels measured.
+      expect(result.samples.length + result.heldOut.length).toBeLessThan(60);
+      await expect(adaptDevice({ ...base, budget: 10, measure: async (c) => c.map(newBoard) })).rejects.toThrow(
+        /budget of 10 kernels cannot cover the probe and held-out sets of 3 kernel types \(12\)/,
+      );
+    },
+  );
 
   it("keeps the transferred line unless a type's own kernels, left out in turn, are predicted better by a predictor of their own", () => {
     // Depthwise convs on this board are bound by memory, which no line on the compute-bound source's predictions fits.
@@ -73,7 +112,9 @@ describe('device-level transfer', () => {
     const many = chooseByCrossValidation(pool[0]!, data(30), own);
     expect(many.get('dwconv-bn-relu')).toBeInstanceOf(RooflinePredictor);
     // (conv and add fit a roofline exactly on this made-up board, so either choice is right for them.)
-    expect(metrics(many.get('dwconv-bn-relu')!.predict(sample('dwconv-bn-relu', 20, 14)), sample('dwconv-bn-relu', 20, 14).map(odd)).within10).toBeGreaterThan(0.9);
+    expect(
+      metrics(many.get('dwconv-bn-relu')!.predict(sample('dwconv-bn-relu', 20, 14)), sample('dwconv-bn-relu', 20, 14).map(odd)).within10,
+    ).toBeGreaterThan(0.9);
     const few = chooseByCrossValidation(pool[0]!, data(4), own);
     expect([...few.values()].every((p) => p instanceof RecalibratedPredictor)).toBe(true);
   });

@@ -4,7 +4,10 @@ import { composedLatency, fitComposition, GbdtPredictor, predictDecomposed, type
 describe('composition', () => {
   // A device where convs cost 30% more inside networks than alone and adds cost what they cost alone.
   const models = Array.from({ length: 40 }, (_, i) => {
-    const sums = new Map([['conv-bn-relu', 1 + (i % 7)], ['add', 0.2 + (i % 3) * 0.1]]);
+    const sums = new Map([
+      ['conv-bn-relu', 1 + (i % 7)],
+      ['add', 0.2 + (i % 3) * 0.1],
+    ]);
     return { sums, measuredMs: 0.05 + 1.3 * sums.get('conv-bn-relu')! + sums.get('add')! };
   });
 
@@ -16,9 +19,20 @@ describe('composition', () => {
   });
 
   it('stays at 1 where the models say nothing, and without a composition sums plainly', () => {
-    const c = fitComposition(models.map((m) => ({ ...m, sums: new Map([...m.sums, ['se', 0]]) })), 0.05);
+    const c = fitComposition(
+      models.map((m) => ({ ...m, sums: new Map([...m.sums, ['se', 0]]) })),
+      0.05,
+    );
     expect(c.factors.se).toBeCloseTo(1, 6);
-    expect(composedLatency(new Map([['add', 2], ['se', 1]]), 0.5)).toBe(3.5);
+    expect(
+      composedLatency(
+        new Map([
+          ['add', 2],
+          ['se', 1],
+        ]),
+        0.5,
+      ),
+    ).toBe(3.5);
   });
 });
 
@@ -28,7 +42,10 @@ describe('a conv type predicted by its batch-norm twin', () => {
     const samples = Array.from({ length: 24 }, (_, i) => ({ config: { type: 'conv-bn-hswish', ...shape(i) }, latencyMs: 0.01 * (1 + i) }));
     const twin = GbdtPredictor.train('conv-bn-hswish', samples, { trees: 20 });
     const predictors = new Map([['conv-bn-hswish', twin]]);
-    const folded = [{ type: 'conv-hswish', ...shape(3) }, { type: 'conv-hswish', ...shape(5) }];
+    const folded = [
+      { type: 'conv-hswish', ...shape(3) },
+      { type: 'conv-hswish', ...shape(5) },
+    ];
     const expected = twin.predict(folded.map((c) => ({ ...c, type: 'conv-bn-hswish' })));
     expect(typeSums(folded, predictors)!.get('conv-hswish')).toBeCloseTo(expected[0]! + expected[1]!, 9);
     const d = { kernels: folded.map((config) => ({ config })), coverage: {}, foldsBatchNorm: true } as unknown as Decomposition;

@@ -12,7 +12,8 @@ describe('decomposing a model into kernels', () => {
     it.each([1, 2])('gives exactly the kernels the space says architecture %i has', (seed) => {
       const arch = sampleArchitecture(space, seed);
       const d = decomposeModel(buildArchitectureModel(arch).bytes);
-      // The space lists nn-Meter's types (a last conv without batch norm is conv-hswish); the runtime folds batch norm, so both are conv-bn-hswish.
+      // The space lists nn-Meter's types (a last conv without batch norm is conv-hswish); the runtime folds batch norm, so both are
+      // conv-bn-hswish.
       const folded = kernelsOf(arch).map((c) => ({ ...c, type: foldedConvType(c.type) }));
       expect(canonical(d.kernels.map((k) => k.config))).toEqual(canonical(folded));
       expect(d.coverage.unsupported).toEqual([]);
@@ -21,7 +22,9 @@ describe('decomposing a model into kernels', () => {
   });
 
   it('reports an op it has no kernel for, with its share of the FLOPs, instead of dropping it', () => {
-    const model = onnx.ModelProto.decode(buildKernelModel({ type: 'conv-bn-relu', HW: 16, CIN: 8, COUT: 8, KERNEL_SIZE: 3, STRIDES: 1 }, { outputs: 'full' }).bytes);
+    const model = onnx.ModelProto.decode(
+      buildKernelModel({ type: 'conv-bn-relu', HW: 16, CIN: 8, COUT: 8, KERNEL_SIZE: 3, STRIDES: 1 }, { outputs: 'full' }).bytes,
+    );
     const g = model.graph!;
     const out = g.output![0]!.name!;
     g.node!.push({ opType: 'LRN', input: [out], output: ['normed'], name: 'lp' });
@@ -34,11 +37,17 @@ describe('decomposing a model into kernels', () => {
   });
 
   it('says why a conv it cannot map is not covered', () => {
-    const model = onnx.ModelProto.decode(buildKernelModel({ type: 'conv-bn', HW: 16, CIN: 8, COUT: 8, KERNEL_SIZE: 3, STRIDES: 1 }, { outputs: 'full' }).bytes);
+    const model = onnx.ModelProto.decode(
+      buildKernelModel({ type: 'conv-bn', HW: 16, CIN: 8, COUT: 8, KERNEL_SIZE: 3, STRIDES: 1 }, { outputs: 'full' }).bytes,
+    );
     const conv = model.graph!.node!.find((n) => n.opType === 'Conv')!;
     conv.attribute!.find((a) => a.name === 'pads')!.ints = [0, 0, 0, 0];
     const d = decomposeModel(onnx.ModelProto.encode(model).finish());
-    expect(d.coverage.unsupported[0]).toMatchObject({ op: 'Conv', count: 1, reasons: ['n_Conv_0: Conv 3x3 stride 1x1 with pads [0,0,0,0] gives 14x14; the kernels pad 1 (16x16)'] });
+    expect(d.coverage.unsupported[0]).toMatchObject({
+      op: 'Conv',
+      count: 1,
+      reasons: ['n_Conv_0: Conv 3x3 stride 1x1 with pads [0,0,0,0] gives 14x14; the kernels pad 1 (16x16)'],
+    });
   });
 
   it('needs the input shape where the model leaves it dynamic, and checks it', () => {

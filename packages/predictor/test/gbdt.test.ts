@@ -6,12 +6,21 @@ import * as ortWeb from 'onnxruntime-web';
 import { featureNames, featureVector, kernelCost, type KernelConfig } from '@litepred/kernels';
 import { sampleConfigs } from '@litepred/sampler';
 import {
-  exportPredictor, exportStoredPredictor, GbdtPredictor, isStalePredictor, metrics, predictorFromData, PREDICTOR_INPUT, PREDICTOR_OUTPUT, recalibratedData,
+  exportPredictor,
+  exportStoredPredictor,
+  GbdtPredictor,
+  isStalePredictor,
+  metrics,
+  predictorFromData,
+  PREDICTOR_INPUT,
+  PREDICTOR_OUTPUT,
+  recalibratedData,
   RooflinePredictor,
 } from '@litepred/predictor';
 
 /** A made-up device with a step: channel counts off a multiple of 16 cost 40% more, as SIMD tails do. */
-const stepped = (c: KernelConfig) => (0.01 + kernelCost(c).flops / 4e9 + kernelCost(c).activationBytes / 8e9) * (c.COUT! % 16 === 0 ? 1 : 1.4);
+const stepped = (c: KernelConfig) =>
+  (0.01 + kernelCost(c).flops / 4e9 + kernelCost(c).activationBytes / 8e9) * (c.COUT! % 16 === 0 ? 1 : 1.4);
 
 const configs = sampleConfigs('conv-bn-relu', 700, { sampler: 'broad', seed: 5 }).configs;
 const train = configs.slice(0, 600).map((config) => ({ config, latencyMs: stepped(config) }));
@@ -22,15 +31,21 @@ const about = { device: { id: 'dev_x', fingerprint: {} }, trainingSamples: train
 /** The exported model's predictions for `rows` on one runtime. */
 async function run(ort: typeof ortNode, onnx: Uint8Array, columns: string[]): Promise<Float32Array> {
   const session = await ort.InferenceSession.create(onnx);
-  const rows = test.map((c) => [...featureVector(c), ...(columns.at(-1) === 'ACTIVATION_MB' ? [kernelCost(c).activationBytes / 2 ** 20] : [])]);
+  const rows = test.map((c) => [
+    ...featureVector(c),
+    ...(columns.at(-1) === 'ACTIVATION_MB' ? [kernelCost(c).activationBytes / 2 ** 20] : []),
+  ]);
   const input = new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, columns.length]);
   const out = (await session.run({ [PREDICTOR_INPUT]: input }))[PREDICTOR_OUTPUT]!.data as Float32Array;
   await session.release();
   return out;
 }
 
-/** Share of predictions two implementations give alike (float32 inputs can fall on the other side of a threshold where float64 ones do not). */
-const alike = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).filter((v, i) => Math.abs(b[i]! / v - 1) < 1e-4).length / a.length;
+/**
+ * Share of predictions two implementations give alike (float32 inputs can fall on the other side of a threshold where float64 ones do not).
+ */
+const alike = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+  Array.from(a).filter((v, i) => Math.abs(b[i]! / v - 1) < 1e-4).length / a.length;
 
 describe('gradient-boosted trees', () => {
   const gbdt = GbdtPredictor.train('conv-bn-relu', train, { trees: 150, seed: 2 });
@@ -52,14 +67,21 @@ describe('gradient-boosted trees', () => {
     expect(() => GbdtPredictor.train('conv-bn-relu', [])).toThrow(/no conv-bn-relu samples/);
   });
 
-  it.each([['onnxruntime-node', ortNode], ['onnxruntime-web', ortWeb as unknown as typeof ortNode]])(
-    'export to a TreeEnsembleRegressor on the roofline\'s graph that %s runs with the same predictions, transferred too', async (_name, ort) => {
+  it.each([
+    ['onnxruntime-node', ortNode],
+    ['onnxruntime-web', ortWeb as unknown as typeof ortNode],
+  ])(
+    "export to a TreeEnsembleRegressor on the roofline's graph that %s runs with the same predictions, transferred too",
+    async (_name, ort) => {
       const exported = exportPredictor(gbdt.toJSON(), about);
       expect(exported.metadata.kind).toBe('gbdt');
       expect(exported.metadata.input.columns.at(-1)).toBe('ACTIVATION_MB');
       expect(alike(await run(ort, exported.onnx, exported.metadata.input.columns), gbdt.predict(test))).toBeGreaterThan(0.97);
       const transferred = recalibratedData(gbdt.toJSON(), 'pool-x', { a: 0.3, b: 0.9 });
       const files = exportStoredPredictor(transferred, about);
-      expect(alike(await run(ort, files.onnx, files.metadata.input.columns), predictorFromData(transferred).predict(test))).toBeGreaterThan(0.97);
-    });
+      expect(alike(await run(ort, files.onnx, files.metadata.input.columns), predictorFromData(transferred).predict(test))).toBeGreaterThan(
+        0.97,
+      );
+    },
+  );
 });

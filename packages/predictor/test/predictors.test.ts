@@ -4,8 +4,20 @@ import * as ortWeb from 'onnxruntime-web';
 import { featureNames, featureVector, kernelCost, type KernelConfig } from '@litepred/kernels';
 import { sampleConfigs } from '@litepred/sampler';
 import {
-  exportMlpOnnx, exportPredictor, exportRooflineOnnx, exportStoredPredictor, metrics, MlpPredictor, onnxInputs, predictorFromData, PREDICTOR_INPUT, PREDICTOR_OUTPUT,
-  recalibrate, recalibratedData, RooflinePredictor, type PredictorData,
+  exportMlpOnnx,
+  exportPredictor,
+  exportRooflineOnnx,
+  exportStoredPredictor,
+  metrics,
+  MlpPredictor,
+  onnxInputs,
+  predictorFromData,
+  PREDICTOR_INPUT,
+  PREDICTOR_OUTPUT,
+  recalibrate,
+  recalibratedData,
+  RooflinePredictor,
+  type PredictorData,
 } from '@litepred/predictor';
 
 /** A made-up device: time grows with FLOPs and bytes moved, plus a fixed cost. */
@@ -29,7 +41,9 @@ describe('LitePred MLP predictor', () => {
   it('round-trips through JSON with the same predictions, and refuses other kernel types', () => {
     const back = MlpPredictor.fromJSON(JSON.parse(JSON.stringify(predictor.toJSON())));
     expect(back.predict(test)).toEqual(predictor.predict(test));
-    expect(() => predictor.predict([{ type: 'dwconv-bn-relu', HW: 8, CIN: 8, KERNEL_SIZE: 3, STRIDES: 1 }])).toThrow(/a conv-bn-relu predictor cannot predict a dwconv-bn-relu config/);
+    expect(() => predictor.predict([{ type: 'dwconv-bn-relu', HW: 8, CIN: 8, KERNEL_SIZE: 3, STRIDES: 1 }])).toThrow(
+      /a conv-bn-relu predictor cannot predict a dwconv-bn-relu config/,
+    );
     expect(() => MlpPredictor.train('fc', [{ config: { type: 'fc', CIN: 8, COUT: 8 }, latencyMs: 0 }])).toThrow(/positive/);
   });
 
@@ -56,11 +70,22 @@ describe('LitePred MLP predictor', () => {
 describe('exported predictor files', () => {
   it('carry metadata that names the input columns, the device and the training size', () => {
     const p = RooflinePredictor.train('conv-bn-relu', train);
-    const { onnx, metadata } = exportPredictor(p.toJSON(), { device: { id: 'dev_1', fingerprint: { cores: 2 } }, trainingSamples: train.length, createdAt: '2026-11-27T00:00:00Z' });
+    const { onnx, metadata } = exportPredictor(p.toJSON(), {
+      device: { id: 'dev_1', fingerprint: { cores: 2 } },
+      trainingSamples: train.length,
+      createdAt: '2026-11-27T00:00:00Z',
+    });
     expect(onnx.length).toBeGreaterThan(100);
     expect(metadata).toMatchObject({
-      formatVersion: 1, kernelType: 'conv-bn-relu', kind: 'roofline', trainingSamples: 120, device: { id: 'dev_1' },
-      input: { name: 'features', columns: ['HW', 'CIN', 'COUT', 'KERNEL_SIZE', 'STRIDES', 'FLOPS', 'PARAMS', 'GROUPS', 'W', 'DILATION', 'ACTIVATION_MB'] },
+      formatVersion: 1,
+      kernelType: 'conv-bn-relu',
+      kind: 'roofline',
+      trainingSamples: 120,
+      device: { id: 'dev_1' },
+      input: {
+        name: 'features',
+        columns: ['HW', 'CIN', 'COUT', 'KERNEL_SIZE', 'STRIDES', 'FLOPS', 'PARAMS', 'GROUPS', 'W', 'DILATION', 'ACTIVATION_MB'],
+      },
       output: { name: 'latency_ms', unit: 'ms' },
     });
   });
@@ -92,8 +117,12 @@ describe('roofline predictor', () => {
     const expected = p.predict(test);
     for (const ort of [ortNode, ortWeb] as unknown as (typeof ortNode)[]) {
       const session = await ort.InferenceSession.create(bytes);
-      const out = await session.run({ [PREDICTOR_INPUT]: new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, rows[0]!.length]) });
-      Array.from(out[PREDICTOR_OUTPUT]!.data as Float32Array).forEach((v, i) => expect(Math.abs(v - expected[i]!) / expected[i]!).toBeLessThan(1e-4));
+      const out = await session.run({
+        [PREDICTOR_INPUT]: new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, rows[0]!.length]),
+      });
+      Array.from(out[PREDICTOR_OUTPUT]!.data as Float32Array).forEach((v, i) =>
+        expect(Math.abs(v - expected[i]!) / expected[i]!).toBeLessThan(1e-4),
+      );
       await session.release();
     }
   });
@@ -114,7 +143,10 @@ describe('transferred (recalibrated) predictors', () => {
   // A new device 2.5x slower than the source and a little super-linear in it.
   const source = RooflinePredictor.train('conv-bn-relu', train);
   const device = (c: KernelConfig) => 2.5 * synthetic(c) ** 1.05;
-  const adapted = recalibrate(source, train.slice(0, 12).map((s) => ({ config: s.config, latencyMs: device(s.config) })));
+  const adapted = recalibrate(
+    source,
+    train.slice(0, 12).map((s) => ({ config: s.config, latencyMs: device(s.config) })),
+  );
   const data: PredictorData = recalibratedData(source.toJSON(), 'pool-a', adapted);
 
   it('round-trip through their stored JSON with the same predictions', () => {
@@ -122,17 +154,36 @@ describe('transferred (recalibrated) predictors', () => {
     expect(metrics(adapted.predict(test), test.map(device)).within10).toBeGreaterThan(0.9);
   });
 
-  for (const [name, base] of [['roofline', source.toJSON()], ['MLP', MlpPredictor.train('conv-bn-relu', train, { epochs: 5, seed: 1 }).toJSON()]] as const) {
+  for (const [name, base] of [
+    ['roofline', source.toJSON()],
+    ['MLP', MlpPredictor.train('conv-bn-relu', train, { epochs: 5, seed: 1 }).toJSON()],
+  ] as const) {
     it(`export a ${name} source plus its calibration to ONNX with the JS predictions on both runtimes`, async () => {
       const stored = recalibratedData(base, 'pool-a', { a: 0.7, b: 1.05 });
-      const { onnx, metadata } = exportStoredPredictor(stored, { device: { id: 'dev_x', fingerprint: {} }, trainingSamples: 12, version: 3 });
-      expect(metadata).toMatchObject({ kind: 'recalibrated', version: 3, transfer: { sourceDevice: 'pool-a', sourceKind: base.kind, a: 0.7, b: 1.05 } });
-      const rows = test.map((c) => (metadata.input.columns.at(-1) === 'ACTIVATION_MB' ? [...featureVector(c), kernelCost(c).activationBytes / 2 ** 20] : featureVector(c)));
+      const { onnx, metadata } = exportStoredPredictor(stored, {
+        device: { id: 'dev_x', fingerprint: {} },
+        trainingSamples: 12,
+        version: 3,
+      });
+      expect(metadata).toMatchObject({
+        kind: 'recalibrated',
+        version: 3,
+        transfer: { sourceDevice: 'pool-a', sourceKind: base.kind, a: 0.7, b: 1.05 },
+      });
+      const rows = test.map((c) =>
+        metadata.input.columns.at(-1) === 'ACTIVATION_MB'
+          ? [...featureVector(c), kernelCost(c).activationBytes / 2 ** 20]
+          : featureVector(c),
+      );
       const expected = predictorFromData(stored).predict(test);
       for (const ort of [ortNode, ortWeb] as unknown as (typeof ortNode)[]) {
         const session = await ort.InferenceSession.create(onnx);
-        const out = await session.run({ [PREDICTOR_INPUT]: new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, rows[0]!.length]) });
-        Array.from(out[PREDICTOR_OUTPUT]!.data as Float32Array).forEach((v, i) => expect(Math.abs(v - expected[i]!) / expected[i]!).toBeLessThan(1e-4));
+        const out = await session.run({
+          [PREDICTOR_INPUT]: new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, rows[0]!.length]),
+        });
+        Array.from(out[PREDICTOR_OUTPUT]!.data as Float32Array).forEach((v, i) =>
+          expect(Math.abs(v - expected[i]!) / expected[i]!).toBeLessThan(1e-4),
+        );
         await session.release();
       }
     });

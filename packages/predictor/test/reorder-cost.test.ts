@@ -6,7 +6,7 @@ describe('reorder cost', () => {
   // 20 GB/s with a 1 µs floor: what this machine's convs show (docs: real-models).
   const samples = Array.from({ length: 200 }, (_, i) => {
     const bytes = 2 ** (10 + (i % 16));
-    return { bytes, ms: 0.001 + bytes / 20e9 * 1000 };
+    return { bytes, ms: 0.001 + (bytes / 20e9) * 1000 };
   });
 
   it('follows the measured medians, rises with the bytes, and scales with them past the ends', () => {
@@ -26,8 +26,14 @@ describe('reorder cost', () => {
   });
 
   it('knows the bytes of a conv and a depthwise conv, rectangular and strided; nothing for other kernels', () => {
-    expect(convTensorBytes({ type: 'conv-bn-relu', HW: 56, W: 28, CIN: 16, COUT: 32, KERNEL_SIZE: 3, STRIDES: 2 })).toEqual({ input: 4 * 56 * 28 * 16, output: 4 * 28 * 14 * 32 });
-    expect(convTensorBytes({ type: 'dwconv-bn', HW: 14, CIN: 64, KERNEL_SIZE: 5, STRIDES: 1 })).toEqual({ input: 4 * 14 * 14 * 64, output: 4 * 14 * 14 * 64 });
+    expect(convTensorBytes({ type: 'conv-bn-relu', HW: 56, W: 28, CIN: 16, COUT: 32, KERNEL_SIZE: 3, STRIDES: 2 })).toEqual({
+      input: 4 * 56 * 28 * 16,
+      output: 4 * 28 * 14 * 32,
+    });
+    expect(convTensorBytes({ type: 'dwconv-bn', HW: 14, CIN: 64, KERNEL_SIZE: 5, STRIDES: 1 })).toEqual({
+      input: 4 * 14 * 14 * 64,
+      output: 4 * 14 * 14 * 64,
+    });
     expect(convTensorBytes({ type: 'relu', HW: 14, CIN: 64 })).toBeUndefined();
   });
 });
@@ -35,13 +41,17 @@ describe('reorder cost', () => {
 describe('reorders and copies in a prediction', () => {
   const cost = fitReorderCost(Array.from({ length: 100 }, (_, i) => ({ bytes: 2 ** (10 + (i % 12)), ms: 2 ** (10 + (i % 12)) / 20e6 })))!;
   const decomposition: Decomposition = {
-    kernels: [], foldsBatchNorm: true,
-    reorders: [{ tensor: 'a', bytes: 2 ** 18, kind: 'out' }, { tensor: 'b', bytes: 2 ** 16, kind: 'in' }],
+    kernels: [],
+    foldsBatchNorm: true,
+    reorders: [
+      { tensor: 'a', bytes: 2 ** 18, kind: 'out' },
+      { tensor: 'b', bytes: 2 ** 16, kind: 'in' },
+    ],
     copies: [{ op: 'Transpose', bytes: 2 ** 18 }],
     coverage: { glue: {}, folded: 0, unsupported: [], flopsShare: 1, nodeShare: 1, guessedShapes: [] },
   };
 
-  it('prices them with the device\'s reorder cost, and at nothing for a device that has none', () => {
+  it("prices them with the device's reorder cost, and at nothing for a device that has none", () => {
     const p = predictDecomposed(decomposition, new Map(), { overheadMs: 0.05, reorderCost: cost });
     expect(p.reorders).toEqual({ count: 2, ms: reorderMs(cost, 2 ** 18) + reorderMs(cost, 2 ** 16) });
     expect(p.copies).toEqual({ count: 1, ms: reorderMs(cost, 2 ** 18) });
@@ -52,11 +62,14 @@ describe('reorders and copies in a prediction', () => {
   });
 
   it('finds the copying glue of a network (conv to tokens) with its output bytes, and the reorders around the conv', () => {
-    const model = buildNetworkModel([
-      { config: { type: 'conv-bn-relu', HW: 8, CIN: 16, COUT: 16, KERNEL_SIZE: 3, STRIDES: 1 } },
-      { glue: 'tokens' },
-      { config: { type: 'layernorm', L: 64, CIN: 16 } },
-    ], [1, 16, 8, 8]);
+    const model = buildNetworkModel(
+      [
+        { config: { type: 'conv-bn-relu', HW: 8, CIN: 16, COUT: 16, KERNEL_SIZE: 3, STRIDES: 1 } },
+        { glue: 'tokens' },
+        { config: { type: 'layernorm', L: 64, CIN: 16 } },
+      ],
+      [1, 16, 8, 8],
+    );
     const d = decomposeModel(model.bytes);
     expect(d.copies.length).toBeGreaterThan(0);
     expect(d.copies.every((c) => c.bytes === 4 * 64 * 16)).toBe(true);

@@ -13,8 +13,14 @@ const DEVICES: Record<string, (c: KernelConfig) => number> = {
 const newBoard = (c: KernelConfig) => 0.6 * DEVICES['compute-bound']!(c) * (c.KERNEL_SIZE === 7 ? 1.15 : 1);
 
 const trainConfigs = sampleConfigs('conv-bn-relu', 120, { sampler: 'vae', seed: 41 }).configs;
-const pool = Object.entries(DEVICES).map(([source, f]) =>
-  ({ source, predictor: RooflinePredictor.train('conv-bn-relu', trainConfigs.map((config) => ({ config, latencyMs: f(config) })), { ridge: 0.3 }) }));
+const pool = Object.entries(DEVICES).map(([source, f]) => ({
+  source,
+  predictor: RooflinePredictor.train(
+    'conv-bn-relu',
+    trainConfigs.map((config) => ({ config, latencyMs: f(config) })),
+    { ridge: 0.3 },
+  ),
+}));
 const sample = (n: number, seed: number) => sampleConfigs('conv-bn-relu', n, { sampler: 'vae', seed }).configs;
 
 describe('transfer', () => {
@@ -22,12 +28,18 @@ describe('transfer', () => {
     const samples = sample(30, 5).map((config) => ({ config, latencyMs: newBoard(config) }));
     const test = sample(60, 6);
     const p = recalibrate(pool[0]!.predictor, samples);
-    expect(metrics(p.predict(test), test.map(newBoard)).mape).toBeLessThan(metrics(pool[0]!.predictor.predict(test), test.map(newBoard)).mape);
+    expect(metrics(p.predict(test), test.map(newBoard)).mape).toBeLessThan(
+      metrics(pool[0]!.predictor.predict(test), test.map(newBoard)).mape,
+    );
     expect(() => recalibrate(pool[0]!.predictor, samples.slice(0, 1))).toThrow(/at least 2/);
   });
 
   it('fine-tuning starts from the source MLP and moves it toward the new device', () => {
-    const source = MlpPredictor.train('conv-bn-relu', trainConfigs.map((config) => ({ config, latencyMs: DEVICES['compute-bound']!(config) })), { epochs: 30 });
+    const source = MlpPredictor.train(
+      'conv-bn-relu',
+      trainConfigs.map((config) => ({ config, latencyMs: DEVICES['compute-bound']!(config) })),
+      { epochs: 30 },
+    );
     const samples = sample(40, 5).map((config) => ({ config, latencyMs: newBoard(config) }));
     const test = sample(60, 6);
     const tuned = finetune(source, samples, { epochs: 20 });

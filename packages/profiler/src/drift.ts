@@ -83,10 +83,17 @@ export async function* measureWithDriftChecks(
  * agree more often so than with one longer measurement (docs/decisions.md; bench:timing has the
  * reproducible comparison). A config that fails is not measured again.
  */
-export async function measureInRounds(profiler: KernelProfiler, configs: readonly KernelConfig[], rounds: number, protocol?: Partial<MeasurementProtocol>):
-  Promise<{ config: KernelConfig; measurement?: Measurement; error?: Error }[]> {
+export async function measureInRounds(
+  profiler: KernelProfiler,
+  configs: readonly KernelConfig[],
+  rounds: number,
+  protocol?: Partial<MeasurementProtocol>,
+): Promise<{ config: KernelConfig; measurement?: Measurement; error?: Error }[]> {
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`rounds: must be a positive integer (got ${rounds})`);
-  const results: { config: KernelConfig; measurement?: Measurement; error?: Error; latencies: number[] }[] = configs.map((config) => ({ config, latencies: [] }));
+  const results: { config: KernelConfig; measurement?: Measurement; error?: Error; latencies: number[] }[] = configs.map((config) => ({
+    config,
+    latencies: [],
+  }));
   for (let r = 0; r < rounds; r++) {
     for (const item of results) {
       if (item.error) continue;

@@ -39,7 +39,7 @@ export async function timeRuns(session: TimedSession, p: MeasurementProtocol, ba
   const warmupRuns = await warmUp(session, p, baseline);
   const samples: number[] = [];
   const base: number[] = [];
-  const judged = baseline ? [] as number[] : samples;
+  const judged = baseline ? ([] as number[]) : samples;
   const start = performance.now();
   let converged = false;
   while (samples.length < p.maxRuns) {

@@ -1,6 +1,14 @@
 // The kernel profiler: what one kernel costs inside a network on one runtime configuration.
 import {
-  buildKernelModel, buildNullModel, buildTrivialChainModel, compactConfig, kernelCost, resolveConfig, type BuiltModel, type KernelConfig, type Shape,
+  buildKernelModel,
+  buildNullModel,
+  buildTrivialChainModel,
+  compactConfig,
+  kernelCost,
+  resolveConfig,
+  type BuiltModel,
+  type KernelConfig,
+  type Shape,
 } from '@litepred/kernels';
 import { createBackend, type Backend } from './backends/index.js';
 import { timeRuns, warmUp } from './measure.js';
@@ -8,7 +16,14 @@ import { nodeRole, reordersInsideKernel, splitRun } from './ort-profile.js';
 import { median, summarize, type Statistic, type Stats } from './stats.js';
 import { bytesPerCopy, copiesFor, perCopy, REPLICATION_SPAN_MS } from './replication.js';
 import {
-  DEFAULT_PROTOCOL, DEFAULT_RUNTIME, DEFAULT_STATISTIC, type BoundaryCosts, type Measurement, type MeasurementProtocol, type RuntimeInfo, type RuntimeOptions,
+  DEFAULT_PROTOCOL,
+  DEFAULT_RUNTIME,
+  DEFAULT_STATISTIC,
+  type BoundaryCosts,
+  type Measurement,
+  type MeasurementProtocol,
+  type RuntimeInfo,
+  type RuntimeOptions,
 } from './types.js';
 
 export interface ProfilerOptions {
@@ -49,9 +64,16 @@ function differenceStats(kernelWall: Stats, nullWall: Stats, differences: readon
   const d = summarize(differences);
   const minus = (k: keyof Stats) => kernelWall[k] - nullWall[k];
   return {
-    n: d.n, std: d.std,
-    median: minus('median'), p10: minus('p10'), p90: minus('p90'), min: minus('min'), max: minus('max'),
-    mean: minus('mean'), iqm: minus('iqm'), q1mean: minus('q1mean'),
+    n: d.n,
+    std: d.std,
+    median: minus('median'),
+    p10: minus('p10'),
+    p90: minus('p90'),
+    min: minus('min'),
+    max: minus('max'),
+    mean: minus('mean'),
+    iqm: minus('iqm'),
+    q1mean: minus('q1mean'),
   };
 }
 
@@ -89,7 +111,11 @@ export class KernelProfiler {
   /** The device's speed on a mid-sized convolution (FLOPs per ms): single runs are estimated from it. */
   flopsPerMs = Infinity;
 
-  private constructor(private readonly backend: Backend, protocol: MeasurementProtocol, options: ProfilerOptions) {
+  private constructor(
+    private readonly backend: Backend,
+    protocol: MeasurementProtocol,
+    options: ProfilerOptions,
+  ) {
     this.runtime = backend.info;
     this.protocol = protocol;
     this.statistic = options.statistic ?? DEFAULT_STATISTIC;
@@ -102,11 +128,12 @@ export class KernelProfiler {
 
   static async create(options: ProfilerOptions = {}): Promise<KernelProfiler> {
     const runtime = { ...DEFAULT_RUNTIME, ...options.runtime };
-    if (!Number.isInteger(runtime.threads) || runtime.threads < 1) throw new Error(`threads: must be a positive integer (got ${runtime.threads})`);
+    if (!Number.isInteger(runtime.threads) || runtime.threads < 1)
+      throw new Error(`threads: must be a positive integer (got ${runtime.threads})`);
     const profiler = new KernelProfiler(await createBackend(runtime), { ...DEFAULT_PROTOCOL, ...options.protocol }, options);
     if (profiler.method === 'node-profile') profiler.nodeOverheadUs = await profiler.calibrateNodeOverhead();
-    profiler.coldWeightMsPerByte = options.coldWeightMsPerByte ?? await profiler.calibrateColdWeights();
-    profiler.flopsPerMs = options.flopsPerMs ?? await profiler.calibrateSpeed();
+    profiler.coldWeightMsPerByte = options.coldWeightMsPerByte ?? (await profiler.calibrateColdWeights());
+    profiler.flopsPerMs = options.flopsPerMs ?? (await profiler.calibrateSpeed());
     return profiler;
   }
 
@@ -120,9 +147,13 @@ export class KernelProfiler {
     const protocol = { ...this.protocol, minRuns: 200, maxRuns: 400, targetPrecision: 0.005 };
     const wall = async (length: number) => {
       const session = await this.backend.open(buildTrivialChainModel(length), { profileNodes: false });
-      try { return median((await timeRuns(session, protocol)).samples); } finally { await session.close(); }
+      try {
+        return median((await timeRuns(session, protocol)).samples);
+      } finally {
+        await session.close();
+      }
     };
-    const slopeUs = ((await wall(long)) - (await wall(1))) / (long - 1) * 1000;
+    const slopeUs = (((await wall(long)) - (await wall(1))) / (long - 1)) * 1000;
     const session = await this.backend.open(buildTrivialChainModel(long), { profileNodes: true });
     const runs = await timeRuns(session, protocol);
     const profile = (await session.close())!.slice(-runs.samples.length);
@@ -148,7 +179,7 @@ export class KernelProfiler {
     const session = await this.backend.open(model, { profileNodes: false });
     return {
       time: async (protocol) => summarize((await timeRuns(session, protocol ? { ...this.protocol, ...protocol } : this.protocol)).samples),
-      close: async () => void await session.close(),
+      close: async () => void (await session.close()),
     };
   }
 
@@ -159,8 +190,11 @@ export class KernelProfiler {
    * drops it. A model that cannot be built or opened gets its error; the others are still timed.
    * Each round: up to 3 warm-up runs and 10 timed runs (fewer if the protocol asks for fewer).
    */
-  async timeInRounds(models: readonly (() => BuiltModel)[], rounds: number, protocol: Partial<MeasurementProtocol> = {}):
-    Promise<({ roundMedians: number[]; sessionCreateMs: number } | { error: Error })[]> {
+  async timeInRounds(
+    models: readonly (() => BuiltModel)[],
+    rounds: number,
+    protocol: Partial<MeasurementProtocol> = {},
+  ): Promise<({ roundMedians: number[]; sessionCreateMs: number } | { error: Error })[]> {
     const p = { ...this.protocol, ...protocol };
     const runs = Math.min(10, p.minRuns);
     const round = { warmupRuns: Math.min(3, p.warmupRuns), warmupMs: 0, minRuns: runs, maxRuns: runs, maxMs: p.maxMs };
@@ -224,8 +258,10 @@ export class KernelProfiler {
     const flops = kernelCost(config).flops;
     const estimateMs = flops / (SPEED_MARGIN * this.flopsPerMs);
     if (estimateMs > protocol.maxMs) {
-      throw new KernelBudgetError(`${config.type}: ${(flops / 1e9).toFixed(1)} GFLOPs take at least ${(estimateMs / 1000).toFixed(1)} s a run on this device ` +
-        `(${(this.flopsPerMs / 1e6).toFixed(1)} GFLOP/s), over the task's budget of ${protocol.maxMs} ms (maxMs)`);
+      throw new KernelBudgetError(
+        `${config.type}: ${(flops / 1e9).toFixed(1)} GFLOPs take at least ${(estimateMs / 1000).toFixed(1)} s a run on this device ` +
+          `(${(this.flopsPerMs / 1e6).toFixed(1)} GFLOP/s), over the task's budget of ${protocol.maxMs} ms (maxMs)`,
+      );
     }
   }
 
@@ -284,9 +320,19 @@ export class KernelProfiler {
   private async quickEstimate(config: KernelConfig, protocol: MeasurementProtocol): Promise<number> {
     const model = this.build(compactConfig(resolveConfig(config)), 0, 1);
     const session = await this.backend.open(model, { profileNodes: false });
-    const baseline = await this.backend.open(buildNullModel(model.inputs.map((i) => i.shape), { sinks: model.sinks, flatten: model.flatSinks }), { profileNodes: false });
+    const baseline = await this.backend.open(
+      buildNullModel(
+        model.inputs.map((i) => i.shape),
+        { sinks: model.sinks, flatten: model.flatSinks },
+      ),
+      { profileNodes: false },
+    );
     try {
-      const runs = await timeRuns(session, { ...protocol, warmupRuns: 1, minRuns: QUICK_RUNS, maxRuns: QUICK_RUNS, maxMs: protocol.maxMs / 4 }, baseline);
+      const runs = await timeRuns(
+        session,
+        { ...protocol, warmupRuns: 1, minRuns: QUICK_RUNS, maxRuns: QUICK_RUNS, maxMs: protocol.maxMs / 4 },
+        baseline,
+      );
       return Math.max(0, median(runs.samples) - median(runs.baseline!));
     } finally {
       await session.close();
@@ -294,8 +340,14 @@ export class KernelProfiler {
     }
   }
 
-  private async measureStandalone(config: KernelConfig, scrubBytes: number, protocol: MeasurementProtocol, copies = 1,
-    method: Measurement['method'] = this.method, warm = false): Promise<Measurement> {
+  private async measureStandalone(
+    config: KernelConfig,
+    scrubBytes: number,
+    protocol: MeasurementProtocol,
+    copies = 1,
+    method: Measurement['method'] = this.method,
+    warm = false,
+  ): Promise<Measurement> {
     const compact = compactConfig(resolveConfig(config));
     const model = this.build(compact, scrubBytes, copies);
     const byProfile = method === 'node-profile';
@@ -307,15 +359,26 @@ export class KernelProfiler {
     let plainWarmupRuns = 0;
     if (byProfile && protocol.warmupMs > 0 && !warm) {
       const plain = await this.backend.open(model, { profileNodes: false });
-      try { plainWarmupRuns = await warmUp(plain, { ...protocol, warmupRuns: 1 }); } finally { await plain.close(); }
+      try {
+        plainWarmupRuns = await warmUp(plain, { ...protocol, warmupRuns: 1 });
+      } finally {
+        await plain.close();
+      }
     }
     const t0 = performance.now();
     const session = await this.backend.open(model, { profileNodes: byProfile });
     const sessionCreateMs = performance.now() - t0;
     // Without a node profile, each kernel run is paired with a run of a model that has the same
     // inputs (and scrub) and no kernel: the difference is what the kernel adds.
-    const baseline = byProfile ? undefined
-      : await this.backend.open(buildNullModel(model.inputs.map((i) => i.shape), { scrubBytes, sinks: model.sinks, flatten: model.flatSinks }), { profileNodes: false });
+    const baseline = byProfile
+      ? undefined
+      : await this.backend.open(
+          buildNullModel(
+            model.inputs.map((i) => i.shape),
+            { scrubBytes, sinks: model.sinks, flatten: model.flatSinks },
+          ),
+          { profileNodes: false },
+        );
     let runs;
     let profile;
     try {
@@ -331,7 +394,8 @@ export class KernelProfiler {
     if (profile) {
       // ORT profiled the warm-up runs too; the timed runs are the last ones.
       const timedRuns = profile.slice(profile.length - runs.samples.length);
-      if (timedRuns.length !== runs.samples.length) throw new Error(`ORT profile has ${profile.length} runs, expected ${runs.warmupRuns + runs.samples.length}`);
+      if (timedRuns.length !== runs.samples.length)
+        throw new Error(`ORT profile has ${profile.length} runs, expected ${runs.warmupRuns + runs.samples.length}`);
       const timed = timedRuns.map((r) => splitRun(r, this.nodeOverheadUs));
       const inside = timedRuns.filter(reordersInsideKernel).length > timedRuns.length / 2;
       kernelSamples = timed.map((r) => (r.kernel + (inside ? r['reorder-in'] + r['reorder-out'] : 0)) / copies);
@@ -347,7 +411,8 @@ export class KernelProfiler {
       kernelSamples = runs.samples.map((s, i) => s - base[i]!);
       boundary = { reorderInMs: 0, reorderOutMs: 0, sinkMs: 0, runOverheadMs: median(base), coldWeightsMs: 0 };
     }
-    const kernel: Stats = profile ? summarize(kernelSamples, ORT_PROFILE_STEP_MS / copies)
+    const kernel: Stats = profile
+      ? summarize(kernelSamples, ORT_PROFILE_STEP_MS / copies)
       : perCopy(differenceStats(summarize(runs.samples), summarize(runs.baseline!), kernelSamples), copies);
     return {
       config: compact,

@@ -34,10 +34,15 @@ export function perCopy(s: Stats, copies: number): Stats {
   return out;
 }
 
-
 /** What each copy of a kernel reads of its own: its inputs where copies sit on inputs of their own, its weights always (bytes). */
 export function bytesPerCopy(config: KernelConfig): number {
   const c = resolveConfig(config);
-  const inputs = replication(config) === 'own-inputs' ? 4 * getKernelSpec(c.type).inputShapes(c).reduce((s, shape) => s + shape.reduce((a, b) => a * b, 1), 0) : 0;
+  const inputs =
+    replication(config) === 'own-inputs'
+      ? 4 *
+        getKernelSpec(c.type)
+          .inputShapes(c)
+          .reduce((s, shape) => s + shape.reduce((a, b) => a * b, 1), 0)
+      : 0;
   return inputs + 4 * kernelCost(config).params;
 }

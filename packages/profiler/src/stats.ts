@@ -33,7 +33,10 @@ export function percentile(sorted: readonly number[], p: number): number {
 
 /** The median of unsorted samples. */
 export function median(samples: readonly number[]): number {
-  return percentile([...samples].sort((a, b) => a - b), 0.5);
+  return percentile(
+    [...samples].sort((a, b) => a - b),
+    0.5,
+  );
 }
 
 /**

@@ -5,11 +5,18 @@ import { InputPool } from '@litepred/profiler';
 describe('InputPool', () => {
   it('gives each input of a model an array of its own, and the same arrays to the next model of those shapes', () => {
     const pool = new InputPool();
-    const kernel = pool.feeds([{ name: 'a', shape: [1, 8, 4, 4] }, { name: 'a_copy1', shape: [1, 8, 4, 4] }, { name: 'b', shape: [1, 8] }]);
+    const kernel = pool.feeds([
+      { name: 'a', shape: [1, 8, 4, 4] },
+      { name: 'a_copy1', shape: [1, 8, 4, 4] },
+      { name: 'b', shape: [1, 8] },
+    ]);
     expect(kernel.get('a')).not.toBe(kernel.get('a_copy1'));
     expect(kernel.get('a')!.length).toBe(128);
     expect(kernel.get('a')![0]).toBe(0.5);
-    const nullModel = pool.feeds([{ name: 'input_0', shape: [1, 8, 4, 4] }, { name: 'input_1', shape: [1, 8, 4, 4] }]);
+    const nullModel = pool.feeds([
+      { name: 'input_0', shape: [1, 8, 4, 4] },
+      { name: 'input_1', shape: [1, 8, 4, 4] },
+    ]);
     expect(nullModel.get('input_0')).toBe(kernel.get('a'));
     expect(nullModel.get('input_1')).toBe(kernel.get('a_copy1'));
   });

@@ -13,9 +13,15 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 async function realProfile(): Promise<string> {
   const model = buildKernelModel({ type: 'se', HW: 7, CIN: 96 });
   const session = await ort.InferenceSession.create(model.bytes, {
-    intraOpNumThreads: 1, interOpNumThreads: 1, enableProfiling: true, profileFilePrefix: join(dir, 'se'), logSeverityLevel: 3,
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    enableProfiling: true,
+    profileFilePrefix: join(dir, 'se'),
+    logSeverityLevel: 3,
   });
-  const feeds = Object.fromEntries(model.inputs.map((i) => [i.name, new ort.Tensor('float32', new Float32Array(i.shape.reduce((a, b) => a * b, 1)), [...i.shape])]));
+  const feeds = Object.fromEntries(
+    model.inputs.map((i) => [i.name, new ort.Tensor('float32', new Float32Array(i.shape.reduce((a, b) => a * b, 1)), [...i.shape])]),
+  );
   for (let r = 0; r < 5; r++) await session.run(feeds);
   session.endProfiling();
   await session.release();
@@ -35,10 +41,14 @@ describe('reading ORT profiles', () => {
   });
 
   it('falls back to JSON.parse when a line is not in that layout', () => {
-    const odd = JSON.stringify([
-      { name: 'model_run', cat: 'Session', ts: 10, dur: 50 },
-      { name: 'conv_kernel_time', cat: 'Node', ts: 12, dur: 30, args: { op_name: 'Conv' } },
-    ], null, 1);
+    const odd = JSON.stringify(
+      [
+        { name: 'model_run', cat: 'Session', ts: 10, dur: 50 },
+        { name: 'conv_kernel_time', cat: 'Node', ts: 12, dur: 30, args: { op_name: 'Conv' } },
+      ],
+      null,
+      1,
+    );
     expect(scanOrtTraceLines(odd)).toBeUndefined();
     expect(parseOrtProfile(readOrtTraceEvents(odd))).toEqual([{ runUs: 50, nodes: [{ name: 'conv', op: 'Conv', us: 30 }] }]);
   });

@@ -45,18 +45,30 @@ describe('profile corrections', () => {
   });
 
   it('leaves the cache scrub out of every sum', () => {
-    const run: RunProfile = { runUs: 0, nodes: [{ name: 'litepred_scrub_0', op: 'ReduceMax', us: 900 }, { name: 'conv', op: 'Conv', us: 100 }] };
+    const run: RunProfile = {
+      runUs: 0,
+      nodes: [
+        { name: 'litepred_scrub_0', op: 'ReduceMax', us: 900 },
+        { name: 'conv', op: 'Conv', us: 100 },
+      ],
+    };
     expect(nodeRole(run.nodes[0]!)).toBe('scrub');
     expect(splitRun(run).all).toBeCloseTo(0.1, 12);
   });
 
-  it('counts reorders as the kernel\'s own when a kernel node runs after leaving the blocked layout', () => {
+  it("counts reorders as the kernel's own when a kernel node runs after leaving the blocked layout", () => {
     const conv = parseOrtProfile(trace)[0]!;
     expect(reordersInsideKernel(conv)).toBe(false);
-    const se: RunProfile = { runUs: 0, nodes: [
-      { name: 'ReorderInput', op: 'ReorderInput', us: 5 }, { name: 'gap', op: 'GlobalAveragePool', us: 5 },
-      { name: 'ReorderOutput', op: 'ReorderOutput', us: 5 }, { name: 'mul', op: 'Mul', us: 5 }, { name: 'litepred_sink', op: 'Slice', us: 1 },
-    ] };
+    const se: RunProfile = {
+      runUs: 0,
+      nodes: [
+        { name: 'ReorderInput', op: 'ReorderInput', us: 5 },
+        { name: 'gap', op: 'GlobalAveragePool', us: 5 },
+        { name: 'ReorderOutput', op: 'ReorderOutput', us: 5 },
+        { name: 'mul', op: 'Mul', us: 5 },
+        { name: 'litepred_sink', op: 'Slice', us: 1 },
+      ],
+    };
     expect(reordersInsideKernel(se)).toBe(true);
   });
 });

@@ -13,10 +13,13 @@ describe('copiesFor', () => {
     expect(copiesFor(0.001, 0)).toBe(1);
   });
 
-  it('keeps the bytes the copies read of their own (inputs or weights) within the cache budget, and makes none where two would not fit', () => {
-    expect(copiesFor(0.001, REPLICATION_SPAN_MS, MAX_REPLICA_BYTES / 4)).toBe(4);
-    expect(copiesFor(0.001, REPLICATION_SPAN_MS, MAX_REPLICA_BYTES)).toBe(1);
-  });
+  it(
+    'keeps the bytes the copies read of their own (inputs or weights) within the cache budget, and makes none where two ' + 'would not fit',
+    () => {
+      expect(copiesFor(0.001, REPLICATION_SPAN_MS, MAX_REPLICA_BYTES / 4)).toBe(4);
+      expect(copiesFor(0.001, REPLICATION_SPAN_MS, MAX_REPLICA_BYTES)).toBe(1);
+    },
+  );
 });
 
 describe('replicated labels on onnxruntime-node', () => {
@@ -39,7 +42,7 @@ describe('replicated labels on onnxruntime-node', () => {
     expect(concat.latencyMs).toBeGreaterThan(0);
   });
 
-  it('replicates a small kernel with big weights only as far as the copies\' weights stay in cache', async () => {
+  it("replicates a small kernel with big weights only as far as the copies' weights stay in cache", async () => {
     const profiler = await KernelProfiler.create({ protocol: quick, coldWeightMsPerByte: 0 });
     // 1.9 MB of weights: one copy alone is over the budget, so it is timed once.
     const fc = await profiler.measure({ type: 'fc', CIN: 3144, COUT: 152 });

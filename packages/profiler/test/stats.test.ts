@@ -45,7 +45,10 @@ describe('medianRelativePrecision', () => {
 });
 
 describe('quantizedMedian', () => {
-  const ticks = (counts: Record<number, number>) => Object.entries(counts).flatMap(([v, c]) => Array<number>(c).fill(Number(v))).sort((a, b) => a - b);
+  const ticks = (counts: Record<number, number>) =>
+    Object.entries(counts)
+      .flatMap(([v, c]) => Array<number>(c).fill(Number(v)))
+      .sort((a, b) => a - b);
 
   it('gives the value itself when every sample sits on one tick', () => {
     expect(quantizedMedian(ticks({ 13: 30 }), 1)).toBeCloseTo(13, 12);

@@ -11,7 +11,8 @@ const byteLength = (text: string) => (encoder ? encoder.encode(text).length : Bu
 
 function parseWith<T>(schema: z.ZodType<T>, types: readonly string[], raw: string | Buffer): Parsed<T> {
   const size = typeof raw === 'string' ? byteLength(raw) : raw.length;
-  if (size > MAX_FRAME_BYTES) return { ok: false, code: ErrorCode.TOO_LARGE, error: `frame of ${size} bytes is over the ${MAX_FRAME_BYTES}-byte limit` };
+  if (size > MAX_FRAME_BYTES)
+    return { ok: false, code: ErrorCode.TOO_LARGE, error: `frame of ${size} bytes is over the ${MAX_FRAME_BYTES}-byte limit` };
   let value: unknown;
   try {
     value = JSON.parse(raw.toString());
@@ -20,7 +21,11 @@ function parseWith<T>(schema: z.ZodType<T>, types: readonly string[], raw: strin
   }
   const type = (value as { type?: unknown } | null)?.type;
   if (typeof type !== 'string' || !types.includes(type)) {
-    return { ok: false, code: ErrorCode.UNKNOWN_TYPE, error: `unknown message type ${JSON.stringify(type)}; expected one of ${types.join(', ')}` };
+    return {
+      ok: false,
+      code: ErrorCode.UNKNOWN_TYPE,
+      error: `unknown message type ${JSON.stringify(type)}; expected one of ${types.join(', ')}`,
+    };
   }
   const result = schema.safeParse(value);
   if (!result.success) {
@@ -34,7 +39,8 @@ const AGENT_TYPES = AgentMessageSchema.options.map((o) => o.shape.type.value);
 const COORDINATOR_TYPES = CoordinatorMessageSchema.options.map((o) => o.shape.type.value);
 
 export const parseAgentMessage = (raw: string | Buffer): Parsed<AgentMessage> => parseWith(AgentMessageSchema, AGENT_TYPES, raw);
-export const parseCoordinatorMessage = (raw: string | Buffer): Parsed<CoordinatorMessage> => parseWith(CoordinatorMessageSchema, COORDINATOR_TYPES, raw);
+export const parseCoordinatorMessage = (raw: string | Buffer): Parsed<CoordinatorMessage> =>
+  parseWith(CoordinatorMessageSchema, COORDINATOR_TYPES, raw);
 
 /** Serialises a message; typed so only valid shapes compile. */
 export const encode = (message: AgentMessage | CoordinatorMessage): string => JSON.stringify(message);
@@ -42,7 +48,10 @@ export const encode = (message: AgentMessage | CoordinatorMessage): string => JS
 type LeaseMessage = Extract<CoordinatorMessage, { type: 'lease' }>;
 
 /** A lease's task with its config already serialised (JSON.stringify of the config). */
-export interface EncodedTask { taskId: number; configJson: string }
+export interface EncodedTask {
+  taskId: number;
+  configJson: string;
+}
 
 /**
  * The text encode() gives for this lease, assembled from configs serialised beforehand: a
@@ -50,7 +59,13 @@ export interface EncodedTask { taskId: number; configJson: string }
  * 1,000 agents ask at once, the last answer waits for all the others).
  */
 export function encodeLease(lease: Omit<LeaseMessage, 'type' | 'tasks'>, tasks: readonly EncodedTask[]): string {
-  const head = JSON.stringify({ type: 'lease', leaseId: lease.leaseId, campaignId: lease.campaignId, protocol: lease.protocol, expiresAt: lease.expiresAt });
+  const head = JSON.stringify({
+    type: 'lease',
+    leaseId: lease.leaseId,
+    campaignId: lease.campaignId,
+    protocol: lease.protocol,
+    expiresAt: lease.expiresAt,
+  });
   let body = '';
   for (const t of tasks) body += `${body ? ',' : ''}{"taskId":${JSON.stringify(t.taskId)},"config":${t.configJson}}`;
   return `${head.slice(0, -1)},"tasks":[${body}]}`;

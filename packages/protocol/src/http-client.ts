@@ -5,23 +5,36 @@ import type { z } from 'zod';
 import { ROUTES, type RouteName } from './http.js';
 
 type Route<K extends RouteName> = (typeof ROUTES)[K];
-type ParamNames<P extends string> = P extends `${string}:${infer Name}/${infer Rest}` ? Name | ParamNames<`/${Rest}`> : P extends `${string}:${infer Name}` ? Name : never;
+type ParamNames<P extends string> = P extends `${string}:${infer Name}/${infer Rest}`
+  ? Name | ParamNames<`/${Rest}`>
+  : P extends `${string}:${infer Name}`
+    ? Name
+    : never;
 /** The answer of a route: its response schema's type (undefined for routes that do not answer JSON). */
 export type ResponseOf<K extends RouteName> = Route<K> extends { response: infer S extends z.ZodType } ? z.infer<S> : undefined;
-type BodyOf<K extends RouteName> = Route<K> extends { body: infer S extends z.ZodType } ? z.input<S> : Route<K> extends { accepts: string } ? Uint8Array : undefined;
+type BodyOf<K extends RouteName> =
+  Route<K> extends { body: infer S extends z.ZodType } ? z.input<S> : Route<K> extends { accepts: string } ? Uint8Array : undefined;
 
-export type CallArgs<K extends RouteName> =
-  & ([ParamNames<Route<K>['path']>] extends [never] ? { params?: undefined } : { params: Record<ParamNames<Route<K>['path']>, string> })
-  & (BodyOf<K> extends undefined ? { body?: undefined } : { body: BodyOf<K> })
-  & { query?: Record<string, string | undefined> };
+export type CallArgs<K extends RouteName> = ([ParamNames<Route<K>['path']>] extends [never]
+  ? { params?: undefined }
+  : { params: Record<ParamNames<Route<K>['path']>, string> }) &
+  (BodyOf<K> extends undefined ? { body?: undefined } : { body: BodyOf<K> }) & { query?: Record<string, string | undefined> };
 
 /** A refusal by the coordinator: its HTTP status and its message ({ error }). */
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string) { super(message); }
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export class ApiClient {
-  constructor(readonly baseUrl: string, private readonly options: { adminToken?: string; fetch?: typeof fetch } = {}) {}
+  constructor(
+    readonly baseUrl: string,
+    private readonly options: { adminToken?: string; fetch?: typeof fetch } = {},
+  ) {}
 
   /** The route's URL with its parameters and query filled in. */
   url<K extends RouteName>(name: K, args: { params?: Record<string, string>; query?: Record<string, string | undefined> } = {}): string {
@@ -30,7 +43,9 @@ export class ApiClient {
       if (v === undefined) throw new Error(`${name}: the path parameter ${p} is missing`);
       return encodeURIComponent(v);
     });
-    const query = new URLSearchParams(Object.entries(args.query ?? {}).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''));
+    const query = new URLSearchParams(
+      Object.entries(args.query ?? {}).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''),
+    );
     return `${this.baseUrl}${path}${query.size ? `?${query}` : ''}`;
   }
 
@@ -50,7 +65,11 @@ export class ApiClient {
     if (!res.ok) {
       const text = await res.text();
       let message = text || res.statusText;
-      try { message = (JSON.parse(text) as { error?: string }).error ?? message; } catch { /* not JSON */ }
+      try {
+        message = (JSON.parse(text) as { error?: string }).error ?? message;
+      } catch {
+        /* not JSON */
+      }
       throw new ApiError(res.status, message);
     }
     return res;
@@ -67,7 +86,10 @@ export class ApiClient {
     const parsed = schema.safeParse(answer);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      throw new Error(`the coordinator's answer to ${name} does not match the contract: ${issue.path.join('.') || '(body)'}: ${issue.message} (is it another version of litepred?)`);
+      throw new Error(
+        `the coordinator's answer to ${name} does not match the ` +
+          `contract: ${issue.path.join('.') || '(body)'}: ${issue.message} (is it another version of litepred?)`,
+      );
     }
     // The answer as sent (a schema names the fields a caller may rely on; parsing would drop the rest).
     return answer as ResponseOf<K>;

@@ -23,10 +23,17 @@ export const subprotocolVersion = (version = PROTOCOL_VERSION) => `litepred.${ve
 export const subprotocolSecret = (secret: string) => `${secret.startsWith('lpd_') ? 'litepred-credential' : 'litepred-token'}.${secret}`;
 /** What an upgrade's Sec-WebSocket-Protocol header offers: the protocol version and the secret, where present. */
 export function readSubprotocols(header: string | undefined): { version?: number; credential?: string; token?: string } {
-  const offered = (header ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+  const offered = (header ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   const value = (prefix: string) => offered.find((p) => p.startsWith(prefix))?.slice(prefix.length);
   const version = value('litepred.');
-  return { version: version === undefined ? undefined : Number(version), credential: value('litepred-credential.'), token: value('litepred-token.') };
+  return {
+    version: version === undefined ? undefined : Number(version),
+    credential: value('litepred-credential.'),
+    token: value('litepred-token.'),
+  };
 }
 /** Frames larger than this are refused by both sides (a results batch of 256 measurements fits). */
 export const MAX_FRAME_BYTES = 1024 * 1024;
@@ -73,7 +80,10 @@ export const MeasurementProtocolSchema = z.object({
   rounds: positiveInt.max(20).optional(),
 });
 
-const configFields = Object.fromEntries(CONFIG_FIELDS.map((f) => [f, z.number().int().optional()])) as Record<(typeof CONFIG_FIELDS)[number], z.ZodOptional<z.ZodNumber>>;
+const configFields = Object.fromEntries(CONFIG_FIELDS.map((f) => [f, z.number().int().optional()])) as Record<
+  (typeof CONFIG_FIELDS)[number],
+  z.ZodOptional<z.ZodNumber>
+>;
 /**
  * A kernel config on the wire: a type and the kernel library's integer fields, nothing else (the
  * kernel library validates which of them the type takes); SEED only for architecture tasks.
@@ -81,8 +91,16 @@ const configFields = Object.fromEntries(CONFIG_FIELDS.map((f) => [f, z.number().
 export const KernelConfigSchema = z.strictObject({ type: z.string().min(1).max(64), ...configFields, SEED: z.number().int().optional() });
 
 const StatsSchema = z.object({
-  n: z.number(), median: z.number(), p10: z.number(), p90: z.number(), min: z.number(), max: z.number(),
-  mean: z.number(), std: z.number(), iqm: z.number(), q1mean: z.number(),
+  n: z.number(),
+  median: z.number(),
+  p10: z.number(),
+  p90: z.number(),
+  min: z.number(),
+  max: z.number(),
+  mean: z.number(),
+  std: z.number(),
+  iqm: z.number(),
+  q1mean: z.number(),
 });
 
 /** The profiler's measurement, as an agent reports it. */
@@ -93,7 +111,11 @@ export const MeasurementSchema = z.object({
   kernel: StatsSchema,
   wall: StatsSchema,
   boundary: z.object({
-    reorderInMs: z.number(), reorderOutMs: z.number(), sinkMs: z.number(), runOverheadMs: z.number(), coldWeightsMs: z.number(),
+    reorderInMs: z.number(),
+    reorderOutMs: z.number(),
+    sinkMs: z.number(),
+    runOverheadMs: z.number(),
+    coldWeightsMs: z.number(),
   }),
   method: z.enum(['node-profile', 'paired-null-difference']),
   profileNodeOverheadUs: z.number().optional(),
@@ -103,7 +125,13 @@ export const MeasurementSchema = z.object({
   runtime: RuntimeOptionsSchema.extend({ runtimeVersion: z.string(), executionProvider: z.string() }),
   measuredAt: z.string(),
   drift: z.object({ ratioBefore: z.number(), ratioAfter: z.number(), flagged: z.boolean() }).optional(),
-  throttle: z.object({ minFreqRatio: z.number().min(0).max(10).optional(), maxTempC: z.number().min(-100).max(300).optional(), flagged: z.boolean() }).optional(),
+  throttle: z
+    .object({
+      minFreqRatio: z.number().min(0).max(10).optional(),
+      maxTempC: z.number().min(-100).max(300).optional(),
+      flagged: z.boolean(),
+    })
+    .optional(),
   roundLatenciesMs: z.array(z.number()).min(2).max(20).optional(),
   copies: z.number().int().min(2).max(1024).optional(),
 });
@@ -117,7 +145,8 @@ export const ARCHITECTURE_PREFIX = 'arch:';
 export const isArchitectureTask = (config: { type: string }) => config.type.startsWith(ARCHITECTURE_PREFIX);
 export const architectureTask = (space: string, seed: number): WireKernelConfig => ({ type: `${ARCHITECTURE_PREFIX}${space}`, SEED: seed });
 export function architectureOf(config: WireKernelConfig): { space: string; seed: number } {
-  if (!isArchitectureTask(config) || config.SEED === undefined) throw new Error(`not an architecture task (want { type: '${ARCHITECTURE_PREFIX}<space>', SEED: n }): ${JSON.stringify(config)}`);
+  if (!isArchitectureTask(config) || config.SEED === undefined)
+    throw new Error(`not an architecture task (want { type: '${ARCHITECTURE_PREFIX}<space>', SEED: n }): ${JSON.stringify(config)}`);
   return { space: config.type.slice(ARCHITECTURE_PREFIX.length), seed: config.SEED };
 }
 
@@ -133,13 +162,15 @@ export const ModelMeasurementSchema = z.object({
   measuredAt: z.string(),
 });
 
-export const TaskResultSchema = z.object({
-  taskId: positiveInt,
-  leaseId: id,
-  measurement: z.union([MeasurementSchema, ModelMeasurementSchema]).optional(),
-  /** Set instead of measurement when the kernel could not be measured (invalid on this runtime, crashed). */
-  error: z.string().max(2000).optional(),
-}).refine((r) => (r.measurement === undefined) !== (r.error === undefined), { message: 'exactly one of measurement and error' });
+export const TaskResultSchema = z
+  .object({
+    taskId: positiveInt,
+    leaseId: id,
+    measurement: z.union([MeasurementSchema, ModelMeasurementSchema]).optional(),
+    /** Set instead of measurement when the kernel could not be measured (invalid on this runtime, crashed). */
+    error: z.string().max(2000).optional(),
+  })
+  .refine((r) => (r.measurement === undefined) !== (r.error === undefined), { message: 'exactly one of measurement and error' });
 
 export const AgentMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('hello'), v: z.number().int(), fingerprint: FingerprintSchema, agentVersion: z.string().max(64) }),
@@ -151,9 +182,15 @@ export const AgentMessageSchema = z.discriminatedUnion('type', [
 export const CoordinatorMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('welcome'), v: z.number().int(), deviceId: id, credential: z.string().optional(), heartbeatMs: positiveInt }),
   z.object({
-    type: z.literal('lease'), leaseId: id, campaignId: id, expiresAt: z.number(),
+    type: z.literal('lease'),
+    leaseId: id,
+    campaignId: id,
+    expiresAt: z.number(),
     protocol: MeasurementProtocolSchema,
-    tasks: z.array(z.object({ taskId: positiveInt, config: KernelConfigSchema })).min(1).max(MAX_TASKS_PER_LEASE),
+    tasks: z
+      .array(z.object({ taskId: positiveInt, config: KernelConfigSchema }))
+      .min(1)
+      .max(MAX_TASKS_PER_LEASE),
   }),
   z.object({ type: z.literal('idle'), retryMs: positiveInt }),
   z.object({ type: z.literal('ack'), taskIds: z.array(positiveInt) }),

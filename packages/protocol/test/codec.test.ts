@@ -11,7 +11,10 @@ describe('encodeLease', () => {
 
   it('gives the same text as encode() of the same lease', () => {
     const tasks = configs.map((config, i) => ({ taskId: 10 + i, config }));
-    const text = encodeLease(lease, tasks.map((t) => ({ taskId: t.taskId, configJson: JSON.stringify(t.config) })));
+    const text = encodeLease(
+      lease,
+      tasks.map((t) => ({ taskId: t.taskId, configJson: JSON.stringify(t.config) })),
+    );
     expect(text).toBe(encode({ type: 'lease', ...lease, tasks }));
   });
 
@@ -23,27 +26,45 @@ describe('encodeLease', () => {
 });
 
 describe('measurement protocol rounds', () => {
-  const base = { type: 'lease', leaseId: 'l1', campaignId: 'c1', expiresAt: 1, tasks: [{ taskId: 1, config: { type: 'relu', HW: 8, CIN: 8 } }] };
+  const base = {
+    type: 'lease',
+    leaseId: 'l1',
+    campaignId: 'c1',
+    expiresAt: 1,
+    tasks: [{ taskId: 1, config: { type: 'relu', HW: 8, CIN: 8 } }],
+  };
   const protocol = { warmupRuns: 1, warmupMs: 0, minRuns: 10, maxRuns: 40, maxMs: 200, targetPrecision: 0.05 };
 
   it('is optional, and a positive integer up to 20 when given', () => {
     expect(parseCoordinatorMessage(JSON.stringify({ ...base, protocol })).ok).toBe(true);
-    expect(parseCoordinatorMessage(JSON.stringify({ ...base, protocol: { ...protocol, rounds: 3 } }))).toMatchObject({ ok: true, message: { protocol: { rounds: 3 } } });
+    expect(parseCoordinatorMessage(JSON.stringify({ ...base, protocol: { ...protocol, rounds: 3 } }))).toMatchObject({
+      ok: true,
+      message: { protocol: { rounds: 3 } },
+    });
     for (const rounds of [0, 1.5, 21]) {
-      expect(parseCoordinatorMessage(JSON.stringify({ ...base, protocol: { ...protocol, rounds } }))).toMatchObject({ ok: false, error: expect.stringMatching(/^lease: protocol\.rounds: /) });
+      expect(parseCoordinatorMessage(JSON.stringify({ ...base, protocol: { ...protocol, rounds } }))).toMatchObject({
+        ok: false,
+        error: expect.stringMatching(/^lease: protocol\.rounds: /),
+      });
     }
   });
 });
 
 describe('kernel configs on the wire', () => {
-  const lease = (config: Record<string, unknown>) => JSON.stringify({
-    type: 'lease', leaseId: 'l1', campaignId: 'c1', expiresAt: 1,
-    protocol: { warmupRuns: 1, warmupMs: 0, minRuns: 10, maxRuns: 40, maxMs: 200, targetPrecision: 0.05 },
-    tasks: [{ taskId: 1, config }],
-  });
+  const lease = (config: Record<string, unknown>) =>
+    JSON.stringify({
+      type: 'lease',
+      leaseId: 'l1',
+      campaignId: 'c1',
+      expiresAt: 1,
+      protocol: { warmupRuns: 1, warmupMs: 0, minRuns: 10, maxRuns: 40, maxMs: 200, targetPrecision: 0.05 },
+      tasks: [{ taskId: 1, config }],
+    });
 
   it('takes the kernel library fields, a rectangular width and an architecture task SEED', () => {
-    expect(parseCoordinatorMessage(lease({ type: 'conv-relu', HW: 48, W: 192, CIN: 3, COUT: 16, KERNEL_SIZE: 3, STRIDES: 2 })).ok).toBe(true);
+    expect(parseCoordinatorMessage(lease({ type: 'conv-relu', HW: 48, W: 192, CIN: 3, COUT: 16, KERNEL_SIZE: 3, STRIDES: 2 })).ok).toBe(
+      true,
+    );
     expect(parseCoordinatorMessage(lease({ type: 'arch:mobilenetv2', SEED: 7 })).ok).toBe(true);
   });
 

@@ -17,10 +17,39 @@ const pick = <T>(r: Rng, values: readonly T[]) => values[Math.floor(r() * values
 
 /** Kernel size and stride of convolutions as deployed networks have them; the patchify stems last. */
 const CONV_WINDOWS: readonly [number, number][] = [
-  [1, 1], [1, 1], [1, 1], [3, 1], [3, 1], [3, 2], [5, 1], [5, 2], [7, 1], [7, 2], [2, 2], [4, 4], [16, 16],
+  [1, 1],
+  [1, 1],
+  [1, 1],
+  [3, 1],
+  [3, 1],
+  [3, 2],
+  [5, 1],
+  [5, 2],
+  [7, 1],
+  [7, 2],
+  [2, 2],
+  [4, 4],
+  [16, 16],
 ];
-const DW_WINDOWS: readonly [number, number][] = [[1, 1], [3, 1], [3, 1], [3, 2], [5, 1], [5, 2], [7, 1], [7, 2], [9, 1], [11, 1]];
-const POOL_WINDOWS: readonly [number, number][] = [[2, 2], [3, 2], [3, 1], [5, 1], [2, 1]];
+const DW_WINDOWS: readonly [number, number][] = [
+  [1, 1],
+  [3, 1],
+  [3, 1],
+  [3, 2],
+  [5, 1],
+  [5, 2],
+  [7, 1],
+  [7, 2],
+  [9, 1],
+  [11, 1],
+];
+const POOL_WINDOWS: readonly [number, number][] = [
+  [2, 2],
+  [3, 2],
+  [3, 1],
+  [5, 1],
+  [2, 1],
+];
 
 /** A feature vector in the family's feature order. */
 function row(family: FamilyName, r: Rng): number[] {
@@ -37,9 +66,12 @@ function row(family: FamilyName, r: Rng): number[] {
       const [k, s] = pick(r, POOL_WINDOWS);
       return [Math.round(logUniform(r, Math.max(k, 2), 160)), channels(r, 8, 1024), k, s];
     }
-    case 'fc': return [channels(r, 64, 4096), channels(r, 10, 4096)];
-    case 'transformer': return [Math.round(logUniform(r, 1, 4096)), channels(r, 16, 1536), channels(r, 16, 4096)];
-    case 'nchw': return [Math.round(logUniform(r, 1, 224)), channels(r, 8, 2048)];
+    case 'fc':
+      return [channels(r, 64, 4096), channels(r, 10, 4096)];
+    case 'transformer':
+      return [Math.round(logUniform(r, 1, 4096)), channels(r, 16, 1536), channels(r, 16, 4096)];
+    case 'nchw':
+      return [Math.round(logUniform(r, 1, 224)), channels(r, 8, 2048)];
   }
 }
 

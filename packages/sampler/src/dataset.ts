@@ -49,8 +49,11 @@ export function readCsv(file: string | URL): Record<string, string>[] {
 export function litepredTable(file: string | URL, family: FamilyName, split?: 'train' | 'test'): WeightedRows {
   const feats = FAMILIES[family].features;
   const records = readCsv(file).filter((r) => !split || r.CAT === split);
-  return merge(family, records.map((r) => [
-    feats.map((feat) => Math.round(Number(r[feat.name] ?? (feat.name === 'CIN' ? r.CHANNELS : undefined)))),
-    Number(r.FREQ ?? r.SCALED_FREQ ?? 1),
-  ]));
+  return merge(
+    family,
+    records.map((r) => [
+      feats.map((feat) => Math.round(Number(r[feat.name] ?? (feat.name === 'CIN' ? r.CHANNELS : undefined)))),
+      Number(r.FREQ ?? r.SCALED_FREQ ?? 1),
+    ]),
+  );
 }

@@ -34,7 +34,12 @@ function kl(reference: Map<string, number>, samples: Map<string, number>, alpha 
   return { kl: out, uncovered };
 }
 
-function histogram(features: readonly Feature[], rows: readonly number[][], weights: readonly number[] | undefined, pick: (feat: number) => boolean): Map<string, number> {
+function histogram(
+  features: readonly Feature[],
+  rows: readonly number[][],
+  weights: readonly number[] | undefined,
+  pick: (feat: number) => boolean,
+): Map<string, number> {
   const h = new Map<string, number>();
   rows.forEach((row, i) => {
     const key = features.map((f, j) => (pick(j) ? binOf(f, row[j]!) : '')).join('|');
@@ -43,9 +48,21 @@ function histogram(features: readonly Feature[], rows: readonly number[][], weig
   return h;
 }
 
-export function binnedKl(features: readonly Feature[], reference: { rows: number[][]; weights?: number[] }, samples: number[][]): Divergence {
-  const joint = kl(histogram(features, reference.rows, reference.weights, () => true), histogram(features, samples, undefined, () => true));
-  const marginals = features.map((_, j) =>
-    kl(histogram(features, reference.rows, reference.weights, (k) => k === j), histogram(features, samples, undefined, (k) => k === j)).kl);
+export function binnedKl(
+  features: readonly Feature[],
+  reference: { rows: number[][]; weights?: number[] },
+  samples: number[][],
+): Divergence {
+  const joint = kl(
+    histogram(features, reference.rows, reference.weights, () => true),
+    histogram(features, samples, undefined, () => true),
+  );
+  const marginals = features.map(
+    (_, j) =>
+      kl(
+        histogram(features, reference.rows, reference.weights, (k) => k === j),
+        histogram(features, samples, undefined, (k) => k === j),
+      ).kl,
+  );
   return { joint: joint.kl, marginal: marginals.reduce((a, b) => a + b, 0) / features.length, uncovered: joint.uncovered };
 }

@@ -19,10 +19,16 @@ export const BROADCAST_WEIGHTS = [0.5, 0.35, 0.15] as const;
 export const GROUPED_SHARE = 0.15;
 const GROUP_WIDTHS = [8, 16, 24, 32, 48, 64] as const;
 const BMM_HEADS = [1, 2, 3, 4, 6, 8, 12, 16] as const;
-/** SE squeeze widths as a fraction of CIN (timm's EfficientNets squeeze the block's input: CIN/24 of the expanded width); undefined: nn-Meter's rule. */
+/**
+ * SE squeeze widths as a fraction of CIN (timm's EfficientNets squeeze the block's input: CIN/24 of the expanded width); undefined:
+ * nn-Meter's rule.
+ */
 const SE_RATIOS = [undefined, 1 / 4, 1 / 8, 1 / 16, 1 / 24] as const;
 
-export interface HeadsTable { values: number[]; weights: number[] }
+export interface HeadsTable {
+  values: number[];
+  weights: number[];
+}
 
 /** HEADS by training frequency among the head counts that divide CIN (1 if none does). */
 function heads(cin: number, table: HeadsTable | undefined, r: Rng): number {
@@ -35,7 +41,13 @@ function heads(cin: number, table: HeadsTable | undefined, r: Rng): number {
  * The extra fields for a config of `type` whose family fields are `fields`. `real` false gives
  * only what a type needs (HEADS), as the spaces' own configs are: square, undilated.
  */
-export function drawExtras(type: string, fields: Partial<Record<ConfigField, number>>, r: Rng, headsTable?: HeadsTable, real = true): Partial<Record<ConfigField, number>> {
+export function drawExtras(
+  type: string,
+  fields: Partial<Record<ConfigField, number>>,
+  r: Rng,
+  headsTable?: HeadsTable,
+  real = true,
+): Partial<Record<ConfigField, number>> {
   const spec = getKernelSpec(type);
   const optional = spec.optional ?? {};
   const out: Partial<Record<ConfigField, number>> = {};
@@ -49,7 +61,8 @@ export function drawExtras(type: string, fields: Partial<Record<ConfigField, num
     Object.assign(out, { HEADS: h }, r() < 0.5 ? { CIN: d, COUT: l } : { CIN: l, COUT: d });
   }
   if (!real) return out;
-  if ('W' in optional && fields.HW && r() < RECTANGULAR_SHARE) out.W = Math.max(1, Math.round(fields.HW * ASPECTS[Math.floor(r() * ASPECTS.length)]!));
+  if ('W' in optional && fields.HW && r() < RECTANGULAR_SHARE)
+    out.W = Math.max(1, Math.round(fields.HW * ASPECTS[Math.floor(r() * ASPECTS.length)]!));
   if ('DILATION' in optional && r() < DILATED_SHARE) out.DILATION = 2;
   if ('GROUPS' in optional && type !== 'channelshuffle' && r() < GROUPED_SHARE) {
     // A group width as RegNet and ResNeXt use them; kept where it divides both channel counts.

@@ -26,19 +26,28 @@ const byName = (features: readonly Feature[], row: readonly number[]) =>
 
 function simple(name: FamilyName, summary: string, features: Feature[]): Family {
   return {
-    name, summary, features,
+    name,
+    summary,
+    features,
     row: (c) => features.map((feat) => c[feat.name]),
     config: (type, row) => ({ type, ...byName(features, row) }),
   };
 }
 
 export const FAMILIES: Record<FamilyName, Family> = {
-  conv: simple('conv', 'convolutions (conv-bn-relu, conv-bn, ...)', [f('HW'), f('CIN'), f('COUT'), f('KERNEL_SIZE', false), f('STRIDES', false)]),
+  conv: simple('conv', 'convolutions (conv-bn-relu, conv-bn, ...)', [
+    f('HW'),
+    f('CIN'),
+    f('COUT'),
+    f('KERNEL_SIZE', false),
+    f('STRIDES', false),
+  ]),
   dwconv: simple('dwconv', 'depthwise convolutions', [f('HW'), f('CIN'), f('KERNEL_SIZE', false), f('STRIDES', false)]),
   pooling: simple('pooling', 'max and average pooling', [f('HW'), f('CIN'), f('KERNEL_SIZE', false), f('STRIDES', false)]),
   fc: simple('fc', 'fully connected layers', [f('CIN'), f('COUT')]),
   transformer: {
-    name: 'transformer', summary: 'token kernels of vision transformers (matmul, mhsa, layernorm, gelu, softmax, token-add)',
+    name: 'transformer',
+    summary: 'token kernels of vision transformers (matmul, mhsa, layernorm, gelu, softmax, token-add)',
     features: [f('L'), f('CIN'), f('COUT')],
     row: (c) => [c.L, c.CIN, c.type === 'matmul' ? c.COUT : c.CIN],
     config(type, [l, cin, cout], extra = {}) {
@@ -48,7 +57,8 @@ export const FAMILIES: Record<FamilyName, Family> = {
     },
   },
   nchw: {
-    name: 'nchw', summary: 'element-wise and block kernels on an NCHW activation (add, relu, se, concat, split, ...)',
+    name: 'nchw',
+    summary: 'element-wise and block kernels on an NCHW activation (add, relu, se, concat, split, ...)',
     features: [f('HW'), f('CIN')],
     row: (c) => [c.HW, c.type === 'concat' ? c.CIN1 + c.CIN2 + c.CIN3 + c.CIN4 : c.CIN],
     config(type, [hw, cin]) {
@@ -61,7 +71,8 @@ export const FAMILIES: Record<FamilyName, Family> = {
 /** The family a kernel type is sampled through; throws for an unknown type. */
 export function familyOf(type: string): Family {
   const spec = getKernelSpec(type);
-  if (spec.family === 'conv' || spec.family === 'dwconv' || spec.family === 'fc' || spec.family === 'transformer') return FAMILIES[spec.family];
+  if (spec.family === 'conv' || spec.family === 'dwconv' || spec.family === 'fc' || spec.family === 'transformer')
+    return FAMILIES[spec.family];
   if (type === 'maxpool' || type === 'avgpool') return FAMILIES.pooling;
   return FAMILIES.nchw;
 }

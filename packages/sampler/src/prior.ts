@@ -15,7 +15,11 @@ function zoo(name: 'conv' | 'dwconv' | 'fc' | 'pooling'): Record<string, number[
   let cols = zooCache.get(name);
   if (!cols) {
     const rows = readCsv(new URL(`${name}.csv`, DATA));
-    cols = Object.fromEntries(Object.keys(rows[0]!).filter((k) => k !== 'model').map((k) => [k, rows.map((r) => Number(r[k]))]));
+    cols = Object.fromEntries(
+      Object.keys(rows[0]!)
+        .filter((k) => k !== 'model')
+        .map((k) => [k, rows.map((r) => Number(r[k]))]),
+    );
     zooCache.set(name, cols);
   }
   return cols;
@@ -69,37 +73,116 @@ export function priorRows(family: FamilyName, type: string, n: number, r: Rng): 
       const z = zoo('conv');
       const cin = inverseTransformSample(z.cin!, n, r);
       const cout = inverseTransformSample(z.cout!, n, r);
-      const hw = withFrequent(z.input_h!, [1, 3, 7, 8, 13, 14, 27, 28, 32, 56, 112, 224], n, 0.7, [[112, 0.2], [56, 0.4], [28, 0.4]], r);
-      const ks = withFrequent(z.ks!, [1, 3, 5, 7], n, 0.7, [[5, 0.4], [7, 0.6]], r);
-      const st = withFrequent(z.stride!, [1, 2, 4], n, 0.7, [[2, 0.4], [1, 0.6]], r);
+      const hw = withFrequent(
+        z.input_h!,
+        [1, 3, 7, 8, 13, 14, 27, 28, 32, 56, 112, 224],
+        n,
+        0.7,
+        [
+          [112, 0.2],
+          [56, 0.4],
+          [28, 0.4],
+        ],
+        r,
+      );
+      const ks = withFrequent(
+        z.ks!,
+        [1, 3, 5, 7],
+        n,
+        0.7,
+        [
+          [5, 0.4],
+          [7, 0.6],
+        ],
+        r,
+      );
+      const st = withFrequent(
+        z.stride!,
+        [1, 2, 4],
+        n,
+        0.7,
+        [
+          [2, 0.4],
+          [1, 0.6],
+        ],
+        r,
+      );
       return zip(hw, cin, cout, ks, st);
     }
     case 'dwconv': {
       const z = zoo('dwconv');
       const cin = inverseTransformSample(z.cin!, n, r);
-      const hw = withFrequent(z.input_h!, [1, 3, 7, 14, 28, 56, 112, 224], n, 0.8, [[112, 0.4], [56, 0.4], [28, 0.2]], r);
-      const ks = withFrequent(z.ks!, [1, 3, 5, 7], n, 0.8, [[5, 0.4], [7, 0.6]], r);
-      const st = withFrequent(z.stride!, [1, 2], n, 0.8, [[2, 0.5], [1, 0.5]], r);
+      const hw = withFrequent(
+        z.input_h!,
+        [1, 3, 7, 14, 28, 56, 112, 224],
+        n,
+        0.8,
+        [
+          [112, 0.4],
+          [56, 0.4],
+          [28, 0.2],
+        ],
+        r,
+      );
+      const ks = withFrequent(
+        z.ks!,
+        [1, 3, 5, 7],
+        n,
+        0.8,
+        [
+          [5, 0.4],
+          [7, 0.6],
+        ],
+        r,
+      );
+      const st = withFrequent(
+        z.stride!,
+        [1, 2],
+        n,
+        0.8,
+        [
+          [2, 0.5],
+          [1, 0.5],
+        ],
+        r,
+      );
       return zip(hw, cin, ks, st);
     }
     case 'pooling': {
       // nn-Meter snaps the table's own kernel sizes and strides in table order (so they are not
       // random); here they are drawn from their distribution like the other dimensions.
       const z = zoo('pooling');
-      return zip(snap(inverseTransformSample(z.input_h!, n, r), [14, 28, 56, 112, 224]), inverseTransformSample(z.cin!, n, r),
-        snap(inverseTransformSample(z.ks!, n, r), [2, 3]), snap(inverseTransformSample(z.stride!, n, r), [1, 2]));
+      return zip(
+        snap(inverseTransformSample(z.input_h!, n, r), [14, 28, 56, 112, 224]),
+        inverseTransformSample(z.cin!, n, r),
+        snap(inverseTransformSample(z.ks!, n, r), [2, 3]),
+        snap(inverseTransformSample(z.stride!, n, r), [1, 2]),
+      );
     }
     case 'fc':
       return zip(inverseTransformSample(zoo('fc').cin!, n, r), new Array<number>(n).fill(1000));
     case 'nchw': {
       const z = zoo('conv');
-      const hw = withFrequent(z.input_h!, [1, 3, 7, 14, 28, 56, 112, 224], n, 0.8, [[112, 0.4], [56, 0.4], [28, 0.2]], r);
+      const hw = withFrequent(
+        z.input_h!,
+        [1, 3, 7, 14, 28, 56, 112, 224],
+        n,
+        0.8,
+        [
+          [112, 0.4],
+          [56, 0.4],
+          [28, 0.2],
+        ],
+        r,
+      );
       let cin = inverseTransformSample(z.cin!, n, r);
       // nn-Meter's CinEvenSampler for kernels that halve or group their channels.
       if (['split', 'channelshuffle', 'se', 'concat'].includes(type)) cin = cin.map((c) => (c % 2 ? c + 1 : c));
       return zip(hw, cin);
     }
     case 'transformer':
-      throw new Error(`nn-Meter's prior has no transformer kernels, so there is no prior sampler for ${type}; use --sampler vae or uniform`);
+      throw new Error(
+        `nn-Meter's prior has no transformer kernels, so there is no prior sampler for ${type}; use --sampler vae or uniform`,
+      );
   }
 }

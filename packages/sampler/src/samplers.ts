@@ -44,7 +44,9 @@ export function loadVaeModel(family: FamilyName, dir: URL = MODELS_DIR): VaeMode
   try {
     model = JSON.parse(readFileSync(file, 'utf8')) as VaeModel;
   } catch (e) {
-    throw new Error(`no trained VAE for the ${family} family at ${file.pathname} (run npm run train:vae): ${(e as Error).message}`, { cause: e });
+    throw new Error(`no trained VAE for the ${family} family at ${file.pathname} (run npm run train:vae): ${(e as Error).message}`, {
+      cause: e,
+    });
   }
   if (model.version !== 1 || model.family !== family) throw new Error(`${file.pathname} is not a version-1 VAE for the ${family} family`);
   modelCache.set(file.href, model);
@@ -70,11 +72,13 @@ export function vaeRows(model: VaeModel): RowSource {
 export function uniformRows(family: Family, scales: readonly FeatureScale[]): RowSource {
   return (n, r) => {
     const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
-    return Array.from({ length: n }, () => scales.map((s) => {
-      const [lo, hi] = [s.support[0]!, s.support[s.support.length - 1]!];
-      if (s.name === 'KERNEL_SIZE' && family.name !== 'pooling') return 2 * int(Math.ceil((lo - 1) / 2), Math.floor((hi - 1) / 2)) + 1;
-      return int(lo, hi);
-    }));
+    return Array.from({ length: n }, () =>
+      scales.map((s) => {
+        const [lo, hi] = [s.support[0]!, s.support[s.support.length - 1]!];
+        if (s.name === 'KERNEL_SIZE' && family.name !== 'pooling') return 2 * int(Math.ceil((lo - 1) / 2), Math.floor((hi - 1) / 2)) + 1;
+        return int(lo, hi);
+      }),
+    );
   };
 }
 
@@ -88,7 +92,8 @@ export function sampleWith(type: string, n: number, source: RowSource, r: Rng, n
   const configs: KernelConfig[] = [];
   let rejected = 0;
   for (let round = 0; configs.length < n; round++) {
-    if (round === 50) throw new Error(`the ${name} sampler gave only ${configs.length} valid ${type} configs of ${n} after ${rejected} rejections`);
+    if (round === 50)
+      throw new Error(`the ${name} sampler gave only ${configs.length} valid ${type} configs of ${n} after ${rejected} rejections`);
     for (const row of source(n - configs.length, r)) {
       try {
         const base = family.config(type, row);
@@ -110,14 +115,18 @@ export function sampleWith(type: string, n: number, source: RowSource, r: Rng, n
  * have (extras.ts: rectangular inputs, dilation, broadcast operands, SE widths); off, configs are
  * square and undilated as the search spaces' are.
  */
-export function sampleConfigs(type: string, n: number, options: { sampler: SamplerKind; seed: number; modelsDir?: URL; realShapes?: boolean }): SampleResult {
+export function sampleConfigs(
+  type: string,
+  n: number,
+  options: { sampler: SamplerKind; seed: number; modelsDir?: URL; realShapes?: boolean },
+): SampleResult {
   const family = familyOf(type);
   const real = options.realShapes ?? true;
   if (options.sampler === 'prior') {
     return sampleWith(type, n, (count, r) => priorRows(family.name, type, count, r), seededRng(options.seed), 'prior', undefined, real);
   }
   const model = loadVaeModel(family.name, options.modelsDir);
-  const source = options.sampler === 'vae' ? vaeRows(model) : options.sampler === 'broad' ? broadRows(family) : uniformRows(family, model.scales);
+  const source =
+    options.sampler === 'vae' ? vaeRows(model) : options.sampler === 'broad' ? broadRows(family) : uniformRows(family, model.scales);
   return sampleWith(type, n, source, seededRng(options.seed), options.sampler, model, real);
 }
-

@@ -28,7 +28,9 @@ export function fitScales(features: readonly Feature[], data: WeightedRows): Fea
     const scale: FeatureScale = { ...feat, min: Math.min(...t), max: Math.max(...t), support: distinctSorted(values) };
     if (feat.name === 'HW' && strideAt >= 0) {
       const strides = distinctSorted(data.rows.map((r) => r[strideAt]!));
-      scale.supportByStride = Object.fromEntries(strides.map((s) => [s, distinctSorted(data.rows.filter((r) => r[strideAt] === s).map((r) => r[i]!))]));
+      scale.supportByStride = Object.fromEntries(
+        strides.map((s) => [s, distinctSorted(data.rows.filter((r) => r[strideAt] === s).map((r) => r[i]!))]),
+      );
     }
     return scale;
   });

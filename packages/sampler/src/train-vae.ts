@@ -22,7 +22,8 @@ async function main(): Promise<void> {
   const validation = spaceConfigs(Math.ceil(archs / 3), VALIDATION_SEED);
   const families = arg('families', [...train.keys()].join(',')).split(',') as FamilyName[];
   const heads = new Map<number, number>();
-  for (const e of kernelDistribution(SEARCH_SPACES, archs, TRAIN_SEED).get('mhsa') ?? []) heads.set(e.config.HEADS!, (heads.get(e.config.HEADS!) ?? 0) + e.count);
+  for (const e of kernelDistribution(SEARCH_SPACES, archs, TRAIN_SEED).get('mhsa') ?? [])
+    heads.set(e.config.HEADS!, (heads.get(e.config.HEADS!) ?? 0) + e.count);
   mkdirSync(MODELS_DIR, { recursive: true });
   for (const family of families) {
     const data = train.get(family);
@@ -31,16 +32,27 @@ async function main(): Promise<void> {
     for (const beta of BETAS) {
       const t0 = Date.now();
       const trained = trainFamilyModel(data, {
-        beta, validation: validation.get(family),
+        beta,
+        validation: validation.get(family),
         extras: family === 'transformer' ? { HEADS: { values: [...heads.keys()], weights: [...heads.values()] } } : {},
-        about: { spaces: SEARCH_SPACES.map((s) => s.name), architecturesPerSpace: archs, seed: TRAIN_SEED, validationSeed: VALIDATION_SEED },
+        about: {
+          spaces: SEARCH_SPACES.map((s) => s.name),
+          architecturesPerSpace: archs,
+          seed: TRAIN_SEED,
+          validationSeed: VALIDATION_SEED,
+        },
       });
-      process.stderr.write(`${family} beta ${beta}: validation KL ${trained.validation!.joint.toFixed(3)} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+      process.stderr.write(
+        `${family} beta ${beta}: validation KL ${trained.validation!.joint.toFixed(3)} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`,
+      );
       if (!best || trained.validation!.joint < best.validation!.joint) best = { ...trained, beta };
     }
     best!.model.training.validationKl = best!.validation;
     writeFileSync(new URL(`${family}.json`, MODELS_DIR), JSON.stringify(best!.model) + '\n');
-    console.log(`${family}: ${data.rows.length} distinct configs, beta ${best!.beta}, validation KL ${best!.validation!.joint.toFixed(3)} -> models/${family}.json`);
+    console.log(
+      `${family}: ${data.rows.length} distinct configs, beta ${best!.beta}, validation ` +
+        `KL ${best!.validation!.joint.toFixed(3)} -> models/${family}.json`,
+    );
   }
   console.log(`trained in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }

@@ -19,15 +19,26 @@ export interface TrainedModel {
   validation?: Divergence;
 }
 
-export function trainFamilyModel(data: WeightedRows, options: VaeTraining & { validation?: WeightedRows; extras?: VaeModel['extras']; about?: Record<string, unknown> } = {}): TrainedModel {
+export function trainFamilyModel(
+  data: WeightedRows,
+  options: VaeTraining & { validation?: WeightedRows; extras?: VaeModel['extras']; about?: Record<string, unknown> } = {},
+): TrainedModel {
   const family = FAMILIES[data.family];
   const scales = fitScales(family.features, data);
   const vae = trainVae(scales, data, options);
   const model: VaeModel = {
-    version: 1, family: data.family, scales, latent: vae.latent, decoder: vae.decoder.toJSON(), extras: options.extras ?? {},
+    version: 1,
+    family: data.family,
+    scales,
+    latent: vae.latent,
+    decoder: vae.decoder.toJSON(),
+    extras: options.extras ?? {},
     training: {
-      ...options.about, distinctConfigs: data.rows.length,
-      ...Object.fromEntries(Object.keys(VAE_DEFAULTS).map((k) => [k, (options as Record<string, unknown>)[k] ?? VAE_DEFAULTS[k as keyof typeof VAE_DEFAULTS]])),
+      ...options.about,
+      distinctConfigs: data.rows.length,
+      ...Object.fromEntries(
+        Object.keys(VAE_DEFAULTS).map((k) => [k, (options as Record<string, unknown>)[k] ?? VAE_DEFAULTS[k as keyof typeof VAE_DEFAULTS]]),
+      ),
       finalLoss: vae.final,
     },
   };

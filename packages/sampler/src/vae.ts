@@ -56,18 +56,25 @@ export function trainVae(scales: readonly FeatureScale[], data: WeightedRows, op
  * summed squared reconstruction error + beta * KL(q(z|x) || N(0, I)); and its gradients for the
  * encoder's then the decoder's parameters (reparameterisation z = mu + exp(logvar / 2) * eps).
  */
-export function vaeLoss(encoder: Mlp, decoder: Mlp, x: Float64Array, B: number, eps: Float64Array, beta: number):
-  { reconstruction: number; kl: number; loss: number; grads: Float64Array[] } {
+export function vaeLoss(
+  encoder: Mlp,
+  decoder: Mlp,
+  x: Float64Array,
+  B: number,
+  eps: Float64Array,
+  beta: number,
+): { reconstruction: number; kl: number; loss: number; grads: Float64Array[] } {
   const latent = decoder.inputs;
   const d = decoder.outputs;
   const enc = encoder.forward(x, B);
   const stats = encoder.output(enc);
   const at = (i: number, k: number) => [i * 2 * latent + k, i * 2 * latent + latent + k] as const;
   const z = new Float64Array(B * latent);
-  for (let i = 0; i < B; i++) for (let k = 0; k < latent; k++) {
-    const [mi, li] = at(i, k);
-    z[i * latent + k] = stats[mi]! + Math.exp(0.5 * stats[li]!) * eps[i * latent + k]!;
-  }
+  for (let i = 0; i < B; i++)
+    for (let k = 0; k < latent; k++) {
+      const [mi, li] = at(i, k);
+      z[i * latent + k] = stats[mi]! + Math.exp(0.5 * stats[li]!) * eps[i * latent + k]!;
+    }
   const dec = decoder.forward(z, B);
   const xHat = decoder.output(dec);
   let recon = 0;
@@ -80,15 +87,16 @@ export function vaeLoss(encoder: Mlp, decoder: Mlp, x: Float64Array, B: number, 
   const { grads: decGrads, dInput: dZ } = decoder.backward(dec, dXHat);
   let kl = 0;
   const dStats = new Float64Array(B * 2 * latent);
-  for (let i = 0; i < B; i++) for (let k = 0; k < latent; k++) {
-    const [mi, li] = at(i, k);
-    const [mu, logvar] = [stats[mi]!, stats[li]!];
-    const variance = Math.exp(logvar);
-    kl += -0.5 * (1 + logvar - mu * mu - variance);
-    const dz = dZ[i * latent + k]!;
-    dStats[mi] = dz + (beta * mu) / B;
-    dStats[li] = dz * 0.5 * Math.sqrt(variance) * eps[i * latent + k]! + (beta * 0.5 * (variance - 1)) / B;
-  }
+  for (let i = 0; i < B; i++)
+    for (let k = 0; k < latent; k++) {
+      const [mi, li] = at(i, k);
+      const [mu, logvar] = [stats[mi]!, stats[li]!];
+      const variance = Math.exp(logvar);
+      kl += -0.5 * (1 + logvar - mu * mu - variance);
+      const dz = dZ[i * latent + k]!;
+      dStats[mi] = dz + (beta * mu) / B;
+      dStats[li] = dz * 0.5 * Math.sqrt(variance) * eps[i * latent + k]! + (beta * 0.5 * (variance - 1)) / B;
+    }
   const { grads: encGrads } = encoder.backward(enc, dStats);
   return { reconstruction: recon / B, kl: kl / B, loss: (recon + beta * kl) / B, grads: [...encGrads, ...decGrads] };
 }

@@ -2,8 +2,21 @@ import { describe, expect, it } from 'vitest';
 import { kernelCost, kernelTypes, resolveConfig } from '@litepred/kernels';
 import { Mlp, seededRng } from '@litepred/nn';
 import {
-  binnedKl, FAMILIES, familyOf, fitScales, inverseTransformSample, loadVaeModel, MAX_SAMPLED_FLOPS, sampleConfigs, scaleRow, spaceConfigs,
-  trainVae, typesOf, unscaleAndSnap, vaeLoss, type FamilyName,
+  binnedKl,
+  FAMILIES,
+  familyOf,
+  fitScales,
+  inverseTransformSample,
+  loadVaeModel,
+  MAX_SAMPLED_FLOPS,
+  sampleConfigs,
+  scaleRow,
+  spaceConfigs,
+  trainVae,
+  typesOf,
+  unscaleAndSnap,
+  vaeLoss,
+  type FamilyName,
 } from '@litepred/sampler';
 
 const FAMILY_NAMES = Object.keys(FAMILIES) as FamilyName[];
@@ -23,8 +36,10 @@ describe('VAE loss gradients', () => {
     params.forEach((p, i) => {
       for (let k = 0; k < p.length; k++) {
         const keep = p[k]!;
-        p[k] = keep + h; const up = vaeLoss(encoder, decoder, x, B, eps, beta).loss;
-        p[k] = keep - h; const down = vaeLoss(encoder, decoder, x, B, eps, beta).loss;
+        p[k] = keep + h;
+        const up = vaeLoss(encoder, decoder, x, B, eps, beta).loss;
+        p[k] = keep - h;
+        const down = vaeLoss(encoder, decoder, x, B, eps, beta).loss;
         p[k] = keep;
         expect(grads[i]![k]!).toBeCloseTo((up - down) / (2 * h), 5);
       }
@@ -32,7 +47,15 @@ describe('VAE loss gradients', () => {
   });
 
   it('training is reproducible from its seed', () => {
-    const data = { family: 'fc' as const, rows: [[64, 1000], [128, 10], [1024, 1000]], weights: [1, 2, 3] };
+    const data = {
+      family: 'fc' as const,
+      rows: [
+        [64, 1000],
+        [128, 10],
+        [1024, 1000],
+      ],
+      weights: [1, 2, 3],
+    };
     const scales = fitScales(FAMILIES.fc.features, data);
     const a = trainVae(scales, data, { steps: 30, batch: 8, seed: 9 });
     const b = trainVae(scales, data, { steps: 30, batch: 8, seed: 9 });
@@ -42,7 +65,16 @@ describe('VAE loss gradients', () => {
 
 describe('scaling', () => {
   it('snaps HW to the values used with the sampled stride', () => {
-    const data = { family: 'dwconv' as const, rows: [[112, 32, 3, 2], [56, 32, 3, 1], [28, 32, 3, 1], [14, 32, 3, 2]], weights: [1, 1, 1, 1] };
+    const data = {
+      family: 'dwconv' as const,
+      rows: [
+        [112, 32, 3, 2],
+        [56, 32, 3, 1],
+        [28, 32, 3, 1],
+        [14, 32, 3, 2],
+      ],
+      weights: [1, 1, 1, 1],
+    };
     const scales = fitScales(FAMILIES.dwconv.features, data);
     const x = scaleRow(scales, [28, 32, 3, 2]); // HW 28 is only used with stride 1
     expect(unscaleAndSnap(scales, x)[0]).toBe(14);
@@ -81,9 +113,11 @@ describe('families', () => {
 });
 
 describe('sampleConfigs', () => {
-  const cases = kernelTypes().flatMap((type) => (['vae', 'uniform', 'prior', 'broad'] as const)
-    .filter((sampler) => !(sampler === 'prior' && familyOf(type).name === 'transformer'))
-    .map((sampler) => [type, sampler] as const));
+  const cases = kernelTypes().flatMap((type) =>
+    (['vae', 'uniform', 'prior', 'broad'] as const)
+      .filter((sampler) => !(sampler === 'prior' && familyOf(type).name === 'transformer'))
+      .map((sampler) => [type, sampler] as const),
+  );
 
   it.each(cases)('%s from the %s sampler: n valid configs, the same for the same seed', (type, sampler) => {
     const { configs } = sampleConfigs(type, 40, { sampler, seed: 4 });
@@ -122,27 +156,41 @@ describe('sampleConfigs', () => {
     expect(square.every((c) => c.W === undefined && c.DILATION === undefined)).toBe(true);
   });
 
-  it('broad: token kernels over the token counts deployed networks have, not only the search spaces\' 197, and nothing of over MAX_SAMPLED_FLOPS', () => {
-    const vae = sampleConfigs('matmul', 200, { sampler: 'vae', seed: 2 }).configs.map((c) => c.L!);
-    const broad = sampleConfigs('matmul', 200, { sampler: 'broad', seed: 2 }).configs.map((c) => c.L!);
-    expect(Math.max(...vae) - Math.min(...vae)).toBeLessThan(10);
-    expect(Math.min(...broad)).toBeLessThan(16);
-    expect(Math.max(...broad)).toBeGreaterThan(1024);
-    for (const c of sampleConfigs('conv-bn-relu', 300, { sampler: 'broad', seed: 2 }).configs) expect(kernelCost(c).flops).toBeLessThanOrEqual(MAX_SAMPLED_FLOPS);
-  });
+  it(
+    "broad: token kernels over the token counts deployed networks have, not only the search spaces' 197, and nothing of " +
+      'over MAX_SAMPLED_FLOPS',
+    () => {
+      const vae = sampleConfigs('matmul', 200, { sampler: 'vae', seed: 2 }).configs.map((c) => c.L!);
+      const broad = sampleConfigs('matmul', 200, { sampler: 'broad', seed: 2 }).configs.map((c) => c.L!);
+      expect(Math.max(...vae) - Math.min(...vae)).toBeLessThan(10);
+      expect(Math.min(...broad)).toBeLessThan(16);
+      expect(Math.max(...broad)).toBeGreaterThan(1024);
+      for (const c of sampleConfigs('conv-bn-relu', 300, { sampler: 'broad', seed: 2 }).configs)
+        expect(kernelCost(c).flops).toBeLessThanOrEqual(MAX_SAMPLED_FLOPS);
+    },
+  );
 
   it('says clearly what it cannot do', () => {
     expect(() => sampleConfigs('mhsa', 5, { sampler: 'prior', seed: 1 })).toThrow(/nn-Meter's prior has no transformer kernels/);
     expect(() => sampleConfigs('conv-bn-gelu', 5, { sampler: 'vae', seed: 1 })).toThrow(/unknown kernel type/);
     expect(() => sampleConfigs('fc', 0, { sampler: 'vae', seed: 1 })).toThrow(/positive integer/);
-    expect(() => sampleConfigs('fc', 5, { sampler: 'vae', seed: 1, modelsDir: new URL('file:///nonexistent/') })).toThrow(/no trained VAE for the fc family/);
+    expect(() => sampleConfigs('fc', 5, { sampler: 'vae', seed: 1, modelsDir: new URL('file:///nonexistent/') })).toThrow(
+      /no trained VAE for the fc family/,
+    );
   });
 
   it('the shipped VAE is closer to held-out search-space configs than uniform and prior sampling', () => {
     const heldOut = spaceConfigs(30, 2);
-    for (const [family, type] of [['conv', 'conv-bn-relu'], ['dwconv', 'dwconv-bn-relu']] as const) {
-      const kl = (sampler: 'vae' | 'prior' | 'uniform') => binnedKl(FAMILIES[family].features, heldOut.get(family)!,
-        sampleConfigs(type, 2000, { sampler, seed: 8 }).configs.map((c) => FAMILIES[family].row(resolveConfig(c)))).joint;
+    for (const [family, type] of [
+      ['conv', 'conv-bn-relu'],
+      ['dwconv', 'dwconv-bn-relu'],
+    ] as const) {
+      const kl = (sampler: 'vae' | 'prior' | 'uniform') =>
+        binnedKl(
+          FAMILIES[family].features,
+          heldOut.get(family)!,
+          sampleConfigs(type, 2000, { sampler, seed: 8 }).configs.map((c) => FAMILIES[family].row(resolveConfig(c))),
+        ).joint;
       const vae = kl('vae');
       expect(vae).toBeLessThan(kl('prior'));
       expect(vae).toBeLessThan(kl('uniform'));
@@ -161,11 +209,25 @@ describe("nn-Meter's prior and the divergence", () => {
 
   it('binned KL is 0 for the same distribution and large when samples miss it', () => {
     const features = FAMILIES.fc.features;
-    const ref = { rows: [[64, 10], [128, 1000]], weights: [1, 3] };
-    const same = binnedKl(features, ref, [[64, 10], [128, 1000], [128, 1000], [128, 1000]]);
+    const ref = {
+      rows: [
+        [64, 10],
+        [128, 1000],
+      ],
+      weights: [1, 3],
+    };
+    const same = binnedKl(features, ref, [
+      [64, 10],
+      [128, 1000],
+      [128, 1000],
+      [128, 1000],
+    ]);
     expect(same.joint).toBeCloseTo(0, 1);
     expect(same.uncovered).toBe(0);
-    const far = binnedKl(features, ref, [[4096, 4096], [2048, 2048]]);
+    const far = binnedKl(features, ref, [
+      [4096, 4096],
+      [2048, 2048],
+    ]);
     expect(far.uncovered).toBe(1);
     expect(far.joint).toBeGreaterThan(same.joint + 0.5);
   });

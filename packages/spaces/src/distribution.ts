@@ -29,7 +29,10 @@ export function kernelDistribution(spaces: readonly SearchSpace[], n: number, se
   const out = new Map<string, ConfigFrequency[]>();
   for (const [type, byType] of [...counts].sort(([a], [b]) => a.localeCompare(b))) {
     const total = [...byType.values()].reduce((s, e) => s + e.count, 0);
-    out.set(type, [...byType.values()].sort((a, b) => b.count - a.count).map((e) => ({ ...e, freq: e.count / total })));
+    out.set(
+      type,
+      [...byType.values()].sort((a, b) => b.count - a.count).map((e) => ({ ...e, freq: e.count / total })),
+    );
   }
   return out;
 }

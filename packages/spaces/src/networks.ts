@@ -24,10 +24,19 @@ export function mobileNetV2(seed: number): NetworkDef {
   const width = pick(r, [0.35, 0.5, 0.75, 1.0]);
   const st = new NetworkStack([1, 3, hw, hw]);
   st.conv('conv-bn-relu6', round8(32 * width), 3, 2);
-  const stages: [number, number, number][] = [[16, 1, 1], [24, 2, 2], [32, 3, 2], [64, 4, 2], [96, 3, 1], [160, 3, 2], [320, 1, 1]];
+  const stages: [number, number, number][] = [
+    [16, 1, 1],
+    [24, 2, 2],
+    [32, 3, 2],
+    [64, 4, 2],
+    [96, 3, 1],
+    [160, 3, 2],
+    [320, 1, 1],
+  ];
   for (const [c, n, s] of stages) {
     const depth = Math.max(1, n - Math.floor(r() * 2));
-    for (let b = 0; b < depth; b++) inverted(st, round8(c * width), pick(r, [3, 5, 7]), b === 0 ? s : 1, c === 16 ? 1 : pick(r, [3, 4, 6]), 'relu6');
+    for (let b = 0; b < depth; b++)
+      inverted(st, round8(c * width), pick(r, [3, 5, 7]), b === 0 ? s : 1, c === 16 ? 1 : pick(r, [3, 4, 6]), 'relu6');
   }
   st.conv('conv-bn-relu6', round8(1280 * Math.max(1, width)), 1);
   st.nchw('global-avgpool');
@@ -40,10 +49,17 @@ export function mobileNetV3(seed: number): NetworkDef {
   const hw = pick(r, [128, 160, 192, 224]);
   const st = new NetworkStack([1, 3, hw, hw]);
   st.conv('conv-bn-hswish', 16, 3, 2);
-  const stages: [number, number, boolean, boolean][] = [[24, 2, false, false], [40, 2, true, false], [80, 2, false, true], [112, 1, true, true], [160, 2, true, true]];
+  const stages: [number, number, boolean, boolean][] = [
+    [24, 2, false, false],
+    [40, 2, true, false],
+    [80, 2, false, true],
+    [112, 1, true, true],
+    [160, 2, true, true],
+  ];
   for (const [c, s, se, hswish] of stages) {
     const depth = pick(r, [2, 3, 4]);
-    for (let b = 0; b < depth; b++) inverted(st, c, pick(r, [3, 5, 7]), b === 0 ? s : 1, pick(r, [3, 4, 6]), hswish ? 'hswish' : 'relu', se);
+    for (let b = 0; b < depth; b++)
+      inverted(st, c, pick(r, [3, 5, 7]), b === 0 ? s : 1, pick(r, [3, 4, 6]), hswish ? 'hswish' : 'relu', se);
   }
   st.conv('conv-bn-hswish', 960, 1);
   st.nchw('global-avgpool');
@@ -58,7 +74,12 @@ export function resNet(seed: number): NetworkDef {
   const st = new NetworkStack([1, 3, hw, hw]);
   st.conv('conv-bn-relu', round8(64 * width), 7, 2);
   st.pool('maxpool', 3, 2);
-  for (const [c, s] of [[64, 1], [128, 2], [256, 2], [512, 2]] as const) {
+  for (const [c, s] of [
+    [64, 1],
+    [128, 2],
+    [256, 2],
+    [512, 2],
+  ] as const) {
     const depth = pick(r, [1, 2]);
     for (let b = 0; b < depth; b++) {
       const stride = b === 0 ? s : 1;

@@ -18,5 +18,7 @@ export function getSpace(name: string): SearchSpace {
 
 /** The kernel types the spaces' architectures run as (from a few sampled architectures each), sorted. */
 export function spaceKernelTypes(spaces: readonly SearchSpace[] = SEARCH_SPACES): string[] {
-  return [...new Set(spaces.flatMap((s) => [1, 2, 3, 4, 5].flatMap((seed) => kernelsOf(sampleArchitecture(s, seed)).map((c) => c.type))))].sort();
+  return [
+    ...new Set(spaces.flatMap((s) => [1, 2, 3, 4, 5].flatMap((seed) => kernelsOf(sampleArchitecture(s, seed)).map((c) => c.type)))),
+  ].sort();
 }

@@ -1,6 +1,14 @@
 // What a NAS search space is here: something that samples architectures, each a list of
 // kernel-library layers that is both its kernel list and (built) its runnable ONNX model.
-import { buildNetworkModel, isKernelLayer, type BuiltModel, type KernelConfig, type LayerRef, type NetworkLayer, type Shape } from '@litepred/kernels';
+import {
+  buildNetworkModel,
+  isKernelLayer,
+  type BuiltModel,
+  type KernelConfig,
+  type LayerRef,
+  type NetworkLayer,
+  type Shape,
+} from '@litepred/kernels';
 import { rng, type Rng } from './rng.js';
 
 export interface Architecture {
@@ -46,7 +54,15 @@ export function fuseRelus(layers: readonly NetworkLayer[]): NetworkLayer[] {
     const [src] = from(l, i);
     const j = src === undefined ? -1 : refIndex(src);
     const producer = layers[j];
-    if (typeof src !== 'number' || j < 0 || readers.get(j) !== 1 || !producer || !isKernelLayer(producer) || !RELU_VARIANT[producer.config.type]) return;
+    if (
+      typeof src !== 'number' ||
+      j < 0 ||
+      readers.get(j) !== 1 ||
+      !producer ||
+      !isKernelLayer(producer) ||
+      !RELU_VARIANT[producer.config.type]
+    )
+      return;
     fusedInto.set(i, j);
   });
   if (fusedInto.size === 0) return [...layers];

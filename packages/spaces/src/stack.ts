@@ -1,7 +1,16 @@
 // A builder for networks made of kernel-library kernels: each method appends one kernel (or glue)
 // fed by the previous layer or a given one, and works out the output shape, so a space's code
 // reads like the paper's block diagram.
-import { getKernelSpec, glueOutputShape, resolveConfig, type Glue, type KernelConfig, type LayerRef, type NetworkLayer, type Shape } from '@litepred/kernels';
+import {
+  getKernelSpec,
+  glueOutputShape,
+  resolveConfig,
+  type Glue,
+  type KernelConfig,
+  type LayerRef,
+  type NetworkLayer,
+  type Shape,
+} from '@litepred/kernels';
 
 export class NetworkStack {
   readonly layers: NetworkLayer[] = [];
@@ -11,10 +20,14 @@ export class NetworkStack {
   constructor(readonly inputShape: Shape) {}
 
   /** The default input of the next layer: the last layer (-1: the network input), unless moved. */
-  get last(): LayerRef { return this.head ?? this.layers.length - 1; }
+  get last(): LayerRef {
+    return this.head ?? this.layers.length - 1;
+  }
 
   /** Makes an earlier output the input of the next layer (a block whose output is a skip). */
-  moveTo(ref: LayerRef): void { this.head = ref; }
+  moveTo(ref: LayerRef): void {
+    this.head = ref;
+  }
 
   /** Shape of an earlier output. */
   shape(ref: LayerRef = this.last): Shape {
@@ -28,8 +41,12 @@ export class NetworkStack {
     return s.length === 3 ? s[2]! : s[1]!;
   }
 
-  hw(ref: LayerRef = this.last): number { return this.shape(ref)[2]!; }
-  tokens(ref: LayerRef = this.last): number { return this.shape(ref)[1]!; }
+  hw(ref: LayerRef = this.last): number {
+    return this.shape(ref)[2]!;
+  }
+  tokens(ref: LayerRef = this.last): number {
+    return this.shape(ref)[1]!;
+  }
 
   /** Appends a kernel; the config is validated by the kernel library here, not at build time. */
   kernel(config: KernelConfig, from: LayerRef[] = [this.last]): number {
@@ -55,7 +72,9 @@ export class NetworkStack {
   conv(type: string, cout: number, k: number, stride = 1, options: { groups?: number; from?: LayerRef } = {}): number {
     const from = options.from ?? this.last;
     const groups = options.groups && options.groups > 1 ? { GROUPS: options.groups } : {};
-    return this.kernel({ type, HW: this.hw(from), CIN: this.channels(from), COUT: cout, KERNEL_SIZE: k, STRIDES: stride, ...groups }, [from]);
+    return this.kernel({ type, HW: this.hw(from), CIN: this.channels(from), COUT: cout, KERNEL_SIZE: k, STRIDES: stride, ...groups }, [
+      from,
+    ]);
   }
 
   dwconv(type: string, k: number, stride = 1, from: LayerRef = this.last): number {

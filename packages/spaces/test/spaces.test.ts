@@ -3,26 +3,45 @@ import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { buildKernelModel, GLUE_PREFIX, resolveConfig } from '@litepred/kernels';
 import {
-  buildArchitectureModel, fuseRelus, getSpace, kernelDistribution, kernelsOf, sampleArchitecture, SEARCH_SPACES, type Architecture,
+  buildArchitectureModel,
+  fuseRelus,
+  getSpace,
+  kernelDistribution,
+  kernelsOf,
+  sampleArchitecture,
+  SEARCH_SPACES,
+  type Architecture,
 } from '@litepred/spaces';
 
 const { onnx } = onnxProto;
 
 function opTypes(bytes: Uint8Array, keep: (name: string) => boolean): string[] {
-  return onnx.ModelProto.decode(bytes).graph!.node!.filter((n) => keep(n.name ?? '')).map((n) => n.opType!).sort();
+  return onnx.ModelProto.decode(bytes)
+    .graph!.node!.filter((n) => keep(n.name ?? ''))
+    .map((n) => n.opType!)
+    .sort();
 }
 
 /** The op types of the kernels built one by one, as the profiler builds them (without its sink). */
 function kernelOpTypes(arch: Architecture): string[] {
-  return kernelsOf(arch).flatMap((c) => opTypes(buildKernelModel(c, { outputs: 'full' }).bytes, () => true)).sort();
+  return kernelsOf(arch)
+    .flatMap((c) => opTypes(buildKernelModel(c, { outputs: 'full' }).bytes, () => true))
+    .sort();
 }
 
 const classes = (arch: Architecture) => (arch.space === 'nasbench201' ? 10 : 1000);
 
 describe('search spaces', () => {
   it('cover the seven spaces the issue names', () => {
-    expect(SEARCH_SPACES.map((s) => s.name)).toEqual(
-      ['proxylessnas', 'ofa-mbv3', 'fbnet', 'ofa-resnet', 'spos-shufflenetv2', 'nasbench201', 'autoformer']);
+    expect(SEARCH_SPACES.map((s) => s.name)).toEqual([
+      'proxylessnas',
+      'ofa-mbv3',
+      'fbnet',
+      'ofa-resnet',
+      'spos-shufflenetv2',
+      'nasbench201',
+      'autoformer',
+    ]);
     expect(() => getSpace('darts')).toThrow(/unknown search space 'darts'; known: proxylessnas/);
   });
 

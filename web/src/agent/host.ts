@@ -14,7 +14,10 @@ import type { RuntimeInfo } from '@litepred/profiler';
 function openBrowserSocket(url: string, secret: string, events: SocketEvents): AgentSocket {
   const ws = new WebSocket(url, [subprotocolVersion(), subprotocolSecret(secret)]);
   let opened = false;
-  ws.onopen = () => { opened = true; events.open(); };
+  ws.onopen = () => {
+    opened = true;
+    events.open();
+  };
   ws.onmessage = (e) => events.message(String(e.data));
   ws.onclose = (e) => {
     if (opened) return events.closed(`connection closed (${e.code}${e.reason ? `: ${e.reason}` : ''})`);
@@ -24,13 +27,17 @@ function openBrowserSocket(url: string, secret: string, events: SocketEvents): A
     send: (text) => ws.send(text),
     close: (code, reason) => ws.close(code, reason),
     terminate: () => ws.close(),
-    get open() { return ws.readyState === WebSocket.OPEN; },
+    get open() {
+      return ws.readyState === WebSocket.OPEN;
+    },
   };
 }
 
 async function checkCredential(secret: string): Promise<string | undefined> {
   try {
-    const res = await fetch('/api/agent-check', { headers: { authorization: `Bearer ${secret}`, 'x-litepred-protocol': String(PROTOCOL_VERSION) } });
+    const res = await fetch('/api/agent-check', {
+      headers: { authorization: `Bearer ${secret}`, 'x-litepred-protocol': String(PROTOCOL_VERSION) },
+    });
     if (res.status !== 401 && res.status !== 426) return undefined;
     const body = (await res.json()) as { error?: string };
     return `coordinator refused the connection (${res.status}): ${body.error ?? res.statusText}`;
@@ -58,7 +65,10 @@ export function browserHost(runtime: RuntimeOptions, gpuAdapter: string | undefi
   };
 }
 
-interface NavigatorExtras { deviceMemory?: number; userAgentData?: { platform?: string; mobile?: boolean } }
+interface NavigatorExtras {
+  deviceMemory?: number;
+  userAgentData?: { platform?: string; mobile?: boolean };
+}
 
 export function browserFingerprint(info: RuntimeInfo, gpuAdapter: string | undefined): Fingerprint {
   const nav = navigator as Navigator & NavigatorExtras;
@@ -71,7 +81,12 @@ export function browserFingerprint(info: RuntimeInfo, gpuAdapter: string | undef
     os: platform,
     // deviceMemory is rounded to a power of two and capped (8 GiB in Chromium); 0 where absent.
     memoryBytes: (nav.deviceMemory ?? 0) * 2 ** 30,
-    runtime: { backend: 'ort-web', threads: info.threads, graphOptimizationLevel: info.graphOptimizationLevel, executionProvider: info.executionProvider === 'webgpu' ? 'webgpu' : 'wasm' },
+    runtime: {
+      backend: 'ort-web',
+      threads: info.threads,
+      graphOptimizationLevel: info.graphOptimizationLevel,
+      executionProvider: info.executionProvider === 'webgpu' ? 'webgpu' : 'wasm',
+    },
     runtimeVersion: info.runtimeVersion,
     executionProvider: info.executionProvider,
     userAgent: navigator.userAgent.slice(0, 512),

@@ -33,18 +33,28 @@ function show(status: SessionStatus): void {
 function runtimeFromQuery(gpu: string | undefined): RuntimeOptions {
   const isolated = globalThis.crossOriginIsolated === true;
   const threads = Number(params.get('threads') ?? (isolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1));
-  if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new Error(`threads: a whole number from 1 to 64, not '${params.get('threads')}'`);
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64)
+    throw new Error(`threads: a whole number from 1 to 64, not '${params.get('threads')}'`);
   if (threads > 1 && !isolated) {
-    throw new Error(window.isSecureContext
-      ? 'threads: more than 1 needs a cross-origin isolated page (the coordinator serves it so; is a proxy stripping the COOP/COEP headers?)'
-      : 'threads: more than 1 needs a secure context (HTTPS, or localhost), and this page came over plain HTTP: drop threads for 1, or serve the coordinator through HTTPS');
+    throw new Error(
+      window.isSecureContext
+        ? 'threads: more than 1 needs a cross-origin isolated page (the coordinator serves it so; is a proxy stripping ' +
+            'the COOP/COEP headers?)'
+        : 'threads: more than 1 needs a secure context (HTTPS, or localhost), and this page came over plain HTTP: drop ' +
+            'threads for 1, or serve the coordinator through HTTPS',
+    );
   }
   const opt = params.get('opt') ?? 'all';
   if (!(LEVELS as readonly string[]).includes(opt)) throw new Error(`opt: one of ${LEVELS.join(', ')}, not '${opt}'`);
   const ep = params.get('ep') ?? 'auto';
   if (!['auto', 'wasm', 'webgpu'].includes(ep)) throw new Error(`ep: auto, wasm or webgpu, not '${ep}'`);
   if (ep === 'webgpu' && !gpu) throw new Error('ep: webgpu asked for, but this browser has no WebGPU adapter');
-  return { backend: 'ort-web', threads, graphOptimizationLevel: opt as RuntimeOptions['graphOptimizationLevel'], executionProvider: ep === 'wasm' || !gpu ? 'wasm' : 'webgpu' };
+  return {
+    backend: 'ort-web',
+    threads,
+    graphOptimizationLevel: opt as RuntimeOptions['graphOptimizationLevel'],
+    executionProvider: ep === 'wasm' || !gpu ? 'wasm' : 'webgpu',
+  };
 }
 
 /** A phone that dims and locks mid-campaign stops measuring; ask it not to (secure contexts only). */
@@ -54,22 +64,29 @@ async function keepScreenOn(): Promise<void> {
   const request = () => wakeLock.request('screen').catch(() => undefined);
   await request();
   // The lock is released whenever the page is hidden; take it again when it comes back.
-  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') void request(); });
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') void request();
+  });
 }
 
 async function main(): Promise<void> {
   setOrtWebAssets('/ort/');
   const gpu = await webGpuAdapter();
   const runtime = runtimeFromQuery(gpu);
-  $('runtime').textContent = `onnxruntime-web, ${runtime.executionProvider}, ${runtime.threads} thread(s), optimization ${runtime.graphOptimizationLevel}; ` +
+  $('runtime').textContent =
+    `onnxruntime-web, ${runtime.executionProvider}, ${runtime.threads} thread(s), optimization ${runtime.graphOptimizationLevel}; ` +
     `cross-origin isolated: ${globalThis.crossOriginIsolated === true ? 'yes' : 'no'}; WebGPU: ${gpu ?? 'none'}`;
   log('calibrating the profiler on this device...');
   const profiler = await KernelProfiler.create({ runtime, ...(params.get('calibrate') === '0' ? { coldWeightMsPerByte: 0 } : {}) });
   const token = params.get('token') ?? undefined;
   const session = new AgentSession(browserHost(runtime, gpu), profiler, {
-    token, agentVersion: AGENT_VERSION, log, onStatus: show,
+    token,
+    agentVersion: AGENT_VERSION,
+    log,
+    onStatus: show,
     // A hidden tab's timers and CPU are throttled: its measurements would describe the throttling.
-    pausedBecause: () => (document.visibilityState === 'hidden' ? 'this page is in the background; bring it to the front to measure' : undefined),
+    pausedBecause: () =>
+      document.visibilityState === 'hidden' ? 'this page is in the background; bring it to the front to measure' : undefined,
   });
   void keepScreenOn();
   // The token has done its job once enrolled: keep it out of the address bar and of bookmarks.

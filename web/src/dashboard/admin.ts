@@ -7,7 +7,12 @@ import { h } from './dom.js';
 
 export function adminPanel(onChange: () => void): HTMLElement {
   if (!adminToken()) {
-    const input = h('input', { type: 'password', placeholder: 'admin token (lpa_...)', 'aria-label': 'admin token', id: 'admin-token' }) as HTMLInputElement;
+    const input = h('input', {
+      type: 'password',
+      placeholder: 'admin token (lpa_...)',
+      'aria-label': 'admin token',
+      id: 'admin-token',
+    }) as HTMLInputElement;
     const unlock = h('button', {}, 'unlock');
     const message = h('span', { class: 'error' });
     unlock.addEventListener('click', async () => {
@@ -25,7 +30,10 @@ export function adminPanel(onChange: () => void): HTMLElement {
   const enrol = h('button', { id: 'enrol-browser' }, 'enrol a browser');
   const lock = h('button', { class: 'small' }, 'lock');
   const out = h('div', { class: 'enrol' });
-  lock.addEventListener('click', () => { setAdminToken(undefined); onChange(); });
+  lock.addEventListener('click', () => {
+    setAdminToken(undefined);
+    onChange();
+  });
   enrol.addEventListener('click', async () => {
     const threads = (document.getElementById('enrol-threads') as HTMLSelectElement).value;
     try {
@@ -35,7 +43,10 @@ export function adminPanel(onChange: () => void): HTMLElement {
       if (threads !== 'auto') url.searchParams.set('threads', threads);
       const canvas = document.createElement('canvas');
       await QRCode.toCanvas(canvas, url.href, { width: 220, margin: 1 });
-      out.replaceChildren(h('p', {}, 'Open on the device (one use, valid 24 h): ', h('a', { href: url.href, target: '_blank', id: 'enrol-link' }, url.href)), canvas);
+      out.replaceChildren(
+        h('p', {}, 'Open on the device (one use, valid 24 h): ', h('a', { href: url.href, target: '_blank', id: 'enrol-link' }, url.href)),
+        canvas,
+      );
     } catch (e) {
       out.replaceChildren(h('p', { class: 'error' }, (e as Error).message));
     }
@@ -55,6 +66,10 @@ export function adminPanel(onChange: () => void): HTMLElement {
       out.replaceChildren(h('p', { class: 'error' }, (e as Error).message));
     }
   });
-  const threads = h('select', { id: 'enrol-threads', 'aria-label': 'threads' }, ['auto', '1', '2', '4'].map((n) => h('option', { value: n }, n === 'auto' ? 'threads: auto' : `${n} thread(s)`)));
+  const threads = h(
+    'select',
+    { id: 'enrol-threads', 'aria-label': 'threads' },
+    ['auto', '1', '2', '4'].map((n) => h('option', { value: n }, n === 'auto' ? 'threads: auto' : `${n} thread(s)`)),
+  );
   return h('div', { class: 'admin' }, h('span', { class: 'badge' }, 'admin'), threads, enrol, board, lock, out);
 }

@@ -12,7 +12,8 @@ export type Similarity = ResponseOf<'similarity'>;
 
 const ADMIN_KEY = 'litepred.admin';
 export const adminToken = () => sessionStorage.getItem(ADMIN_KEY) ?? undefined;
-export const setAdminToken = (token: string | undefined) => (token ? sessionStorage.setItem(ADMIN_KEY, token) : sessionStorage.removeItem(ADMIN_KEY));
+export const setAdminToken = (token: string | undefined) =>
+  token ? sessionStorage.setItem(ADMIN_KEY, token) : sessionStorage.removeItem(ADMIN_KEY);
 
 /** The coordinator that served this page, through the one typed client (with the admin token where this tab has it). */
 export const coordinator = () => new ApiClient('', { adminToken: adminToken() });

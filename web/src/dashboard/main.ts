@@ -13,7 +13,10 @@ async function refresh(): Promise<void> {
   try {
     last = await coordinator().call('overview');
     replace('devices', devicesTable(last.devices));
-    replace('campaigns', campaignsTable(last.campaigns, () => void refresh()));
+    replace(
+      'campaigns',
+      campaignsTable(last.campaigns, () => void refresh()),
+    );
     replace('adaptations', adaptationsTable(last.adaptations));
     fillDeviceChoice(last);
     document.getElementById('updated')!.textContent = `updated ${new Date(last.generatedAt).toLocaleTimeString()}`;
@@ -32,7 +35,9 @@ function fillDeviceChoice(o: Overview): void {
   select.replaceChildren(...o.devices.map((d) => h('option', { value: d.id }, label(d))));
   // First choice: an enrolled device with predictors (more telling than the starter pool's).
   const withPredictors = o.devices.filter((d) => d.predictorTypes > 0);
-  select.value = ids.includes(current) ? current : (withPredictors.find((d) => d.origin === 'agent') ?? withPredictors[0])?.id ?? ids[0] ?? '';
+  select.value = ids.includes(current)
+    ? current
+    : ((withPredictors.find((d) => d.origin === 'agent') ?? withPredictors[0])?.id ?? ids[0] ?? '');
   void showAccuracy();
 }
 
@@ -42,9 +47,22 @@ async function showAccuracy(): Promise<void> {
   try {
     const data = await coordinator().call('accuracy', { params: { id } });
     const pct = (x: number | undefined) => (x === undefined ? '-' : `${(x * 100).toFixed(0)}%`);
-    replace('accuracy-table', table(['kernel type', 'predictor', 'version', 'trained on', 'held-out within ±10%', 'held-out MAPE', 'points shown'],
-      data.types.map((t) => [t.type, `${t.kind}${t.method ? ` (${t.method})` : ''}`, t.version, t.trainingSamples, pct(t.metrics?.within10), pct(t.metrics?.mape), t.measured]),
-      `${id} has no predictors yet: finish a campaign on it, or adapt it.`));
+    replace(
+      'accuracy-table',
+      table(
+        ['kernel type', 'predictor', 'version', 'trained on', 'held-out within ±10%', 'held-out MAPE', 'points shown'],
+        data.types.map((t) => [
+          t.type,
+          `${t.kind}${t.method ? ` (${t.method})` : ''}`,
+          t.version,
+          t.trainingSamples,
+          pct(t.metrics?.within10),
+          pct(t.metrics?.mape),
+          t.measured,
+        ]),
+        `${id} has no predictors yet: finish a campaign on it, or adapt it.`,
+      ),
+    );
     drawScatter('scatter', data);
     drawErrorCdf('cdf', data);
   } catch (e) {
@@ -61,7 +79,13 @@ async function showSimilarity(): Promise<void> {
 }
 
 function renderAdmin(): void {
-  replace('admin', adminPanel(() => { renderAdmin(); void refresh(); }));
+  replace(
+    'admin',
+    adminPanel(() => {
+      renderAdmin();
+      void refresh();
+    }),
+  );
 }
 
 document.getElementById('accuracy-device')!.addEventListener('change', () => void showAccuracy());

@@ -4,7 +4,16 @@
 // nn-Meter's relu, relu6 and hswish.
 import type { KernelSpec, ResolvedConfig } from '../config.js';
 import {
-  emitActivation, emitBatchNorm, emitConv, nchw, requireDivisible, requireFits, spatial, windowOut, windowPad, type Activation,
+  emitActivation,
+  emitBatchNorm,
+  emitConv,
+  nchw,
+  requireDivisible,
+  requireFits,
+  spatial,
+  windowOut,
+  windowPad,
+  type Activation,
 } from './common.js';
 
 /** Activations a conv kernel type can end in: nn-Meter's (relu, relu6, hswish), and the rest of what ONNX Runtime's FusedConv takes. */
@@ -20,7 +29,8 @@ export function convTypeParts(type: string): { base: 'conv' | 'dwconv'; bn: bool
   return { base, bn, ...(rest[0] ? { act: rest[0] as Activation } : {}) };
 }
 
-export const convTypeName = (base: 'conv' | 'dwconv', bn: boolean, act?: Activation): string => [base, ...(bn ? ['bn'] : []), ...(act ? [act] : [])].join('-');
+export const convTypeName = (base: 'conv' | 'dwconv', bn: boolean, act?: Activation): string =>
+  [base, ...(bn ? ['bn'] : []), ...(act ? [act] : [])].join('-');
 
 function convSpec(type: string): KernelSpec {
   const { base, bn, act } = convTypeParts(type)!;
@@ -60,7 +70,8 @@ function convSpec(type: string): KernelSpec {
 }
 
 export const convSpecs: KernelSpec[] = (['conv', 'dwconv'] as const).flatMap((base) =>
-  [false, true].flatMap((bn) => [undefined, ...CONV_ACTIVATIONS].map((act) => convSpec(convTypeName(base, bn, act)))));
+  [false, true].flatMap((bn) => [undefined, ...CONV_ACTIVATIONS].map((act) => convSpec(convTypeName(base, bn, act)))),
+);
 
 /**
  * The type a conv type runs as where the runtime folds batch norm into the conv's weights (ONNX

@@ -37,10 +37,13 @@ function poolSpec(type: 'maxpool' | 'avgpool'): KernelSpec {
     check: (c) => requireFits(c, c.KERNEL_SIZE, poolPad(c)),
     emit(g, [x], c) {
       const p = poolPad(c);
-      return [g.op(type === 'maxpool' ? 'MaxPool' : 'AveragePool', [x!], {
-        kernel_shape: attr.ints([c.KERNEL_SIZE, c.KERNEL_SIZE]), strides: attr.ints([c.STRIDES, c.STRIDES]),
-        pads: attr.ints([p, p, p, p]),
-      })];
+      return [
+        g.op(type === 'maxpool' ? 'MaxPool' : 'AveragePool', [x!], {
+          kernel_shape: attr.ints([c.KERNEL_SIZE, c.KERNEL_SIZE]),
+          strides: attr.ints([c.STRIDES, c.STRIDES]),
+          pads: attr.ints([p, p, p, p]),
+        }),
+      ];
     },
   };
 }

@@ -2,22 +2,45 @@
 import { attr } from '../graph.js';
 import { KernelConfigError, type KernelSpec, type ResolvedConfig } from '../config.js';
 import {
-  ACTIVATION_FLOPS, ACTIVATIONS, emitActivation, emitBatchNorm, emitConv, nchw, requireDivisible, seMidChannels, WIDTH, type Activation,
+  ACTIVATION_FLOPS,
+  ACTIVATIONS,
+  emitActivation,
+  emitBatchNorm,
+  emitConv,
+  nchw,
+  requireDivisible,
+  seMidChannels,
+  WIDTH,
+  type Activation,
 } from './common.js';
 
 const elements = (c: ResolvedConfig) => c.CIN * c.HW * c.W;
 
 /** One-input element-wise kernel of HW, CIN (and W); `flopsPerElement` as nn-Meter counts them. */
-function unary(type: string, summary: string, flopsPerElement: number, paramsOf: (c: ResolvedConfig) => number,
-  emit: KernelSpec['emit']): KernelSpec {
+function unary(
+  type: string,
+  summary: string,
+  flopsPerElement: number,
+  paramsOf: (c: ResolvedConfig) => number,
+  emit: KernelSpec['emit'],
+): KernelSpec {
   return {
-    type, family: 'elementwise', summary, required: ['HW', 'CIN'], optional: WIDTH,
-    inputShapes: (c) => [nchw(c)], outputShapes: (c) => [nchw(c)],
-    params: paramsOf, flops: (c) => flopsPerElement * elements(c), emit,
+    type,
+    family: 'elementwise',
+    summary,
+    required: ['HW', 'CIN'],
+    optional: WIDTH,
+    inputShapes: (c) => [nchw(c)],
+    outputShapes: (c) => [nchw(c)],
+    params: paramsOf,
+    flops: (c) => flopsPerElement * elements(c),
+    emit,
   };
 }
 
-const activation = (act: Activation): KernelSpec['emit'] => (g, [x], c) => [emitActivation(g, x!, act, c.CIN)];
+const activation =
+  (act: Activation): KernelSpec['emit'] =>
+  (g, [x], c) => [emitActivation(g, x!, act, c.CIN)];
 
 /**
  * How the second input of a binary kernel broadcasts: 0 the same shape as the first, 1 one value
@@ -32,13 +55,18 @@ export const BINARY_TYPES = Object.keys(BINARY_OPS) as BinaryOp[];
 
 function binary(op: BinaryOp, relu = false): KernelSpec {
   return {
-    type: relu ? `${op}-relu` : op, family: 'elementwise',
+    type: relu ? `${op}-relu` : op,
+    family: 'elementwise',
     summary: `element-wise ${op}${relu ? ' + relu' : ''} (BCAST: ${BROADCASTS.map((b, i) => `${i} ${b}`).join(', ')})`,
-    required: ['HW', 'CIN'], optional: { ...WIDTH, BCAST: 0 },
-    inputShapes: (c) => [nchw(c), secondShape(c)], outputShapes: (c) => [nchw(c)],
-    params: () => 0, flops: (c) => (relu ? 2 : 1) * elements(c),
+    required: ['HW', 'CIN'],
+    optional: { ...WIDTH, BCAST: 0 },
+    inputShapes: (c) => [nchw(c), secondShape(c)],
+    outputShapes: (c) => [nchw(c)],
+    params: () => 0,
+    flops: (c) => (relu ? 2 : 1) * elements(c),
     check(c) {
-      if (c.BCAST > 2) throw new KernelConfigError('BCAST', `must be 0 (${BROADCASTS[0]}), 1 (${BROADCASTS[1]}) or 2 (${BROADCASTS[2]}); got ${c.BCAST}`);
+      if (c.BCAST > 2)
+        throw new KernelConfigError('BCAST', `must be 0 (${BROADCASTS[0]}), 1 (${BROADCASTS[1]}) or 2 (${BROADCASTS[2]}); got ${c.BCAST}`);
     },
     emit(g, [a, b]) {
       const y = g.op(BINARY_OPS[op], [a!, b!]);
@@ -48,11 +76,15 @@ function binary(op: BinaryOp, relu = false): KernelSpec {
 }
 
 const concat: KernelSpec = {
-  type: 'concat', family: 'elementwise', summary: 'channel concat of 2 to 4 inputs (CIN1..CIN4)',
-  required: ['HW', 'CIN1', 'CIN2'], optional: { CIN3: 0, CIN4: 0, ...WIDTH },
+  type: 'concat',
+  family: 'elementwise',
+  summary: 'channel concat of 2 to 4 inputs (CIN1..CIN4)',
+  required: ['HW', 'CIN1', 'CIN2'],
+  optional: { CIN3: 0, CIN4: 0, ...WIDTH },
   inputShapes: (c) => [c.CIN1, c.CIN2, c.CIN3, c.CIN4].filter((n) => n > 0).map((n) => nchw(c, n)),
   outputShapes: (c) => [nchw(c, c.CIN1 + c.CIN2 + c.CIN3 + c.CIN4)],
-  params: () => 0, flops: () => 0,
+  params: () => 0,
+  flops: () => 0,
   check(c) {
     if (c.CIN4 > 0 && c.CIN3 === 0) throw new KernelConfigError('CIN3', 'must be given when CIN4 is');
   },
@@ -60,18 +92,29 @@ const concat: KernelSpec = {
 };
 
 const split: KernelSpec = {
-  type: 'split', family: 'elementwise', summary: 'split channels in two halves (ShuffleNetV2)', required: ['HW', 'CIN'], optional: WIDTH,
-  inputShapes: (c) => [nchw(c)], outputShapes: (c) => [nchw(c, c.CIN / 2), nchw(c, c.CIN / 2)],
-  params: () => 0, flops: () => 0,
+  type: 'split',
+  family: 'elementwise',
+  summary: 'split channels in two halves (ShuffleNetV2)',
+  required: ['HW', 'CIN'],
+  optional: WIDTH,
+  inputShapes: (c) => [nchw(c)],
+  outputShapes: (c) => [nchw(c, c.CIN / 2), nchw(c, c.CIN / 2)],
+  params: () => 0,
+  flops: () => 0,
   check: (c) => requireDivisible('CIN', c.CIN, 2, 'the 2 halves of the split'),
   emit: (g, [x], c) => g.node('Split', [x!, g.int64s('split', [c.CIN / 2, c.CIN / 2])], { axis: attr.int(1) }, 2),
 };
 
 const channelShuffle: KernelSpec = {
-  type: 'channelshuffle', family: 'elementwise', summary: 'channel shuffle: reshape, transpose, reshape',
-  required: ['HW', 'CIN'], optional: { GROUPS: 2, ...WIDTH },
-  inputShapes: (c) => [nchw(c)], outputShapes: (c) => [nchw(c)],
-  params: () => 0, flops: () => 0,
+  type: 'channelshuffle',
+  family: 'elementwise',
+  summary: 'channel shuffle: reshape, transpose, reshape',
+  required: ['HW', 'CIN'],
+  optional: { GROUPS: 2, ...WIDTH },
+  inputShapes: (c) => [nchw(c)],
+  outputShapes: (c) => [nchw(c)],
+  params: () => 0,
+  flops: () => 0,
   check: (c) => requireDivisible('CIN', c.CIN, c.GROUPS, 'GROUPS'),
   emit(g, [x], c) {
     const grouped = g.op('Reshape', [x!, g.int64s('shape', [1, c.GROUPS, c.CIN / c.GROUPS, c.HW, c.W])]);
@@ -84,12 +127,21 @@ const channelShuffle: KernelSpec = {
 const seMid = (c: ResolvedConfig) => c.CMID || seMidChannels(c.CIN);
 
 const squeezeExcite: KernelSpec = {
-  type: 'se', family: 'block',
+  type: 'se',
+  family: 'block',
   summary: 'squeeze-and-excitation: pool, 1x1 conv, relu, 1x1 conv, hsigmoid, scale (CMID: the squeeze width)',
-  required: ['HW', 'CIN'], optional: { ...WIDTH, CMID: 0 },
-  inputShapes: (c) => [nchw(c)], outputShapes: (c) => [nchw(c)],
-  params: (c) => { const m = seMid(c); return m * (c.CIN + 1) + c.CIN * (m + 1); },
-  flops: (c) => { const m = seMid(c); return elements(c) + 2 * (m * (c.CIN + 1) + c.CIN * (m + 1)) + 2 * elements(c); },
+  required: ['HW', 'CIN'],
+  optional: { ...WIDTH, CMID: 0 },
+  inputShapes: (c) => [nchw(c)],
+  outputShapes: (c) => [nchw(c)],
+  params: (c) => {
+    const m = seMid(c);
+    return m * (c.CIN + 1) + c.CIN * (m + 1);
+  },
+  flops: (c) => {
+    const m = seMid(c);
+    return elements(c) + 2 * (m * (c.CIN + 1) + c.CIN * (m + 1)) + 2 * elements(c);
+  },
   emit(g, [x], c) {
     const mid = seMid(c);
     const pooled = g.op('GlobalAveragePool', [x!]);
@@ -106,19 +158,29 @@ const squeezeExcite: KernelSpec = {
  * the first (any other Transpose is glue); a Resize it still reports as uncovered (the next step).
  */
 const transpose: KernelSpec = {
-  type: 'transpose', family: 'elementwise', summary: 'channels-last permute: [1, C, H, W] to [1, H, W, C] (a copy)',
-  required: ['HW', 'CIN'], optional: WIDTH,
-  inputShapes: (c) => [nchw(c)], outputShapes: (c) => [[1, c.HW, c.W, c.CIN]],
-  params: () => 0, flops: () => 0,
+  type: 'transpose',
+  family: 'elementwise',
+  summary: 'channels-last permute: [1, C, H, W] to [1, H, W, C] (a copy)',
+  required: ['HW', 'CIN'],
+  optional: WIDTH,
+  inputShapes: (c) => [nchw(c)],
+  outputShapes: (c) => [[1, c.HW, c.W, c.CIN]],
+  params: () => 0,
+  flops: () => 0,
   emit: (g, [x]) => [g.op('Transpose', [x!], { perm: attr.ints([0, 2, 3, 1]) })],
   sink: 'flatten',
 };
 
 const resize: KernelSpec = {
-  type: 'resize', family: 'elementwise', summary: 'nearest-neighbour upsampling by 2: [1, C, H, W] to [1, C, 2H, 2W]',
-  required: ['HW', 'CIN'], optional: WIDTH,
-  inputShapes: (c) => [nchw(c)], outputShapes: (c) => [[1, c.CIN, 2 * c.HW, 2 * c.W]],
-  params: () => 0, flops: (c) => 4 * elements(c),
+  type: 'resize',
+  family: 'elementwise',
+  summary: 'nearest-neighbour upsampling by 2: [1, C, H, W] to [1, C, 2H, 2W]',
+  required: ['HW', 'CIN'],
+  optional: WIDTH,
+  inputShapes: (c) => [nchw(c)],
+  outputShapes: (c) => [[1, c.CIN, 2 * c.HW, 2 * c.W]],
+  params: () => 0,
+  flops: (c) => 4 * elements(c),
   emit: (g, [x]) => [g.op('Resize', [x!, '', g.floats('scales', [1, 1, 2, 2])], { mode: attr.string('nearest') })],
 };
 
@@ -128,9 +190,23 @@ const bnParams = (c: ResolvedConfig) => 4 * c.CIN;
 export const UNARY_ACTIVATIONS: readonly Activation[] = ACTIVATIONS.filter((a) => a !== 'gelu');
 
 export const elementwiseSpecs: KernelSpec[] = [
-  ...UNARY_ACTIVATIONS.map((act) => unary(act, act === 'swish' ? 'swish: x * sigmoid(x)' : act, ACTIVATION_FLOPS[act],
-    act === 'prelu' ? (c) => c.CIN : () => 0, activation(act))),
+  ...UNARY_ACTIVATIONS.map((act) =>
+    unary(
+      act,
+      act === 'swish' ? 'swish: x * sigmoid(x)' : act,
+      ACTIVATION_FLOPS[act],
+      act === 'prelu' ? (c) => c.CIN : () => 0,
+      activation(act),
+    ),
+  ),
   unary('bn', 'batch norm', 2, bnParams, (g, [x], c) => [emitBatchNorm(g, x!, c.CIN)]),
   unary('bn-relu', 'batch norm + relu', 3, bnParams, (g, [x], c) => [g.op('Relu', [emitBatchNorm(g, x!, c.CIN)])]),
-  ...BINARY_TYPES.map((op) => binary(op)), binary('add', true), concat, split, channelShuffle, squeezeExcite, transpose, resize,
+  ...BINARY_TYPES.map((op) => binary(op)),
+  binary('add', true),
+  concat,
+  split,
+  channelShuffle,
+  squeezeExcite,
+  transpose,
+  resize,
 ];

@@ -51,21 +51,61 @@ export interface Decomposition {
 
 /** Nodes that only move data or compute shapes: no kernel, no latency term. */
 const GLUE = new Set([
-  'Reshape', 'Transpose', 'Flatten', 'Squeeze', 'Unsqueeze', 'Slice', 'Identity', 'Dropout', 'Concat', 'Cast', 'Shape', 'Gather',
-  'Constant', 'Split', 'Expand', 'Pad', 'ConstantOfShape', 'Range', 'Tile',
+  'Reshape',
+  'Transpose',
+  'Flatten',
+  'Squeeze',
+  'Unsqueeze',
+  'Slice',
+  'Identity',
+  'Dropout',
+  'Concat',
+  'Cast',
+  'Shape',
+  'Gather',
+  'Constant',
+  'Split',
+  'Expand',
+  'Pad',
+  'ConstantOfShape',
+  'Range',
+  'Tile',
 ]);
 
-/** Glue ops ONNX Runtime runs as a copy of their output (a Reshape too, unless its input buffer can be reused); the rest pass a buffer on or work on shapes. */
-const COPYING_GLUE = new Set(['Reshape', 'Transpose', 'Flatten', 'Squeeze', 'Unsqueeze', 'Slice', 'Concat', 'Split', 'Expand', 'Pad', 'Tile', 'Gather']);
+/**
+ * Glue ops ONNX Runtime runs as a copy of their output (a Reshape too, unless its input buffer can be reused); the rest pass a buffer on or
+ * work on shapes.
+ */
+const COPYING_GLUE = new Set([
+  'Reshape',
+  'Transpose',
+  'Flatten',
+  'Squeeze',
+  'Unsqueeze',
+  'Slice',
+  'Concat',
+  'Split',
+  'Expand',
+  'Pad',
+  'Tile',
+  'Gather',
+]);
 
 /**
  * `fusionRules` (from fusion detection on a device, and the device's runtime: `runtimeFusionRules`)
  * keeps an activation apart from the kernel before it where the device does not fuse the pair, and
  * says whether it folds batch norm into a conv (then a conv with and without one are one kernel).
  */
-export function decomposeModel(bytes: Uint8Array, options: { inputShape?: readonly number[]; fusionRules?: FusionRules } = {}): Decomposition {
+export function decomposeModel(
+  bytes: Uint8Array,
+  options: { inputShape?: readonly number[]; fusionRules?: FusionRules } = {},
+): Decomposition {
   const rules = options.fusionRules;
-  const ix = new GraphIndex(loadGraph(bytes, options.inputShape), (first, act) => rules?.[ruleFor(first, act)] !== false, rules?.[BN_FOLD_RULE] !== false);
+  const ix = new GraphIndex(
+    loadGraph(bytes, options.inputShape),
+    (first, act) => rules?.[ruleFor(first, act)] !== false,
+    rules?.[BN_FOLD_RULE] !== false,
+  );
   const kernels: ModelKernel[] = [];
   const glue: Record<string, number> = {};
   const copies: { op: string; bytes: number }[] = [];
@@ -112,12 +152,21 @@ export function decomposeModel(bytes: Uint8Array, options: { inputShape?: readon
   const missing = [...unsupported.values()].reduce((s, u) => s + u.flops, 0);
   const plain = new Set(kernels.filter((k) => fusedPlainKernel(k.config.type)).flatMap((k) => k.nodes));
   return {
-    kernels, foldsBatchNorm: ix.foldsBatchNorm, reorders: nchwcReorders(ix.graph, plain), copies,
+    kernels,
+    foldsBatchNorm: ix.foldsBatchNorm,
+    reorders: nchwcReorders(ix.graph, plain),
+    copies,
     coverage: {
-      glue, folded: ix.graph.folded.size,
+      glue,
+      folded: ix.graph.folded.size,
       flopsShare: coveredFlops + missing > 0 ? coveredFlops / (coveredFlops + missing) : 1,
       nodeShare: kernelNodes + uncoveredNodes > 0 ? kernelNodes / (kernelNodes + uncoveredNodes) : 1,
-      unsupported: [...unsupported.values()].map((u) => ({ op: u.op, count: u.count, flops: u.flops, reasons: [...u.reasons].slice(0, MAX_REASONS) })),
+      unsupported: [...unsupported.values()].map((u) => ({
+        op: u.op,
+        count: u.count,
+        flops: u.flops,
+        reasons: [...u.reasons].slice(0, MAX_REASONS),
+      })),
       guessedShapes: [...new Set(ix.graph.guessedShapes)],
     },
   };
@@ -137,21 +186,45 @@ function roughFlops(ix: GraphIndex, n: OnnxNode): number {
 
 function matchAt(ix: GraphIndex, n: OnnxNode): Match {
   switch (n.op) {
-    case 'Conv': return conv(ix, n);
-    case 'GlobalAveragePool': return globalPool(ix, n);
-    case 'ReduceMean': return globalPool(ix, n) ?? layerNormWrittenOut(ix, n) ?? reduction(ix, n);
-    case 'ReduceL2': case 'ReduceSum': case 'ReduceMax': case 'ReduceMin': return reduction(ix, n);
-    case 'MaxPool': case 'AveragePool': return pool(ix, n);
-    case 'BatchNormalization': return batchNorm(ix, n);
-    case 'Add': case 'Mul': case 'Sub': case 'Div': case 'Max': case 'Min': return unary(ix, n) ?? binary(ix, n);
-    case 'Gemm': return gemm(ix, n);
-    case 'MatMul': return matMul(ix, n);
-    case 'Concat': return concat(ix, n);
-    case 'Split': return split(ix, n);
-    case 'Reshape': return channelShuffle(ix, n);
-    case 'Transpose': return transpose(ix, n);
-    case 'Softmax': return softmax(ix, n);
-    case 'LayerNormalization': return layerNormNode(ix, n);
+    case 'Conv':
+      return conv(ix, n);
+    case 'GlobalAveragePool':
+      return globalPool(ix, n);
+    case 'ReduceMean':
+      return globalPool(ix, n) ?? layerNormWrittenOut(ix, n) ?? reduction(ix, n);
+    case 'ReduceL2':
+    case 'ReduceSum':
+    case 'ReduceMax':
+    case 'ReduceMin':
+      return reduction(ix, n);
+    case 'MaxPool':
+    case 'AveragePool':
+      return pool(ix, n);
+    case 'BatchNormalization':
+      return batchNorm(ix, n);
+    case 'Add':
+    case 'Mul':
+    case 'Sub':
+    case 'Div':
+    case 'Max':
+    case 'Min':
+      return unary(ix, n) ?? binary(ix, n);
+    case 'Gemm':
+      return gemm(ix, n);
+    case 'MatMul':
+      return matMul(ix, n);
+    case 'Concat':
+      return concat(ix, n);
+    case 'Split':
+      return split(ix, n);
+    case 'Reshape':
+      return channelShuffle(ix, n);
+    case 'Transpose':
+      return transpose(ix, n);
+    case 'Softmax':
+      return softmax(ix, n);
+    case 'LayerNormalization':
+      return layerNormNode(ix, n);
   }
   return unary(ix, n);
 }

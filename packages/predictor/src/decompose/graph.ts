@@ -20,13 +20,20 @@ export class ModelError extends Error {
 function attrValue(a: onnxProto.onnx.IAttributeProto): number | number[] | string {
   const T = onnx.AttributeProto.AttributeType;
   switch (a.type) {
-    case T.INT: return Number(a.i ?? 0);
-    case T.INTS: return (a.ints ?? []).map(Number);
-    case T.FLOAT: return a.f ?? 0;
-    case T.FLOATS: return a.floats ?? [];
-    case T.STRING: return new TextDecoder().decode(a.s ?? new Uint8Array());
-    case T.TENSOR: return a.t ? tensorValues(a.t) ?? [] : [];
-    default: return 0;
+    case T.INT:
+      return Number(a.i ?? 0);
+    case T.INTS:
+      return (a.ints ?? []).map(Number);
+    case T.FLOAT:
+      return a.f ?? 0;
+    case T.FLOATS:
+      return a.floats ?? [];
+    case T.STRING:
+      return new TextDecoder().decode(a.s ?? new Uint8Array());
+    case T.TENSOR:
+      return a.t ? (tensorValues(a.t) ?? []) : [];
+    default:
+      return 0;
   }
 }
 
@@ -62,24 +69,41 @@ export function loadGraph(bytes: Uint8Array, inputShape?: readonly number[]): Gr
   if (!g?.node?.length) throw new ModelError('the ONNX model has no graph nodes');
   const constants = new Map((g.initializer ?? []).map((t) => [t.name!, { dims: (t.dims ?? []).map(Number), values: tensorValues(t) }]));
   const inputs = (g.input ?? []).filter((i) => !constants.has(i.name!));
-  if (inputs.length !== 1) throw new ModelError(`the model has ${inputs.length} inputs; decomposition takes models with one image or token input`);
+  if (inputs.length !== 1)
+    throw new ModelError(`the model has ${inputs.length} inputs; decomposition takes models with one image or token input`);
   const declared = dimsOf(inputs[0]!);
   const shape = inputShape ? [...inputShape] : declared;
   if (inputShape) {
-    if (inputShape.length !== declared.length) throw new ModelError(`--input-shape has ${inputShape.length} dims, the model's input '${inputs[0]!.name}' has ${declared.length} ([${declared.join(', ')}])`);
+    if (inputShape.length !== declared.length)
+      throw new ModelError(
+        `--input-shape has ${inputShape.length} dims, the model's input '${inputs[0]!.name}' has ${declared.length} ` +
+          `([${declared.join(', ')}])`,
+      );
     declared.forEach((d, i) => {
       if (d > 0 && d !== inputShape[i]) throw new ModelError(`--input-shape dim ${i} is ${inputShape[i]}, the model fixes it to ${d}`);
     });
   }
-  if (shape.some((d) => !(d > 0))) throw new ModelError(`the model's input '${inputs[0]!.name}' has dynamic dims [${declared.join(', ')}]; give --input-shape`);
+  if (shape.some((d) => !(d > 0)))
+    throw new ModelError(`the model's input '${inputs[0]!.name}' has dynamic dims [${declared.join(', ')}]; give --input-shape`);
   const nodes: OnnxNode[] = g.node.map((n, i) => ({
-    name: n.name || `${n.opType}_${i}`, op: n.opType!, inputs: n.input ?? [], outputs: n.output ?? [],
+    name: n.name || `${n.opType}_${i}`,
+    op: n.opType!,
+    inputs: n.input ?? [],
+    outputs: n.output ?? [],
     attrs: Object.fromEntries((n.attribute ?? []).map((a) => [a.name!, attrValue(a)])),
   }));
   const valueInfo = new Map([...(g.valueInfo ?? []), ...(g.output ?? [])].map((v) => [v.name!, dimsOf(v)]));
   const graph: Graph = {
-    nodes, constants, constantTensors: new Set(constants.keys()), values: new Map(), integers: new Set(), folded: new Set(), shapes: new Map(),
-    input: { name: inputs[0]!.name!, shape }, output: g.output?.[0]?.name ?? '', guessedShapes: [],
+    nodes,
+    constants,
+    constantTensors: new Set(constants.keys()),
+    values: new Map(),
+    integers: new Set(),
+    folded: new Set(),
+    shapes: new Map(),
+    input: { name: inputs[0]!.name!, shape },
+    output: g.output?.[0]?.name ?? '',
+    guessedShapes: [],
   };
   graph.shapes.set(graph.input.name, shape);
   for (const [name, c] of constants) {
@@ -109,7 +133,9 @@ function constantNode(g: Graph, node: OnnxNode, raw: onnxProto.onnx.INodeProto):
   if (!out) return;
   const a = raw.attribute?.[0];
   const tensor = a?.t;
-  const values = tensor ? tensorValues(tensor) : ([] as number[]).concat((node.attrs[a?.name ?? ''] as number | number[] | undefined) ?? []);
+  const values = tensor
+    ? tensorValues(tensor)
+    : ([] as number[]).concat((node.attrs[a?.name ?? ''] as number | number[] | undefined) ?? []);
   const dims = tensor ? (tensor.dims ?? []).map(Number) : a?.name?.endsWith('s') ? [values?.length ?? 0] : [];
   g.shapes.set(out, dims);
   g.constantTensors.add(out);
@@ -126,9 +152,17 @@ function fold(g: Graph, node: OnnxNode): void {
   node.outputs.forEach((t) => g.constantTensors.add(t));
   const out = node.outputs[0];
   const outShape = g.shapes.get(out ?? '') ?? [];
-  const integer = node.op === 'Shape' || (node.op === 'Cast' ? isIntegerType(node.attrs.to as number) : inputs.every((t) => g.integers.has(t)));
+  const integer =
+    node.op === 'Shape' || (node.op === 'Cast' ? isIntegerType(node.attrs.to as number) : inputs.every((t) => g.integers.has(t)));
   if (integer) node.outputs.forEach((t) => g.integers.add(t));
-  const values = foldValues(node.op, node.inputs.map((t) => g.values.get(t)), node.inputs.map((t) => g.shapes.get(t) ?? []), node.attrs, outShape, integer);
+  const values = foldValues(
+    node.op,
+    node.inputs.map((t) => g.values.get(t)),
+    node.inputs.map((t) => g.shapes.get(t) ?? []),
+    node.attrs,
+    outShape,
+    integer,
+  );
   if (out && values && values.length <= MAX_TRACKED_ELEMENTS) g.values.set(out, values);
 }
 
@@ -142,7 +176,9 @@ export function countGraphNodes(bytes: Uint8Array): number | undefined {
   const graph = lengthDelimited(bytes, 0, bytes.length, MODEL_GRAPH_FIELD);
   if (graph === undefined) return undefined;
   let nodes = 0;
-  const ok = walk(bytes, graph[0], graph[1], (field) => { if (field === GRAPH_NODE_FIELD) nodes++; });
+  const ok = walk(bytes, graph[0], graph[1], (field) => {
+    if (field === GRAPH_NODE_FIELD) nodes++;
+  });
   return ok ? nodes : undefined;
 }
 
@@ -165,13 +201,21 @@ function walk(b: Uint8Array, start: number, end: number, on: (field: number, val
     const key = varint(b, at, end);
     if (!key) return false;
     const [tag, next] = key;
-    const field = Math.floor(tag / 8), wire = tag % 8;
+    const field = Math.floor(tag / 8),
+      wire = tag % 8;
     let valueEnd: number;
-    if (wire === 0) { const v = varint(b, next, end); if (!v) return false; valueEnd = v[1]; }
-    else if (wire === 1) valueEnd = next + 8;
+    if (wire === 0) {
+      const v = varint(b, next, end);
+      if (!v) return false;
+      valueEnd = v[1];
+    } else if (wire === 1) valueEnd = next + 8;
     else if (wire === 5) valueEnd = next + 4;
-    else if (wire === 2) { const len = varint(b, next, end); if (!len) return false; on(field, len[1], len[1] + len[0]); valueEnd = len[1] + len[0]; }
-    else return false;
+    else if (wire === 2) {
+      const len = varint(b, next, end);
+      if (!len) return false;
+      on(field, len[1], len[1] + len[0]);
+      valueEnd = len[1] + len[0];
+    } else return false;
     if (valueEnd > end) return false;
     at = valueEnd;
   }
@@ -180,5 +224,9 @@ function walk(b: Uint8Array, start: number, end: number, on: (field: number, val
 
 function lengthDelimited(b: Uint8Array, start: number, end: number, wanted: number): [number, number] | undefined {
   let found: [number, number] | undefined;
-  return walk(b, start, end, (field, s, e) => { if (field === wanted) found = [s, e]; }) ? found : undefined;
+  return walk(b, start, end, (field, s, e) => {
+    if (field === wanted) found = [s, e];
+  })
+    ? found
+    : undefined;
 }

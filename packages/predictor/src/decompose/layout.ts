@@ -81,7 +81,8 @@ export function nchwcReorders(graph: Graph, plain: ReadonlySet<string> = new Set
       // A grouped conv runs blocked where each group's channels fill whole blocks.
       const grouped = group > 1 && !depthwise;
       if (grouped && ((channels / group) % block !== 0 || (w[0]! / group) % block !== 0)) return false;
-      if (group === 1 && channels < 8) toPlain(x); // a thin input (an image) is read as NCHW
+      if (group === 1 && channels < 8)
+        toPlain(x); // a thin input (an image) is read as NCHW
       else toBlocked(x);
       return true;
     }
@@ -90,7 +91,8 @@ export function nchwcReorders(graph: Graph, plain: ReadonlySet<string> = new Set
     if (PASS_THROUGH.has(n.op) || BLOCKED_ACTIVATIONS.has(n.op) || n.op === 'BatchNormalization') return inputs.length === 1 && allBlocked;
     if (BLOCKED_POOLS.has(n.op)) return allBlocked && shape(out).length === 4;
     // A constant per-channel add or scale after a blocked op is folded into it (conv bias, batch norm).
-    if ((n.op === 'Add' || n.op === 'Mul' || n.op === 'Sub' || n.op === 'Div') && inputs.length === 1 && n.inputs.length === 2) return allBlocked;
+    if ((n.op === 'Add' || n.op === 'Mul' || n.op === 'Sub' || n.op === 'Div') && inputs.length === 1 && n.inputs.length === 2)
+      return allBlocked;
     if (n.op === 'Add' || n.op === 'Sum' || n.op === 'Mul') {
       const same = inputs.length >= 2 && inputs.every((t) => shape(t).join() === shape(out).join());
       return same && allBlocked;

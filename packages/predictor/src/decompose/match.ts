@@ -9,11 +9,22 @@ export type Act = Activation;
 
 /** Single-node activations by ONNX op (Clip only with bounds 0..6, checked apart). */
 const SINGLE_NODE: Record<string, Act> = {
-  Relu: 'relu', HardSwish: 'hswish', HardSigmoid: 'hsigmoid', Sigmoid: 'sigmoid', Tanh: 'tanh', LeakyRelu: 'leakyrelu',
-  PRelu: 'prelu', Mish: 'mish', Gelu: 'gelu',
+  Relu: 'relu',
+  HardSwish: 'hswish',
+  HardSigmoid: 'hsigmoid',
+  Sigmoid: 'sigmoid',
+  Tanh: 'tanh',
+  LeakyRelu: 'leakyrelu',
+  PRelu: 'prelu',
+  Mish: 'mish',
+  Gelu: 'gelu',
 };
 
-export interface ActivationMatch { act: Act; nodes: OnnxNode[]; out: string }
+export interface ActivationMatch {
+  act: Act;
+  nodes: OnnxNode[];
+  out: string;
+}
 
 export class GraphIndex {
   private readonly consumers = new Map<string, OnnxNode[]>();
@@ -24,7 +35,11 @@ export class GraphIndex {
    * `fuses(first, act)`: whether the device runs `act` fused into a `first` kernel;
    * `foldsBatchNorm`: whether it folds a BatchNormalization into the conv before it.
    */
-  constructor(readonly graph: Graph, readonly fuses: (first: string, act: Act) => boolean = () => true, readonly foldsBatchNorm = true) {
+  constructor(
+    readonly graph: Graph,
+    readonly fuses: (first: string, act: Act) => boolean = () => true,
+    readonly foldsBatchNorm = true,
+  ) {
     for (const n of graph.nodes) {
       for (const t of n.inputs) {
         const list = this.consumers.get(t);
@@ -35,10 +50,18 @@ export class GraphIndex {
     }
   }
 
-  consumersOf(t: string): OnnxNode[] { return this.consumers.get(t) ?? []; }
-  producerOf(t: string): OnnxNode | undefined { return this.producers.get(t); }
-  shape(t: string): number[] { return this.graph.shapes.get(t) ?? []; }
-  isConstant(t: string): boolean { return this.graph.constantTensors.has(t); }
+  consumersOf(t: string): OnnxNode[] {
+    return this.consumers.get(t) ?? [];
+  }
+  producerOf(t: string): OnnxNode | undefined {
+    return this.producers.get(t);
+  }
+  shape(t: string): number[] {
+    return this.graph.shapes.get(t) ?? [];
+  }
+  isConstant(t: string): boolean {
+    return this.graph.constantTensors.has(t);
+  }
 
   /** A constant's values where small: an initializer, a Constant node, or what folds from them. */
   constant(t: string): number[] | undefined {
@@ -90,16 +113,18 @@ export class GraphIndex {
   private twoBranchActivation(t: string, cs: OnnxNode[]): ActivationMatch | undefined {
     const mul = cs.find((c) => c.op === 'Mul');
     const gate = cs.find((c) => c !== mul);
-    if (!gate || !mul || gate.inputs[0] !== t && gate.op !== 'Add') return undefined;
+    if (!gate || !mul || (gate.inputs[0] !== t && gate.op !== 'Add')) return undefined;
     const into = (n: OnnxNode | undefined) => (n && this.only(n.outputs[0]!) === mul ? n : undefined);
     switch (gate.op) {
-      case 'HardSigmoid': case 'Sigmoid':
+      case 'HardSigmoid':
+      case 'Sigmoid':
         return into(gate) ? { act: gate.op === 'Sigmoid' ? 'swish' : 'hswish', nodes: [gate, mul], out: mul.outputs[0]! } : undefined;
       case 'Softplus': {
         const tanh = this.only(gate.outputs[0]!, 'Tanh');
         return into(tanh) ? { act: 'mish', nodes: [gate, tanh!, mul], out: mul.outputs[0]! } : undefined;
       }
-      case 'Div': case 'Mul': {
+      case 'Div':
+      case 'Mul': {
         // GELU: x * (1 + Erf(x / sqrt 2)), then * 0.5.
         const k = this.scalar(gate.inputs[1]!);
         if (k === undefined || Math.abs((gate.op === 'Div' ? k : 1 / k) - Math.SQRT2) > 1e-3) return undefined;

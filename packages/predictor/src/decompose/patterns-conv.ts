@@ -20,12 +20,17 @@ function window(ix: GraphIndex, n: OnnxNode, kernel: number[]): { k: number; s: 
   const what = `${n.op} ${kernel.join('x')} stride ${strides.join('x')}`;
   if (!isImage(x)) return { reason: `${n.op} on a ${x.length}-d input of batch ${x[0]} (kernels take [1, C, H, W])` };
   if (kernel.length !== 2 || kernel[0] !== kernel[1]) return { reason: `${what}: the window is not square` };
-  if (strides[0] !== strides[1] || dil[0] !== dil[1]) return { reason: `${what} dilation ${dil.join('x')}: strides or dilations differ by axis` };
+  if (strides[0] !== strides[1] || dil[0] !== dil[1])
+    return { reason: `${what} dilation ${dil.join('x')}: strides or dilations differ by axis` };
   const [k, s, d] = [kernel[0]!, strides[0]!, dil[0]!];
   const pad = windowPad(k, s, d);
   const expected = [x[2]!, x[3]!].map((v) => Math.floor((v + 2 * pad - d * (k - 1) - 1) / s) + 1);
   if (out[2] !== expected[0] || out[3] !== expected[1]) {
-    return { reason: `${what} with pads [${ints(n, 'pads', [0, 0, 0, 0]).join(',')}] gives ${out[2]}x${out[3]}; the kernels pad ${pad} (${expected.join('x')})` };
+    return {
+      reason:
+        `${what} with pads [${ints(n, 'pads', [0, 0, 0, 0]).join(',')}] gives ${out[2]}x${out[3]}; the kernels ` +
+        `pad ${pad} (${expected.join('x')})`,
+    };
   }
   return { k, s, d };
 }
@@ -52,8 +57,13 @@ export function conv(ix: GraphIndex, n: OnnxNode): Match {
   const act = a && CONV_ACTIVATIONS.includes(a.act) && ix.fuses(`${base}-bn`, a.act) ? a : undefined;
   if (act) nodes.push(...act.nodes);
   const config: KernelConfig = {
-    type: convTypeName(base, withBn, act?.act), ...imageFields(x), ...(depthwise ? {} : { COUT: cout }),
-    KERNEL_SIZE: win.k, STRIDES: win.s, ...(win.d > 1 ? { DILATION: win.d } : {}), ...(!depthwise && groups > 1 ? { GROUPS: groups } : {}),
+    type: convTypeName(base, withBn, act?.act),
+    ...imageFields(x),
+    ...(depthwise ? {} : { COUT: cout }),
+    KERNEL_SIZE: win.k,
+    STRIDES: win.s,
+    ...(win.d > 1 ? { DILATION: win.d } : {}),
+    ...(!depthwise && groups > 1 ? { GROUPS: groups } : {}),
   };
   return { config, nodes };
 }
@@ -87,18 +97,30 @@ export function squeezeExcite(ix: GraphIndex, pool: OnnxNode): Match {
 export function globalPool(ix: GraphIndex, n: OnnxNode): Match {
   if (n.op === 'ReduceMean') {
     const x = ix.shape(n.inputs[0]!);
-    const axes = (ix.constant(n.inputs[1] ?? '') ?? (n.attrs.axes as number[] | undefined) ?? []).map((a) => (a < 0 ? a + x.length : a)).sort();
+    const axes = (ix.constant(n.inputs[1] ?? '') ?? (n.attrs.axes as number[] | undefined) ?? [])
+      .map((a) => (a < 0 ? a + x.length : a))
+      .sort();
     if (x.length !== 4 || axes.join() !== '2,3' || n.attrs.keepdims === 0) return undefined;
   }
   const se = squeezeExcite(ix, n);
   if (se) return se;
   const x = ix.shape(n.inputs[0]!);
-  return isImage(x) ? { config: { type: 'global-avgpool', ...imageFields(x) }, nodes: [n] } : { reason: `${n.op} on a ${x.length}-d input` };
+  return isImage(x)
+    ? { config: { type: 'global-avgpool', ...imageFields(x) }, nodes: [n] }
+    : { reason: `${n.op} on a ${x.length}-d input` };
 }
 
 export function pool(ix: GraphIndex, n: OnnxNode): Match {
   const win = window(ix, n, ints(n, 'kernel_shape', []));
   if ('reason' in win) return win;
   if (win.d !== 1) return { reason: `${n.op} dilated ${win.d}x` };
-  return { config: { type: n.op === 'MaxPool' ? 'maxpool' : 'avgpool', ...imageFields(ix.shape(n.inputs[0]!)), KERNEL_SIZE: win.k, STRIDES: win.s }, nodes: [n] };
+  return {
+    config: {
+      type: n.op === 'MaxPool' ? 'maxpool' : 'avgpool',
+      ...imageFields(ix.shape(n.inputs[0]!)),
+      KERNEL_SIZE: win.k,
+      STRIDES: win.s,
+    },
+    nodes: [n],
+  };
 }

@@ -20,7 +20,15 @@ export function unary(ix: GraphIndex, n: OnnxNode): Match {
 const BINARY: Record<string, BinaryOp> = { Add: 'add', Mul: 'mul', Sub: 'sub', Div: 'div', Max: 'max', Min: 'min' };
 
 /** A shape without its leading 1s: [1, 4, 196, 196] and [4, 196, 196] broadcast as the same shape. */
-const squeezed = (s: readonly number[]) => s.slice(Math.max(0, s.findIndex((d) => d !== 1))).join();
+const squeezed = (s: readonly number[]) =>
+  s
+    .slice(
+      Math.max(
+        0,
+        s.findIndex((d) => d !== 1),
+      ),
+    )
+    .join();
 
 /**
  * The fields of a binary op whose second operand broadcasts over `out`: BCAST 0 the same shape,
@@ -59,16 +67,29 @@ export function batchNorm(ix: GraphIndex, n: OnnxNode): Match {
   if (x.length === 2) return { config: { type: 'bn-tokens', L: x[0]!, CIN: x[1]! }, nodes: [n] };
   const act = ix.activation(n.outputs[0]!);
   const relu = act?.act === 'relu' && ix.fuses('bn', 'relu') ? act : undefined;
-  return { config: { type: relu ? 'bn-relu' : 'bn', ...elementwiseFields(ix.shape(n.inputs[0]!)) }, nodes: relu ? [n, ...relu.nodes] : [n] };
+  return {
+    config: { type: relu ? 'bn-relu' : 'bn', ...elementwiseFields(ix.shape(n.inputs[0]!)) },
+    nodes: relu ? [n, ...relu.nodes] : [n],
+  };
 }
 
 /** Channel concat of 2 to 4 images; any other concat is glue. */
 export function concat(ix: GraphIndex, n: OnnxNode): Match {
   const shapes = n.inputs.map((t) => ix.shape(t));
   const axis = n.attrs.axis as number;
-  if (n.inputs.length < 2 || n.inputs.length > 4 || n.inputs.some((t) => ix.isConstant(t)) || !shapes.every(isImage) || (axis !== 1 && axis !== -3)) return undefined;
+  if (
+    n.inputs.length < 2 ||
+    n.inputs.length > 4 ||
+    n.inputs.some((t) => ix.isConstant(t)) ||
+    !shapes.every(isImage) ||
+    (axis !== 1 && axis !== -3)
+  )
+    return undefined;
   const { HW, W } = imageFields(shapes[0]!);
-  return { config: { type: 'concat', HW, ...(W ? { W } : {}), ...Object.fromEntries(shapes.map((s, i) => [`CIN${i + 1}`, s[1]!])) }, nodes: [n] };
+  return {
+    config: { type: 'concat', HW, ...(W ? { W } : {}), ...Object.fromEntries(shapes.map((s, i) => [`CIN${i + 1}`, s[1]!])) },
+    nodes: [n],
+  };
 }
 
 /** A channel split of an image in two halves; any other split is glue. */
@@ -86,8 +107,18 @@ export function channelShuffle(ix: GraphIndex, n: OnnxNode): Match {
   const grouped = ix.shape(n.outputs[0]!);
   const t = ix.only(n.outputs[0]!, 'Transpose');
   const back = t && ix.only(t.outputs[0]!, 'Reshape');
-  if (!isImage(x) || grouped.length !== 5 || !back || (t!.attrs.perm as number[]).join() !== '0,2,1,3,4' || ix.shape(back.outputs[0]!).join() !== x.join()) return undefined;
-  return { config: { type: 'channelshuffle', ...imageFields(x), ...(grouped[1] !== 2 ? { GROUPS: grouped[1]! } : {}) }, nodes: [n, t!, back] };
+  if (
+    !isImage(x) ||
+    grouped.length !== 5 ||
+    !back ||
+    (t!.attrs.perm as number[]).join() !== '0,2,1,3,4' ||
+    ix.shape(back.outputs[0]!).join() !== x.join()
+  )
+    return undefined;
+  return {
+    config: { type: 'channelshuffle', ...imageFields(x), ...(grouped[1] !== 2 ? { GROUPS: grouped[1]! } : {}) },
+    nodes: [n, t!, back],
+  };
 }
 
 /**

@@ -28,7 +28,10 @@ export function matMul(ix: GraphIndex, n: OnnxNode): Match {
   const x = ix.shape(n.inputs[0]!);
   if (ix.isConstant(n.inputs[1]!)) {
     const bias = ix.only(n.outputs[0]!, 'Add');
-    const nodes = bias && ix.isConstant(ix.other(bias, n.outputs[0]!)) && ix.shape(bias.outputs[0]!).join() === ix.shape(n.outputs[0]!).join() ? [n, bias] : [n];
+    const nodes =
+      bias && ix.isConstant(ix.other(bias, n.outputs[0]!)) && ix.shape(bias.outputs[0]!).join() === ix.shape(n.outputs[0]!).join()
+        ? [n, bias]
+        : [n];
     return linearOn(ix, x, ix.shape(n.outputs[0]!).at(-1)!, nodes);
   }
   const w = ix.shape(n.inputs[1]!);

@@ -40,19 +40,70 @@ export function inferShapes(g: Graph, node: OnnxNode, valueInfo: Map<string, num
       if (!a.kernel_shape) a.kernel_shape = w.slice(2);
       return set(window(x, node, w[0]!));
     }
-    case 'MaxPool': case 'AveragePool': return set(window(x, node, x[1]!));
-    case 'GlobalAveragePool': case 'GlobalMaxPool': return set([...x.slice(0, 2), ...x.slice(2).map(() => 1)]);
-    case 'Relu': case 'Clip': case 'HardSwish': case 'HardSigmoid': case 'Sigmoid': case 'Tanh': case 'LeakyRelu':
-    case 'Sqrt': case 'Erf': case 'Gelu': case 'Softmax': case 'LayerNormalization': case 'BatchNormalization':
-    case 'Identity': case 'Dropout': case 'Neg': case 'Exp': case 'Reciprocal': case 'Cast': case 'PRelu': case 'Mish':
-    case 'Softplus': case 'Sin': case 'Cos': case 'CumSum': case 'Floor': case 'Ceil': case 'Abs': case 'Log': case 'Not':
-    case 'Elu': case 'Selu': case 'Celu': case 'ThresholdedRelu': case 'Round': case 'Sign': case 'HardMax': case 'LogSoftmax':
-    case 'InstanceNormalization': case 'GroupNormalization': case 'LpNormalization':
+    case 'MaxPool':
+    case 'AveragePool':
+      return set(window(x, node, x[1]!));
+    case 'GlobalAveragePool':
+    case 'GlobalMaxPool':
+      return set([...x.slice(0, 2), ...x.slice(2).map(() => 1)]);
+    case 'Relu':
+    case 'Clip':
+    case 'HardSwish':
+    case 'HardSigmoid':
+    case 'Sigmoid':
+    case 'Tanh':
+    case 'LeakyRelu':
+    case 'Sqrt':
+    case 'Erf':
+    case 'Gelu':
+    case 'Softmax':
+    case 'LayerNormalization':
+    case 'BatchNormalization':
+    case 'Identity':
+    case 'Dropout':
+    case 'Neg':
+    case 'Exp':
+    case 'Reciprocal':
+    case 'Cast':
+    case 'PRelu':
+    case 'Mish':
+    case 'Softplus':
+    case 'Sin':
+    case 'Cos':
+    case 'CumSum':
+    case 'Floor':
+    case 'Ceil':
+    case 'Abs':
+    case 'Log':
+    case 'Not':
+    case 'Elu':
+    case 'Selu':
+    case 'Celu':
+    case 'ThresholdedRelu':
+    case 'Round':
+    case 'Sign':
+    case 'HardMax':
+    case 'LogSoftmax':
+    case 'InstanceNormalization':
+    case 'GroupNormalization':
+    case 'LpNormalization':
       return set(x);
-    case 'Add': case 'Sub': case 'Mul': case 'Div': case 'Pow': case 'Max': case 'Min': case 'Equal': case 'Greater': case 'Less':
-    case 'And': case 'Or': case 'Mod':
+    case 'Add':
+    case 'Sub':
+    case 'Mul':
+    case 'Div':
+    case 'Pow':
+    case 'Max':
+    case 'Min':
+    case 'Equal':
+    case 'Greater':
+    case 'Less':
+    case 'And':
+    case 'Or':
+    case 'Mod':
       return set(node.inputs.slice(1).reduce((s, _, i) => broadcast(s, shape(i + 1)), x));
-    case 'Where': return set(broadcast(broadcast(x, shape(1)), shape(2)));
+    case 'Where':
+      return set(broadcast(broadcast(x, shape(1)), shape(2)));
     case 'Shape': {
       const start = norm((a.start as number | undefined) ?? 0, x.length);
       const end = a.end === undefined ? x.length : Math.min(x.length, norm(a.end as number, x.length));
@@ -85,7 +136,8 @@ export function inferShapes(g: Graph, node: OnnxNode, valueInfo: Map<string, num
       axes.forEach((ax, j) => (out[ax] = x[ax]! + pads[j]! + pads[j + axes.length]!));
       return set(out);
     }
-    case 'Resize': case 'Upsample': {
+    case 'Resize':
+    case 'Upsample': {
       const sizes = constant(3);
       const scales = constant(node.op === 'Upsample' ? 1 : 2);
       if (sizes?.length === x.length) return set(sizes);
@@ -128,7 +180,10 @@ export function inferShapes(g: Graph, node: OnnxNode, valueInfo: Map<string, num
       const n = node.outputs.length;
       // Checked before the sizes are spread into set(): 200,000 outputs overflowed the stack.
       if (n > x[axis]!) throw new Error(`splits an axis of ${x[axis]} into ${n} outputs`);
-      const sizes = constant(1) ?? (a.split as number[] | undefined) ?? Array.from({ length: n }, (_, i) => Math.ceil(x[axis]! / n) - (i === n - 1 ? n * Math.ceil(x[axis]! / n) - x[axis]! : 0));
+      const sizes =
+        constant(1) ??
+        (a.split as number[] | undefined) ??
+        Array.from({ length: n }, (_, i) => Math.ceil(x[axis]! / n) - (i === n - 1 ? n * Math.ceil(x[axis]! / n) - x[axis]! : 0));
       return set(...sizes.map((s) => x.map((v, i) => (i === axis ? s : v))));
     }
     case 'Slice': {
@@ -144,7 +199,9 @@ export function inferShapes(g: Graph, node: OnnxNode, valueInfo: Map<string, num
       return set(out);
     }
     case 'Squeeze': {
-      const axes = (constant(1) ?? (a.axes as number[] | undefined) ?? x.flatMap((v, i) => (v === 1 ? [i] : []))).map((v) => norm(v, x.length));
+      const axes = (constant(1) ?? (a.axes as number[] | undefined) ?? x.flatMap((v, i) => (v === 1 ? [i] : []))).map((v) =>
+        norm(v, x.length),
+      );
       return set(x.filter((_, i) => !axes.includes(i)));
     }
     case 'Unsqueeze': {
@@ -153,7 +210,12 @@ export function inferShapes(g: Graph, node: OnnxNode, valueInfo: Map<string, num
       for (const ax of axes.map((v) => norm(v, x.length + axes.length)).sort((p, q) => p - q)) out.splice(ax, 0, 1);
       return set(out);
     }
-    case 'ReduceMean': case 'ReduceMax': case 'ReduceSum': case 'ReduceL2': case 'ReduceMin': case 'ReduceProd': {
+    case 'ReduceMean':
+    case 'ReduceMax':
+    case 'ReduceSum':
+    case 'ReduceL2':
+    case 'ReduceMin':
+    case 'ReduceProd': {
       const axes = (constant(1) ?? (a.axes as number[] | undefined) ?? x.map((_, i) => i)).map((v) => norm(v, x.length));
       const keep = (a.keepdims as number | undefined) ?? 1;
       return set(keep ? x.map((v, i) => (axes.includes(i) ? 1 : v)) : x.filter((_, i) => !axes.includes(i)));

@@ -23,7 +23,10 @@ export class OrtWebBackend implements Backend {
   private readonly inputs = new InputPool();
   readonly hasNodeProfile = false;
 
-  private constructor(private readonly ort: Ort, private readonly options: RuntimeOptions) {
+  private constructor(
+    private readonly ort: Ort,
+    private readonly options: RuntimeOptions,
+  ) {
     const provider = options.executionProvider ?? 'wasm';
     const version = ort.env.versions.web ?? ort.env.versions.common ?? 'unknown';
     const { executionProvider: _, ...rest } = options;
@@ -33,7 +36,9 @@ export class OrtWebBackend implements Backend {
   /** WebGPU needs onnxruntime-web's WebGPU build; wasm alone uses the smaller one. Each is loaded only when asked for. */
   static async create(options: RuntimeOptions): Promise<OrtWebBackend> {
     if (configuredThreads !== undefined && configuredThreads !== options.threads) {
-      throw new Error(`onnxruntime-web is already set to ${configuredThreads} thread(s) in this process; it cannot switch to ${options.threads}`);
+      throw new Error(
+        `onnxruntime-web is already set to ${configuredThreads} thread(s) in this process; it cannot switch to ${options.threads}`,
+      );
     }
     const ort: Ort = options.executionProvider === 'webgpu' ? await import('onnxruntime-web/webgpu') : await import('onnxruntime-web');
     configuredThreads = options.threads;

@@ -4,7 +4,15 @@ import { NetworkStack } from '../stack.js';
 import { pick } from '../rng.js';
 import type { SearchSpace } from '../space.js';
 
-const STAGES = [[16, 1, 1], [24, 4, 2], [32, 4, 2], [64, 4, 2], [112, 4, 1], [184, 4, 2], [352, 1, 1]] as const; // width, layers, stride
+const STAGES = [
+  [16, 1, 1],
+  [24, 4, 2],
+  [32, 4, 2],
+  [64, 4, 2],
+  [112, 4, 1],
+  [184, 4, 2],
+  [352, 1, 1],
+] as const; // width, layers, stride
 const BLOCKS = ['k3_e1', 'k3_e1_g2', 'k3_e3', 'k3_e6', 'k5_e1', 'k5_e1_g2', 'k5_e3', 'k5_e6', 'skip'] as const;
 
 function fbBlock(st: NetworkStack, block: string, cout: number, stride: number): void {

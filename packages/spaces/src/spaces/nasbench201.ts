@@ -9,7 +9,14 @@ import type { SearchSpace } from '../space.js';
 const OPS = ['none', 'skip', 'conv1x1', 'conv3x3', 'avgpool3x3'] as const;
 type Op = (typeof OPS)[number];
 /** Edges (from node, to node) in the benchmark's order. */
-const EDGES = [[0, 1], [0, 2], [1, 2], [0, 3], [1, 3], [2, 3]] as const;
+const EDGES = [
+  [0, 1],
+  [0, 2],
+  [1, 2],
+  [0, 3],
+  [1, 3],
+  [2, 3],
+] as const;
 
 function edge(st: NetworkStack, op: Op, from: LayerRef): LayerRef {
   if (op === 'skip') return from;
@@ -27,7 +34,9 @@ function cell(st: NetworkStack, ops: readonly Op[]): void {
   const nodes: (LayerRef | null)[] = [st.last];
   for (const j of [1, 2, 3]) {
     const terms: LayerRef[] = [];
-    EDGES.forEach(([a, b], e) => { if (b === j && live[e] && nodes[a] != null) terms.push(edge(st, ops[e]!, nodes[a]!)); });
+    EDGES.forEach(([a, b], e) => {
+      if (b === j && live[e] && nodes[a] != null) terms.push(edge(st, ops[e]!, nodes[a]!));
+    });
     let sum: LayerRef | null = terms[0] ?? null;
     for (const t of terms.slice(1)) sum = st.add('add', sum!, t);
     nodes.push(sum);
@@ -37,7 +46,9 @@ function cell(st: NetworkStack, ops: readonly Op[]): void {
 
 function liveEdges(ops: readonly Op[]): boolean[] {
   const reached = [true, false, false, false];
-  EDGES.forEach(([a, b], e) => { if (ops[e] !== 'none' && reached[a]) reached[b] = true; });
+  EDGES.forEach(([a, b], e) => {
+    if (ops[e] !== 'none' && reached[a]) reached[b] = true;
+  });
   const useful = [false, false, false, true];
   for (let e = EDGES.length - 1; e >= 0; e--) if (ops[e] !== 'none' && useful[EDGES[e]![1]]) useful[EDGES[e]![0]] = true;
   return EDGES.map(([a, b], e) => ops[e] !== 'none' && reached[a]! && useful[b]!);
@@ -50,7 +61,8 @@ export const nasBench201: SearchSpace = {
   resolutions: [32],
   sample(r) {
     let ops: Op[];
-    do ops = EDGES.map(() => pick(r, OPS)); while (!liveEdges(ops).some((live, e) => live && EDGES[e]![1] === 3));
+    do ops = EDGES.map(() => pick(r, OPS));
+    while (!liveEdges(ops).some((live, e) => live && EDGES[e]![1] === 3));
     const st = new NetworkStack([1, 3, 32, 32]);
     st.conv('conv-bn', 16, 3);
     for (const [stage, width] of [16, 32, 64].entries()) {
@@ -68,7 +80,10 @@ export const nasBench201: SearchSpace = {
     }
     st.nchw('bn-relu');
     st.classifier(10);
-    return { choices: { resolution: 32, cell: EDGES.map(([a, b], e) => `${ops[e]}~${a}->${b}`) }, inputShape: st.inputShape, layers: st.layers };
+    return {
+      choices: { resolution: 32, cell: EDGES.map(([a, b], e) => `${ops[e]}~${a}->${b}`) },
+      inputShape: st.inputShape,
+      layers: st.layers,
+    };
   },
 };
-

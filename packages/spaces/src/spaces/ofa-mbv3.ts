@@ -6,7 +6,13 @@ import type { SearchSpace } from '../space.js';
 import { mbConv } from '../blocks.js';
 
 // width, stride, activation, squeeze-and-excitation
-const STAGES = [[24, 2, 'relu', false], [40, 2, 'relu', true], [80, 2, 'hswish', false], [112, 1, 'hswish', true], [160, 2, 'hswish', true]] as const;
+const STAGES = [
+  [24, 2, 'relu', false],
+  [40, 2, 'relu', true],
+  [80, 2, 'hswish', false],
+  [112, 1, 'hswish', true],
+  [160, 2, 'hswish', true],
+] as const;
 
 export const ofaMbv3: SearchSpace = {
   name: 'ofa-mbv3',

@@ -5,12 +5,19 @@ import { NetworkStack } from '../stack.js';
 import { makeDivisible, pick, range } from '../rng.js';
 import type { SearchSpace } from '../space.js';
 
-const STAGES = [[256, 2, 1], [512, 2, 2], [1024, 4, 2], [2048, 2, 2]] as const; // width, base depth, stride
+const STAGES = [
+  [256, 2, 1],
+  [512, 2, 2],
+  [1024, 4, 2],
+  [2048, 2, 2],
+] as const; // width, base depth, stride
 
 export const ofaResNet: SearchSpace = {
   name: 'ofa-resnet',
   title: 'Once-for-All ResNet50',
-  source: 'Cai et al.: Once-for-All, ICLR 2020 (OFA-ResNet50); resolutions in steps of 16 here; the downsampling shortcut is a strided 1x1 conv (ResNet-B), not avg-pool + conv',
+  source:
+    'Cai et al.: Once-for-All, ICLR 2020 (OFA-ResNet50); resolutions in steps of 16 here; the downsampling shortcut is a ' +
+    'strided 1x1 conv (ResNet-B), not avg-pool + conv',
   resolutions: range(128, 224, 16),
   sample(r) {
     const hw = pick(r, this.resolutions);

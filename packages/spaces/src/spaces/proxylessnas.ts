@@ -5,7 +5,14 @@ import { pick } from '../rng.js';
 import { mbConv } from '../blocks.js';
 import type { SearchSpace } from '../space.js';
 
-const STAGES = [[24, 4, 2], [40, 4, 2], [80, 4, 2], [96, 4, 1], [192, 4, 2], [320, 1, 1]] as const; // width, max depth, stride
+const STAGES = [
+  [24, 4, 2],
+  [40, 4, 2],
+  [80, 4, 2],
+  [96, 4, 1],
+  [192, 4, 2],
+  [320, 1, 1],
+] as const; // width, max depth, stride
 
 export const proxylessNas: SearchSpace = {
   name: 'proxylessnas',

@@ -5,7 +5,12 @@ import { NetworkStack } from '../stack.js';
 import { pick } from '../rng.js';
 import type { SearchSpace } from '../space.js';
 
-const STAGES = [[64, 4], [160, 4], [320, 8], [640, 4]] as const; // width, blocks; each stage starts with stride 2
+const STAGES = [
+  [64, 4],
+  [160, 4],
+  [320, 8],
+  [640, 4],
+] as const; // width, blocks; each stage starts with stride 2
 const CHOICES = ['shuffle3', 'shuffle5', 'shuffle7', 'xception'] as const;
 
 /** The main branch: pw-dw-pw, or for Xception three dw-pw pairs (stride on the first dw). */
