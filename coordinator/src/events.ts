@@ -1,6 +1,6 @@
 // What happens in the fleet, as typed events: who needs to know subscribes instead of polling the
-// store or hooking a single callback. The store emits what it commits (campaign.*); the server what
-// only it sees (device.*, predictors.built).
+// store or hooking a single callback. The store emits what it commits (campaign.*, adaptation.*);
+// the server what only it sees (device.*, predictors.built).
 import { EventEmitter } from 'node:events';
 
 export interface FleetEventMap {
@@ -11,6 +11,8 @@ export interface FleetEventMap {
   /** An agent of this device connected (welcomed) or its connection closed. */
   'device.connected': [deviceId: string];
   'device.disconnected': [deviceId: string];
+  /** Committed: an adaptation entered a phase (fusion, probe, source, round, models), or finished (done, failed, cancelled). */
+  'adaptation.phase': [adaptationId: string, phase: string];
   /** A device's full-data predictors were built and stored. */
   'predictors.built': [deviceId: string];
 }

@@ -72,7 +72,7 @@ export class PredictorStore {
 
   constructor(store: Store) {
     this.db = connectionOf(store);
-    this.adaptations = new Adaptations(this.db);
+    this.adaptations = new Adaptations(this.db, store.events);
   }
 
   // --- kernel samples ---------------------------------------------------------------------

@@ -132,6 +132,7 @@ export class Coordinator implements ApiContext {
     });
     // A finished profiling campaign gives its devices full-data predictors: they join the pool.
     this.store.events.on('campaign.done', (campaignId) => setImmediate(() => this.buildAfterCampaign(campaignId)));
+    this.store.events.on('adaptation.phase', (id, phase) => this.log(`adaptation ${id}: ${phase}`));
     this.ingest = new Ingest(this.store);
     this.leaseMs = options.leaseMs ?? 120_000;
     this.autoAdapt = options.autoAdapt;

@@ -96,6 +96,25 @@ describe('predictor store', () => {
     expect(ps.reorderCost('pool-plain')).toBeUndefined();
   });
 
+  it('announces each new phase of an adaptation and its end once stored, and nothing for a finished one', () => {
+    const store = new Store(path());
+    const ps = new PredictorStore(store);
+    const { token } = store.createEnrolmentToken();
+    const { deviceId } = store.enrolDevice(token, fingerprint);
+    const heard: string[] = [];
+    store.events.on('adaptation.phase', (id, phase) => heard.push(`${id}:${phase}`));
+    const a = ps.adaptations.create(deviceId, { budget: 10, target: 0.9, seed: 1, models: 0 });
+    ps.adaptations.update(a.id, { phase: 'probe', measured: 0 });
+    ps.adaptations.update(a.id, { phase: 'probe', measured: 5 }); // the same phase: progress only
+    ps.adaptations.update(a.id, { phase: 'round', measured: 8 });
+    ps.adaptations.finish(a.id, { state: 'done', result: {} });
+    ps.adaptations.update(a.id, { phase: 'models', measured: 9 }); // finished: nothing changes
+    ps.adaptations.finish(a.id, { state: 'failed', error: 'late' });
+    expect(heard).toEqual([`${a.id}:probe`, `${a.id}:round`, `${a.id}:done`]);
+    expect(ps.adaptations.get(a.id)).toMatchObject({ state: 'done', progress: { phase: 'round', measured: 8 } });
+    store.close();
+  });
+
   it('leaves adaptation campaigns out of full-data samples', () => {
     const store = new Store(path());
     const ps = new PredictorStore(store);

@@ -1,5 +1,6 @@
 // Owner of the table adaptations: each adaptation of a device, its options, latest progress and outcome.
 import { randomBytes } from 'node:crypto';
+import type { FleetEvents } from '../events.js';
 import type { StoreDatabase } from './database.js';
 import { StoreError } from './secrets.js';
 
@@ -51,7 +52,10 @@ const toAdaptation = (r: AdaptationRow): Adaptation => ({
 });
 
 export class Adaptations {
-  constructor(private readonly db: StoreDatabase) {}
+  constructor(
+    private readonly db: StoreDatabase,
+    private readonly events: FleetEvents,
+  ) {}
 
   create(deviceId: string, options: AdaptationOptions): Adaptation {
     const id = `adp_${randomBytes(6).toString('hex')}`;
@@ -78,13 +82,21 @@ export class Adaptations {
     ).map(toAdaptation);
   }
 
+  /** The adaptation's latest progress; a new phase is announced (adaptation.phase) once stored. */
   update(id: string, progress: Record<string, unknown>): void {
-    this.db.sql("UPDATE adaptations SET progress = ? WHERE id = ? AND state = 'running'").run(JSON.stringify(progress), id);
+    const before = this.db.sql("SELECT json_extract(progress, '$.phase') phase FROM adaptations WHERE id = ?").get(id) as
+      { phase: unknown } | undefined;
+    const changes = this.db
+      .sql("UPDATE adaptations SET progress = ? WHERE id = ? AND state = 'running'")
+      .run(JSON.stringify(progress), id).changes;
+    if (changes > 0 && typeof progress.phase === 'string' && progress.phase !== before?.phase)
+      this.events.emit('adaptation.phase', id, progress.phase);
   }
 
   finish(id: string, outcome: { state: Exclude<AdaptationState, 'running'>; result?: Record<string, unknown>; error?: string }): void {
-    this.db
+    const changes = this.db
       .sql("UPDATE adaptations SET state = ?, result = ?, error = ?, finished_at = ? WHERE id = ? AND state = 'running'")
-      .run(outcome.state, outcome.result ? JSON.stringify(outcome.result) : null, outcome.error ?? null, Date.now(), id);
+      .run(outcome.state, outcome.result ? JSON.stringify(outcome.result) : null, outcome.error ?? null, Date.now(), id).changes;
+    if (changes > 0) this.events.emit('adaptation.phase', id, outcome.state);
   }
 }
