@@ -3,17 +3,11 @@
 // store/devices.ts, store/campaigns.ts, store/measurements.ts, store/adaptations.ts and
 // predictor-store.ts. This class opens them on one connection and carries out what spans two of
 // them (enrolling a device uses up a token; revoking one fails its open tasks).
+import { DEFAULT_PROTOCOL } from '@litepred/profiler';
 import type { Fingerprint, TaskResult } from '@litepred/protocol';
 import { FleetEvents } from './events.js';
-import { DEFAULT_PROTOCOL } from '@litepred/profiler';
-import {
-  Campaigns,
-  type Campaign,
-  type CampaignInput,
-  type DeviceProgress,
-  type ImportedMeasurement,
-  type Lease,
-} from './store/campaigns.js';
+import { Campaigns, type Campaign, type CampaignInput, type DeviceProgress, type ImportedMeasurement } from './store/campaigns.js';
+import type { Lease } from './store/dispatch.js';
 import { registerConnection, StoreDatabase, type StoreOpenOptions } from './store/database.js';
 import { Devices, type Device } from './store/devices.js';
 import { Enrolment, type EnrolmentToken } from './store/enrolment.js';
@@ -21,14 +15,13 @@ import { Measurements, type StoredMeasurement } from './store/measurements.js';
 
 export {
   CAMPAIGN_STEP_TASKS,
-  MAX_LEASE_LOSSES,
   type Campaign,
   type CampaignInput,
   type CampaignPurpose,
   type DeviceProgress,
   type ImportedMeasurement,
-  type Lease,
 } from './store/campaigns.js';
+export { MAX_LEASE_LOSSES, type Lease } from './store/dispatch.js';
 export type { Device } from './store/devices.js';
 export type { EnrolmentToken } from './store/enrolment.js';
 export type { StoredMeasurement } from './store/measurements.js';

@@ -1,19 +1,14 @@
-// Owner of the tables campaigns and tasks (one per config and device), and of what is kept of them
-// in memory: leases (leases.ts says why they are not written), each device's pending tasks
-// (pending.ts), the protocols of campaigns with tasks to lease and each task's lost leases.
-import { randomBytes, randomUUID } from 'node:crypto';
+// Owner of the tables campaigns and tasks (one per config and device). What lease requests read is
+// kept in memory (dispatch.ts) and changed here after each commit that changes the rows.
+import { randomBytes } from 'node:crypto';
 import { MeasurementProtocolSchema, type TaskResult, type WireKernelConfig, type WireMeasurementProtocol } from '@litepred/protocol';
 import type { FleetEvents } from '../events.js';
-import { Leases } from '../leases.js';
-import { PendingTasks } from '../pending.js';
 import { resultProblem } from '../result-check.js';
 import type { StoreDatabase } from './database.js';
 import type { Devices } from './devices.js';
+import { Dispatch, MAX_LEASE_LOSSES, type Lease, type TaskRef } from './dispatch.js';
 import type { Measurements } from './measurements.js';
 import { StoreError } from './secrets.js';
-
-/** A task the agent dies on (or drops its connection on) this many times is failed as poison. */
-export const MAX_LEASE_LOSSES = 3;
 
 /** Tasks per transaction when a campaign is created in steps: each step holds the event loop for a few ms, not seconds. */
 export const CAMPAIGN_STEP_TASKS = 1_000;
@@ -41,14 +36,6 @@ export interface Campaign {
   createdAt: number;
   finishedAt: number | null;
   purpose: CampaignPurpose;
-}
-/** A lease as the store hands it out; each task's config comes serialised too (encodeLease). */
-export interface Lease {
-  leaseId: string;
-  campaignId: string;
-  protocol: WireMeasurementProtocol;
-  expiresAt: number;
-  tasks: { taskId: number; config: WireKernelConfig; configJson: string }[];
 }
 export interface DeviceProgress {
   deviceId: string;
@@ -88,14 +75,8 @@ const toCampaign = (r: CampaignRow): Campaign => ({
 });
 
 export class Campaigns {
-  /** Tasks out on leases: in memory, for this connection's process only. */
-  private readonly leases = new Leases();
-  /** Every device's pending tasks, for lease requests; changed after each commit that changes them. */
-  private readonly pending = new PendingTasks();
-  /** Protocols of campaigns with tasks to lease, read once each (campaignProtocol); forgotten when a campaign ends. */
-  private readonly protocols = new Map<string, WireMeasurementProtocol>();
-  /** Leases lost in the middle of each task (see lost()). */
-  private readonly losses = new Map<number, number>();
+  /** The pending tasks and leases lease requests read, in memory (dispatch.ts). */
+  private readonly dispatch = new Dispatch((campaignId) => this.get(campaignId).protocol);
 
   constructor(
     private readonly db: StoreDatabase,
@@ -113,7 +94,7 @@ export class Campaigns {
       .raw(true)
       .iterate();
     for (const [deviceId, id, campaignId, config] of rows as Iterable<[string, number, string, string]>)
-      this.pending.add(deviceId, id, campaignId, config);
+      this.dispatch.add(deviceId, id, campaignId, config);
     return ids;
   }
 
@@ -126,9 +107,7 @@ export class Campaigns {
       this.db.sql("UPDATE tasks SET state = 'cancelled' WHERE campaign_id = ? AND state = 'pending'").run(id);
       this.db.sql("UPDATE campaigns SET state = 'cancelled', finished_at = ? WHERE id = ?").run(Date.now(), id);
     });
-    this.leases.drop((l) => l.campaignId === id);
-    this.pending.removeCampaign(id);
-    this.protocols.delete(id);
+    this.dispatch.campaignCancelled(id);
     this.events.emit('campaign.cancelled', id);
   }
 
@@ -147,7 +126,7 @@ export class Campaigns {
 
   /** Tasks a committed transaction inserted become leasable. */
   private addPending(campaignId: string, inserted: NewTask[]): void {
-    for (const [deviceId, taskId, config] of inserted.splice(0)) this.pending.add(deviceId, taskId, campaignId, config);
+    for (const [deviceId, taskId, config] of inserted.splice(0)) this.dispatch.add(deviceId, taskId, campaignId, config);
   }
 
   /**
@@ -291,7 +270,7 @@ export class Campaigns {
       p[r.state] = r.n;
       byDevice.set(r.device_id, p);
     }
-    for (const l of this.leases.outstanding()) {
+    for (const l of this.dispatch.outstanding()) {
       const p = l.campaignId === campaignId ? byDevice.get(l.deviceId) : undefined;
       if (p) {
         p.pending -= l.tasks;
@@ -307,62 +286,29 @@ export class Campaigns {
    * leases are freed by expireLeases(), which the coordinator runs every few seconds.
    */
   lease(deviceId: string, capacity: number, leaseMs: number): Lease | undefined {
-    // The device's pending tasks in order, past those it holds already; one campaign (one protocol) per lease.
-    let campaignId: string | undefined;
-    const tasks: Lease['tasks'] = [];
-    const held = this.leases.heldBy(deviceId);
-    for (const [taskId, task] of this.pending.of(deviceId)) {
-      if (held.has(taskId)) continue;
-      campaignId ??= task.campaignId;
-      if (task.campaignId !== campaignId) break;
-      tasks.push({ taskId, config: task.config, configJson: task.configJson });
-      if (tasks.length === capacity) break;
-    }
-    if (campaignId === undefined) return undefined;
-    const leaseId = randomUUID();
-    const expiresAt = Date.now() + leaseMs;
-    this.leases.add({ leaseId, deviceId, campaignId, taskIds: tasks.map((t) => t.taskId), expiresAt });
-    return { leaseId, campaignId, protocol: this.campaignProtocol(campaignId), expiresAt, tasks };
-  }
-
-  /** A campaign's measurement protocol, read once: it never changes, and every lease carries it. */
-  private campaignProtocol(campaignId: string): WireMeasurementProtocol {
-    let protocol = this.protocols.get(campaignId);
-    if (!protocol) this.protocols.set(campaignId, (protocol = this.get(campaignId).protocol));
-    return protocol;
+    return this.dispatch.lease(deviceId, capacity, leaseMs);
   }
 
   /** Hands a device's leased tasks back (its agent dropped): they go to the next lease. */
   releaseLeases(deviceId: string): number {
-    return this.lost(this.leases.drop((l) => l.deviceId === deviceId));
+    return this.lost(this.dispatch.drop((l) => l.deviceId === deviceId));
   }
 
   /** Expired leases are freed: their tasks go to the next lease. */
   expireLeases(now = Date.now()): number {
-    return this.lost(this.leases.drop((l) => l.expiresAt < now));
+    return this.lost(this.dispatch.drop((l) => l.expiresAt < now));
   }
 
   /** Tasks out on leases right now, per device and campaign. */
   outstandingLeases(): { deviceId: string; campaignId: string; tasks: number }[] {
-    return this.leases.outstanding();
+    return this.dispatch.outstanding();
   }
 
-  /**
-   * Leases lost (socket dropped, lease expired): the task each was in the middle of counts a loss,
-   * and a task lost MAX_LEASE_LOSSES times is failed as poison instead of being leased for ever (a
-   * kernel that crashes the runtime, or outlasts every lease). Counted in memory: a coordinator
-   * restart is not the task's fault.
-   */
-  private lost(dropped: { tasks: number; inHand: { deviceId: string; taskId: number }[] }): number {
-    const poison: { deviceId: string; taskId: number }[] = [];
-    for (const t of dropped.inHand) {
-      const losses = (this.losses.get(t.taskId) ?? 0) + 1;
-      this.losses.set(t.taskId, losses);
-      if (losses >= MAX_LEASE_LOSSES) poison.push(t);
-    }
-    if (poison.length) {
+  /** Leases dropped: the tasks lost too often (dispatch.ts) fail as poison. */
+  private lost(dropped: { tasks: number; poison: TaskRef[] }): number {
+    if (dropped.poison.length) {
       this.failOpenTasks(
-        poison,
+        dropped.poison,
         `poison: leased ${MAX_LEASE_LOSSES} times and never answered (the agent died or lost its connection while measuring it each time)`,
       );
     }
@@ -397,9 +343,7 @@ export class Campaigns {
       return done;
     });
     for (const t of failed) {
-      this.leases.settle(t.deviceId, t.taskId);
-      this.pending.remove(t.deviceId, t.taskId);
-      this.losses.delete(t.taskId);
+      this.dispatch.closed(t);
     }
     this.campaignsFinished(finished);
   }
@@ -407,8 +351,7 @@ export class Campaigns {
   /** After the commit that finished them: nothing of these campaigns is leased again, and the fleet hears of it. */
   private campaignsFinished(ids: readonly string[]): void {
     for (const c of ids) {
-      this.pending.campaignFinished(c);
-      this.protocols.delete(c);
+      this.dispatch.campaignFinished(c);
     }
     for (const c of ids) this.events.emit('campaign.done', c);
   }
@@ -472,8 +415,7 @@ export class Campaigns {
       for (const c of touched) if (this.finishIfComplete(c)) finished.push(c);
     });
     for (const taskId of closed) {
-      this.leases.settle(deviceId, taskId);
-      this.pending.remove(deviceId, taskId);
+      this.dispatch.closed({ deviceId, taskId });
     }
     for (const [c, n] of storedBy) this.measurements.countRecent(c, n, now);
     this.campaignsFinished(finished);
@@ -490,7 +432,7 @@ export class Campaigns {
       n: number;
     }[];
     const states: Record<string, number> = Object.fromEntries(rows.map((r) => [r.state, r.n]));
-    const leased = this.leases
+    const leased = this.dispatch
       .outstanding()
       .filter((l) => l.campaignId === campaignId)
       .reduce((a, l) => a + l.tasks, 0);
