@@ -36,6 +36,9 @@ const ARGS = benchArgs(
 
 const CLI = new URL('../../cli/bin/litepred.js', import.meta.url).pathname;
 const CORPUS_MODEL = new URL('../../test/model-corpus/resnet18-224x224.onnx.gz', import.meta.url);
+const STARTER_POOL = new URL('../../coordinator/starter-pool/', import.meta.url).pathname;
+/** The pool device the heavy requests predict with and read the accuracy of: it has predictors for every type. */
+const POOL_DEVICE = 'pool-node-t1-all';
 const PROTOCOL = { warmupRuns: 2, warmupMs: 0, minRuns: 5, maxRuns: 10, maxMs: 50, targetPrecision: 0.05 };
 const dir = mkdtempSync(join(tmpdir(), 'litepred-bench-chaos-'));
 const database = join(dir, 'chaos.sqlite');
@@ -56,7 +59,14 @@ const ws = `ws://127.0.0.1:${port}/agent`;
 const configFile = join(dir, 'fleet.config.json');
 writeFileSync(
   configFile,
-  JSON.stringify({ listen: { host: '127.0.0.1', port }, database, leaseMs: 10_000, heartbeatMs: 1000, protocol: PROTOCOL }),
+  JSON.stringify({
+    listen: { host: '127.0.0.1', port },
+    database,
+    starterPool: STARTER_POOL,
+    leaseMs: 10_000,
+    heartbeatMs: 1000,
+    protocol: PROTOCOL,
+  }),
 );
 
 /** The coordinator process, started again after every kill on the same store and port. */
@@ -80,6 +90,13 @@ await startCoordinator();
 const admin = readFileSync(`${database}.admin-token`, 'utf8').trim();
 // The one typed client, with a timeout: a request to a coordinator being killed must not hang the driver.
 const api = new ApiClient(http, { adminToken: admin, fetch: (url, init) => fetch(url, { ...init, signal: AbortSignal.timeout(10_000) }) });
+// The starter pool's predictors, so that the heavy requests do the work they would on a real coordinator.
+const poolDeadline = Date.now() + 10 * 60_000;
+while ((await api.call('listPredictors', { query: { device: POOL_DEVICE } }).catch(() => [])).length === 0) {
+  if (Date.now() > poolDeadline) throw new Error(`no predictors for ${POOL_DEVICE} after 10 minutes`);
+  await sleep(1000);
+}
+say(`the starter pool's predictors are built`);
 const { token } = await api.call('createToken', { body: { label: 'chaos', maxUses: null, ttlMs: null } });
 
 /** The agents: each with its own identity file, so a restarted one is the same device. */
@@ -96,8 +113,8 @@ function startAgent(a: (typeof agents)[number]): void {
 }
 agents.forEach(startAgent);
 const deadline = Date.now() + ARGS['timeout-minutes'] * 60_000;
-let devices: { id: string; online: boolean }[] = [];
-while ((devices = await api.call('listDevices')).length < ARGS.agents) {
+let devices: { id: string; online: boolean }[];
+while ((devices = (await api.call('listDevices')).filter((d) => d.origin === 'agent')).length < ARGS.agents) {
   if (Date.now() > deadline) throw new Error('the agents did not enrol');
   await sleep(500);
 }
@@ -215,16 +232,15 @@ async function forge(): Promise<void> {
 }
 
 async function heavy(): Promise<void> {
-  const target = pick(devices).id;
   const requests = [
-    fetch(`${http}/api/devices/${target}/predict`, {
+    fetch(`${http}/api/devices/${POOL_DEVICE}/predict`, {
       method: 'POST',
       body: model,
       headers: { 'content-type': 'application/octet-stream' },
       signal: AbortSignal.timeout(30_000),
     }),
     fetch(`${http}/api/similarity`, { signal: AbortSignal.timeout(30_000) }),
-    fetch(`${http}/api/devices/${target}/accuracy`, { signal: AbortSignal.timeout(30_000) }),
+    fetch(`${http}/api/devices/${POOL_DEVICE}/accuracy`, { signal: AbortSignal.timeout(30_000) }),
   ];
   for (const r of await Promise.allSettled(requests)) {
     counts.heavyRequests++;
@@ -329,7 +345,9 @@ report.text(
     `Every ${ARGS['every-ms']} ms the driver acted: every ${ARGS['coordinator-every']}th action a SIGKILL of the ` +
     `coordinator and a restart on the same store; otherwise a SIGKILL (restarted 1 s later) or a 5 s SIGSTOP of a random ` +
     `agent, plus a forged credential, a socket sending garbage, a forged result and an oversized lease request, and ` +
-    `three heavy requests at the open endpoints (predict with resnet18, similarity, accuracy). /api/health probed every ` +
+    `three heavy requests at the open endpoints (predict with resnet18, similarity, accuracy; the coordinator imported ` +
+    `the starter pool and built its predictors before the campaign, and ${POOL_DEVICE} answers predict and accuracy). ` +
+    `/api/health probed every ` +
     `100 ms while the coordinator was up.`,
 );
 report.table(

@@ -4,8 +4,8 @@
 // roofline, or boosted trees on a roofline prior where they do better on their own inner hold-out),
 // scored on the held-out kernels of at least 10 µs: the share within ±10%, per kernel type and over
 // all, next to the test-retest ceilings measured in the same collection (kernels measured twice,
-// seconds and about ten minutes apart). Labels are drift-corrected as the coordinator imports them
-// (--raw: as measured).
+// seconds and about ten minutes apart). Labels as measured, as the coordinator imports them
+// (--drift-corrected: divided by the reference kernels' drift, which the coordinator no longer does).
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,17 +23,17 @@ const ARGS = benchArgs(
   {
     pool: { default: 'coordinator/starter-pool-next', describe: 'pool directory (bench:collect --out)' },
     'held-out': { default: 0.2, describe: "share of each configuration's kernels held out" },
-    raw: { default: false, describe: 'labels as measured, not drift-corrected' },
+    'drift-corrected': { default: false, describe: "labels divided by the reference kernels' drift around them" },
   },
 );
 const POOL = resolve(fileURLToPath(new URL('../../', import.meta.url)), ARGS.pool);
 const HELD_OUT = ARGS['held-out'];
-const RAW = ARGS.raw;
+const RAW = !ARGS['drift-corrected'];
 
 const report = new Report(
   'full-data',
   'Full-data kernel predictors against the test-retest ceiling',
-  `npm run bench:full-data -- --pool ${ARGS.pool} --held-out ${HELD_OUT}${RAW ? ' --raw' : ''}`,
+  `npm run bench:full-data -- --pool ${ARGS.pool} --held-out ${HELD_OUT}${RAW ? '' : ' --drift-corrected'}`,
 );
 report.text(
   `Per configuration: each kernel type's kernels split at random (seeded), ${pct(HELD_OUT)} held out; the predictor is ` +

@@ -6,15 +6,15 @@
 // kernels). Kernel level: share of held-out kernels within ±10%. Model level: share of the
 // measured architectures whose end-to-end time the kernel sum (+ run overhead) gets within ±10%.
 // Then: which similarity measure picks the pool device that transfers best.
-// Reads coordinator/starter-pool/ (or --pool DIR: npm run bench:collect), labels divided by the
-// drift the files' reference kernels show. Full-data and pool predictors: trainFullData, as the
+// Reads coordinator/starter-pool/ (or --pool DIR: npm run bench:collect), labels as measured.
+// Full-data and pool predictors: trainFullData, as the
 // coordinator builds them (a roofline, or boosted trees where they do better held out); adaptation
 // recalibrates the chosen source's. The ceiling beside them: kernels measured twice, seconds and
 // about ten minutes apart.
 import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { correctDrift, poolFileName, readPoolFile } from '@litepred/coordinator';
+import { poolFileName, readPoolFile } from '@litepred/coordinator';
 import type { KernelConfig } from '@litepred/kernels';
 import { seededRng } from '@litepred/nn';
 import {
@@ -92,8 +92,8 @@ function load(): Device[] {
     .sort()
     .map((file) => {
       const raw = readPoolFile(fileURLToPath(new URL(file, DIR)));
-      // Labels divided by the machine's drift where the file has reference kernels (as the coordinator imports them).
-      const lines = correctDrift(raw) as {
+      // Labels as measured, as the coordinator imports them (the drift correction made retests agree less: docs/decisions.md).
+      const lines = raw as {
         kind: string;
         key: string;
         config: KernelConfig;
@@ -314,7 +314,7 @@ for (const target of devices) {
   for (const budget of BUDGETS) {
     const ceilingOf = (kind: string) => {
       const c = target.ceilings.find((x) => x.kind === kind);
-      return c ? `${pct(c.within10Corrected)} (${c.pairs})` : '-';
+      return c ? `${pct(c.within10)} (${c.pairs})` : '-';
     };
     const ceiling = `${ceilingOf('kernel-retest')} / ${ceilingOf('kernel-retest-late')}`;
     const cells: (string | number)[] = [target.name, budget, ceiling];

@@ -1,4 +1,6 @@
-// Drift correction of a pool file. A shared machine runs faster and slower by turns over a
+// Drift correction of a pool file: no longer applied to what the coordinator imports (it made the
+// pool's kernels agree less often with their retests: docs/decisions.md); bench:collect's redo of
+// drifted kernels and the benches' --drift-corrected still read it. A shared machine runs faster and slower by turns over a
 // collection hours long (other tenants, our own other work), and a kernel's label carries the
 // speed of the minute it was measured in: two measurements of the same kernel minutes apart agree
 // far less often than two seconds apart (docs/benchmarks/collect.md). bench:collect therefore

@@ -6,7 +6,6 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { architectureTask, type Fingerprint } from '@litepred/protocol';
-import { correctDrift } from './pool-drift.js';
 import type { ImportedMeasurement, Store } from './store.js';
 
 export const STARTER_POOL_DIR = new URL('../starter-pool/', import.meta.url);
@@ -64,8 +63,9 @@ export function importStarterPool(dir: string, store: Store): string[] {
   for (const file of readdirSync(dir)
     .filter((f) => poolFileName(f) !== undefined)
     .sort()) {
-    // Labels divided by the machine's drift where the file timed reference kernels for it (pool-drift.ts).
-    const lines = correctDrift(readPoolFile(join(dir, file)));
+    // Labels as measured: dividing them by the drift of the reference kernels around them made the
+    // pool's kernels agree less often with their own retests, not more (docs/decisions.md).
+    const lines = readPoolFile(join(dir, file));
     const device = lines.find((l) => l.key === 'device') as DeviceLine | undefined;
     if (!device) throw new Error(`${file}: no device line`);
     const fingerprint: Fingerprint = {

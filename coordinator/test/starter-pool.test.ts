@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { poolFileName, readPoolFile } from '@litepred/coordinator';
+import { importStarterPool, poolFileName, readPoolFile, Store } from '@litepred/coordinator';
 
 const dir = mkdtempSync(join(tmpdir(), 'litepred-pool-'));
 const lines = (from: number, to: number) =>
@@ -43,6 +43,24 @@ describe('pool files', () => {
     const plain = readPoolFile(join(dir, 'd.jsonl'));
     expect(plain.map((l) => l.key)).toEqual(['k0', 'k1']);
     expect(plain.truncated).toBe(true);
+  });
+
+  it('import labels as measured, even where the file timed reference kernels around them', () => {
+    const pool = mkdtempSync(join(tmpdir(), 'litepred-pool-import-'));
+    const runtime = { backend: 'ort-node', threads: 1, graphOptimizationLevel: 'all', runtimeVersion: '1.30.0', executionProvider: 'cpu' };
+    const ref = (ms: number) => ({ kind: 'reference', key: `r${ms}`, config: { type: 'relu', HW: 56, CIN: 64 }, latencyMs: ms });
+    const relu = { type: 'relu', HW: 28, CIN: 32 };
+    const file = [
+      { key: 'device', runtime, cpu: 'Test CPU', cores: 2, memoryBytes: 1e9, measuredAt: '2026-12-02T00:00:00Z' },
+      ref(1),
+      { kind: 'kernel', key: 'a', config: relu, latencyMs: 0.5, kernel: {}, boundary: {} },
+      ref(2), // the machine ran twice as slow here: the label stays as measured all the same
+    ];
+    writeFileSync(join(pool, 'node-t1-all.jsonl'), file.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const store = new Store(join(pool, 'db.sqlite'));
+    expect(importStarterPool(pool, store)).toEqual(['pool-node-t1-all']);
+    expect(store.measurements({ deviceId: 'pool-node-t1-all' }).map((m) => m.latencyMs)).toEqual([0.5]);
+    store.close();
   });
 
   it('name the line that is not JSON', () => {
