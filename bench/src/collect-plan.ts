@@ -4,7 +4,8 @@
 // most FLOPs in the seven search spaces and 300 of every other type, drawn with the shapes real
 // networks add (rectangular inputs, dilation, broadcast operands). The same configs on every
 // runtime configuration (seeds by the type's name), so they can be compared kernel by kernel.
-import { foldedConvType, kernelCost, kernelTypes, type KernelConfig } from '@litepred/kernels';
+import { foldedConvType, kernelCost, kernelTypes, resolveConfig, type KernelConfig } from '@litepred/kernels';
+import { seededRng } from '@litepred/nn';
 import type { RuntimeOptions } from '@litepred/profiler';
 import { sampleConfigs } from '@litepred/sampler';
 import { kernelsOf, sampleArchitecture, SEARCH_SPACES } from '@litepred/spaces';
@@ -86,6 +87,17 @@ function distinct(type: string, count: number, sampler: 'vae' | 'broad', seed: n
  */
 export const LATE_TYPES = ['bn-tokens'];
 
+/**
+ * Grouped convolutions, added after the late types: the samplers draw a conv grouped only where a
+ * group width happens to divide its channels (81 of node-t1-all's 5,200 conv kernels), and ORT runs
+ * a grouped conv quite unlike a plain one (it cannot block channels for narrow groups), so the
+ * networks built of them (RegNet, ResNeXt) were predicted from almost nothing. GROUPED_COUNT configs
+ * of each of these conv types (by their folded name), with a RegNet/ResNeXt group width.
+ */
+export const GROUPED_TYPES = ['conv-bn-relu', 'conv-bn'];
+export const GROUPED_COUNT = 200;
+const GROUP_WIDTHS = [8, 16, 24, 32, 48, 64];
+
 export function collectionPlan(
   runtime: Pick<RuntimeOptions, 'graphOptimizationLevel'>,
   scale = 1,
@@ -93,7 +105,45 @@ export function collectionPlan(
   const counts = [...collectionCounts(runtime)];
   const early = counts.filter(([type]) => !LATE_TYPES.includes(type));
   const late = LATE_TYPES.flatMap((type) => counts.filter(([t]) => t === type));
-  return [...interleaved(early, scale), ...interleaved(late, scale)];
+  const plan = [...interleaved(early, scale), ...interleaved(late, scale)];
+  const seen = new Set(plan.map((k) => k.key));
+  const grouped = counts
+    .filter(([t]) => GROUPED_TYPES.includes(foldedConvType(t)))
+    .map(([type]) => groupedConfigs(type, Math.max(2, Math.round(GROUPED_COUNT * scale)), seen));
+  return [...plan, ...roundRobin(grouped)];
+}
+
+/** `count` broad-sampled configs of a conv type made grouped (a group width that divides both channel counts), none in `seen`. */
+function groupedConfigs(type: string, count: number, seen: Set<string>): KernelConfig[] {
+  const r = seededRng(seedOf(type) + 3);
+  const out: KernelConfig[] = [];
+  for (let round = 0; out.length < count && round < 40; round++) {
+    for (const c of sampleConfigs(type, 4 * count, { sampler: 'broad', seed: seedOf(type) + 104_729 * (round + 1) }).configs) {
+      const cin = c.CIN ?? 0;
+      const widths = GROUP_WIDTHS.filter((w) => cin % w === 0 && cin / w > 1 && (c.COUT ?? cin) % (cin / w) === 0);
+      if (widths.length === 0) continue;
+      const config = { ...c, GROUPS: cin / widths[Math.floor(r() * widths.length)]! } as KernelConfig;
+      try {
+        resolveConfig(config);
+      } catch {
+        continue; // a shape the kernel library refuses grouped
+      }
+      const key = JSON.stringify(config);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push(config);
+      if (out.length === count) break;
+    }
+  }
+  return out;
+}
+
+function roundRobin(lists: readonly KernelConfig[][]): { key: string; config: KernelConfig }[] {
+  const out: { key: string; config: KernelConfig }[] = [];
+  for (let i = 0; i < Math.max(0, ...lists.map((l) => l.length)); i++) {
+    for (const l of lists) if (i < l.length) out.push({ key: JSON.stringify(l[i]), config: l[i]! });
+  }
+  return out;
 }
 
 /** Round-robin over the types' configs (VAE and broad alternating within a type). */

@@ -4,6 +4,8 @@ import { foldedConvType, kernelTypes, resolveConfig } from '@litepred/kernels';
 import {
   collectionCounts,
   collectionPlan,
+  GROUPED_COUNT,
+  GROUPED_TYPES,
   LATE_TYPES,
   MAJOR_COUNT,
   MAJOR_TYPES,
@@ -34,8 +36,12 @@ describe('the collection plan', () => {
     const scale = 0.04;
     const plan = collectionPlan({ graphOptimizationLevel: 'all' }, scale);
     const counts = collectionCounts({ graphOptimizationLevel: 'all' });
+    const base = plan.slice(
+      0,
+      [...counts.values()].reduce((s, n) => s + Math.max(2, Math.round(n * scale)), 0),
+    );
     const byType = new Map<string, Set<string>>();
-    for (const k of plan) {
+    for (const k of base) {
       expect(() => resolveConfig(k.config)).not.toThrow();
       byType.set(k.config.type, (byType.get(k.config.type) ?? new Set()).add(k.key));
     }
@@ -44,9 +50,28 @@ describe('the collection plan', () => {
     const early = counts.size - LATE_TYPES.filter((t) => counts.has(t)).length;
     expect(new Set(plan.slice(0, early).map((k) => k.config.type)).size).toBe(early);
     // Types added after a collection began come after all the others: a resumed collection's positions stay.
-    const firstLate = plan.findIndex((k) => LATE_TYPES.includes(k.config.type));
-    expect(firstLate).toBe(plan.length - LATE_TYPES.reduce((s, t) => s + (byType.get(t)?.size ?? 0), 0));
+    const firstLate = base.findIndex((k) => LATE_TYPES.includes(k.config.type));
+    expect(firstLate).toBe(base.length - LATE_TYPES.reduce((s, t) => s + (byType.get(t)?.size ?? 0), 0));
     const again = collectionPlan({ graphOptimizationLevel: 'all' }, scale).map((k) => k.key);
     expect(again).toEqual(plan.map((k) => k.key));
+  });
+
+  it('ends with grouped convs of the plain conv types, valid, new, and with a group width real networks use', () => {
+    for (const level of ['all', 'disabled'] as const) {
+      const scale = 0.05;
+      const plan = collectionPlan({ graphOptimizationLevel: level }, scale);
+      const counts = collectionCounts({ graphOptimizationLevel: level });
+      const baseLength = [...counts.values()].reduce((s, n) => s + Math.max(2, Math.round(n * scale)), 0);
+      const grouped = plan.slice(baseLength);
+      const types = [...counts.keys()].filter((t) => GROUPED_TYPES.includes(foldedConvType(t)));
+      expect(grouped).toHaveLength(types.length * Math.round(GROUPED_COUNT * scale));
+      expect(new Set(plan.map((k) => k.key)).size).toBe(plan.length);
+      for (const k of grouped) {
+        expect(types).toContain(k.config.type);
+        const c = resolveConfig(k.config);
+        expect(c.GROUPS).toBeGreaterThan(1);
+        expect([8, 16, 24, 32, 48, 64]).toContain(c.CIN / c.GROUPS);
+      }
+    }
   });
 });
