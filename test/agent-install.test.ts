@@ -2,13 +2,14 @@
 // run with sh, installs the standalone agent package it serves (ws and onnxruntime-node its only
 // dependencies, nothing compiled), enrols; the installed agent measures a campaign, says its status,
 // and uninstalls. Real parts: a coordinator on loopback, npm, sh, the installed agent's process.
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Coordinator } from '@litepred/coordinator';
 import { FAST_PROTOCOL, smallConfigs, tempDir, waitFor } from './helpers/fleet.js';
 
+const CLI = new URL('../cli/bin/litepred.js', import.meta.url).pathname;
 let c: Coordinator;
 let home: string;
 let dir: string;
@@ -47,12 +48,33 @@ function boardEnv(): NodeJS.ProcessEnv {
   };
 }
 
+/**
+ * A PATH with what a board that never built anything has: sh, node, npm, curl and the basic file
+ * tools, and no compiler, make or python3 (an install that compiles anything fails on it).
+ */
+function bareBoardPath(): string {
+  const bin = join(home, 'board-bin');
+  mkdirSync(bin, { recursive: true });
+  for (const tool of ['sh', 'node', 'npm', 'curl', 'env', 'mkdir', 'cat', 'dirname', 'id', 'rm', 'chmod', 'ls', 'uname']) {
+    const found = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
+    if (!found) throw new Error(`${tool} is not on this machine`);
+    if (!existsSync(join(bin, tool))) symlinkSync(found, join(bin, tool));
+  }
+  return bin;
+}
+
+type Ran = { status: number | null; stdout: string; stderr: string };
+
 /** sh, as a board runs the script; asynchronous, as the coordinator it downloads from runs in this process. */
-function sh(script: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn('sh', [script, ...args], {
+function sh(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ran> {
+  return shell([script, ...args], env);
+}
+
+function shell(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ran> {
+  const child = spawn('sh', args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     // A board's HOME; npm may use its cache of the packages (the same versions the project installs).
-    env: boardEnv(),
+    env: { ...boardEnv(), ...env },
   });
   let stdout = '';
   let stderr = '';
@@ -111,23 +133,71 @@ describe('install.sh and the standalone agent', () => {
     expect(existsSync(dir)).toBe(false);
   });
 
-  it('installs with ws and onnxruntime-node only, nothing to compile, and enrols the board', async () => {
-    const { token } = c.store.createEnrolmentToken();
-    const r = await sh(join(home, 'install.sh'), ['--token', token, '--dir', dir, '--no-start']);
+  it('installs from the line token create prints, on a PATH without compilers: ws and onnxruntime-node only; enrols', async () => {
+    const created = await installed(process.execPath, [
+      CLI,
+      'token',
+      'create',
+      '--json',
+      '--url',
+      c.address.http,
+      '--admin-token',
+      c.newAdminToken!,
+    ]);
+    expect(created.status, created.stderr).toBe(0);
+    const { install } = JSON.parse(created.stdout) as { install: string };
+    const path = bareBoardPath();
+    expect(spawnSync('sh', ['-c', 'command -v g++ || command -v make || command -v python3'], { env: { PATH: path } }).status).not.toBe(0);
+    const r = await shell(['-c', `${install} --dir '${dir}' --no-start`], { PATH: path });
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/enrolled as dev_/);
+    // The unit's commands below (the service test) run on this machine's PATH: a systemd unit runs node by its absolute path.
     // The commands it prints can be pasted: the paths in them quoted.
     expect(r.stdout).toContain(`start it with: "${join(dir, 'node_modules/.bin/litepred-agent')}" run --coordinator`);
-    const installed = JSON.parse(readFileSync(join(dir, 'node_modules/litepred-agent/package.json'), 'utf8')) as {
+    const pkg = JSON.parse(readFileSync(join(dir, 'node_modules/litepred-agent/package.json'), 'utf8')) as {
       dependencies: Record<string, string>;
     };
-    expect(Object.keys(installed.dependencies).sort()).toEqual(['onnxruntime-node', 'ws']);
+    expect(Object.keys(pkg.dependencies).sort()).toEqual(['onnxruntime-node', 'ws']);
     expect(findFiles(join(dir, 'node_modules'), 'binding.gyp')).toEqual([]);
     expect(readdirSync(join(dir, 'node_modules'))).not.toContain('better-sqlite3');
     const devices = c.store.listDevices().filter((d) => d.origin === 'agent');
     expect(devices).toHaveLength(1);
     expect(devices[0]!.fingerprint.runtime).toEqual({ backend: 'ort-node', threads: 1, graphOptimizationLevel: 'all' });
     expect(statSync(join(dir, 'agent.json')).mode & 0o077).toBe(0);
+  });
+
+  it('installs as a systemd user service: a unit whose command runs the agent, reloaded and enabled', async () => {
+    // No systemd here: a systemctl that records its calls stands in for it, and the test starts the
+    // unit's ExecStart itself, as systemd would, to see that command bring the board online.
+    const fakeBin = join(home, 'fake-bin');
+    mkdirSync(fakeBin);
+    const calls = join(home, 'systemctl-calls');
+    writeFileSync(join(fakeBin, 'systemctl'), `#!/bin/sh\necho "$*" >> '${calls}'\n`, { mode: 0o755 });
+    const config = join(home, 'config');
+    const r = await sh(join(home, 'install.sh'), ['--dir', dir, '--service', 'user'], {
+      PATH: `${fakeBin}:${process.env.PATH}`,
+      XDG_CONFIG_HOME: config,
+    });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    const unitFile = join(config, 'systemd/user/litepred-agent.service');
+    expect(r.stdout).toContain(`installed as the systemd unit ${unitFile}`);
+    expect(readFileSync(calls, 'utf8').trim().split('\n')).toEqual(['--user daemon-reload', '--user enable --now litepred-agent']);
+    const unit = readFileSync(unitFile, 'utf8');
+    expect(unit).toMatch(/^Restart=always$/m);
+    expect(unit).toMatch(/^WantedBy=default\.target$/m);
+    const execStart = /^ExecStart=(.*)$/m.exec(unit)![1]!;
+    expect(execStart).toContain(`"${join(dir, 'agent.json')}"`);
+    const deviceId = c.store.listDevices().find((d) => d.origin === 'agent')!.id;
+    const connected = new Promise<void>((resolve) => c.store.events.on('device.connected', (id) => id === deviceId && resolve()));
+    const service = spawn('sh', ['-c', `exec ${execStart}`], { stdio: 'ignore', env: boardEnv() });
+    const exited = new Promise<number | null>((resolve) => service.on('exit', resolve));
+    try {
+      await connected;
+    } finally {
+      service.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'litepred-agent-install.json'), 'utf8'))).toMatchObject({ unit: unitFile, unitScope: 'user' });
   });
 
   it('runs from the installation: measures a campaign, says its status, stops on SIGTERM, uninstalls', async () => {
@@ -163,6 +233,7 @@ describe('install.sh and the standalone agent', () => {
     expect(bad.stderr).toMatch(/--threads takes a positive whole number/);
     const gone = await installed(bin, ['uninstall']);
     expect(gone.status, gone.stderr).toBe(0);
+    expect(gone.stdout).toContain('systemctl --user disable --now litepred-agent'); // the unit is the user's to remove
     expect(existsSync(dir)).toBe(false);
   });
 });

@@ -165,7 +165,7 @@ describe('bad frames on an open socket', () => {
       runtime: { ...fingerprint.runtime, runtimeVersion: '1.30.0', executionProvider: 'cpu' },
       measuredAt: 'now',
     };
-    const taskId = (c.store.db.prepare('SELECT id FROM tasks WHERE campaign_id = ? LIMIT 1').get(campaignId) as { id: number }).id;
+    const taskId = c.store.campaignResults(campaignId)[0]!.taskId;
     ws.send(JSON.stringify({ type: 'results', items: [{ taskId, leaseId: 'forged', measurement }] }));
     expect(await next(ws)).toMatchObject({ type: 'error', code: 'UNKNOWN_LEASE' });
     ws.close();
@@ -341,7 +341,8 @@ describe('HTTP API', () => {
 
 describe('graceful shutdown', () => {
   it('commits and acknowledges results that arrived before stop', async () => {
-    const d = await Coordinator.start({ database: join(tempDir(), 'fleet.sqlite'), port: 0 });
+    const database = join(tempDir(), 'fleet.sqlite');
+    const d = await Coordinator.start({ database, port: 0 });
     const { token } = d.store.createEnrolmentToken();
     const ws = await new Promise<WebSocket>((resolve) => {
       const s = new WebSocket(d.address.ws, { headers: auth(token) });
@@ -383,7 +384,7 @@ describe('graceful shutdown', () => {
     expect(await acked).toEqual({ type: 'ack', taskIds: lease.tasks.map((t) => t.taskId) });
     await stopping;
     const { Store } = await import('@litepred/coordinator');
-    const reopened = new Store((d.store.db as unknown as { name: string }).name);
+    const reopened = new Store(database);
     expect(reopened.taskCounts(camp.id)).toEqual({ tasks: 3, measurements: 3, distinctMeasuredTasks: 3 });
     reopened.close();
   });

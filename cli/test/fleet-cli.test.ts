@@ -45,7 +45,7 @@ afterAll(() => c.stop());
  * own) and two kernels a real profiler timed for the enrolled device, stored as an agent's results are.
  */
 async function storeMeasurements(): Promise<{ campaignId: string }> {
-  importStarterPool(new URL('../../coordinator/starter-pool/', import.meta.url).pathname, c.predictors);
+  importStarterPool(new URL('../../coordinator/starter-pool/', import.meta.url).pathname, c.store);
   const configs = [
     { type: 'relu', HW: 8, CIN: 8 },
     { type: 'conv-bn-relu', HW: 8, CIN: 8, COUT: 8, KERNEL_SIZE: 3, STRIDES: 1 },
@@ -128,12 +128,7 @@ describe('fleet commands', () => {
     const all = await litepred('campaign', 'create', '--sample', '1', '--device', deviceId, '--json');
     expect(all.code).toBe(0);
     const allId = JSON.parse(all.stdout).id as string;
-    const typesOf = (id: string) =>
-      new Set(
-        (
-          c.store.db.prepare("SELECT DISTINCT json_extract(config, '$.type') t FROM tasks WHERE campaign_id = ?").all(id) as { t: string }[]
-        ).map((r) => r.t),
-      );
+    const typesOf = (id: string) => new Set(c.store.campaignResults(id).map((r) => r.config.type));
     const types = typesOf(allId);
     // The device folds batch norm (opt level all): conv types with batch norm only, and the new vocabulary.
     expect(types.has('conv-bn-relu')).toBe(true);
