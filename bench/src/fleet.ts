@@ -150,7 +150,7 @@ async function main(): Promise<void> {
   const configs = Array.from({ length: TASKS_PER_DEVICE }, (_, i) => ({
     type: 'conv-bn-relu',
     HW: 7 + (i % 50),
-    CIN: 16,
+    CIN: 16 + Math.floor(i / 50), // distinct: a campaign measures each kernel once per device
     COUT: 32,
     KERNEL_SIZE: 3,
     STRIDES: 1,
