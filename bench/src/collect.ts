@@ -27,6 +27,7 @@ import { benchArgs } from './args.js';
 import { firstKey, poolCeilings, RETESTS, type Ceiling } from './pool-ceiling.js';
 import { pct, Report } from './report.js';
 import { RUNTIMES } from './runtimes.js';
+import { machineMismatch } from './pool-device.js';
 
 const ARGS = benchArgs(
   'npm run bench:collect --',
@@ -143,12 +144,21 @@ interface Throughput {
   smallCeilings: Ceiling[];
 }
 
+/** A run this file or machine must not make (said in one line, exit 2), as opposed to a fault. */
+class Refusal extends Error {}
+
 async function measureRuntime(name: string, deadline: number): Promise<Throughput> {
   mkdirSync(OUT, { recursive: true });
   const file = resolve(OUT, `${name}.jsonl.gz`);
   let existing = existsSync(file) ? readPoolFile(file) : [];
   // A run stopped mid-write left a member cut short: write the complete lines again, so what is appended next is readable.
   if (existing.truncated) writeFileSync(file, gzipSync(existing.map((l) => JSON.stringify(l)).join('\n') + '\n'));
+  const otherMachine = machineMismatch(
+    existing.find((l) => l.key === 'device'),
+    { cpu: cpus()[0]?.model, cores: cpus().length },
+    file,
+  );
+  if (otherMachine) throw new Refusal(otherMachine);
   const drifted = new Set<string>();
   for (const [rule, reason] of [
     [
@@ -386,8 +396,14 @@ async function measureInRounds(
 
 const only = ARGS.runtime;
 if (only) {
-  const t = await measureRuntime(only, ARGS.deadline || Date.now() + 3600_000);
-  console.log(JSON.stringify(t));
+  try {
+    const t = await measureRuntime(only, ARGS.deadline || Date.now() + 3600_000);
+    console.log(JSON.stringify(t));
+  } catch (error) {
+    if (!(error instanceof Refusal)) throw error;
+    process.stderr.write(`${only}: ${error.message}\n`);
+    process.exit(2);
+  }
 } else {
   const names = ARGS.runtimes.split(',');
   for (const n of names) if (!RUNTIMES[n]) throw new Error(`unknown runtime '${n}'; known: ${Object.keys(RUNTIMES).join(', ')}`);
@@ -421,9 +437,16 @@ if (only) {
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
-    if (r.status !== 0) process.stderr.write(`${name}: exited with ${r.status}\n`);
+    if (r.status !== 0) {
+      process.stderr.write(`${name}: exited with ${r.status}\n`);
+      process.exitCode = 1;
+    }
     const last = r.stdout.toString().trim().split('\n').at(-1);
     if (last?.startsWith('{')) results.push(JSON.parse(last) as Throughput);
+  }
+  if (results.length === 0) {
+    process.stderr.write('nothing was measured: no report written\n');
+    process.exit(1);
   }
   const report = new Report('collect', 'Pool collection throughput', `npm run bench:collect -- ${process.argv.slice(2).join(' ')}`.trim());
   report.text(
