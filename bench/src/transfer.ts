@@ -12,7 +12,7 @@
 // recalibrates the chosen source's. The ceiling beside them: kernels measured twice, seconds and
 // about ten minutes apart.
 import { readdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { poolFileName, readPoolFile } from '@litepred/coordinator';
 import type { KernelConfig } from '@litepred/kernels';
@@ -251,13 +251,14 @@ function modelShare(
   return { share: predicted.length ? metrics(predicted, measured).within10 : NaN, covered: predicted.length };
 }
 
+// Another pool's report goes beside the shipped pool's (docs/benchmarks/transfer-<dir>.md).
 const report = new Report(
-  'transfer',
-  'Transfer benchmark: a new device from a pool of runtime configurations',
-  `npm run bench:transfer -- --budgets ${BUDGETS.join(',')} --held-out ${HELD_OUT}`,
+  ARGS.pool ? `transfer-${basename(resolve(ARGS.pool))}` : 'transfer',
+  `Transfer benchmark: a new device from a pool of runtime configurations${ARGS.pool ? ` (pool: ${basename(resolve(ARGS.pool))})` : ''}`,
+  `npm run bench:transfer -- --budgets ${BUDGETS.join(',')} --held-out ${HELD_OUT}${ARGS.pool ? ` --pool ${ARGS.pool}` : ''}`,
 );
 report.text(
-  `${devices.length} devices (runtime configurations of this machine), leave one out in turn. ${common.length} kernel ` +
+  `${devices.length} devices (runtime configurations; the pool files say of which machine), leave one out in turn. ${common.length} kernel ` +
     `types measured on every device; per type ${HELD_OUT} held-out kernels, the rest for adaptation (a budget of B ` +
     `spreads B / ${common.length} kernels over the types). ` +
     `Predictor: roofline + ridge residual. Transfer (what \`litepred adapt\` does): one pool device for all kernel ` +
@@ -324,8 +325,11 @@ for (const target of devices) {
       const r: (typeof by)[string] = (by[method] = { kernels: kernelShare(target, p) });
       cells.push(pct(r.kernels));
       if (method === 'transfer-per-type') continue;
+      // A device whose collection has not reached its architectures yet is judged on kernels only.
       r.models = modelShare(target, p).share;
-      r.composed = modelShare(target, p, composition(target, p, method === 'full' ? Infinity : COMPOSITION_MODELS)).share;
+      r.composed = target.models.length
+        ? modelShare(target, p, composition(target, p, method === 'full' ? Infinity : COMPOSITION_MODELS)).share
+        : NaN;
       cells.push(pct(r.models), pct(r.composed));
     }
     rows.push(cells);
