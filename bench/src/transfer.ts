@@ -258,7 +258,8 @@ const report = new Report(
   `npm run bench:transfer -- --budgets ${BUDGETS.join(',')} --held-out ${HELD_OUT}${ARGS.pool ? ` --pool ${ARGS.pool}` : ''}`,
 );
 report.text(
-  `${devices.length} devices (runtime configurations; the pool files say of which machine), leave one out in turn. ${common.length} kernel ` +
+  `${devices.length} devices (runtime configurations; the pool files say of which machine), leave one out in turn. ` +
+    `${common.length} kernel ` +
     `types measured on every device; per type ${HELD_OUT} held-out kernels, the rest for adaptation (a budget of B ` +
     `spreads B / ${common.length} kernels over the types). ` +
     `Predictor: roofline + ridge residual. Transfer (what \`litepred adapt\` does): one pool device for all kernel ` +
