@@ -59,4 +59,5 @@ export class Report {
   }
 }
 
-export const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+/** A share as a percentage; '-' where there is none (NaN: nothing to count). */
+export const pct = (x: number) => (Number.isNaN(x) ? '-' : `${(100 * x).toFixed(1)}%`);

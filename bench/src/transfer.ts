@@ -360,7 +360,12 @@ report.table(
 // Against the targets and the published figures.
 const small = results.filter((r) => r.budget <= 300);
 const beats = (key: 'kernels' | 'composed') => small.filter((r) => r.by.transfer![key]! > r.by.scratch![key]!).length;
-const range = (xs: number[]) => `${pct(Math.min(...xs))}–${pct(Math.max(...xs))} (median ${pct(median(xs))})`;
+const range = (all: number[]) => {
+  const xs = all.filter((x) => !Number.isNaN(x)); // devices without whole models have no model share
+  return xs.length
+    ? `${pct(Math.min(...xs))}–${pct(Math.max(...xs))} (median ${pct(median(xs))}, ${xs.length} devices)`
+    : '- (no device has whole models)';
+};
 report.text(
   '**Against the targets.** ' +
     BUDGETS.map((b) => {
