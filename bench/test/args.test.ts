@@ -48,6 +48,7 @@ const ENTRY_POINTS = [
   'collect',
   'demo',
   'fleet',
+  'install',
   'full-data',
   'predict',
   'real-models',

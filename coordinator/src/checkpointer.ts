@@ -56,6 +56,9 @@ export class Checkpointer {
     this.stopping = true;
     const w = this.worker;
     if (!w) return;
+    // Held while it finishes: unreferenced, it let a process whose loop had nothing else left exit
+    // (code 13) before the last checkpoint, and nothing after `await stop()` ran.
+    w.ref();
     await new Promise<void>((resolve) => {
       w.once('exit', () => resolve());
       w.postMessage('stop');
