@@ -22,7 +22,8 @@ const seconds: number[] = [];
 try {
   for (let run = 1; run <= ARGS.runs; run++) {
     const dir = join(mkdtempSync(join(tmpdir(), 'litepred-board-')), 'agent');
-    const line = `curl -fsSL ${c.address.http}/install.sh | sh -s -- --token ${c.store.createEnrolmentToken().token} --dir ${dir} --no-start`;
+    const { token } = c.store.createEnrolmentToken();
+    const line = `curl -fsSL ${c.address.http}/install.sh | sh -s -- --token ${token} --dir ${dir} --no-start`;
     const env = { ...process.env, HOME: mkdtempSync(join(tmpdir(), 'litepred-home-')), npm_config_cache: join(homedir(), '.npm') };
     const t = performance.now();
     const code = await new Promise<number | null>((resolve) => spawn('sh', ['-c', line], { stdio: 'ignore', env }).on('exit', resolve));
